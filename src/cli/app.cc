@@ -1,0 +1,801 @@
+#include "cli/app.h"
+
+#include <git2.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <thread>
+
+#include "artifacts/artifact_store.h"
+#include "cli/builtin.h"
+#include "cli/output.h"
+#include "core/config.h"
+#include "core/fs.h"
+#include "core/ids.h"
+#include "engine/engine.h"
+#include "engine/worker_pool.h"
+#include "store/model_json.h"
+#include "store/sqlite/migrations.h"
+#include "store/sqlite/sqlite_store.h"
+#include "store/tenancy.h"
+
+namespace ps::cli {
+
+namespace {
+
+using store::Run;
+using store::RunStatus;
+using store::Tenant;
+using store::Tx;
+
+std::atomic<bool> g_interrupted{false};
+
+void OnSignal(int) { g_interrupted = true; }
+
+void InstallSignalHandlers() {
+  struct sigaction sa {};
+  sa.sa_handler = OnSignal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESETHAND;  // a second Ctrl-C kills at once
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+Problem Interrupted() {
+  return Problem::Make("interrupted", "Interrupted", 499,
+                       "stopped by a signal; the run is kept and continues with "
+                       "'prodsprint worker' or the same command again");
+}
+
+struct Options {
+  std::string state;
+  std::string config;
+  std::string org = "default";
+  std::string workspace = "default";
+};
+
+// Everything a command needs once the state is open.
+struct Session {
+  Config config;
+  fs::path state_dir;
+  std::unique_ptr<store::Store> store;
+  std::unique_ptr<artifacts::FsArtifactStore> artifacts;
+  engine::StageRegistry registry;
+  Tenant tenant;
+  Logger log = Logger::Null();
+  std::unique_ptr<engine::Engine> engine;
+};
+
+// Opens the state. `default_config` is the prodsprint.yaml to read when
+// --config is not given; `create` makes the state folder and tenant if absent.
+Result<std::unique_ptr<Session>> OpenSession(const Options& o, const fs::path& default_config,
+                                             bool create) {
+  auto s = std::make_unique<Session>();
+  std::error_code ec;
+  fs::path config_path = o.config.empty() ? default_config : fs::path(o.config);
+  if (!o.config.empty() && !fs::exists(config_path, ec)) {
+    return problems::NotFound("configuration file", o.config);
+  }
+  PS_ASSIGN(s->config, LoadConfig(config_path.string()));
+  s->state_dir = o.state.empty() ? fs::path(s->config.state_dir) : fs::path(o.state);
+  s->state_dir = fs::absolute(s->state_dir, ec);
+  const fs::path db_path = s->state_dir / "state.db";
+  if (!create && !fs::exists(db_path, ec)) {
+    return problems::NotFound("ProdSprint state", s->state_dir.string())
+        .With("hint", "run 'prodsprint up PATH' first, or point --state at an existing state");
+  }
+  PS_TRY(EnsureDir(s->state_dir));
+  PS_ASSIGN(auto sqlite, store::sqlite::SqliteStore::Open(db_path.string()));
+  s->store = std::move(sqlite);
+  s->artifacts = std::make_unique<artifacts::FsArtifactStore>(s->state_dir / "artifacts");
+  RegisterBuiltinStages(s->registry);
+  auto& clock = SystemClock::Instance();
+  auto& random = SystemRandom::Instance();
+  if (create) {
+    PS_ASSIGN(s->tenant, store::EnsureTenant(*s->store, o.org, o.workspace, clock, random));
+  } else {
+    PS_ASSIGN(s->tenant, store::FindTenant(*s->store, o.org, o.workspace));
+  }
+  s->log = Logger::Stderr(s->config.log_format, s->config.log_level)
+               .With({{"org", s->tenant.org_id}, {"workspace", s->tenant.workspace_id}});
+  s->engine = std::make_unique<engine::Engine>(
+      engine::EngineDeps{*s->store, *s->artifacts, s->registry, clock, random, s->log, s->config,
+                         s->state_dir / "logs", true});
+  return s;
+}
+
+// Resolves a run id or a unique prefix of one.
+Result<Run> ResolveRun(Session& s, const std::string& id) {
+  if (id.empty()) return problems::InvalidInput("a run id is required");
+  return store::ReadValue<Run>(*s.store, [&](Tx& tx) -> Result<Run> {
+    if (IsUuid(id)) return tx.GetRun(s.tenant, id);
+    PS_ASSIGN(auto runs, tx.FindRuns(s.tenant, id));
+    if (runs.empty()) return problems::NotFound("run", id);
+    if (runs.size() > 1) {
+      std::string list;
+      for (const auto& r : runs) list += "\n" + r.id;
+      return Problem::Make("ambiguous", "Ambiguous run id", 409,
+                           "'" + id + "' starts " + std::to_string(runs.size()) + " runs:" + list);
+    }
+    return runs.front();
+  });
+}
+
+bool Finished(RunStatus s) { return s == RunStatus::kDone || s == RunStatus::kError; }
+
+// One progress line per event (stderr), for humans.
+void PrintEvent(const Term& t, const store::Event& e) {
+  const auto& p = e.payload;
+  const std::string stage = p.value("stage", "");
+  std::string line;
+  if (e.name == "stage.started") {
+    line =
+        t.Cyan("▸ ") + t.Bold(stage) + t.Dim("  attempt " + std::to_string(p.value("attempt", 0)));
+  } else if (e.name == "stage.done") {
+    line = t.Green("✓ ") + t.Bold(stage) + "  done in " + HumanDuration(p.value("duration_ms", 0));
+  } else if (e.name == "stage.progress") {
+    line = t.Dim("  " + stage + "  " +
+                 std::to_string(static_cast<int>(p.value("fraction", 0.0) * 100)) + "%  " +
+                 p.value("message", ""));
+  } else if (e.name == "stage.retrying") {
+    const auto prob = Problem::FromJson(p.value("problem", Json::object()));
+    line = t.Yellow("↻ ") + t.Bold(stage) + "  attempt " + std::to_string(p.value("attempt", 0)) +
+           " " + p.value("outcome", "") + (prob ? " (" + prob->Message() + ")" : "") +
+           "; retrying in " + HumanDuration(p.value("delay_ms", 0));
+  } else if (e.name == "error.stage_failed") {
+    const auto prob = Problem::FromJson(p.value("problem", Json::object()));
+    line = t.Red("✗ ") + t.Bold(stage) + "  failed after attempt " +
+           std::to_string(p.value("attempt", 0)) + (prob ? ": " + prob->Message() : "");
+  } else if (e.name == "run.cancelled") {
+    line = t.Yellow("■ ") + "run cancelled by " + p.value("by", "?");
+  } else if (e.name == "run.retried") {
+    line = t.Cyan("↻ ") + "run replayed from its dead letters";
+  } else if (e.name.rfind("run.", 0) == 0) {
+    return;  // the summary says how the run ended
+  } else {
+    line = t.Cyan("• ") + e.name;
+  }
+  std::cerr << line << std::endl;
+}
+
+// Runs workers in this process until the run finishes, printing progress.
+Result<Run> DriveRun(Session& s, const std::string& run_id, bool progress) {
+  const Term term = Term::Detect();
+  std::int64_t seq = 0;
+  // Only new events: a resumed run's history was printed before.
+  PS_TRY(s.store->Read([&](Tx& tx) -> Status {
+    PS_ASSIGN(auto all, tx.ListEvents(s.tenant, 0, 1'000'000, run_id));
+    if (!all.empty()) seq = all.back().seq;
+    return Ok();
+  }));
+  engine::WorkerPool pool(*s.engine, s.config.engine.workers, engine::ProcessWorkerId());
+  pool.Start();
+  Run run;
+  bool interrupted = false;
+  while (true) {
+    std::vector<store::Event> events;
+    auto st = s.store->Read([&](Tx& tx) -> Status {
+      PS_ASSIGN(events, tx.ListEvents(s.tenant, seq, 500, run_id));
+      PS_ASSIGN(run, tx.GetRun(s.tenant, run_id));
+      return Ok();
+    });
+    if (!st.ok()) {
+      if (st.problem().Is("store-busy")) continue;
+      pool.Stop();
+      return std::move(st).problem();
+    }
+    for (const auto& e : events) {
+      seq = e.seq;
+      if (progress) PrintEvent(term, e);
+    }
+    if (Finished(run.status) && events.empty()) break;
+    if (g_interrupted) {
+      interrupted = true;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  pool.Stop();
+  if (interrupted) return Interrupted();
+  return run;
+}
+
+struct RunDetail {
+  Run run;
+  store::Project project;
+  std::vector<store::StageRow> stages;
+  std::vector<store::AttemptRow> attempts;
+  std::vector<store::DeadLetter> dead_letters;
+  std::vector<store::Artifact> artifacts;
+};
+
+Result<RunDetail> LoadDetail(Session& s, const std::string& run_id) {
+  return store::ReadValue<RunDetail>(*s.store, [&](Tx& tx) -> Result<RunDetail> {
+    RunDetail d;
+    PS_ASSIGN(d.run, tx.GetRun(s.tenant, run_id));
+    PS_ASSIGN(d.project, tx.GetProject(s.tenant, d.run.project_id));
+    PS_ASSIGN(d.stages, tx.ListStages(s.tenant, run_id));
+    PS_ASSIGN(d.attempts, tx.ListAttempts(s.tenant, run_id));
+    PS_ASSIGN(d.dead_letters, tx.ListDeadLetters(s.tenant, run_id, true));
+    PS_ASSIGN(d.artifacts, tx.ListArtifacts(s.tenant, d.run.project_id, run_id));
+    return d;
+  });
+}
+
+Json DetailJson(const RunDetail& d) {
+  Json stages = Json::array(), attempts = Json::array(), dls = Json::array(), arts = Json::array();
+  for (const auto& x : d.stages) stages.push_back(store::ToJson(x));
+  for (const auto& x : d.attempts) attempts.push_back(store::ToJson(x));
+  for (const auto& x : d.dead_letters) dls.push_back(store::ToJson(x));
+  for (const auto& x : d.artifacts) arts.push_back(store::ToJson(x));
+  return {{"run", store::ToJson(d.run)},
+          {"project", store::ToJson(d.project)},
+          {"stages", stages},
+          {"attempts", attempts},
+          {"dead_letters", dls},
+          {"artifacts", arts}};
+}
+
+Millis RunDuration(const Run& r) { return r.updated_at - r.created_at; }
+
+void PrintDetail(const Term& t, const Session& s, const RunDetail& d) {
+  const Run& r = d.run;
+  std::cout << t.Bold("Run " + r.id) << "  " << store::ToString(r.kind) << "  "
+            << t.Status(std::string(store::ToString(r.status))) << "\n";
+  std::cout << Table({{"Project", d.project.name + "  " + t.Dim(d.project.repo_url)},
+                      {"Created", FormatTime(r.created_at)},
+                      {"Duration", HumanDuration(RunDuration(r))},
+                      {"Replays", std::to_string(r.attempt)},
+                      {"Logs", (s.state_dir / r.logs_ref).string()}});
+  if (r.status == RunStatus::kError && r.error.is_object()) {
+    auto p = Problem::FromJson(r.error);
+    if (p) std::cout << t.Red("Error") << "     " << p->Message() << "\n";
+  }
+  std::vector<std::vector<std::string>> rows = {
+      {t.Bold("STAGE"), t.Bold("STATUS"), t.Bold("ATTEMPTS"), t.Bold("DURATION"), t.Bold("NOTE")}};
+  for (const auto& st : d.stages) {
+    std::string note;
+    if (st.error.is_object()) {
+      auto p = Problem::FromJson(st.error);
+      if (p) note = p->Message();
+    }
+    if (st.status == store::StageStatus::kBlocked && !st.needs.empty()) {
+      std::string needs;
+      for (const auto& n : st.needs) needs += (needs.empty() ? "" : ", ") + n;
+      note = "waits for " + needs;
+    }
+    const bool finished = st.finished_at > 0 && st.started_at > 0;
+    rows.push_back({st.name, t.Status(std::string(store::ToString(st.status))),
+                    std::to_string(st.attempt) + "/" + std::to_string(st.max_attempts),
+                    finished ? HumanDuration(st.finished_at - st.started_at) : "", note});
+  }
+  std::cout << "\n" << Table(rows);
+  if (d.attempts.size() > d.stages.size()) {
+    std::vector<std::vector<std::string>> arows = {
+        {t.Bold("ATTEMPT"), t.Bold("OUTCOME"), t.Bold("WORKER"), t.Bold("STARTED")}};
+    for (const auto& a : d.attempts) {
+      arows.push_back({a.stage + "#" + std::to_string(a.attempt),
+                       t.Status(std::string(store::ToString(a.status))), a.worker,
+                       FormatTime(a.started_at)});
+    }
+    std::cout << "\n" << Table(arows);
+  }
+  std::size_t waiting = 0;
+  for (const auto& dl : d.dead_letters) waiting += dl.replayed_at == 0;
+  if (waiting > 0) {
+    std::cout << "\n"
+              << t.Yellow(std::to_string(waiting) + " dead letter(s)")
+              << ": replay with 'prodsprint runs retry " << r.id << "'\n";
+  }
+  if (!d.artifacts.empty()) {
+    std::vector<std::vector<std::string>> rows2 = {
+        {t.Bold("ARTIFACT"), t.Bold("TYPE"), t.Bold("SIZE"), t.Bold("SHA256")}};
+    for (const auto& a : d.artifacts) {
+      rows2.push_back({a.name, std::string(store::ToString(a.type)), std::to_string(a.size),
+                       a.sha256.substr(0, 16)});
+    }
+    std::cout << "\n" << Table(rows2);
+  }
+}
+
+// --- commands -------------------------------------------------------------
+
+int CmdVersion(bool json) {
+  int major = 0, minor = 0, rev = 0;
+  git_libgit2_version(&major, &minor, &rev);
+  Json v{
+      {"version", PS_VERSION},
+      {"schema", store::sqlite::LatestSchemaVersion()},
+      {"sqlite", sqlite3_libversion()},
+      {"libgit2", std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(rev)}};
+  if (json) {
+    std::cout << v.dump(2) << std::endl;
+  } else {
+    std::cout << "prodsprint " << PS_VERSION << " (state schema " << v["schema"] << ", sqlite "
+              << v["sqlite"].get<std::string>() << ", libgit2 " << v["libgit2"].get<std::string>()
+              << ")" << std::endl;
+  }
+  return kExitOk;
+}
+
+Result<int> CmdUp(const Options& o, const std::string& path, bool json, int workers) {
+  std::error_code ec;
+  fs::path repo = fs::weakly_canonical(fs::absolute(path, ec), ec);
+  if (ec || !fs::is_directory(repo, ec)) {
+    return problems::InvalidInput("'" + path + "' is not a folder (give the repository's path)");
+  }
+  PS_ASSIGN(auto s, OpenSession(o, repo / "prodsprint.yaml", true));
+  if (workers > 0) s->config.engine.workers = workers;
+  auto& clock = SystemClock::Instance();
+  const Term term = Term::Detect();
+
+  // The project is the repository, registered on first use.
+  PS_ASSIGN(store::Project project,
+            store::WriteValue<store::Project>(*s->store, [&](Tx& tx) -> Result<store::Project> {
+              auto found = tx.FindProjectByRepo(s->tenant, repo.string());
+              if (found.ok()) return found;
+              store::Project p;
+              p.id = NewId(clock, SystemRandom::Instance());
+              p.tenant = s->tenant;
+              p.name = s->config.project_name.empty() ? repo.filename().string()
+                                                      : s->config.project_name;
+              p.repo_url = repo.string();
+              p.branch = s->config.project_branch;
+              p.target = "local";
+              p.created_at = p.updated_at = clock.Now();
+              PS_TRY(tx.CreateProject(p));
+              return p;
+            }));
+
+  // Resume an unfinished import run of this project rather than start anew.
+  PS_ASSIGN(auto runs, store::ReadValue<std::vector<Run>>(*s->store, [&](Tx& tx) {
+              return tx.ListRuns(s->tenant, {project.id, 20});
+            }));
+  std::string run_id;
+  for (const auto& r : runs) {
+    if (r.kind == store::RunKind::kImport && !Finished(r.status)) {
+      run_id = r.id;
+      break;
+    }
+  }
+  if (!json) {
+    std::cerr << term.Bold("ProdSprint") << " " << PS_VERSION << "  " << project.name << "  "
+              << term.Dim(repo.string()) << "\n";
+  }
+  if (!run_id.empty()) {
+    if (!json) std::cerr << "resuming unfinished run " << run_id << "\n";
+  } else {
+    PS_ASSIGN(engine::PipelineSpec spec, PipelineFor(store::RunKind::kImport));
+    PS_ASSIGN(Run run, s->engine->Submit(s->tenant, project.id, spec, {{"path", repo.string()}}));
+    run_id = run.id;
+    if (!json) std::cerr << term.Dim("run " + run_id) << "\n";
+  }
+  PS_ASSIGN(Run run, DriveRun(*s, run_id, !json));
+  PS_ASSIGN(RunDetail d, LoadDetail(*s, run_id));
+
+  const Json* source = nullptr;
+  for (const auto& st : d.stages) {
+    if (st.name == "source" && st.output.is_object()) source = &st.output;
+  }
+  if (json) {
+    Json out = DetailJson(d);
+    out["not_in_this_build"] = MissingProductStages();
+    std::cout << out.dump(2) << std::endl;
+  } else {
+    std::cout << "\n";
+    if (source) {
+      const Json& tree = (*source)["tree"];
+      const Json& git = (*source)["git"];
+      std::string vcs = git.value("vcs", "none");
+      if (vcs == "git") {
+        std::string commit = git.contains("commit") && git["commit"].is_string()
+                                 ? git["commit"].get<std::string>().substr(0, 12)
+                                 : "(no commits)";
+        vcs = "git " + commit + (git.contains("branch") ? " on " + git.value("branch", "") : "") +
+              (git.value("dirty", false) ? ", uncommitted changes" : ", clean");
+      }
+      std::cout << Table(
+          {{term.Bold("Repository"), tree.value("root", "")},
+           {term.Bold("Version"), vcs},
+           {term.Bold("Files"), std::to_string(tree.value("files", 0)) + " (" +
+                                    std::to_string(tree.value("bytes", 0)) + " bytes)"},
+           {term.Bold("Fingerprint"), tree.value("fingerprint", "")}});
+      const auto& outside = tree["symlinks_outside"];
+      if (outside.is_array() && !outside.empty()) {
+        std::cout << term.Yellow("warning") << ": " << outside.size()
+                  << " symbolic link(s) point outside the repository and were not followed\n";
+      }
+    }
+    std::cout << term.Bold("Run") << "         " << run.id << "  "
+              << term.Status(std::string(store::ToString(run.status))) << " in "
+              << HumanDuration(RunDuration(run)) << "\n";
+    std::string missing;
+    for (const auto& m : MissingProductStages()) missing += (missing.empty() ? "" : ", ") + m;
+    std::cout << term.Dim("Stages in this build: source. Not yet: " + missing + ".") << "\n";
+    if (run.status == RunStatus::kError) {
+      auto p = Problem::FromJson(run.error);
+      if (p) PrintProblem(*p, false);
+      std::cout << "details: prodsprint run show " << run.id << "\n";
+    }
+  }
+  return run.status == RunStatus::kDone ? kExitOk : kExitFailed;
+}
+
+Result<int> CmdRunsList(const Options& o, bool json, int limit, const std::string& project) {
+  PS_ASSIGN(auto s, OpenSession(o, "prodsprint.yaml", false));
+  std::vector<Run> runs;
+  std::map<std::string, std::string> names;
+  PS_TRY(s->store->Read([&](Tx& tx) -> Status {
+    PS_ASSIGN(runs, tx.ListRuns(s->tenant, {project, limit}));
+    PS_ASSIGN(auto projects, tx.ListProjects(s->tenant));
+    for (const auto& p : projects) names[p.id] = p.name;
+    return Ok();
+  }));
+  if (json) {
+    Json arr = Json::array();
+    for (const auto& r : runs) arr.push_back(store::ToJson(r));
+    std::cout << arr.dump(2) << std::endl;
+    return kExitOk;
+  }
+  if (runs.empty()) {
+    std::cout << "no runs yet: 'prodsprint up PATH' starts one\n";
+    return kExitOk;
+  }
+  const Term t = Term::Detect();
+  std::vector<std::vector<std::string>> rows = {{t.Bold("RUN"), t.Bold("KIND"), t.Bold("STATUS"),
+                                                 t.Bold("STAGE"), t.Bold("PROJECT"),
+                                                 t.Bold("CREATED"), t.Bold("DURATION")}};
+  for (const auto& r : runs) {
+    rows.push_back({r.id, std::string(store::ToString(r.kind)),
+                    t.Status(std::string(store::ToString(r.status))), r.stage, names[r.project_id],
+                    FormatTime(r.created_at), HumanDuration(RunDuration(r))});
+  }
+  std::cout << Table(rows);
+  return kExitOk;
+}
+
+Result<int> CmdRunShow(const Options& o, const std::string& id, bool json) {
+  PS_ASSIGN(auto s, OpenSession(o, "prodsprint.yaml", false));
+  PS_ASSIGN(Run run, ResolveRun(*s, id));
+  PS_ASSIGN(RunDetail d, LoadDetail(*s, run.id));
+  if (json) {
+    std::cout << DetailJson(d).dump(2) << std::endl;
+  } else {
+    PrintDetail(Term::Detect(), *s, d);
+  }
+  return kExitOk;
+}
+
+std::string Who() {
+  const char* user = std::getenv("USER");
+  return std::string("cli:") + (user && *user ? user : std::to_string(getuid()));
+}
+
+Result<int> CmdRunsCancel(const Options& o, const std::string& id, bool json) {
+  PS_ASSIGN(auto s, OpenSession(o, "prodsprint.yaml", false));
+  PS_ASSIGN(Run run, ResolveRun(*s, id));
+  PS_TRY(s->engine->Cancel(s->tenant, run.id, Who()));
+  PS_ASSIGN(RunDetail d, LoadDetail(*s, run.id));
+  if (json) {
+    std::cout << DetailJson(d).dump(2) << std::endl;
+  } else {
+    std::cout << "run " << run.id << " cancelled";
+    bool running = false;
+    for (const auto& st : d.stages) running = running || st.status == store::StageStatus::kRunning;
+    if (running) std::cout << "; running stages stop at their next heartbeat";
+    std::cout << "\n";
+  }
+  return kExitOk;
+}
+
+Result<int> CmdRunsRetry(const Options& o, const std::string& id, bool json, bool wait) {
+  PS_ASSIGN(auto s, OpenSession(o, "prodsprint.yaml", false));
+  PS_ASSIGN(Run run, ResolveRun(*s, id));
+  PS_TRY(s->engine->Retry(s->tenant, run.id, Who()));
+  if (!json) std::cerr << "run " << run.id << " replayed from its dead letters\n";
+  if (wait) {
+    PS_ASSIGN(run, DriveRun(*s, run.id, !json));
+  }
+  PS_ASSIGN(RunDetail d, LoadDetail(*s, run.id));
+  if (json) {
+    std::cout << DetailJson(d).dump(2) << std::endl;
+  } else if (wait) {
+    std::cout << "run " << run.id << " "
+              << Term::Detect().Status(std::string(store::ToString(d.run.status))) << "\n";
+  }
+  if (!wait) return kExitOk;
+  return d.run.status == RunStatus::kDone ? kExitOk : kExitFailed;
+}
+
+Result<int> CmdLogs(const Options& o, const std::string& id, bool follow,
+                    const std::string& only_stage) {
+  PS_ASSIGN(auto s, OpenSession(o, "prodsprint.yaml", false));
+  PS_ASSIGN(Run run, ResolveRun(*s, id));
+  const Term t = Term::Detect();
+  std::map<std::string, std::uint64_t> offsets;  // log file -> bytes printed
+  std::string current;                           // the file whose lines were printed last
+  while (true) {
+    std::vector<store::AttemptRow> attempts;
+    PS_TRY(s->store->Read([&](Tx& tx) -> Status {
+      PS_ASSIGN(attempts, tx.ListAttempts(s->tenant, run.id));
+      PS_ASSIGN(run, tx.GetRun(s->tenant, run.id));
+      return Ok();
+    }));
+    bool any_running = false;
+    for (const auto& a : attempts) {
+      any_running = any_running || a.status == store::AttemptStatus::kRunning;
+      if (!only_stage.empty() && a.stage != only_stage) continue;
+      const fs::path path = s->engine->LogPath(run.id, a.stage, a.attempt);
+      std::ifstream in(path, std::ios::binary);
+      if (!in) continue;
+      auto& off = offsets[path.string()];
+      in.seekg(static_cast<std::streamoff>(off));
+      std::string chunk((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      // Print whole lines only; a partial last line waits for its end.
+      auto end = chunk.rfind('\n');
+      if (end == std::string::npos) continue;
+      chunk.resize(end + 1);
+      if (current != path.string()) {
+        std::cout << t.Bold("==> " + a.stage + " attempt " + std::to_string(a.attempt) + " <==")
+                  << "\n";
+        current = path.string();
+      }
+      std::cout << chunk << std::flush;
+      off += chunk.size();
+    }
+    if (!follow || (Finished(run.status) && !any_running) || g_interrupted) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  if (offsets.empty() && !follow) std::cerr << "no logs for run " << run.id << " yet\n";
+  return kExitOk;
+}
+
+Result<int> CmdEvents(const Options& o, std::int64_t after, const std::string& run_id, bool follow,
+                      bool json) {
+  PS_ASSIGN(auto s, OpenSession(o, "prodsprint.yaml", false));
+  std::string rid;
+  if (!run_id.empty()) {
+    PS_ASSIGN(Run run, ResolveRun(*s, run_id));
+    rid = run.id;
+  }
+  const Term t = Term::Detect();
+  std::int64_t seq = after;
+  while (true) {
+    std::vector<store::Event> events;
+    PS_TRY(s->store->Read([&](Tx& tx) -> Status {
+      PS_ASSIGN(events, tx.ListEvents(s->tenant, seq, 1000, rid));
+      return Ok();
+    }));
+    for (const auto& e : events) {
+      seq = e.seq;
+      if (json) {
+        std::cout << store::ToJson(e).dump() << "\n";
+      } else {
+        std::cout << t.Dim(std::to_string(e.seq)) << "  " << FormatTime(e.created_at) << "  "
+                  << t.Bold(e.name) << "  " << e.run_id << "  " << e.payload.dump() << "\n";
+      }
+    }
+    std::cout << std::flush;
+    if (!follow || g_interrupted) break;
+    if (events.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return kExitOk;
+}
+
+Result<int> CmdWorker(const Options& o, int workers, bool until_idle) {
+  PS_ASSIGN(auto s, OpenSession(o, "prodsprint.yaml", false));
+  if (workers > 0) s->config.engine.workers = workers;
+  engine::WorkerPool pool(*s->engine, s->config.engine.workers, engine::ProcessWorkerId());
+  pool.Start();
+  std::cerr << "serving " << s->store->Describe() << " with " << s->config.engine.workers
+            << " worker(s); Ctrl-C stops after the current stages\n";
+  int idle_checks = 0;
+  while (!g_interrupted) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (!until_idle) continue;
+    // Idle: nothing ready, running, or waiting for its backoff.
+    bool busy = false;
+    auto st = s->store->Read([&](Tx& tx) -> Status {
+      PS_ASSIGN(auto runs, tx.ListRuns(s->tenant, {"", 1000}));
+      for (const auto& r : runs) busy = busy || !Finished(r.status);
+      if (busy) return Ok();
+      PS_ASSIGN(auto expired, tx.FindExpiredLeases(INT64_MAX, 1));
+      busy = !expired.empty();
+      return Ok();
+    });
+    if (st.ok() && !busy && ++idle_checks >= 2) break;
+    if (busy) idle_checks = 0;
+  }
+  pool.Stop();
+  return g_interrupted ? kExitInterrupted : kExitOk;
+}
+
+Result<int> CmdConfig(const Options& o, bool json, const std::string& check) {
+  fs::path path =
+      !check.empty() ? fs::path(check) : fs::path(o.config.empty() ? "prodsprint.yaml" : o.config);
+  std::error_code ec;
+  if (!check.empty() && !fs::exists(path, ec))
+    return problems::NotFound("configuration file", check);
+  PS_ASSIGN(Config c, LoadConfig(path.string()));
+  if (json) {
+    Json out = c.ToJson();
+    out["_origin"] = c.origin;
+    out["_file"] = c.file;
+    std::cout << out.dump(2) << std::endl;
+    return kExitOk;
+  }
+  if (!check.empty()) {
+    std::cout << path.string() << ": valid\n";
+    return kExitOk;
+  }
+  std::cout << "# effective configuration"
+            << (c.file.empty() ? " (no prodsprint.yaml: defaults)" : " from " + c.file) << "\n";
+  std::function<void(const Json&, const std::string&, int)> dump =
+      [&](const Json& j, const std::string& prefix, int depth) {
+        for (const auto& [k, v] : j.items()) {
+          const std::string path_key = prefix.empty() ? k : prefix + "." + k;
+          std::cout << std::string(static_cast<std::size_t>(depth) * 2, ' ') << k << ":";
+          if (v.is_object()) {
+            std::cout << (v.empty() ? " {}" : "") << "\n";
+            dump(v, path_key, depth + 1);
+          } else {
+            std::cout << " " << (v.is_string() ? v.get<std::string>() : v.dump());
+            auto it = c.origin.find(path_key);
+            if (it != c.origin.end()) std::cout << "   # " << it->second;
+            std::cout << "\n";
+          }
+        }
+      };
+  dump(c.ToJson(), "", 0);
+  return kExitOk;
+}
+
+int Finish(const Result<int>& r, bool json) {
+  if (r.ok()) return *r;
+  PrintProblem(r.problem(), json);
+  return ExitCodeFor(r.problem());
+}
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  InstallSignalHandlers();
+  CLI::App app{
+      "ProdSprint takes a repository to production safely: it reads the repo, plans the build, "
+      "CI,\n"
+      "infrastructure and cost, provisions staging, runs readiness gates and releases with\n"
+      "canary or blue/green strategies that roll back by themselves.\n\n"
+      "State lives in .prodsprint/ of the working folder (--state or PRODSPRINT_STATE_DIR to\n"
+      "change). Every reporting command takes --json. Exit codes: 0 ok, 1 failed, 2 invalid\n"
+      "input or configuration, 3 not found, 4 state store problem, 5 conflict, 130 interrupted.",
+      "prodsprint"};
+  app.set_version_flag("--version", std::string("prodsprint ") + PS_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough();
+  Options o;
+  app.add_option("--state", o.state, "State folder (default: .prodsprint of the working folder)");
+  app.add_option("--config", o.config, "Configuration file (default: prodsprint.yaml)");
+  app.add_option("--org", o.org, "Organisation to work in")->capture_default_str();
+  app.add_option("--workspace", o.workspace, "Workspace to work in")->capture_default_str();
+
+  bool json = false;
+  auto* version = app.add_subcommand("version", "Print the version of prodsprint and its parts");
+  version->add_flag("--json", json, "Machine-readable output");
+
+  std::string path;
+  int workers = 0;
+  auto* up = app.add_subcommand(
+      "up",
+      "Run the pipeline on a repository: register it as a project and run the import run\n"
+      "(and, as they arrive, audit -> plan -> apply -> readiness -> release), showing progress.\n"
+      "An unfinished run of the same repository is resumed, not started again.");
+  up->add_option("PATH", path, "The repository's folder")->required();
+  up->add_flag("--json", json, "Print the run, its stages and results as JSON");
+  up->add_option("--workers", workers, "Worker threads (default: engine.workers)")
+      ->check(CLI::Range(1, 64));
+
+  std::string run_id, project, stage;
+  int limit = 50;
+  bool follow = false, no_wait = false;
+  auto* runs = app.add_subcommand("runs", "List runs, or show, retry and cancel one");
+  runs->alias("run");
+  runs->require_subcommand(0, 1);
+  runs->add_flag("--json", json, "Machine-readable output");
+  runs->add_option("--limit", limit, "How many runs, newest first")->check(CLI::Range(1, 10000));
+  runs->add_option("--project", project, "Only runs of this project id");
+  auto* runs_list = runs->add_subcommand("list", "List runs, newest first (the default)");
+  runs_list->add_flag("--json", json, "Machine-readable output");
+  runs_list->add_option("--limit", limit, "How many runs")->check(CLI::Range(1, 10000));
+  runs_list->add_option("--project", project, "Only runs of this project id");
+  auto* runs_show =
+      runs->add_subcommand("show", "Show a run: its stages, attempts, dead letters and artifacts");
+  runs_show->add_option("RUN", run_id, "Run id or a unique prefix of it")->required();
+  runs_show->add_flag("--json", json, "Machine-readable output");
+  auto* runs_retry = runs->add_subcommand(
+      "retry",
+      "Replay a failed or cancelled run from its dead letters: failed and cancelled stages get\n"
+      "a fresh budget of attempts, finished stages are kept. Runs the workers until it ends.");
+  runs_retry->add_option("RUN", run_id, "Run id or a unique prefix of it")->required();
+  runs_retry->add_flag("--json", json, "Machine-readable output");
+  runs_retry->add_flag("--no-wait", no_wait,
+                       "Only mark the run for replay; 'prodsprint worker' runs it");
+  auto* runs_cancel = runs->add_subcommand(
+      "cancel",
+      "Cancel a run: waiting stages never start, running ones stop at their next heartbeat");
+  runs_cancel->add_option("RUN", run_id, "Run id or a unique prefix of it")->required();
+  runs_cancel->add_flag("--json", json, "Machine-readable output");
+
+  auto* logs = app.add_subcommand("logs", "Print the stage logs of a run");
+  logs->add_option("RUN", run_id, "Run id or a unique prefix of it")->required();
+  logs->add_flag("-f,--follow", follow, "Keep printing new lines until the run ends");
+  logs->add_option("--stage", stage, "Only this stage");
+
+  std::int64_t after = 0;
+  auto* events = app.add_subcommand(
+      "events",
+      "Print the event stream (outbox) in order: each event has a sequence number, so a reader\n"
+      "can resume after the last one it saw with --after.");
+  events->add_option("--after", after, "Only events with a larger sequence number");
+  events->add_option("--run", run_id, "Only events of this run");
+  events->add_flag("-f,--follow", follow, "Keep printing new events");
+  events->add_flag("--json", json, "One JSON object per line");
+
+  bool until_idle = false;
+  auto* worker = app.add_subcommand(
+      "worker",
+      "Serve the state store's runs with worker threads until stopped (Ctrl-C finishes the\n"
+      "current stages first). Several workers, in several processes, may share one store.");
+  worker->add_option("--workers", workers, "Worker threads (default: engine.workers)")
+      ->check(CLI::Range(1, 64));
+  worker->add_flag("--until-idle", until_idle, "Exit once no run has work left");
+
+  std::string check;
+  auto* config = app.add_subcommand(
+      "config", "Show the effective configuration and where each value came from");
+  config->add_flag("--json", json, "Machine-readable output");
+  auto* config_check = config->add_subcommand("check", "Validate a prodsprint.yaml");
+  config_check->add_option("FILE", check, "The file to check")->required();
+  config_check->add_flag("--json", json, "Machine-readable output");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? kExitOk : kExitUsage;
+  }
+
+  Result<int> r = kExitOk;
+  if (version->parsed()) {
+    r = CmdVersion(json);
+  } else if (up->parsed()) {
+    r = CmdUp(o, path, json, workers);
+  } else if (runs->parsed()) {
+    if (runs_show->parsed()) {
+      r = CmdRunShow(o, run_id, json);
+    } else if (runs_retry->parsed()) {
+      r = CmdRunsRetry(o, run_id, json, !no_wait);
+    } else if (runs_cancel->parsed()) {
+      r = CmdRunsCancel(o, run_id, json);
+    } else {
+      r = CmdRunsList(o, json, limit, project);
+    }
+  } else if (logs->parsed()) {
+    r = CmdLogs(o, run_id, follow, stage);
+  } else if (events->parsed()) {
+    r = CmdEvents(o, after, run_id, follow, json);
+  } else if (worker->parsed()) {
+    r = CmdWorker(o, workers, until_idle);
+  } else if (config->parsed()) {
+    r = CmdConfig(o, json, config_check->parsed() ? check : "");
+  }
+  return Finish(r, json);
+}
+
+}  // namespace ps::cli

@@ -1,0 +1,26 @@
+#include "cli/builtin.h"
+
+#include "stages/source/source_stage.h"
+
+namespace ps::cli {
+
+void RegisterBuiltinStages(engine::StageRegistry& registry) {
+  registry.Add(stages::SourceStage::kName, [] { return std::make_unique<stages::SourceStage>(); });
+}
+
+Result<engine::PipelineSpec> PipelineFor(store::RunKind kind) {
+  switch (kind) {
+    case store::RunKind::kImport:
+      return engine::PipelineSpec{kind, {{stages::SourceStage::kName, {}, 0, 0}}};
+    default:
+      return Problem::Make("not-implemented", "Not in this build", 501,
+                           "runs of kind '" + std::string(store::ToString(kind)) +
+                               "' have no stages in this build yet");
+  }
+}
+
+std::vector<std::string> MissingProductStages() {
+  return {"audit", "plan", "apply", "readiness", "release"};
+}
+
+}  // namespace ps::cli

@@ -1,0 +1,442 @@
+#include "core/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <charconv>
+#include <filesystem>
+#include <functional>
+#include <set>
+
+#include "core/fs.h"
+
+extern char** environ;
+
+namespace ps {
+
+namespace {
+
+constexpr std::size_t kMaxConfigBytes = 1 << 20;
+constexpr int kMaxNesting = 64;
+
+// A leaf setting: its dotted path, what it accepts, and how it is stored.
+struct Setting {
+  std::string path;
+  std::string expects;  // for messages: "an integer from 1 to 64"
+  std::function<bool(Config&, const std::string&)> set;
+};
+
+bool ParseInt(const std::string& s, int lo, int hi, int* out) {
+  int v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || v < lo || v > hi) return false;
+  *out = v;
+  return true;
+}
+
+bool ParseDurationIn(const std::string& s, Millis lo, Millis hi, Millis* out) {
+  Millis v = ParseDuration(s);
+  if (v < lo || v > hi) return false;
+  *out = v;
+  return true;
+}
+
+std::string Quote(const std::string& s) { return "'" + s + "'"; }
+
+const std::vector<Setting>& Settings() {
+  static const std::vector<Setting> kSettings = {
+      {"version", "1",
+       [](Config& c, const std::string& v) { return ParseInt(v, 1, 1, &c.version); }},
+      {"project.name", "a name of 1 to 100 characters",
+       [](Config& c, const std::string& v) {
+         if (v.empty() || v.size() > 100) return false;
+         c.project_name = v;
+         return true;
+       }},
+      {"project.branch", "a branch name",
+       [](Config& c, const std::string& v) {
+         if (v.empty() || v.size() > 255) return false;
+         c.project_branch = v;
+         return true;
+       }},
+      {"state.dir", "a folder path",
+       [](Config& c, const std::string& v) {
+         if (v.empty()) return false;
+         c.state_dir = v;
+         return true;
+       }},
+      {"log.format", "logfmt or json",
+       [](Config& c, const std::string& v) { return ParseLogFormat(v, &c.log_format); }},
+      {"log.level", "debug, info, warn, error or off",
+       [](Config& c, const std::string& v) { return ParseLogLevel(v, &c.log_level); }},
+      {"engine.workers", "an integer from 1 to 64",
+       [](Config& c, const std::string& v) { return ParseInt(v, 1, 64, &c.engine.workers); }},
+      {"engine.lease_ttl", "a duration from 100ms to 1h (e.g. 15s)",
+       [](Config& c, const std::string& v) {
+         return ParseDurationIn(v, 100, 3'600'000, &c.engine.lease_ttl);
+       }},
+      {"engine.heartbeat", "a duration from 10ms to 20m (e.g. 3s)",
+       [](Config& c, const std::string& v) {
+         return ParseDurationIn(v, 10, 1'200'000, &c.engine.heartbeat);
+       }},
+      {"engine.max_attempts", "an integer from 1 to 100",
+       [](Config& c, const std::string& v) { return ParseInt(v, 1, 100, &c.engine.max_attempts); }},
+      {"engine.backoff.base", "a duration from 0ms to 1h",
+       [](Config& c, const std::string& v) {
+         return ParseDurationIn(v, 0, 3'600'000, &c.engine.backoff_base);
+       }},
+      {"engine.backoff.cap", "a duration from 0ms to 24h",
+       [](Config& c, const std::string& v) {
+         return ParseDurationIn(v, 0, 86'400'000, &c.engine.backoff_cap);
+       }},
+      {"engine.stage_timeout", "a duration from 1s to 7d",
+       [](Config& c, const std::string& v) {
+         return ParseDurationIn(v, 1000, 7 * 86'400'000LL, &c.engine.stage_timeout);
+       }},
+      {"engine.poll", "a duration from 1ms to 10s",
+       [](Config& c, const std::string& v) {
+         return ParseDurationIn(v, 1, 10'000, &c.engine.poll);
+       }},
+  };
+  return kSettings;
+}
+
+const Setting* FindSetting(const std::string& path) {
+  for (const auto& s : Settings()) {
+    if (s.path == path) return &s;
+  }
+  return nullptr;
+}
+
+// The keys a mapping at `prefix` may hold (from the settings table).
+std::set<std::string> ChildKeys(const std::string& prefix) {
+  std::set<std::string> keys;
+  for (const auto& s : Settings()) {
+    if (!prefix.empty() && s.path.rfind(prefix + ".", 0) != 0) continue;
+    std::string rest = prefix.empty() ? s.path : s.path.substr(prefix.size() + 1);
+    keys.insert(rest.substr(0, rest.find('.')));
+  }
+  if (prefix == "engine") keys.insert("stages");
+  return keys;
+}
+
+// Levenshtein distance, for "did you mean".
+std::size_t Distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+std::string Suggest(const std::string& key, const std::set<std::string>& known) {
+  std::string best;
+  std::size_t best_d = 3;
+  for (const auto& k : known) {
+    auto d = Distance(key, k);
+    if (d < best_d) {
+      best_d = d;
+      best = k;
+    }
+  }
+  if (!best.empty()) return " (did you mean '" + best + "'?)";
+  std::string list;
+  for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+  return " (known keys: " + list + ")";
+}
+
+class Walker {
+ public:
+  Walker(Config& c, std::string file) : c_(c), file_(std::move(file)) {}
+
+  void Error(const YAML::Mark& m, const std::string& key, const std::string& msg) {
+    ConfigError e;
+    e.file = file_;
+    e.line = m.is_null() ? 0 : m.line + 1;
+    e.column = m.is_null() ? 0 : m.column + 1;
+    e.key = key;
+    e.message = msg;
+    errors_.push_back(std::move(e));
+  }
+
+  std::string Where(const YAML::Mark& m) const { return file_ + ":" + std::to_string(m.line + 1); }
+
+  void Map(const YAML::Node& node, const std::string& prefix, int depth) {
+    if (depth > kMaxNesting) {
+      Error(node.Mark(), prefix, "nested too deeply");
+      return;
+    }
+    if (!node.IsMap()) {
+      Error(node.Mark(), prefix.empty() ? "(document)" : prefix,
+            "expected a mapping of keys to values");
+      return;
+    }
+    const auto known = ChildKeys(prefix);
+    std::set<std::string> seen;
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      const YAML::Node& k = it->first;
+      const YAML::Node& v = it->second;
+      if (!k.IsScalar()) {
+        Error(k.Mark(), prefix, "keys must be plain strings");
+        continue;
+      }
+      const std::string key = k.Scalar();
+      const std::string path = prefix.empty() ? key : prefix + "." + key;
+      if (!seen.insert(key).second) {
+        Error(k.Mark(), path, "duplicate key");
+        continue;
+      }
+      if (known.count(key) == 0) {
+        Error(k.Mark(), path, "unknown key" + Suggest(key, known));
+        continue;
+      }
+      if (path == "engine.stages") {
+        Stages(v, depth + 1);
+      } else if (const Setting* s = FindSetting(path)) {
+        Leaf(*s, v);
+      } else {
+        Map(v, path, depth + 1);
+      }
+    }
+  }
+
+  void Leaf(const Setting& s, const YAML::Node& v) {
+    if (!v.IsScalar()) {
+      Error(v.Mark(), s.path, "expected " + s.expects);
+      return;
+    }
+    if (!s.set(c_, v.Scalar())) {
+      Error(v.Mark(), s.path, "expected " + s.expects + ", got " + Quote(v.Scalar()));
+      return;
+    }
+    c_.origin[s.path] = Where(v.Mark());
+  }
+
+  void Stages(const YAML::Node& node, int depth) {
+    if (!node.IsMap()) {
+      Error(node.Mark(), "engine.stages", "expected a mapping of stage names to settings");
+      return;
+    }
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      if (!it->first.IsScalar()) {
+        Error(it->first.Mark(), "engine.stages", "stage names must be plain strings");
+        continue;
+      }
+      const std::string name = it->first.Scalar();
+      const std::string path = "engine.stages." + name;
+      if (name.empty() || name.size() > 64 ||
+          name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-") != std::string::npos) {
+        Error(it->first.Mark(), path, "stage names are lower-case letters, digits, '-' and '_'");
+        continue;
+      }
+      const YAML::Node& v = it->second;
+      if (!v.IsMap() || depth > kMaxNesting) {
+        Error(v.Mark(), path, "expected a mapping with timeout and/or max_attempts");
+        continue;
+      }
+      StageOverride o;
+      for (auto jt = v.begin(); jt != v.end(); ++jt) {
+        const std::string key = jt->first.IsScalar() ? jt->first.Scalar() : "";
+        const YAML::Node& val = jt->second;
+        if (key == "timeout") {
+          Millis ms = val.IsScalar() ? ParseDuration(val.Scalar()) : -1;
+          if (ms < 1000 || ms > 7 * 86'400'000LL) {
+            Error(val.Mark(), path + ".timeout", "expected a duration from 1s to 7d");
+          } else {
+            o.timeout = ms;
+          }
+        } else if (key == "max_attempts") {
+          int n = 0;
+          if (!val.IsScalar() || !ParseInt(val.Scalar(), 1, 100, &n)) {
+            Error(val.Mark(), path + ".max_attempts", "expected an integer from 1 to 100");
+          } else {
+            o.max_attempts = n;
+          }
+        } else {
+          Error(jt->first.Mark(), path + "." + key,
+                "unknown key" + Suggest(key, {"timeout", "max_attempts"}));
+        }
+      }
+      c_.engine.stages[name] = o;
+      c_.origin[path] = Where(it->first.Mark());
+    }
+  }
+
+  std::vector<ConfigError> errors_;
+
+ private:
+  Config& c_;
+  std::string file_;
+};
+
+// yaml-cpp recurses once per nesting level while parsing; refuse inputs that
+// nest deeper than any real configuration before handing them over.
+bool NestingWithinLimit(std::string_view text) {
+  int depth = 0;
+  std::size_t indent = 0;
+  bool line_start = true;
+  char quote = 0;
+  for (char ch : text) {
+    if (ch == '\n') {
+      line_start = true;
+      indent = 0;
+      continue;
+    }
+    if (line_start) {
+      if (ch == ' ' || ch == '-') {
+        if (++indent > 4 * kMaxNesting) return false;
+        continue;
+      }
+      line_start = false;
+    }
+    if (quote) {
+      if (ch == quote) quote = 0;
+      continue;
+    }
+    if (ch == '"' || ch == '\'') {
+      quote = ch;
+    } else if (ch == '[' || ch == '{') {
+      if (++depth > kMaxNesting) return false;
+    } else if (ch == ']' || ch == '}') {
+      if (depth > 0) --depth;
+    }
+  }
+  return true;
+}
+
+Problem ErrorsToProblem(const std::vector<ConfigError>& errors) {
+  std::string detail;
+  Json list = Json::array();
+  for (const auto& e : errors) {
+    detail += (detail.empty() ? "" : "\n") + e.ToString();
+    list.push_back({{"file", e.file},
+                    {"line", e.line},
+                    {"column", e.column},
+                    {"key", e.key},
+                    {"message", e.message}});
+  }
+  return problems::InvalidConfig(detail).With("errors", list);
+}
+
+}  // namespace
+
+std::string ConfigError::ToString() const {
+  std::string where = file;
+  if (line > 0) where += ":" + std::to_string(line) + ":" + std::to_string(column);
+  return where + ": " + (key.empty() ? "" : key + ": ") + message;
+}
+
+Json Config::ToJson() const {
+  Json stages = Json::object();
+  for (const auto& [name, o] : engine.stages) {
+    Json s = Json::object();
+    if (o.timeout) s["timeout"] = FormatDuration(*o.timeout);
+    if (o.max_attempts) s["max_attempts"] = *o.max_attempts;
+    stages[name] = s;
+  }
+  return Json{
+      {"version", version},
+      {"project", {{"name", project_name}, {"branch", project_branch}}},
+      {"state", {{"dir", state_dir}}},
+      {"log",
+       {{"format", log_format == LogFormat::kJson ? "json" : "logfmt"},
+        {"level",
+         std::array{"debug", "info", "warn", "error", "off"}[static_cast<int>(log_level)]}}},
+      {"engine",
+       {{"workers", engine.workers},
+        {"lease_ttl", FormatDuration(engine.lease_ttl)},
+        {"heartbeat", FormatDuration(engine.heartbeat)},
+        {"max_attempts", engine.max_attempts},
+        {"backoff",
+         {{"base", FormatDuration(engine.backoff_base)},
+          {"cap", FormatDuration(engine.backoff_cap)}}},
+        {"stage_timeout", FormatDuration(engine.stage_timeout)},
+        {"poll", FormatDuration(engine.poll)},
+        {"stages", stages}}},
+  };
+}
+
+Result<Config> ParseConfig(std::string_view text, const std::string& file) {
+  Config c;
+  c.file = file;
+  if (text.size() > kMaxConfigBytes) {
+    return ErrorsToProblem({{file, 0, 0, "", "file is larger than 1 MiB"}});
+  }
+  if (!NestingWithinLimit(text)) {
+    return ErrorsToProblem({{file, 0, 0, "", "nested too deeply to be a configuration"}});
+  }
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(text));
+  } catch (const YAML::Exception& e) {
+    ConfigError err{file, e.mark.is_null() ? 0 : e.mark.line + 1,
+                    e.mark.is_null() ? 0 : e.mark.column + 1, "", "not valid YAML: " + e.msg};
+    return ErrorsToProblem({err});
+  }
+  if (root.IsNull()) return c;  // an empty file is the defaults
+  Walker w(c, file);
+  try {
+    w.Map(root, "", 0);
+  } catch (const YAML::Exception& e) {
+    w.Error(e.mark, "", std::string("not valid YAML: ") + e.what());
+  }
+  if (c.engine.heartbeat * 2 > c.engine.lease_ttl && w.errors_.empty()) {
+    w.Error(YAML::Mark::null_mark(), "engine.heartbeat",
+            "must be at most half of engine.lease_ttl, or a healthy stage loses its lease");
+  }
+  if (c.engine.backoff_base > c.engine.backoff_cap && w.errors_.empty()) {
+    w.Error(YAML::Mark::null_mark(), "engine.backoff.base", "must not exceed engine.backoff.cap");
+  }
+  if (!w.errors_.empty()) return ErrorsToProblem(w.errors_);
+  return c;
+}
+
+Status ApplyEnvOverrides(Config& c, const std::map<std::string, std::string>& env) {
+  std::vector<ConfigError> errors;
+  for (const auto& s : Settings()) {
+    std::string name = "PRODSPRINT_";
+    for (char ch : s.path) name += ch == '.' ? '_' : static_cast<char>(std::toupper(ch));
+    auto it = env.find(name);
+    if (it == env.end()) continue;
+    if (!s.set(c, it->second)) {
+      errors.push_back(
+          {"env " + name, 0, 0, s.path, "expected " + s.expects + ", got " + Quote(it->second)});
+      continue;
+    }
+    c.origin[s.path] = "env " + name;
+  }
+  if (c.engine.heartbeat * 2 > c.engine.lease_ttl) {
+    errors.push_back(
+        {"environment", 0, 0, "engine.heartbeat", "must be at most half of engine.lease_ttl"});
+  }
+  if (!errors.empty()) return ErrorsToProblem(errors);
+  return Ok();
+}
+
+std::map<std::string, std::string> ProcessEnv() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string_view kv(*e);
+    auto eq = kv.find('=');
+    if (eq == std::string_view::npos) continue;
+    env.emplace(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
+  }
+  return env;
+}
+
+Result<Config> LoadConfig(const std::string& path) {
+  Config c;
+  std::error_code ec;
+  if (!path.empty() && std::filesystem::exists(path, ec)) {
+    PS_ASSIGN(std::string text, ReadFile(path, kMaxConfigBytes));
+    PS_ASSIGN(c, ParseConfig(text, path));
+  }
+  PS_TRY(ApplyEnvOverrides(c, ProcessEnv()));
+  return c;
+}
+
+}  // namespace ps

@@ -1,0 +1,75 @@
+// prodsprint.yaml: the repository's configuration, validated against a schema
+// with errors that name the file, line, column and key; PRODSPRINT_* environment
+// variables override it. docs/CONFIG.md documents every key.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/problem.h"
+
+namespace ps {
+
+struct StageOverride {
+  std::optional<Millis> timeout;
+  std::optional<int> max_attempts;
+};
+
+struct EngineConfig {
+  int workers = 2;              // worker threads of one process
+  Millis lease_ttl = 15'000;    // a lease not renewed for this long is lost
+  Millis heartbeat = 3'000;     // how often a running stage renews its lease
+  int max_attempts = 3;         // attempts per stage before the dead-letter list
+  Millis backoff_base = 500;    // first retry delay cap (full jitter below it)
+  Millis backoff_cap = 60'000;  // largest retry delay
+  Millis stage_timeout = 1'800'000;
+  Millis poll = 200;  // idle workers look for work this often
+  std::map<std::string, StageOverride> stages;
+};
+
+struct Config {
+  int version = 1;
+  std::string project_name;  // empty: the folder's name
+  std::string project_branch = "main";
+  std::string state_dir = ".prodsprint";
+  EngineConfig engine;
+  LogFormat log_format = LogFormat::kLogfmt;
+  LogLevel log_level = LogLevel::kWarn;
+
+  // Where each value came from ("defaults", "prodsprint.yaml:12",
+  // "env PRODSPRINT_ENGINE_WORKERS"), keyed by dotted path.
+  std::map<std::string, std::string> origin;
+  std::string file;  // the file read, empty if none
+
+  Json ToJson() const;
+};
+
+// One located validation error.
+struct ConfigError {
+  std::string file;
+  int line = 0;     // 1-based; 0 when not from a file
+  int column = 0;   // 1-based
+  std::string key;  // dotted path
+  std::string message;
+  std::string ToString() const;
+};
+
+// Parses YAML text. `file` names it in errors. All errors are collected into
+// one Problem (invalid-config) whose "errors" member lists them.
+Result<Config> ParseConfig(std::string_view text, const std::string& file);
+
+// Applies PRODSPRINT_* overrides from `env` (name -> value).
+Status ApplyEnvOverrides(Config& config, const std::map<std::string, std::string>& env);
+
+// Reads `path` if it exists (a missing file gives the defaults), then the
+// process environment.
+Result<Config> LoadConfig(const std::string& path);
+
+// The environment of this process as a map.
+std::map<std::string, std::string> ProcessEnv();
+
+}  // namespace ps

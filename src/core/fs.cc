@@ -1,0 +1,127 @@
+#include "core/fs.h"
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <memory>
+
+namespace ps {
+
+namespace {
+std::string Errno(const std::string& what, const fs::path& p) {
+  return what + " " + p.string() + ": " + std::strerror(errno);
+}
+
+std::string Hex(const unsigned char* d, unsigned n) {
+  static const char* kDigits = "0123456789abcdef";
+  std::string out(n * 2, '0');
+  for (unsigned i = 0; i < n; ++i) {
+    out[2 * i] = kDigits[d[i] >> 4];
+    out[2 * i + 1] = kDigits[d[i] & 15];
+  }
+  return out;
+}
+
+struct MdCtxFree {
+  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+};
+}  // namespace
+
+Result<std::string> ReadFile(const fs::path& path, std::uint64_t max_bytes) {
+  std::error_code ec;
+  auto st = fs::status(path, ec);
+  if (ec || !fs::exists(st)) return problems::NotFound("file", path.string());
+  if (!fs::is_regular_file(st)) {
+    return problems::InvalidInput(path.string() + " is not a regular file");
+  }
+  auto size = fs::file_size(path, ec);
+  if (ec) return problems::InvalidInput(path.string() + ": " + ec.message());
+  if (size > max_bytes) {
+    return problems::InvalidInput(path.string() + " is too large (" + std::to_string(size) +
+                                  " bytes, limit " + std::to_string(max_bytes) + ")");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return problems::InvalidInput(Errno("cannot open", path));
+  std::string data(size, '\0');
+  in.read(data.data(), static_cast<std::streamsize>(size));
+  data.resize(static_cast<std::size_t>(in.gcount()));
+  return data;
+}
+
+Status SyncDir(const fs::path& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return problems::Internal(Errno("cannot open directory", dir));
+  int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) return problems::Internal(Errno("fsync", dir));
+  return Ok();
+}
+
+Status WriteFileAtomic(const fs::path& path, std::string_view data) {
+  fs::path dir = path.parent_path().empty() ? fs::path(".") : path.parent_path();
+  std::string tmpl = (dir / ("." + path.filename().string() + ".XXXXXX")).string();
+  int fd = ::mkstemp(tmpl.data());
+  if (fd < 0) return problems::Internal(Errno("cannot create temporary file in", dir));
+  std::size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      auto p = problems::Internal(Errno("write", tmpl));
+      ::close(fd);
+      ::unlink(tmpl.c_str());
+      return p;
+    }
+    off += static_cast<std::size_t>(n);
+  }
+  ::fchmod(fd, 0644);
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    ::unlink(tmpl.c_str());
+    return problems::Internal(Errno("fsync", tmpl));
+  }
+  if (::rename(tmpl.c_str(), path.c_str()) != 0) {
+    auto p = problems::Internal(Errno("rename to", path));
+    ::unlink(tmpl.c_str());
+    return p;
+  }
+  return SyncDir(dir);
+}
+
+std::string Sha256Hex(std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned n = 0;
+  EVP_Digest(data.data(), data.size(), md, &n, EVP_sha256(), nullptr);
+  return Hex(md, n);
+}
+
+Result<std::string> Sha256File(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return problems::NotFound("file", path.string());
+  std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
+  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+  std::string buf(1 << 16, '\0');
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    if (in.gcount() > 0)
+      EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<std::size_t>(in.gcount()));
+  }
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned n = 0;
+  EVP_DigestFinal_ex(ctx.get(), md, &n);
+  return Hex(md, n);
+}
+
+Status EnsureDir(const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec)
+    return problems::Internal("cannot create directory " + dir.string() + ": " + ec.message());
+  return Ok();
+}
+
+}  // namespace ps

@@ -1,0 +1,31 @@
+// Filesystem helpers: whole-file reads, crash-safe writes, sha256.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "core/problem.h"
+
+namespace ps {
+
+namespace fs = std::filesystem;
+
+// Reads a whole regular file, refusing files larger than `max_bytes`.
+Result<std::string> ReadFile(const fs::path& path, std::uint64_t max_bytes = 64ull << 20);
+
+// Writes `data` to `path` so that a crash leaves either the old or the new
+// file: a temporary beside it, fsync, rename, fsync of the directory.
+Status WriteFileAtomic(const fs::path& path, std::string_view data);
+
+// fsync of a directory (after creating or renaming entries in it).
+Status SyncDir(const fs::path& dir);
+
+// Lower-case hex sha256 of bytes, and of a file streamed from disk.
+std::string Sha256Hex(std::string_view data);
+Result<std::string> Sha256File(const fs::path& path);
+
+// Creates `dir` and parents; Problem on failure.
+Status EnsureDir(const fs::path& dir);
+
+}  // namespace ps

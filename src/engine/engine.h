@@ -1,0 +1,111 @@
+// The run engine: submits runs, hands their stages to workers through leases,
+// records results, retries failures with backoff, and dead-letters what keeps
+// failing. All state lives in the Store, so any number of engines in any
+// number of processes may serve the same store; a process killed at any
+// moment loses nothing: its leases expire and the stages are retried.
+//
+// Every state change and the events it causes are written in one transaction
+// (the outbox). A stage attempt is identified by its idempotency key
+// project_id:run_id:stage:attempt; claiming inserts the key (unique), so no
+// attempt is ever run twice, and a finished key is never run again.
+//
+// Thread-safe: worker threads share one Engine.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "artifacts/artifact_store.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "engine/pipeline.h"
+#include "engine/stage.h"
+#include "store/store.h"
+
+namespace ps::engine {
+
+struct EngineDeps {
+  store::Store& store;
+  artifacts::ArtifactStore& artifacts;
+  const StageRegistry& registry;
+  Clock& clock;
+  Random& random;
+  Logger log;
+  const Config& config;
+  std::filesystem::path logs_dir;  // stage logs: <logs_dir>/<run_id>/<stage>.<attempt>.log
+  // Renew leases from a background thread while a stage runs (real time).
+  // Tests in simulated time turn it off and renew by hand.
+  bool heartbeat_thread = true;
+};
+
+// A claimed stage attempt.
+struct Lease {
+  store::StageRow stage;  // as claimed: attempt and lease_token are this lease's
+  std::string key;        // idempotency key
+  std::string worker;
+  Millis deadline = 0;  // the stage's timeout
+};
+
+class Engine {
+ public:
+  explicit Engine(EngineDeps deps);
+
+  // Creates a run of `spec` for the project with its stages, the first
+  // window ready. Emits run.created.
+  Result<store::Run> Submit(const store::Tenant& tenant, const std::string& project_id,
+                            const PipelineSpec& spec, Json input);
+
+  // One worker step: reap expired leases, claim one ready stage and run it to
+  // its end. Returns whether a stage ran.
+  Result<bool> RunOnce(const std::string& worker);
+
+  // The pieces RunOnce is made of, for tests and custom workers.
+  Result<std::optional<Lease>> Claim(const std::string& worker);
+  Status Execute(Lease& lease);
+  // Renews the lease. Returns the reason to stop (cancelled, lost) or kNone.
+  Result<StopReason> Heartbeat(const Lease& lease);
+  Status Complete(const Lease& lease, const StageOutput& out);
+  Status Fail(const Lease& lease, const Problem& problem, store::AttemptStatus how);
+  // Stages whose lease expired (their worker died or hangs) are failed as
+  // "lost" and retried. Returns how many were reaped.
+  Result<int> Reap();
+
+  // Cancels a run: waiting stages are cancelled at once, running ones are
+  // asked to stop at their next heartbeat. The run ends in error (cancelled).
+  Status Cancel(const store::Tenant& tenant, const std::string& run_id, const std::string& who);
+  // Replays a failed or cancelled run from its dead letters: failed and
+  // cancelled stages get a fresh attempt budget; done stages are kept.
+  Status Retry(const store::Tenant& tenant, const std::string& run_id, const std::string& who);
+
+  // Blocks until work may be available (a local commit made a stage ready, or
+  // the next backoff ends) or `max_wait` passes.
+  void WaitForWork(Millis max_wait);
+  void Notify();
+
+  const Config& config() const { return deps_.config; }
+  Clock& clock() { return deps_.clock; }
+  std::filesystem::path LogPath(const std::string& run_id, const std::string& stage,
+                                int attempt) const;
+
+ private:
+  // Shared by Fail and Reap: the attempt ended without success.
+  Status FailInTx(store::Tx& tx, const store::StageRow& stage, const Problem& problem,
+                  store::AttemptStatus how, const std::string& key);
+  Status FinishRunIfDone(store::Tx& tx, const store::Tenant& tenant, const std::string& run_id);
+
+  EngineDeps deps_;
+  std::mutex wake_mu_;
+  std::condition_variable wake_cv_;
+  std::uint64_t wake_gen_ = 0;
+};
+
+// The idempotency key of an attempt.
+std::string AttemptKey(const std::string& project_id, const std::string& run_id,
+                       const std::string& stage, int attempt);
+
+}  // namespace ps::engine

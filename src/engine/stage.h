@@ -1,0 +1,128 @@
+// The stage interface: what the audit, plan, apply, readiness and release
+// capabilities implement. A stage sees its inputs through StageContext and
+// returns a StageOutput; it never writes SQL or talks to the API or the bus.
+// The engine records the output, its artifacts and its events atomically with
+// the stage's completion, so each is recorded exactly once.
+//
+// Side effects outside ProdSprint (creating a database, calling a cloud API)
+// must be idempotent under EffectKey(): a crashed attempt is retried, and the
+// retry presents the same key so the outside system can recognise it.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "artifacts/artifact_store.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "core/problem.h"
+#include "store/model.h"
+
+namespace ps::engine {
+
+struct ArtifactOut {
+  store::ArtifactType type = store::ArtifactType::kIac;
+  std::string name;
+  std::string media_type = "application/octet-stream";
+  Json meta = Json::object();
+  artifacts::BlobRef blob;
+};
+
+struct EventOut {
+  std::string name;  // a brief event name (plan.ready...) or error.*
+  Json payload = Json::object();
+};
+
+struct StageOutput {
+  Json facts = Json::object();        // the stage's result, for later stages and the user
+  Json metrics = Json::object();      // merged into runs.metrics[stage]
+  std::optional<Json> policy_result;  // into runs.policy_result[stage]
+  std::vector<ArtifactOut> artifacts;
+  std::vector<EventOut> events;
+};
+
+// Why a running stage should stop.
+enum class StopReason { kNone, kCancelled, kTimeout, kLeaseLost };
+
+class StageContext {
+ public:
+  struct Init {
+    store::Tenant tenant;
+    store::Project project;
+    store::Run run;
+    std::string stage;
+    int attempt = 0;
+    Millis deadline = 0;
+    std::map<std::string, Json> inputs;  // outputs of the done stages of this run
+    const Config* config = nullptr;
+  };
+  StageContext(Init init, Clock& clock, artifacts::ArtifactStore& artifacts, Logger log,
+               std::function<void(double, const std::string&)> progress);
+
+  const store::Tenant& tenant() const { return init_.tenant; }
+  const store::Project& project() const { return init_.project; }
+  const store::Run& run() const { return init_.run; }
+  const Json& run_input() const { return init_.run.input; }
+  const std::string& stage() const { return init_.stage; }
+  int attempt() const { return init_.attempt; }
+  const Config& config() const { return *init_.config; }
+  // The output of an earlier stage of this run, or null.
+  const Json& Input(const std::string& stage) const;
+
+  // project_id:run_id:stage:attempt — this attempt's idempotency key.
+  std::string AttemptKey() const;
+  // project_id:run_id:stage:effect — the same in every attempt of the stage.
+  std::string EffectKey(std::string_view effect) const;
+
+  // True once the stage should stop: the run was cancelled, the stage's
+  // timeout passed, or the lease was lost. Long work checks it often.
+  bool Stopping();
+  StopReason stop_reason() const { return stop_.load(); }
+  void RequestStop(StopReason r);
+
+  Clock& clock() { return clock_; }
+  const Logger& log() const { return log_; }
+  // Reports progress (0..1) as a stage.progress event.
+  void Progress(double fraction, const std::string& message);
+  // Stores content now (content-addressed, idempotent); the artifacts row is
+  // written when the stage completes.
+  Result<ArtifactOut> PutArtifact(store::ArtifactType type, std::string name,
+                                  std::string_view content, std::string media_type,
+                                  Json meta = Json::object());
+
+ private:
+  Init init_;
+  Clock& clock_;
+  artifacts::ArtifactStore& artifacts_;
+  Logger log_;
+  std::function<void(double, const std::string&)> progress_;
+  std::atomic<StopReason> stop_{StopReason::kNone};
+};
+
+class Stage {
+ public:
+  virtual ~Stage() = default;
+  virtual Result<StageOutput> Run(StageContext& ctx) = 0;
+};
+
+// Which stage implementation runs for a stage name. Filled explicitly in one
+// place (cli/builtin_stages.cc), no static registration.
+class StageRegistry {
+ public:
+  using Factory = std::function<std::unique_ptr<Stage>()>;
+  void Add(std::string name, Factory f) { factories_[std::move(name)] = std::move(f); }
+  bool Has(const std::string& name) const { return factories_.count(name) != 0; }
+  std::unique_ptr<Stage> Create(const std::string& name) const;
+  std::vector<std::string> Names() const;
+
+ private:
+  std::map<std::string, Factory> factories_;
+};
+
+}  // namespace ps::engine

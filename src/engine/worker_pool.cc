@@ -1,0 +1,50 @@
+#include "engine/worker_pool.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+
+namespace ps::engine {
+
+WorkerPool::WorkerPool(Engine& engine, int workers, std::string id)
+    : engine_(engine), count_(std::max(1, workers)), id_(std::move(id)) {}
+
+WorkerPool::~WorkerPool() { Stop(); }
+
+void WorkerPool::Start() {
+  stop_ = false;
+  for (int i = 0; i < count_; ++i) {
+    threads_.emplace_back([this, i] { Loop(id_ + "/" + std::to_string(i)); });
+  }
+}
+
+void WorkerPool::Stop() {
+  stop_ = true;
+  engine_.Notify();
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+  threads_.clear();
+}
+
+void WorkerPool::Loop(const std::string& worker) {
+  const Millis poll = engine_.config().engine.poll;
+  while (!stop_) {
+    auto ran = engine_.RunOnce(worker);
+    if (stop_) break;
+    if (!ran.ok()) {
+      // The store was busy or failed: back off one poll and try again.
+      engine_.WaitForWork(poll);
+      continue;
+    }
+    if (!*ran) engine_.WaitForWork(poll);
+  }
+}
+
+std::string ProcessWorkerId() {
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  return std::string(host) + ":" + std::to_string(getpid());
+}
+
+}  // namespace ps::engine

@@ -1,0 +1,41 @@
+// Worker threads that serve an Engine until stopped. Each worker loops: reap
+// expired leases, claim a ready stage, run it; when idle it sleeps until a
+// local commit makes work ready, the next retry's backoff ends, or the poll
+// interval passes (work submitted by other processes).
+#pragma once
+
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/engine.h"
+
+namespace ps::engine {
+
+class WorkerPool {
+ public:
+  // `id` names this process's workers: "<id>/<n>".
+  WorkerPool(Engine& engine, int workers, std::string id);
+  ~WorkerPool();
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+
+  void Start();
+  // Asks workers to stop after their current stage, and joins them.
+  void Stop();
+
+ private:
+  void Loop(const std::string& worker);
+
+  Engine& engine_;
+  int count_;
+  std::string id_;
+  std::atomic<bool> stop_{false};
+  std::vector<std::thread> threads_;
+};
+
+// A worker id unique to this process: host:pid:start-time.
+std::string ProcessWorkerId();
+
+}  // namespace ps::engine

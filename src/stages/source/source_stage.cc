@@ -1,0 +1,154 @@
+#include "stages/source/source_stage.h"
+
+#include <git2.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <vector>
+
+#include "core/fs.h"
+
+namespace ps::stages {
+
+namespace {
+
+struct GitLib {
+  GitLib() { git_libgit2_init(); }
+  ~GitLib() { git_libgit2_shutdown(); }
+};
+
+template <class T, void (*Free)(T*)>
+struct GitPtr {
+  T* p = nullptr;
+  ~GitPtr() {
+    if (p) Free(p);
+  }
+};
+
+bool Inside(const fs::path& root, const fs::path& p) {
+  auto r = root.lexically_normal();
+  auto q = p.lexically_normal();
+  auto [a, b] = std::mismatch(r.begin(), r.end(), q.begin(), q.end());
+  return a == r.end();
+}
+
+}  // namespace
+
+Json DescribeGit(const std::string& path) {
+  static GitLib lib;
+  GitPtr<git_repository, git_repository_free> repo;
+  if (git_repository_open_ext(&repo.p, path.c_str(), 0, nullptr) != 0) {
+    return Json{{"vcs", "none"}};
+  }
+  Json g{{"vcs", "git"}};
+  const char* workdir = git_repository_workdir(repo.p);
+  if (workdir) g["root"] = fs::path(workdir).lexically_normal().string();
+  GitPtr<git_reference, git_reference_free> head;
+  if (git_repository_head(&head.p, repo.p) == 0) {
+    const git_oid* oid = git_reference_target(head.p);
+    if (oid) {
+      char buf[GIT_OID_HEXSZ + 1] = {};
+      git_oid_tostr(buf, sizeof buf, oid);
+      g["commit"] = buf;
+    }
+    if (git_reference_is_branch(head.p)) g["branch"] = git_reference_shorthand(head.p);
+  } else {
+    g["commit"] = nullptr;  // an empty repository or unborn branch
+  }
+  GitPtr<git_status_list, git_status_list_free> status;
+  git_status_options opts = GIT_STATUS_OPTIONS_INIT;
+  opts.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED;
+  if (git_status_list_new(&status.p, repo.p, &opts) == 0) {
+    g["dirty"] = git_status_list_entrycount(status.p) > 0;
+  }
+  return g;
+}
+
+Result<Json> DescribeTree(const std::string& root_text, const TreeLimits& limits,
+                          const std::function<bool()>& stopping) {
+  std::error_code ec;
+  fs::path root = fs::weakly_canonical(root_text, ec);
+  if (ec || !fs::is_directory(root, ec)) {
+    return problems::InvalidInput("'" + root_text + "' is not a folder");
+  }
+  std::vector<std::pair<std::string, std::string>> entries;  // path -> digest
+  Json outside = Json::array();
+  std::uint64_t files = 0, bytes = 0, links = 0, skipped_large = 0;
+  bool truncated = false;
+  fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, ec);
+  if (ec) return problems::InvalidInput("cannot read '" + root.string() + "': " + ec.message());
+  for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (ec) break;
+    if (stopping && stopping()) return problems::Cancelled("stopped while reading the tree");
+    const fs::directory_entry& e = *it;
+    const std::string name = e.path().filename().string();
+    if (e.is_directory(ec) && !e.is_symlink(ec) &&
+        (name == ".git" || name == ".prodsprint" || name == "node_modules")) {
+      it.disable_recursion_pending();
+      continue;
+    }
+    const std::string rel = fs::relative(e.path(), root, ec).generic_string();
+    if (e.is_symlink(ec)) {
+      ++links;
+      fs::path target = fs::read_symlink(e.path(), ec);
+      fs::path resolved = target.is_absolute() ? target : e.path().parent_path() / target;
+      if (!Inside(root, fs::weakly_canonical(resolved, ec))) {
+        outside.push_back({{"path", rel}, {"target", target.string()}});
+      }
+      entries.emplace_back(rel, "link:" + target.string());
+      continue;  // never followed
+    }
+    if (!e.is_regular_file(ec)) continue;
+    if (++files > limits.max_files) {
+      truncated = true;
+      break;
+    }
+    const auto size = e.file_size(ec);
+    bytes += size;
+    if (size > limits.max_file_bytes) {
+      ++skipped_large;
+      entries.emplace_back(rel, "size:" + std::to_string(size));
+      continue;
+    }
+    auto digest = Sha256File(e.path());
+    entries.emplace_back(rel, digest.ok() ? *digest : "unreadable");
+  }
+  std::sort(entries.begin(), entries.end());
+  std::string manifest;
+  for (const auto& [p, d] : entries) manifest += p + '\0' + d + '\n';
+  return Json{{"root", root.string()},
+              {"files", files},
+              {"bytes", bytes},
+              {"symlinks", links},
+              {"symlinks_outside", outside},
+              {"large_files_not_hashed", skipped_large},
+              {"truncated", truncated},
+              {"fingerprint", "sha256:" + Sha256Hex(manifest)}};
+}
+
+Result<engine::StageOutput> SourceStage::Run(engine::StageContext& ctx) {
+  const Json& input = ctx.run_input();
+  if (!input.contains("path") || !input["path"].is_string()) {
+    return problems::InvalidInput("the import run needs input.path, the repository's folder");
+  }
+  const std::string path = input["path"].get<std::string>();
+  ctx.log().Info("reading repository", {{"path", path}});
+  ctx.Progress(0.0, "reading " + path);
+  PS_ASSIGN(Json tree, DescribeTree(path, {}, [&] { return ctx.Stopping(); }));
+  Json git = DescribeGit(path);
+  ctx.Progress(1.0, "read " + std::to_string(tree["files"].get<std::uint64_t>()) + " files");
+  ctx.log().Info("repository read", {{"files", tree["files"].dump()},
+                                     {"bytes", tree["bytes"].dump()},
+                                     {"commit", git.value("commit", Json()).dump()}});
+  for (const auto& o : tree["symlinks_outside"]) {
+    ctx.log().Warn(
+        "symbolic link points outside the repository; not followed",
+        {{"path", o["path"].get<std::string>()}, {"target", o["target"].get<std::string>()}});
+  }
+  engine::StageOutput out;
+  out.facts = {{"tree", tree}, {"git", git}};
+  out.metrics = {{"files", tree["files"]}, {"bytes", tree["bytes"]}};
+  return out;
+}
+
+}  // namespace ps::stages
