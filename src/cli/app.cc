@@ -107,7 +107,7 @@ Result<std::unique_ptr<Session>> OpenSession(const Options& o, const fs::path& d
                .With({{"org", s->tenant.org_id}, {"workspace", s->tenant.workspace_id}});
   s->engine = std::make_unique<engine::Engine>(
       engine::EngineDeps{*s->store, *s->artifacts, s->registry, clock, random, s->log, s->config,
-                         s->state_dir / "logs", true});
+                         s->state_dir / "logs", true, engine::LocalOwnerAlive});
   return s;
 }
 

@@ -515,34 +515,41 @@ Status Engine::FailInTx(Tx& tx, const StageRow& stage, const Problem& problem, A
 
 Result<int> Engine::Reap() {
   const Millis now = deps_.clock.Now();
-  PS_ASSIGN(auto expired, store::ReadValue<std::vector<StageRow>>(
-                              deps_.store, [&](Tx& tx) { return tx.FindExpiredLeases(now, 16); }));
+  last_reap_ = now;
+  // Every running stage: few, since each holds a worker.
+  PS_ASSIGN(auto running, store::ReadValue<std::vector<StageRow>>(deps_.store, [&](Tx& tx) {
+              return tx.FindExpiredLeases(INT64_MAX, 256);
+            }));
   int reaped = 0;
-  for (const auto& seen : expired) {
+  for (const auto& seen : running) {
+    const bool expired = seen.lease_expires < now;
+    const bool dead = !expired && deps_.owner_alive && !deps_.owner_alive(seen.lease_owner);
+    if (!expired && !dead) continue;
     PS_TRY(deps_.store.Write([&](Tx& tx) -> Status {
       PS_ASSIGN(StageRow s, tx.GetStage(seen.tenant, seen.run_id, seen.name));
       // Someone else may have reaped it or the owner renewed it meanwhile.
       if (s.status != StageStatus::kRunning || s.lease_token != seen.lease_token ||
-          s.lease_expires >= now) {
+          (!dead && s.lease_expires >= now)) {
         return Ok();
       }
       ++reaped;
-      return FailInTx(tx, s,
-                      problems::LeaseLost("worker " + s.lease_owner +
-                                          " stopped renewing its lease (it died or hung)")
-                          .Retryable(),
-                      AttemptStatus::kLost, AttemptKey(s.project_id, s.run_id, s.name, s.attempt));
+      const std::string why =
+          dead ? "worker " + s.lease_owner + " is no longer running"
+               : "worker " + s.lease_owner + " stopped renewing its lease (it died or hung)";
+      return FailInTx(tx, s, problems::LeaseLost(why).Retryable(), AttemptStatus::kLost,
+                      AttemptKey(s.project_id, s.run_id, s.name, s.attempt));
     }));
   }
   if (reaped > 0) {
-    deps_.log.Info("reaped expired leases", {{"count", std::to_string(reaped)}});
+    deps_.log.Info("reaped lost stages", {{"count", std::to_string(reaped)}});
     Notify();
   }
   return reaped;
 }
 
 Result<bool> Engine::RunOnce(const std::string& worker) {
-  PS_TRY(Reap());
+  // Reaping reads every running stage: once per poll interval is enough.
+  if (deps_.clock.Now() - last_reap_.load() >= deps_.config.engine.poll) PS_TRY(Reap());
   PS_ASSIGN(std::optional<Lease> lease, Claim(worker));
   if (!lease) return false;
   PS_TRY(Execute(*lease));

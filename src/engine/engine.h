@@ -12,9 +12,11 @@
 // Thread-safe: worker threads share one Engine.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -41,6 +43,10 @@ struct EngineDeps {
   // Renew leases from a background thread while a stage runs (real time).
   // Tests in simulated time turn it off and renew by hand.
   bool heartbeat_thread = true;
+  // Whether the worker that holds a lease still lives. Lets a restarted
+  // process on the same machine retry a dead worker's stage at once instead of
+  // waiting for the lease to expire. Empty: leases end only by expiry.
+  std::function<bool(const std::string& owner)> owner_alive;
 };
 
 // A claimed stage attempt.
@@ -71,8 +77,8 @@ class Engine {
   Result<StopReason> Heartbeat(const Lease& lease);
   Status Complete(const Lease& lease, const StageOutput& out);
   Status Fail(const Lease& lease, const Problem& problem, store::AttemptStatus how);
-  // Stages whose lease expired (their worker died or hangs) are failed as
-  // "lost" and retried. Returns how many were reaped.
+  // Stages whose lease expired (their worker died or hangs), or whose owner
+  // is known dead, are failed as "lost" and retried. Returns how many.
   Result<int> Reap();
 
   // Cancels a run: waiting stages are cancelled at once, running ones are
@@ -102,6 +108,7 @@ class Engine {
   std::mutex wake_mu_;
   std::condition_variable wake_cv_;
   std::uint64_t wake_gen_ = 0;
+  std::atomic<Millis> last_reap_{0};
 };
 
 // The idempotency key of an attempt.

@@ -1,8 +1,12 @@
 #include "engine/worker_pool.h"
 
+#include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
+
 #include <algorithm>
+#include <cstdlib>
 
 namespace ps::engine {
 
@@ -45,6 +49,21 @@ std::string ProcessWorkerId() {
   char host[256] = {};
   gethostname(host, sizeof host - 1);
   return std::string(host) + ":" + std::to_string(getpid());
+}
+
+bool LocalOwnerAlive(const std::string& owner) {
+  // owner: "host:pid" or "host:pid/n"
+  const auto colon = owner.rfind(':');
+  if (colon == std::string::npos) return true;
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  if (owner.substr(0, colon) != host) return true;
+  const std::string rest = owner.substr(colon + 1);
+  char* end = nullptr;
+  const long pid = std::strtol(rest.c_str(), &end, 10);
+  if (end == rest.c_str() || pid <= 0) return true;
+  if (::kill(static_cast<pid_t>(pid), 0) == 0) return true;
+  return errno == EPERM;  // exists, owned by someone else
 }
 
 }  // namespace ps::engine

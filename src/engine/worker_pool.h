@@ -35,7 +35,12 @@ class WorkerPool {
   std::vector<std::thread> threads_;
 };
 
-// A worker id unique to this process: host:pid:start-time.
+// A worker id unique to this process: host:pid.
 std::string ProcessWorkerId();
+
+// For EngineDeps::owner_alive: a worker of this host is alive while its
+// process exists; workers of other hosts are presumed alive (their leases
+// expire if not).
+bool LocalOwnerAlive(const std::string& owner);
 
 }  // namespace ps::engine

@@ -87,7 +87,7 @@ Result<Json> DescribeTree(const std::string& root_text, const TreeLimits& limits
       it.disable_recursion_pending();
       continue;
     }
-    const std::string rel = fs::relative(e.path(), root, ec).generic_string();
+    const std::string rel = e.path().lexically_relative(root).generic_string();
     if (e.is_symlink(ec)) {
       ++links;
       fs::path target = fs::read_symlink(e.path(), ec);

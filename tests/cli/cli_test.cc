@@ -1,0 +1,197 @@
+// The prodsprint binary, end to end, as a user runs it.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+
+#include "core/fs.h"
+#include "testing/testing.h"
+
+namespace ps {
+namespace {
+
+using ps::testing::RunCommand;
+using ps::testing::TempDir;
+using ps::testing::WriteText;
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    WriteText(dir_ / "repo/package.json",
+              R"({"name":"hello","scripts":{"start":"node server.js"}})");
+    WriteText(dir_ / "repo/server.js", "require('http').createServer().listen(3000)\n");
+  }
+  ps::testing::CommandResult Ps(std::vector<std::string> args, std::vector<std::string> env = {}) {
+    args.insert(args.begin(), PS_BINARY);
+    env.push_back("NO_COLOR=1");
+    return RunCommand(args, dir_.path(), env);
+  }
+  TempDir dir_;
+};
+
+TEST_F(CliTest, HelpExplainsEveryCommand) {
+  auto r = Ps({"--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  for (const char* cmd : {"up", "runs", "logs", "events", "worker", "config", "version"}) {
+    EXPECT_NE(r.out.find(cmd), std::string::npos) << cmd;
+  }
+  EXPECT_NE(r.out.find("Exit codes"), std::string::npos);
+  for (const char* cmd : {"up", "runs", "logs", "events", "worker", "config"}) {
+    auto h = Ps({cmd, "--help"});
+    EXPECT_EQ(h.exit_code, 0) << cmd;
+    EXPECT_GT(h.out.size(), 100u) << cmd;
+  }
+  auto show = Ps({"runs", "show", "--help"});
+  EXPECT_NE(show.out.find("RUN"), std::string::npos);
+}
+
+TEST_F(CliTest, VersionHasJson) {
+  auto r = Ps({"version", "--json"});
+  ASSERT_EQ(r.exit_code, 0);
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["version"], PS_VERSION);
+  EXPECT_GE(j["schema"].get<int>(), 1);
+}
+
+TEST_F(CliTest, UnknownCommandIsAUsageError) {
+  auto r = Ps({"deploy-everything"});
+  EXPECT_EQ(r.exit_code, 2);
+}
+
+TEST_F(CliTest, UpRunsTheImportAndTheRunCanBeInspected) {
+  auto up = Ps({"up", "repo"});
+  ASSERT_EQ(up.exit_code, 0) << up.err << up.out;
+  EXPECT_NE(up.out.find("done"), std::string::npos);
+  EXPECT_NE(up.err.find("source"), std::string::npos);  // live progress
+  EXPECT_EQ(up.out.find("\x1b["), std::string::npos);   // NO_COLOR honoured
+  EXPECT_TRUE(std::filesystem::exists(dir_ / ".prodsprint/state.db"));
+
+  auto runs = Ps({"runs", "--json"});
+  ASSERT_EQ(runs.exit_code, 0) << runs.err;
+  auto list = nlohmann::json::parse(runs.out);
+  ASSERT_EQ(list.size(), 1u);
+  const std::string id = list[0]["id"];
+  EXPECT_EQ(list[0]["kind"], "import");
+  EXPECT_EQ(list[0]["status"], "done");
+
+  auto show = Ps({"run", "show", id.substr(0, 20), "--json"});
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  auto detail = nlohmann::json::parse(show.out);
+  EXPECT_EQ(detail["run"]["id"], id);
+  EXPECT_EQ(detail["stages"][0]["name"], "source");
+  EXPECT_EQ(detail["stages"][0]["output"]["tree"]["files"], 2);
+
+  auto human = Ps({"runs", "show", id});
+  EXPECT_EQ(human.exit_code, 0);
+  EXPECT_NE(human.out.find("source"), std::string::npos);
+
+  auto logs = Ps({"logs", id});
+  EXPECT_EQ(logs.exit_code, 0);
+  EXPECT_NE(logs.out.find("repository read"), std::string::npos);
+  EXPECT_NE(logs.out.find("run=" + id), std::string::npos);
+
+  auto events = Ps({"events", "--json", "--run", id});
+  EXPECT_EQ(events.exit_code, 0);
+  EXPECT_NE(events.out.find("\"run.done\""), std::string::npos);
+  // Resuming after the last seen number gives nothing new.
+  std::string last_line = events.out.substr(events.out.rfind('\n', events.out.size() - 2) + 1);
+  auto last_seq = nlohmann::json::parse(last_line)["seq"].get<long long>();
+  auto after = Ps({"events", "--json", "--after", std::to_string(last_seq)});
+  EXPECT_EQ(after.out, "");
+
+  // A second up on the same repository reuses the project.
+  auto again = Ps({"up", "repo", "--json"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  auto j = nlohmann::json::parse(again.out);
+  EXPECT_EQ(j["project"]["id"], detail["project"]["id"]);
+}
+
+TEST_F(CliTest, RetryAndCancelOfADoneRunAreConflicts) {
+  ASSERT_EQ(Ps({"up", "repo"}).exit_code, 0);
+  auto list = nlohmann::json::parse(Ps({"runs", "--json"}).out);
+  const std::string id = list[0]["id"];
+  auto retry = Ps({"runs", "retry", id});
+  EXPECT_EQ(retry.exit_code, 5);
+  EXPECT_NE(retry.err.find("only a failed or cancelled run can be retried"), std::string::npos);
+  auto cancel = Ps({"runs", "cancel", id, "--json"});
+  EXPECT_EQ(cancel.exit_code, 5);
+  auto problem = nlohmann::json::parse(cancel.out);
+  EXPECT_EQ(problem["status"], 409);
+  EXPECT_EQ(problem["type"], "https://prodsprint.dev/problems/conflict");
+}
+
+TEST_F(CliTest, UnknownRunIsNotFound) {
+  ASSERT_EQ(Ps({"up", "repo"}).exit_code, 0);
+  auto r = Ps({"run", "show", "ffffffff"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.err.find("run not found"), std::string::npos);
+}
+
+TEST_F(CliTest, NoStateYetIsExplained) {
+  auto r = Ps({"runs"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.err.find("ProdSprint state not found"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(dir_ / ".prodsprint"));  // nothing created
+}
+
+TEST_F(CliTest, InvalidConfigNamesFileLineAndKeyAndChangesNothing) {
+  WriteText(dir_ / "repo/prodsprint.yaml", "engine:\n  workers: lots\n");
+  auto r = Ps({"up", "repo"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("prodsprint.yaml:2:12: engine.workers: expected an integer"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / ".prodsprint"));
+  auto check = Ps({"config", "check", "repo/prodsprint.yaml", "--json"});
+  EXPECT_EQ(check.exit_code, 2);
+  auto p = nlohmann::json::parse(check.out);
+  EXPECT_EQ(p["errors"][0]["line"], 2);
+  EXPECT_EQ(p["errors"][0]["key"], "engine.workers");
+}
+
+TEST_F(CliTest, EnvironmentOverridesConfig) {
+  WriteText(dir_ / "prodsprint.yaml", "engine:\n  workers: 3\n");
+  auto r = Ps({"config", "--json"}, {"PRODSPRINT_ENGINE_WORKERS=5"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["engine"]["workers"], 5);
+  EXPECT_EQ(j["_origin"]["engine.workers"], "env PRODSPRINT_ENGINE_WORKERS");
+  auto bad = Ps({"config"}, {"PRODSPRINT_ENGINE_WORKERS=zero"});
+  EXPECT_EQ(bad.exit_code, 2);
+}
+
+TEST_F(CliTest, StateDirCanBeMovedByEnvironment) {
+  auto r = Ps({"up", "repo"}, {"PRODSPRINT_STATE_DIR=" + (dir_ / "elsewhere").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "elsewhere/state.db"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ / ".prodsprint"));
+}
+
+TEST_F(CliTest, TruncatedStateIsReportedAndKept) {
+  ASSERT_EQ(Ps({"up", "repo"}).exit_code, 0);
+  for (int i = 0; i < 30; ++i) ASSERT_EQ(Ps({"up", "repo"}).exit_code, 0);
+  const auto db = dir_ / ".prodsprint/state.db";
+  auto full = ReadFile(db);
+  ASSERT_TRUE(full.ok());
+  const std::string half = full->substr(0, full->size() / 2);
+  ASSERT_TRUE(WriteFileAtomic(db, half).ok());
+  auto r = Ps({"runs"});
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_NE(r.err.find("State store is damaged"), std::string::npos) << r.err;
+  EXPECT_EQ(*ReadFile(db), half);
+}
+
+TEST_F(CliTest, NotAFolderIsAClearError) {
+  auto r = Ps({"up", "no/such/repo"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("is not a folder"), std::string::npos);
+}
+
+TEST_F(CliTest, WorkerUntilIdleExitsWhenNothingIsLeft) {
+  ASSERT_EQ(Ps({"up", "repo"}).exit_code, 0);
+  auto r = Ps({"worker", "--until-idle"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+}  // namespace
+}  // namespace ps

@@ -1,0 +1,133 @@
+#include "core/config.h"
+
+#include <gtest/gtest.h>
+
+namespace ps {
+namespace {
+
+TEST(Config, EmptyFileGivesDefaults) {
+  auto c = ParseConfig("", "prodsprint.yaml");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->engine.workers, 2);
+  EXPECT_EQ(c->state_dir, ".prodsprint");
+}
+
+TEST(Config, ReadsEveryKnownKey) {
+  auto c = ParseConfig(R"(version: 1
+project:
+  name: shop
+  branch: trunk
+state:
+  dir: /var/lib/ps
+log:
+  format: json
+  level: debug
+engine:
+  workers: 4
+  lease_ttl: 20s
+  heartbeat: 5s
+  max_attempts: 5
+  backoff: {base: 1s, cap: 2m}
+  stage_timeout: 1h
+  poll: 50ms
+  stages:
+    audit: {timeout: 2m, max_attempts: 2}
+)",
+                       "prodsprint.yaml");
+  ASSERT_TRUE(c.ok()) << c.problem().Message();
+  EXPECT_EQ(c->project_name, "shop");
+  EXPECT_EQ(c->project_branch, "trunk");
+  EXPECT_EQ(c->state_dir, "/var/lib/ps");
+  EXPECT_EQ(c->log_format, LogFormat::kJson);
+  EXPECT_EQ(c->log_level, LogLevel::kDebug);
+  EXPECT_EQ(c->engine.workers, 4);
+  EXPECT_EQ(c->engine.lease_ttl, 20'000);
+  EXPECT_EQ(c->engine.heartbeat, 5'000);
+  EXPECT_EQ(c->engine.max_attempts, 5);
+  EXPECT_EQ(c->engine.backoff_base, 1'000);
+  EXPECT_EQ(c->engine.backoff_cap, 120'000);
+  EXPECT_EQ(c->engine.stage_timeout, 3'600'000);
+  EXPECT_EQ(c->engine.poll, 50);
+  EXPECT_EQ(*c->engine.stages.at("audit").timeout, 120'000);
+  EXPECT_EQ(*c->engine.stages.at("audit").max_attempts, 2);
+  EXPECT_EQ(c->origin.at("engine.workers"), "prodsprint.yaml:11");
+}
+
+// Each error names the file, line, column and key.
+TEST(Config, ErrorsNameFileLineAndKey) {
+  auto c = ParseConfig("engine:\n  workers: many\n  leese_ttl: 5s\n", "repo/prodsprint.yaml");
+  ASSERT_FALSE(c.ok());
+  const Problem& p = c.problem();
+  EXPECT_TRUE(p.Is("invalid-config"));
+  EXPECT_EQ(p.status, 422);
+  ASSERT_EQ(p.extensions["errors"].size(), 2u);
+  EXPECT_NE(p.detail.find("repo/prodsprint.yaml:2:12: engine.workers: expected an integer from 1 "
+                          "to 64, got 'many'"),
+            std::string::npos)
+      << p.detail;
+  EXPECT_NE(p.detail.find("repo/prodsprint.yaml:3:3: engine.leese_ttl: unknown key (did you mean "
+                          "'lease_ttl'?)"),
+            std::string::npos)
+      << p.detail;
+  EXPECT_EQ(p.extensions["errors"][0]["line"], 2);
+  EXPECT_EQ(p.extensions["errors"][0]["key"], "engine.workers");
+}
+
+TEST(Config, RejectsBadShapes) {
+  for (const char* text :
+       {"- a\n- b\n", "engine: 3\n", "engine:\n  workers: [1]\n", "version: 2\n",
+        "engine:\n  stages:\n    Audit: {timeout: 1m}\n",
+        "engine:\n  stages:\n    audit: {timeout: 1ms}\n",
+        "engine:\n  stages:\n    audit: {retries: 1}\n", "log:\n  level: loud\n",
+        "engine:\n  workers: 1\n  workers: 2\n", "engine:\n  heartbeat: 10s\n  lease_ttl: 15s\n"}) {
+    auto c = ParseConfig(text, "p.yaml");
+    EXPECT_FALSE(c.ok()) << text;
+    if (!c.ok()) EXPECT_TRUE(c.problem().Is("invalid-config")) << text;
+  }
+}
+
+TEST(Config, InvalidYamlIsLocated) {
+  auto c = ParseConfig("engine:\n  workers: [1, 2\n", "p.yaml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.problem().detail.find("p.yaml:"), std::string::npos);
+  EXPECT_NE(c.problem().detail.find("not valid YAML"), std::string::npos);
+}
+
+TEST(Config, DeepNestingIsRefusedNotRecursedInto) {
+  std::string deep(100000, '[');
+  auto c = ParseConfig(deep, "p.yaml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.problem().detail.find("nested too deeply"), std::string::npos);
+}
+
+TEST(Config, EnvironmentOverridesTheFile) {
+  auto c = ParseConfig("engine:\n  workers: 3\n", "p.yaml");
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE(ApplyEnvOverrides(*c, {{"PRODSPRINT_ENGINE_WORKERS", "7"},
+                                     {"PRODSPRINT_STATE_DIR", "/tmp/x"},
+                                     {"PRODSPRINT_ENGINE_BACKOFF_BASE", "2s"}})
+                  .ok());
+  EXPECT_EQ(c->engine.workers, 7);
+  EXPECT_EQ(c->state_dir, "/tmp/x");
+  EXPECT_EQ(c->engine.backoff_base, 2000);
+  EXPECT_EQ(c->origin.at("engine.workers"), "env PRODSPRINT_ENGINE_WORKERS");
+}
+
+TEST(Config, BadEnvironmentValueIsNamed) {
+  Config c;
+  auto st = ApplyEnvOverrides(c, {{"PRODSPRINT_ENGINE_WORKERS", "0"}});
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.problem().detail.find("PRODSPRINT_ENGINE_WORKERS"), std::string::npos);
+  EXPECT_EQ(c.engine.workers, 2);
+}
+
+TEST(Config, ToJsonReadsBackTheSame) {
+  auto c = ParseConfig("engine:\n  lease_ttl: 20s\n  stages:\n    plan: {timeout: 5m}\n", "p");
+  ASSERT_TRUE(c.ok());
+  Json j = c->ToJson();
+  EXPECT_EQ(j["engine"]["lease_ttl"], "20s");
+  EXPECT_EQ(j["engine"]["stages"]["plan"]["timeout"], "5m");
+}
+
+}  // namespace
+}  // namespace ps

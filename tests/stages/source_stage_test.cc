@@ -1,0 +1,72 @@
+#include "stages/source/source_stage.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "testing/testing.h"
+
+namespace ps::stages {
+namespace {
+
+namespace fs = std::filesystem;
+using ps::testing::WriteText;
+
+TEST(SourceStage, DescribesTheTreeWithoutFollowingLinks) {
+  ps::testing::TempDir dir;
+  WriteText(dir / "repo/a.txt", "hello");
+  WriteText(dir / "repo/sub/b.txt", "world!");
+  WriteText(dir / "repo/.git/HEAD", "ignored");
+  WriteText(dir / "repo/node_modules/x.js", "ignored");
+  WriteText(dir / "secret/key", "TOP SECRET");
+  fs::create_symlink(dir / "secret", dir / "repo/escape");
+  fs::create_symlink("a.txt", dir / "repo/alias");
+  auto tree = DescribeTree((dir / "repo").string(), {}, nullptr);
+  ASSERT_TRUE(tree.ok()) << tree.problem().Message();
+  EXPECT_EQ((*tree)["files"], 2);
+  EXPECT_EQ((*tree)["bytes"], 11);
+  EXPECT_EQ((*tree)["symlinks"], 2);
+  ASSERT_EQ((*tree)["symlinks_outside"].size(), 1u);
+  EXPECT_EQ((*tree)["symlinks_outside"][0]["path"], "escape");
+}
+
+TEST(SourceStage, FingerprintFollowsContent) {
+  ps::testing::TempDir dir;
+  WriteText(dir / "repo/a.txt", "one");
+  auto f1 = (*DescribeTree((dir / "repo").string(), {}, nullptr))["fingerprint"];
+  auto f1b = (*DescribeTree((dir / "repo").string(), {}, nullptr))["fingerprint"];
+  WriteText(dir / "repo/a.txt", "two");
+  auto f2 = (*DescribeTree((dir / "repo").string(), {}, nullptr))["fingerprint"];
+  EXPECT_EQ(f1, f1b);
+  EXPECT_NE(f1, f2);
+}
+
+TEST(SourceStage, LimitsBoundHostileTrees) {
+  ps::testing::TempDir dir;
+  for (int i = 0; i < 20; ++i) WriteText(dir / ("repo/f" + std::to_string(i)), "x");
+  WriteText(dir / "repo/big", std::string(4096, 'x'));
+  TreeLimits limits;
+  limits.max_files = 10;
+  limits.max_file_bytes = 1024;
+  auto tree = DescribeTree((dir / "repo").string(), limits, nullptr);
+  ASSERT_TRUE(tree.ok());
+  EXPECT_TRUE((*tree)["truncated"].get<bool>());
+  limits.max_files = 100;
+  tree = DescribeTree((dir / "repo").string(), limits, nullptr);
+  EXPECT_EQ((*tree)["large_files_not_hashed"], 1);
+}
+
+TEST(SourceStage, NotAFolder) {
+  EXPECT_TRUE(DescribeTree("/no/such/place", {}, nullptr).problem().Is("invalid-input"));
+}
+
+TEST(SourceStage, ReadsGitIdentity) {
+  auto g = DescribeGit(PS_SOURCE_DIR);
+  // The checkout this test runs from is a git repository.
+  EXPECT_EQ(g["vcs"], "git");
+  ps::testing::TempDir dir;
+  EXPECT_EQ(DescribeGit(dir.path().string())["vcs"], "none");  // temp dirs are not in a repo
+}
+
+}  // namespace
+}  // namespace ps::stages
