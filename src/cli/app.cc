@@ -316,7 +316,7 @@ int CmdVersion(bool json) {
       {"sqlite", sqlite3_libversion()},
       {"libgit2", std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(rev)}};
   if (json) {
-    std::cout << v.dump(2) << std::endl;
+    std::cout << Dump(v, 2) << std::endl;
   } else {
     std::cout << "prodsprint " << PS_VERSION << " (state schema " << v["schema"] << ", sqlite "
               << v["sqlite"].get<std::string>() << ", libgit2 " << v["libgit2"].get<std::string>()
@@ -387,7 +387,7 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
   if (json) {
     Json out = DetailJson(d);
     out["not_in_this_build"] = MissingProductStages();
-    std::cout << out.dump(2) << std::endl;
+    std::cout << Dump(out, 2) << std::endl;
   } else {
     std::cout << "\n";
     if (source) {
@@ -441,7 +441,7 @@ Result<int> CmdRunsList(const Options& o, bool json, int limit, const std::strin
   if (json) {
     Json arr = Json::array();
     for (const auto& r : runs) arr.push_back(store::ToJson(r));
-    std::cout << arr.dump(2) << std::endl;
+    std::cout << Dump(arr, 2) << std::endl;
     return kExitOk;
   }
   if (runs.empty()) {
@@ -466,7 +466,7 @@ Result<int> CmdRunShow(const Options& o, const std::string& id, bool json) {
   PS_ASSIGN(Run run, ResolveRun(*s, id));
   PS_ASSIGN(RunDetail d, LoadDetail(*s, run.id));
   if (json) {
-    std::cout << DetailJson(d).dump(2) << std::endl;
+    std::cout << Dump(DetailJson(d), 2) << std::endl;
   } else {
     PrintDetail(Term::Detect(), *s, d);
   }
@@ -484,7 +484,7 @@ Result<int> CmdRunsCancel(const Options& o, const std::string& id, bool json) {
   PS_TRY(s->engine->Cancel(s->tenant, run.id, Who()));
   PS_ASSIGN(RunDetail d, LoadDetail(*s, run.id));
   if (json) {
-    std::cout << DetailJson(d).dump(2) << std::endl;
+    std::cout << Dump(DetailJson(d), 2) << std::endl;
   } else {
     std::cout << "run " << run.id << " cancelled";
     bool running = false;
@@ -505,7 +505,7 @@ Result<int> CmdRunsRetry(const Options& o, const std::string& id, bool json, boo
   }
   PS_ASSIGN(RunDetail d, LoadDetail(*s, run.id));
   if (json) {
-    std::cout << DetailJson(d).dump(2) << std::endl;
+    std::cout << Dump(DetailJson(d), 2) << std::endl;
   } else if (wait) {
     std::cout << "run " << run.id << " "
               << Term::Detect().Status(std::string(store::ToString(d.run.status))) << "\n";
@@ -576,10 +576,10 @@ Result<int> CmdEvents(const Options& o, std::int64_t after, const std::string& r
     for (const auto& e : events) {
       seq = e.seq;
       if (json) {
-        std::cout << store::ToJson(e).dump() << "\n";
+        std::cout << Dump(store::ToJson(e)) << "\n";
       } else {
         std::cout << t.Dim(std::to_string(e.seq)) << "  " << FormatTime(e.created_at) << "  "
-                  << t.Bold(e.name) << "  " << e.run_id << "  " << e.payload.dump() << "\n";
+                  << t.Bold(e.name) << "  " << e.run_id << "  " << Dump(e.payload) << "\n";
       }
     }
     std::cout << std::flush;
@@ -628,7 +628,7 @@ Result<int> CmdConfig(const Options& o, bool json, const std::string& check) {
     Json out = c.ToJson();
     out["_origin"] = c.origin;
     out["_file"] = c.file;
-    std::cout << out.dump(2) << std::endl;
+    std::cout << Dump(out, 2) << std::endl;
     return kExitOk;
   }
   if (!check.empty()) {
@@ -646,7 +646,7 @@ Result<int> CmdConfig(const Options& o, bool json, const std::string& check) {
             std::cout << (v.empty() ? " {}" : "") << "\n";
             dump(v, path_key, depth + 1);
           } else {
-            std::cout << " " << (v.is_string() ? v.get<std::string>() : v.dump());
+            std::cout << " " << (v.is_string() ? v.get<std::string>() : Dump(v));
             auto it = c.origin.find(path_key);
             if (it != c.origin.end()) std::cout << "   # " << it->second;
             std::cout << "\n";

@@ -79,7 +79,7 @@ std::string Table(const std::vector<std::vector<std::string>>& rows) {
 
 void PrintProblem(const Problem& p, bool json) {
   if (json) {
-    std::cout << p.ToJson().dump(2) << std::endl;
+    std::cout << Dump(p.ToJson(), 2) << std::endl;
     return;
   }
   std::cerr << "error: " << p.title;

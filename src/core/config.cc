@@ -178,8 +178,8 @@ class Walker {
     const auto known = ChildKeys(prefix);
     std::set<std::string> seen;
     for (auto it = node.begin(); it != node.end(); ++it) {
-      const YAML::Node& k = it->first;
-      const YAML::Node& v = it->second;
+      const YAML::Node k = it->first;
+      const YAML::Node v = it->second;
       if (!k.IsScalar()) {
         Error(k.Mark(), prefix, "keys must be plain strings");
         continue;
@@ -233,7 +233,7 @@ class Walker {
         Error(it->first.Mark(), path, "stage names are lower-case letters, digits, '-' and '_'");
         continue;
       }
-      const YAML::Node& v = it->second;
+      const YAML::Node v = it->second;
       if (!v.IsMap() || depth > kMaxNesting) {
         Error(v.Mark(), path, "expected a mapping with timeout and/or max_attempts");
         continue;
@@ -241,7 +241,7 @@ class Walker {
       StageOverride o;
       for (auto jt = v.begin(); jt != v.end(); ++jt) {
         const std::string key = jt->first.IsScalar() ? jt->first.Scalar() : "";
-        const YAML::Node& val = jt->second;
+        const YAML::Node val = jt->second;
         if (key == "timeout") {
           Millis ms = val.IsScalar() ? ParseDuration(val.Scalar()) : -1;
           if (ms < 1000 || ms > 7 * 86'400'000LL) {

@@ -6,15 +6,14 @@
 // inside one module but never cross a module's public interface.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <utility>
 #include <variant>
 
-namespace ps {
+#include "core/json.h"
 
-using Json = nlohmann::json;
+namespace ps {
 
 // Problem type URIs are "https://prodsprint.dev/problems/<slug>"; the slug is
 // what code compares against (Problem::Is).

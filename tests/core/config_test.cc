@@ -131,3 +131,17 @@ TEST(Config, ToJsonReadsBackTheSame) {
 
 }  // namespace
 }  // namespace ps
+
+namespace ps {
+namespace {
+
+// Found by fuzz/config_fuzz: a key with invalid UTF-8 made printing the
+// problem as JSON throw.
+TEST(Config, InvalidUtf8InAKeyStillPrints) {
+  auto c = ParseConfig("engine:\n  lee\xbfse_ttl: 5s\n", "p.yaml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NO_THROW((void)Dump(c.problem().ToJson()));
+}
+
+}  // namespace
+}  // namespace ps

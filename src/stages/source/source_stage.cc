@@ -137,9 +137,9 @@ Result<engine::StageOutput> SourceStage::Run(engine::StageContext& ctx) {
   PS_ASSIGN(Json tree, DescribeTree(path, {}, [&] { return ctx.Stopping(); }));
   Json git = DescribeGit(path);
   ctx.Progress(1.0, "read " + std::to_string(tree["files"].get<std::uint64_t>()) + " files");
-  ctx.log().Info("repository read", {{"files", tree["files"].dump()},
-                                     {"bytes", tree["bytes"].dump()},
-                                     {"commit", git.value("commit", Json()).dump()}});
+  ctx.log().Info("repository read", {{"files", Dump(tree["files"])},
+                                     {"bytes", Dump(tree["bytes"])},
+                                     {"commit", Dump(git.value("commit", Json()))}});
   for (const auto& o : tree["symlinks_outside"]) {
     ctx.log().Warn(
         "symbolic link points outside the repository; not followed",

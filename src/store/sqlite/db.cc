@@ -29,7 +29,7 @@ Stmt& Stmt::Bind(int i, double v) {
 
 Stmt& Stmt::Bind(int i, const Json& v) {
   if (v.is_null()) return BindNull(i);
-  return Bind(i, v.dump(-1, ' ', false, Json::error_handler_t::replace));
+  return Bind(i, Dump(v));
 }
 
 Stmt& Stmt::BindNull(int i) {
