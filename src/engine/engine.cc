@@ -380,43 +380,36 @@ Status Engine::Complete(const Lease& lease, const StageOutput& out) {
     run.metrics[s.name] = m;
     if (out.policy_result) run.policy_result[s.name] = *out.policy_result;
     run.updated_at = now;
-    PS_TRY(tx.UpdateRun(run));
-    if (run.status == RunStatus::kError) return Ok();  // a sibling failed: do not advance
-
-    // Open the stages whose needs are all done.
-    PS_ASSIGN(auto stages, tx.ListStages(s.tenant, s.run_id));
-    std::set<std::string> done;
-    for (const auto& o : stages) {
-      if (o.status == StageStatus::kDone) done.insert(o.name);
+    if (run.status != RunStatus::kError) {  // after a sibling failed, nothing advances
+      // Open the stages whose needs are all done.
+      PS_ASSIGN(auto stages, tx.ListStages(s.tenant, s.run_id));
+      std::set<std::string> done;
+      for (const auto& o : stages) {
+        if (o.status == StageStatus::kDone) done.insert(o.name);
+      }
+      for (auto& o : stages) {
+        if (o.status != StageStatus::kBlocked) continue;
+        bool ready = true;
+        for (const auto& n : o.needs) ready = ready && done.count(n);
+        if (!ready) continue;
+        o.status = StageStatus::kReady;
+        o.not_before = now;
+        PS_TRY(tx.UpdateStage(o));
+      }
+      if (done.size() == stages.size()) PS_TRY(MarkRunDone(tx, run, now));
     }
-    for (auto& o : stages) {
-      if (o.status != StageStatus::kBlocked) continue;
-      bool ready = true;
-      for (const auto& n : o.needs) ready = ready && done.count(n);
-      if (!ready) continue;
-      o.status = StageStatus::kReady;
-      o.not_before = now;
-      PS_TRY(tx.UpdateStage(o));
-    }
-    return FinishRunIfDone(tx, s.tenant, s.run_id);
+    return tx.UpdateRun(run);
   }));
   Notify();
   return Ok();
 }
 
-Status Engine::FinishRunIfDone(Tx& tx, const Tenant& tenant, const std::string& run_id) {
-  PS_ASSIGN(auto stages, tx.ListStages(tenant, run_id));
-  for (const auto& o : stages) {
-    if (o.status != StageStatus::kDone) return Ok();
-  }
-  PS_ASSIGN(Run run, tx.GetRun(tenant, run_id));
-  const Millis now = deps_.clock.Now();
+Status Engine::MarkRunDone(Tx& tx, Run& run, Millis now) {
   run.status = RunStatus::kDone;
   run.error = nullptr;
   run.updated_at = now;
-  PS_TRY(tx.UpdateRun(run));
   PS_TRY(tx.AppendEvent(MakeEvent(
-      tenant, run.project_id, run.id, "run.done",
+      run.tenant, run.project_id, run.id, "run.done",
       {{"kind", store::ToString(run.kind)}, {"duration_ms", now - run.created_at}}, now)));
   return Ok();
 }
@@ -639,6 +632,7 @@ Status Engine::Retry(const Tenant& tenant, const std::string& run_id, const std:
     run.cancel_requested = false;
     run.attempt += 1;
     run.updated_at = now;
+    if (done.size() == stages.size()) PS_TRY(MarkRunDone(tx, run, now));
     PS_TRY(tx.UpdateRun(run));
     PS_TRY(tx.AppendEvent(MakeEvent(
         tenant, run.project_id, run.id, "run.retried",
@@ -652,7 +646,7 @@ Status Engine::Retry(const Tenant& tenant, const std::string& run_id, const std:
     audit.meta = {{"stages", replayed}};
     audit.created_at = now;
     PS_TRY(tx.AppendAudit(audit));
-    return FinishRunIfDone(tx, tenant, run_id);
+    return Ok();
   }));
   Notify();
   return Ok();

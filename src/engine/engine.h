@@ -102,7 +102,8 @@ class Engine {
   // Shared by Fail and Reap: the attempt ended without success.
   Status FailInTx(store::Tx& tx, const store::StageRow& stage, const Problem& problem,
                   store::AttemptStatus how, const std::string& key);
-  Status FinishRunIfDone(store::Tx& tx, const store::Tenant& tenant, const std::string& run_id);
+  // Sets the run done and records run.done; the caller writes the run.
+  Status MarkRunDone(store::Tx& tx, store::Run& run, Millis now);
 
   EngineDeps deps_;
   std::mutex wake_mu_;
