@@ -39,6 +39,18 @@ bool Terminal(StageStatus s) {
   return s == StageStatus::kDone || s == StageStatus::kError || s == StageStatus::kCancelled;
 }
 
+// The leased stage as it is now, or lease-lost if the lease's fencing token no
+// longer matches (the lease expired and another worker claimed the stage).
+Result<StageRow> LoadLeased(Tx& tx, const Lease& lease) {
+  const StageRow& claimed = lease.stage;
+  PS_ASSIGN(StageRow s, tx.GetStage(claimed.tenant, claimed.run_id, claimed.name));
+  if (s.status != StageStatus::kRunning || s.lease_token != claimed.lease_token) {
+    return problems::LeaseLost("stage " + s.name + " attempt " + std::to_string(claimed.attempt) +
+                               " no longer holds its lease");
+  }
+  return s;
+}
+
 void ClearLease(StageRow& s) {
   s.lease_owner.clear();
   s.lease_expires = 0;
@@ -330,13 +342,8 @@ Status Engine::Complete(const Lease& lease, const StageOutput& out) {
     }
   }
   const Millis now = deps_.clock.Now();
-  const StageRow& claimed = lease.stage;
   PS_TRY(deps_.store.Write([&](Tx& tx) -> Status {
-    PS_ASSIGN(StageRow s, tx.GetStage(claimed.tenant, claimed.run_id, claimed.name));
-    if (s.status != StageStatus::kRunning || s.lease_token != claimed.lease_token) {
-      return problems::LeaseLost("stage " + s.name + " attempt " + std::to_string(claimed.attempt) +
-                                 " no longer holds its lease");
-    }
+    PS_ASSIGN(StageRow s, LoadLeased(tx, lease));
     PS_ASSIGN(Run run, tx.GetRun(s.tenant, s.run_id));
     PS_ASSIGN(store::AttemptRow a, tx.GetAttempt(s.tenant, lease.key));
     a.status = AttemptStatus::kDone;
@@ -415,13 +422,8 @@ Status Engine::MarkRunDone(Tx& tx, Run& run, Millis now) {
 }
 
 Status Engine::Fail(const Lease& lease, const Problem& problem, AttemptStatus how) {
-  const StageRow& claimed = lease.stage;
   PS_TRY(deps_.store.Write([&](Tx& tx) -> Status {
-    PS_ASSIGN(StageRow s, tx.GetStage(claimed.tenant, claimed.run_id, claimed.name));
-    if (s.status != StageStatus::kRunning || s.lease_token != claimed.lease_token) {
-      return problems::LeaseLost("stage " + s.name + " attempt " + std::to_string(claimed.attempt) +
-                                 " no longer holds its lease");
-    }
+    PS_ASSIGN(StageRow s, LoadLeased(tx, lease));
     return FailInTx(tx, s, problem, how, lease.key);
   }));
   Notify();

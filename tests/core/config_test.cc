@@ -82,7 +82,9 @@ TEST(Config, RejectsBadShapes) {
         "engine:\n  workers: 1\n  workers: 2\n", "engine:\n  heartbeat: 10s\n  lease_ttl: 15s\n"}) {
     auto c = ParseConfig(text, "p.yaml");
     EXPECT_FALSE(c.ok()) << text;
-    if (!c.ok()) EXPECT_TRUE(c.problem().Is("invalid-config")) << text;
+    if (!c.ok()) {
+      EXPECT_TRUE(c.problem().Is("invalid-config")) << text;
+    }
   }
 }
 
