@@ -390,6 +390,7 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
     std::cout << Dump(out, 2) << std::endl;
   } else {
     std::cout << "\n";
+    std::vector<std::vector<std::string>> rows;
     if (source) {
       const Json& tree = (*source)["tree"];
       const Json& git = (*source)["git"];
@@ -399,23 +400,25 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
                                  ? git["commit"].get<std::string>().substr(0, 12)
                                  : "(no commits)";
         vcs = "git " + commit + (git.contains("branch") ? " on " + git.value("branch", "") : "") +
+              (git.contains("path_in_repo") ? ", folder " + git.value("path_in_repo", "") : "") +
               (git.value("dirty", false) ? ", uncommitted changes" : ", clean");
       }
-      std::cout << Table(
-          {{term.Bold("Repository"), tree.value("root", "")},
-           {term.Bold("Version"), vcs},
-           {term.Bold("Files"), std::to_string(tree.value("files", 0)) + " (" +
-                                    std::to_string(tree.value("bytes", 0)) + " bytes)"},
-           {term.Bold("Fingerprint"), tree.value("fingerprint", "")}});
+      rows.push_back({term.Bold("Repository"), tree.value("root", "")});
+      rows.push_back({term.Bold("Version"), vcs});
+      rows.push_back({term.Bold("Files"), std::to_string(tree.value("files", 0)) + " (" +
+                                              std::to_string(tree.value("bytes", 0)) + " bytes)"});
+      rows.push_back({term.Bold("Fingerprint"), tree.value("fingerprint", "")});
       const auto& outside = tree["symlinks_outside"];
       if (outside.is_array() && !outside.empty()) {
-        std::cout << term.Yellow("warning") << ": " << outside.size()
-                  << " symbolic link(s) point outside the repository and were not followed\n";
+        rows.push_back({term.Yellow("Warning"),
+                        std::to_string(outside.size()) +
+                            " symbolic link(s) point outside the repository; not followed"});
       }
     }
-    std::cout << term.Bold("Run") << "         " << run.id << "  "
-              << term.Status(std::string(store::ToString(run.status))) << " in "
-              << HumanDuration(RunDuration(run)) << "\n";
+    rows.push_back({term.Bold("Run"), run.id + "  " +
+                                          term.Status(std::string(store::ToString(run.status))) +
+                                          " in " + HumanDuration(RunDuration(run))});
+    std::cout << Table(rows);
     std::string missing;
     for (const auto& m : MissingProductStages()) missing += (missing.empty() ? "" : ", ") + m;
     std::cout << term.Dim("Stages in this build: source. Not yet: " + missing + ".") << "\n";

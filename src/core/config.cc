@@ -184,7 +184,7 @@ class Walker {
         Error(k.Mark(), prefix, "keys must be plain strings");
         continue;
       }
-      const std::string key = k.Scalar();
+      const std::string& key = k.Scalar();
       const std::string path = prefix.empty() ? key : prefix + "." + key;
       if (!seen.insert(key).second) {
         Error(k.Mark(), path, "duplicate key");
@@ -288,7 +288,7 @@ bool NestingWithinLimit(std::string_view text) {
     }
     if (line_start) {
       if (ch == ' ' || ch == '-') {
-        if (++indent > 4 * kMaxNesting) return false;
+        if (++indent > 4 * static_cast<std::size_t>(kMaxNesting)) return false;
         continue;
       }
       line_start = false;

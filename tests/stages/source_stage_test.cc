@@ -70,3 +70,33 @@ TEST(SourceStage, ReadsGitIdentity) {
 
 }  // namespace
 }  // namespace ps::stages
+
+namespace ps::stages {
+namespace {
+
+TEST(SourceStage, DirtyMeansTheProjectsFolderOnly) {
+  ps::testing::TempDir dir;
+  const auto repo = dir / "repo";
+  ps::testing::WriteText(repo / "app/main.go", "package main\n");
+  auto git = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"/usr/bin/git", "-c", "user.name=t", "-c", "user.email=t@t"});
+    return ps::testing::RunCommand(args, repo).exit_code;
+  };
+  ASSERT_EQ(git({"init", "-q", "-b", "main"}), 0);
+  ASSERT_EQ(git({"add", "."}), 0);
+  ASSERT_EQ(git({"commit", "-q", "-m", "init"}), 0);
+  auto g = DescribeGit((repo / "app").string());
+  EXPECT_EQ(g["vcs"], "git");
+  EXPECT_EQ(g["branch"], "main");
+  EXPECT_EQ(g["path_in_repo"], "app");
+  EXPECT_EQ(g["commit"].get<std::string>().size(), 40u);
+  EXPECT_FALSE(g["dirty"].get<bool>());
+  ps::testing::WriteText(repo / "elsewhere.txt", "x");
+  EXPECT_FALSE(DescribeGit((repo / "app").string())["dirty"].get<bool>());
+  EXPECT_TRUE(DescribeGit(repo.string())["dirty"].get<bool>());
+  ps::testing::WriteText(repo / "app/new.go", "package main\n");
+  EXPECT_TRUE(DescribeGit((repo / "app").string())["dirty"].get<bool>());
+}
+
+}  // namespace
+}  // namespace ps::stages

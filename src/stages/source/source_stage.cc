@@ -55,9 +55,25 @@ Json DescribeGit(const std::string& path) {
   } else {
     g["commit"] = nullptr;  // an empty repository or unborn branch
   }
+  // The project may be a folder of a larger repository: report where, and
+  // whether that folder (not the whole repository) has uncommitted changes.
+  std::string sub;
+  if (workdir) {
+    std::error_code ec;
+    fs::path rel =
+        fs::weakly_canonical(path, ec).lexically_relative(fs::weakly_canonical(workdir, ec));
+    if (!rel.empty() && rel != "." && *rel.begin() != "..") sub = rel.generic_string();
+  }
+  if (!sub.empty()) g["path_in_repo"] = sub;
   GitPtr<git_status_list, git_status_list_free> status;
   git_status_options opts = GIT_STATUS_OPTIONS_INIT;
-  opts.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED;
+  opts.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS;
+  std::string spec = sub + "/";
+  char* specs[] = {spec.data()};
+  if (!sub.empty()) {
+    opts.pathspec.strings = specs;
+    opts.pathspec.count = 1;
+  }
   if (git_status_list_new(&status.p, repo.p, &opts) == 0) {
     g["dirty"] = git_status_list_entrycount(status.p) > 0;
   }
