@@ -21,6 +21,7 @@
 #include "core/ids.h"
 #include "engine/engine.h"
 #include "engine/worker_pool.h"
+#include "stages/audit/audit.h"
 #include "store/model_json.h"
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/sqlite_store.h"
@@ -592,6 +593,93 @@ Result<int> CmdEvents(const Options& o, std::int64_t after, const std::string& r
   return kExitOk;
 }
 
+// A Field's value as text for tables ("" when absent; "!" marks a conflict).
+std::string FieldText(const Json& field) {
+  if (!field.is_object() || !field.contains("value")) return "";
+  const Json& v = field["value"];
+  std::string text;
+  if (v.is_string()) {
+    text = v.get<std::string>();
+  } else if (v.is_object() && v.contains("version")) {
+    text = v.value("runtime", "") + " " + v["version"].get<std::string>();
+  } else if (v.is_object() && v.contains("tool")) {
+    text = v["tool"].is_string() ? v["tool"].get<std::string>() : "yes";
+  } else if (!v.is_null()) {
+    text = Dump(v);
+  }
+  if (field.value("conflict", false)) text += " (!)";
+  return text;
+}
+
+Result<int> CmdAudit(const std::string& path, const std::string& ref, bool json) {
+  std::unique_ptr<stages::audit::RepoView> view;
+  if (ref.empty()) {
+    PS_ASSIGN(view, stages::audit::OpenWorkTree(path));
+  } else {
+    PS_ASSIGN(view, stages::audit::OpenGitRevision(path, ref));
+  }
+  PS_ASSIGN(Json result, stages::audit::Audit(*view, {}, [] { return g_interrupted.load(); }));
+  if (json) {
+    std::cout << Dump(result, 2) << std::endl;
+    return kExitOk;
+  }
+  const Term t = Term::Detect();
+  std::cout << t.Bold("Audit of " + view->Describe()) << "\n";
+  std::string langs;
+  int shown = 0;
+  for (const auto& l : result["languages"]) {
+    if (shown++ == 6) break;
+    char pct[32];
+    std::snprintf(pct, sizeof pct, "%.1f%%", l["percent"].get<double>());
+    langs += (langs.empty() ? "" : ", ") + l["name"].get<std::string>() + " " + pct;
+  }
+  const Json& st = result["stats"];
+  std::cout << Table(
+      {{t.Bold("Languages"), langs.empty() ? "(none)" : langs},
+       {t.Bold("Files"), std::to_string(st["files"].get<long long>()) + " (" +
+                             std::to_string(st["ignored"].get<long long>()) + " ignored, " +
+                             std::to_string(st["vendored"].get<long long>()) + " vendored, " +
+                             std::to_string(st["generated"].get<long long>()) + " generated)"}});
+  std::vector<std::vector<std::string>> rows = {
+      {t.Bold("SERVICE"), t.Bold("ROOT"), t.Bold("KIND"), t.Bold("FRAMEWORK"), t.Bold("RUNTIME"),
+       t.Bold("PORT"), t.Bold("START"), t.Bold("BACKING")}};
+  int conflicts = 0;
+  for (const auto& s : result["services"]) {
+    std::string backing;
+    for (const auto& b : s["backing_services"]) {
+      backing += (backing.empty() ? "" : ",") + b["name"].get<std::string>();
+    }
+    for (const auto& [k, v] : s.items()) conflicts += v.is_object() && v.value("conflict", false);
+    std::string lang = FieldText(s["language"]);
+    std::string fw = FieldText(s["framework"]);
+    rows.push_back({s["name"].get<std::string>(), s["root"].get<std::string>(),
+                    FieldText(s["kind"]), fw.empty() ? lang : fw, FieldText(s["runtime_version"]),
+                    FieldText(s["port"]), FieldText(s["start_command"]), backing});
+  }
+  std::cout << "\n";
+  if (rows.size() == 1) {
+    std::cout << "no deployable service found\n";
+  } else {
+    std::cout << Table(rows);
+  }
+  if (conflicts > 0) {
+    std::cout << "\n"
+              << t.Yellow(std::to_string(conflicts) + " conflicting fact(s)")
+              << " marked (!): sources disagree; --json lists every candidate with its evidence\n";
+  }
+  if (!result["warnings"].empty()) {
+    std::cout << "\n"
+              << t.Yellow(std::to_string(result["warnings"].size()) + " warning(s)") << "\n";
+    int n = 0;
+    for (const auto& w : result["warnings"]) {
+      if (n++ == 10) break;
+      std::cout << "  " << w["file"].get<std::string>() << ": " << w["message"].get<std::string>()
+                << "\n";
+    }
+  }
+  return kExitOk;
+}
+
 Result<int> CmdWorker(const Options& o, int workers, bool until_idle) {
   PS_ASSIGN(auto s, OpenSession(o, "prodsprint.yaml", false));
   if (workers > 0) s->config.engine.workers = workers;
@@ -750,6 +838,18 @@ int Main(int argc, char** argv) {
   events->add_flag("-f,--follow", follow, "Keep printing new events");
   events->add_flag("--json", json, "One JSON object per line");
 
+  std::string ref;
+  auto* audit = app.add_subcommand(
+      "audit",
+      "Audit a repository: languages, frameworks, package managers, monorepo layout, and every\n"
+      "deployable service with its kind, runtime, port, commands, env vars, backing services and\n"
+      "migrations, each fact with its evidence (file:line) and confidence. Sources that disagree\n"
+      "are reported as conflicts with all candidates. Reads nothing outside the tree and follows\n"
+      "no symbolic link. docs/AUDIT.md describes the JSON.");
+  audit->add_option("PATH", path, "The repository's folder")->required();
+  audit->add_option("--ref", ref, "Read this git revision from the object database, no checkout");
+  audit->add_flag("--json", json, "The full result as JSON");
+
   bool until_idle = false;
   auto* worker = app.add_subcommand(
       "worker",
@@ -777,6 +877,8 @@ int Main(int argc, char** argv) {
   Result<int> r = kExitOk;
   if (version->parsed()) {
     r = CmdVersion(json);
+  } else if (audit->parsed()) {
+    r = CmdAudit(path, ref, json);
   } else if (up->parsed()) {
     r = CmdUp(o, path, json, workers);
   } else if (runs->parsed()) {

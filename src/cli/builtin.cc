@@ -1,17 +1,22 @@
 #include "cli/builtin.h"
 
+#include "stages/audit/audit_stage.h"
 #include "stages/source/source_stage.h"
 
 namespace ps::cli {
 
 void RegisterBuiltinStages(engine::StageRegistry& registry) {
   registry.Add(stages::SourceStage::kName, [] { return std::make_unique<stages::SourceStage>(); });
+  registry.Add(stages::AuditStage::kName, [] { return std::make_unique<stages::AuditStage>(); });
 }
 
 Result<engine::PipelineSpec> PipelineFor(store::RunKind kind) {
   switch (kind) {
     case store::RunKind::kImport:
-      return engine::PipelineSpec{kind, {{stages::SourceStage::kName, {}, 0, 0}}};
+      return engine::PipelineSpec{
+          kind,
+          {{stages::SourceStage::kName, {}, 0, 0},
+           {stages::AuditStage::kName, {stages::SourceStage::kName}, 0, 0}}};
     default:
       return Problem::Make("not-implemented", "Not in this build", 501,
                            "runs of kind '" + std::string(store::ToString(kind)) +
@@ -20,7 +25,7 @@ Result<engine::PipelineSpec> PipelineFor(store::RunKind kind) {
 }
 
 std::vector<std::string> MissingProductStages() {
-  return {"audit", "plan", "apply", "readiness", "release"};
+  return {"plan", "apply", "readiness", "release"};
 }
 
 }  // namespace ps::cli

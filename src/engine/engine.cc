@@ -386,6 +386,12 @@ Status Engine::Complete(const Lease& lease, const StageOutput& out) {
     m["attempt"] = s.attempt;
     run.metrics[s.name] = m;
     if (out.policy_result) run.policy_result[s.name] = *out.policy_result;
+    if (out.project_state) {
+      PS_ASSIGN(store::Project project, tx.GetProject(s.tenant, s.project_id));
+      project.state = *out.project_state;
+      project.updated_at = now;
+      PS_TRY(tx.UpdateProject(project));
+    }
     run.updated_at = now;
     if (run.status != RunStatus::kError) {  // after a sibling failed, nothing advances
       // Open the stages whose needs are all done.

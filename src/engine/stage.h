@@ -40,9 +40,10 @@ struct EventOut {
 };
 
 struct StageOutput {
-  Json facts = Json::object();        // the stage's result, for later stages and the user
-  Json metrics = Json::object();      // merged into runs.metrics[stage]
-  std::optional<Json> policy_result;  // into runs.policy_result[stage]
+  Json facts = Json::object();               // the stage's result, for later stages and the user
+  Json metrics = Json::object();             // merged into runs.metrics[stage]
+  std::optional<Json> policy_result;         // into runs.policy_result[stage]
+  std::optional<std::string> project_state;  // the project's new state ("imported", ...)
   std::vector<ArtifactOut> artifacts;
   std::vector<EventOut> events;
 };

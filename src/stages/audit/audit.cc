@@ -1,0 +1,529 @@
+#include "stages/audit/audit.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+
+#include "stages/audit/languages.h"
+
+namespace ps::stages::audit {
+
+namespace {
+
+// File names the detectors read.
+const std::set<std::string>& KeptNames() {
+  static const std::set<std::string> kNames = {
+      "package.json",
+      "package-lock.json",
+      "npm-shrinkwrap.json",
+      "yarn.lock",
+      "pnpm-lock.yaml",
+      "bun.lockb",
+      "bun.lock",
+      "pnpm-workspace.yaml",
+      "turbo.json",
+      "nx.json",
+      "lerna.json",
+      ".nvmrc",
+      ".node-version",
+      ".tool-versions",
+      "requirements.txt",
+      "requirements-dev.txt",
+      "pyproject.toml",
+      "Pipfile",
+      "Pipfile.lock",
+      "poetry.lock",
+      "uv.lock",
+      "setup.py",
+      "manage.py",
+      ".python-version",
+      "runtime.txt",
+      "alembic.ini",
+      "go.mod",
+      "go.work",
+      "Cargo.toml",
+      "Gemfile",
+      "composer.json",
+      "pom.xml",
+      "build.gradle",
+      "build.gradle.kts",
+      "settings.gradle",
+      "settings.gradle.kts",
+      "mix.exs",
+      "deno.json",
+      "deno.jsonc",
+      "global.json",
+      "rust-toolchain",
+      "rust-toolchain.toml",
+      ".ruby-version",
+      "Procfile",
+      ".env.example",
+      ".env.sample",
+      ".env.template",
+      ".env.dist",
+      ".env.defaults",
+      "app.json",
+      "render.yaml",
+      "vercel.json",
+      "fly.toml",
+      "netlify.toml",
+      "index.html",
+      "schema.prisma",
+      "drizzle.config.ts",
+      "drizzle.config.js",
+      "knexfile.js",
+      "knexfile.ts",
+      ".sequelizerc",
+      "ormconfig.json",
+      "Chart.yaml",
+      ".gitlab-ci.yml",
+      "Jenkinsfile",
+      "azure-pipelines.yml",
+      ".travis.yml",
+      "bitbucket-pipelines.yml",
+      "skaffold.yaml",
+      "kustomization.yaml",
+      "docker-compose.yml",
+      "docker-compose.yaml",
+      "compose.yml",
+      "compose.yaml",
+      "docker-compose.override.yml",
+      "Dockerfile",
+      "Containerfile",
+      "tsconfig.json",
+      "next.config.js",
+      "next.config.mjs",
+      "next.config.ts",
+      "nuxt.config.ts",
+      "nuxt.config.js",
+      "vite.config.ts",
+      "vite.config.js",
+      "vite.config.mjs",
+      "svelte.config.js",
+      "astro.config.mjs",
+      "astro.config.ts",
+      "angular.json",
+      "remix.config.js",
+      "react-router.config.ts",
+      "nest-cli.json",
+      "main.go",
+      "app.py",
+      "main.py",
+      "wsgi.py",
+      "asgi.py",
+      "settings.py",
+      "urls.py",
+  };
+  return kNames;
+}
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+std::string BaseOf(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+// Files kept under a name class rather than their own name.
+std::string NameClass(const std::string& path, const std::string& base) {
+  if (base.rfind("Dockerfile.", 0) == 0 || EndsWith(base, ".dockerfile")) return "Dockerfile";
+  if (path.rfind(".github/workflows/", 0) == 0 &&
+      (EndsWith(base, ".yml") || EndsWith(base, ".yaml"))) {
+    return "@github-workflow";
+  }
+  if (EndsWith(base, ".tf")) return "@terraform";
+  if (EndsWith(base, ".csproj") || EndsWith(base, ".fsproj")) return "@dotnet-project";
+  if ((EndsWith(base, ".yaml") || EndsWith(base, ".yml")) &&
+      (path.find("k8s/") != std::string::npos || path.find("kubernetes/") != std::string::npos ||
+       path.find("manifests/") != std::string::npos || path.find("deploy/") != std::string::npos)) {
+    return "@k8s";
+  }
+  if (base.rfind("requirements", 0) == 0 && EndsWith(base, ".txt")) return "requirements.txt";
+  return {};
+}
+
+bool IsSourceLanguage(std::string_view name) {
+  for (std::string_view l : {"JavaScript", "TypeScript", "TSX", "Python", "Go", "Ruby", "PHP",
+                             "Java", "Kotlin", "C#", "Rust", "Elixir", "Vue", "Svelte", "Astro"}) {
+    if (name == l) return true;
+  }
+  return false;
+}
+
+struct LangTotal {
+  std::uint64_t bytes = 0;
+  std::uint64_t files = 0;
+};
+
+Json Percentages(const std::map<std::string, LangTotal>& totals) {
+  std::uint64_t sum = 0;
+  for (const auto& [n, t] : totals) sum += t.bytes;
+  std::vector<std::pair<std::string, LangTotal>> v(totals.begin(), totals.end());
+  std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
+    return a.second.bytes != b.second.bytes ? a.second.bytes > b.second.bytes : a.first < b.first;
+  });
+  Json out = Json::array();
+  for (const auto& [name, t] : v) {
+    double pct = sum ? 100.0 * static_cast<double>(t.bytes) / static_cast<double>(sum) : 0;
+    out.push_back({{"name", name},
+                   {"bytes", t.bytes},
+                   {"files", t.files},
+                   {"percent", std::round(pct * 100) / 100}});
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string DirOf(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash);
+}
+
+std::string JoinPath(const std::string& dir, const std::string& name) {
+  return dir.empty() || dir == "." ? name : dir + "/" + name;
+}
+
+bool IsSecretName(std::string_view name) {
+  std::string up(name);
+  for (auto& c : up) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (std::string_view w :
+       {"SECRET",      "TOKEN",    "PASSWORD",   "PASSWD",       "PWD",       "PRIVATE",
+        "API_KEY",     "APIKEY",   "ACCESS_KEY", "CREDENTIAL",   "AUTH",      "SIGNING",
+        "SALT",        "_KEY",     "DSN",        "DATABASE_URL", "REDIS_URL", "MONGO_URL",
+        "MONGODB_URI", "AMQP_URL", "WEBHOOK"}) {
+    if (up.find(w) != std::string::npos) return true;
+  }
+  return false;
+}
+
+Service& ServiceAt(Services& out, const std::string& root) {
+  auto it = out.find(root);
+  if (it != out.end()) return it->second;
+  Service s;
+  s.root = root;
+  s.name = root == "." ? "" : BaseOf(root);
+  return out.emplace(root, std::move(s)).first->second;
+}
+
+void Service::AddEnv(const std::string& n, bool required, bool secret,
+                     std::optional<std::string> default_value, Evidence ev) {
+  auto& e = env_vars[n];
+  e.name = n;
+  e.required = e.required || required;
+  e.secret = e.secret || secret || IsSecretName(n);
+  if (default_value && !e.default_value) e.default_value = std::move(default_value);
+  if (e.evidence.size() < 8) e.evidence.push_back(std::move(ev));
+}
+
+void Service::AddBacking(const std::string& canonical, Evidence ev) {
+  auto& list = backing_services[canonical];
+  if (list.size() < 8) list.push_back(std::move(ev));
+}
+
+Json Service::ToJson() const {
+  Json env = Json::array();
+  for (const auto& [n, e] : env_vars) {
+    Json ev = Json::array();
+    for (const auto& x : e.evidence) ev.push_back(x.ToJson());
+    Json j{{"name", n}, {"required", e.required}, {"secret", e.secret}, {"evidence", ev}};
+    j["default"] = e.default_value && !e.secret ? Json(*e.default_value) : Json(nullptr);
+    env.push_back(j);
+  }
+  Json backing = Json::array();
+  for (const auto& [n, evs] : backing_services) {
+    Json ev = Json::array();
+    for (const auto& x : evs) ev.push_back(x.ToJson());
+    backing.push_back({{"name", n}, {"evidence", ev}});
+  }
+  return {{"name", name},
+          {"root", root},
+          {"kind", kind.ToJson()},
+          {"language", language.ToJson()},
+          {"framework", framework.ToJson()},
+          {"package_manager", package_manager.ToJson()},
+          {"runtime_version", runtime_version.ToJson()},
+          {"port", port.ToJson()},
+          {"build_command", build_command.ToJson()},
+          {"start_command", start_command.ToJson()},
+          {"test_framework", test_framework.ToJson()},
+          {"test_command", test_command.ToJson()},
+          {"env_vars", env},
+          {"backing_services", backing},
+          {"migrations", migrations.ToJson()},
+          {"healthcheck", healthcheck.ToJson()},
+          {"dockerfile", dockerfile.ToJson()}};
+}
+
+const std::vector<std::string>& RepoIndex::Named(const std::string& base) const {
+  static const std::vector<std::string> kEmpty;
+  auto it = by_name_.find(base);
+  return it == by_name_.end() ? kEmpty : it->second;
+}
+
+std::vector<std::string> RepoIndex::Under(const std::string& dir, const std::string& base) const {
+  std::vector<std::string> out;
+  for (const auto& p : Named(base)) {
+    if (dir.empty() || dir == "." || p.rfind(dir + "/", 0) == 0) out.push_back(p);
+  }
+  return out;
+}
+
+std::optional<std::string> RepoIndex::Read(const std::string& path) {
+  if (!Has(path)) return std::nullopt;  // not in the tree (or too large: warned already)
+  auto it = cache_.find(path);
+  if (it != cache_.end()) return it->second;
+  auto r = view_.Read(path, limits_.max_read_bytes);
+  if (!r.ok()) {
+    Warn(path, r.problem().Message());
+    return std::nullopt;
+  }
+  if (LooksBinary(*r)) {
+    Warn(path, "binary content; skipped");
+    return std::nullopt;
+  }
+  return cache_.emplace(path, std::move(r).value()).first->second;
+}
+
+void RepoIndex::Warn(const std::string& file, const std::string& message) {
+  if (warnings_.size() < 500) warnings_.push_back({{"file", file}, {"message", message}});
+}
+
+Result<Json> Audit(RepoView& view, const AuditLimits& limits,
+                   const std::function<bool()>& stopping) {
+  RepoIndex idx(view, limits);
+  std::map<std::string, LangTotal> languages;
+  LangTotal headers;
+  std::uint64_t symlinks = 0, vendored = 0, generated = 0, skipped_large = 0;
+  std::set<std::string> migration_dirs;
+  Json links_out = Json::array();
+  WalkOptions wo;
+  wo.max_files = limits.max_files;
+  wo.stopping = stopping;
+  PS_ASSIGN(WalkStats stats, view.Walk(wo, [&](const FileEntry& f) {
+    if (f.symlink) {
+      ++symlinks;
+      // A link whose target leaves the tree is reported, never followed.
+      std::string target = f.link_target;
+      int depth = static_cast<int>(std::count(f.path.begin(), f.path.end(), '/'));
+      bool outside = !target.empty() && target[0] == '/';
+      for (std::size_t pos = 0; !outside && pos < target.size();) {
+        auto slash = target.find('/', pos);
+        std::string seg =
+            target.substr(pos, slash == std::string::npos ? std::string::npos : slash - pos);
+        if (seg == "..") {
+          if (--depth < 0) outside = true;
+        } else if (!seg.empty() && seg != ".") {
+          ++depth;
+        }
+        if (slash == std::string::npos) break;
+        pos = slash + 1;
+      }
+      if (outside && links_out.size() < 100) {
+        links_out.push_back({{"path", f.path}, {"target", target}});
+      }
+      return;
+    }
+    const std::string base = BaseOf(f.path);
+    const bool is_vendored = IsVendored(f.path);
+    if (is_vendored) {
+      ++vendored;
+      return;  // neither counted nor read: node_modules and friends
+    }
+    // Migration folders, by convention.
+    for (std::string_view m : {"/migrations/", "/migrate/", "/versions/"}) {
+      auto pos = ("/" + f.path).find(m);
+      if (pos != std::string::npos) migration_dirs.insert(f.path.substr(0, pos + m.size() - 2));
+    }
+    std::string cls = KeptNames().count(base) ? base : NameClass(f.path, base);
+    if (!cls.empty() && f.size <= limits.max_read_bytes) {
+      idx.by_name_[cls].push_back(f.path);
+      idx.all_small_.insert(f.path);
+    } else if (!cls.empty()) {
+      ++skipped_large;
+      idx.Warn(f.path, "larger than " + std::to_string(limits.max_read_bytes) + " bytes; not read");
+    }
+    const Language* lang = LanguageOf(f.path);
+    if (!lang) return;
+    // Only files whose content can betray generation are opened for it.
+    std::string head;
+    if (EndsWith(base, ".js") || EndsWith(base, ".css") || EndsWith(base, ".go")) {
+      auto h = view.Read(f.path, 8192);
+      if (h.ok()) head = std::move(h).value();
+    }
+    if (IsGenerated(f.path, head) || LooksBinary(head)) {
+      ++generated;
+      return;
+    }
+    if (IsSourceLanguage(lang->name) && f.size <= limits.max_read_bytes &&
+        idx.sources_.size() < limits.max_source_files) {
+      idx.sources_.push_back(f.path);
+      idx.all_small_.insert(f.path);
+    }
+    if (IsDocumentation(f.path)) return;  // read for services, not counted as code
+    if (lang->type == LangType::kProgramming || lang->type == LangType::kMarkup) {
+      // A .h file is C++ in a C++ code base: decided once the walk is over.
+      auto& t = EndsWith(base, ".h") ? headers : languages[std::string(lang->name)];
+      t.bytes += f.size;
+      t.files += 1;
+    }
+  }));
+
+  if (headers.files > 0) {
+    const char* owner = languages.count("C++")           ? "C++"
+                        : languages.count("Objective-C") ? "Objective-C"
+                                                         : "C";
+    languages[owner].bytes += headers.bytes;
+    languages[owner].files += headers.files;
+  }
+
+  // Languages that own a folder go first, so that a package.json there is
+  // known to be its asset build, not a second service.
+  Services services;
+  DetectPython(idx, services);
+  DetectNode(idx, services);
+  DetectGo(idx, services);
+  DetectContainers(idx, services);
+  DetectEnvFiles(idx, services);
+  ScanSources(idx, services);
+
+  // A Dockerfile or compose service with no language of its own builds a
+  // service found below it: the one with its name, or the only one.
+  for (auto it = services.begin(); it != services.end();) {
+    Service& c = it->second;
+    if (!c.language.empty() || it->first.find('#') != std::string::npos) {
+      ++it;
+      continue;
+    }
+    std::vector<Service*> below;
+    Service* named = nullptr;
+    for (auto& [root, s] : services) {
+      if (&s == &c || s.language.empty() || root.find('#') != std::string::npos || !s.deployable)
+        continue;
+      if (c.root == "." || root.rfind(c.root + "/", 0) == 0) {
+        below.push_back(&s);
+        if (s.name == c.name) named = &s;
+      }
+    }
+    Service* target = named ? named : below.size() == 1 ? below.front() : nullptr;
+    if (!target) {
+      ++it;
+      continue;
+    }
+    for (Field Service::*f :
+         {&Service::kind, &Service::framework, &Service::port, &Service::build_command,
+          &Service::start_command, &Service::runtime_version, &Service::dockerfile,
+          &Service::healthcheck, &Service::migrations}) {
+      (target->*f).Merge(c.*f);
+    }
+    for (const auto& [n, e] : c.env_vars) {
+      for (const auto& ev : e.evidence)
+        target->AddEnv(n, e.required, e.secret, e.default_value, ev);
+    }
+    for (const auto& [n, evs] : c.backing_services) {
+      for (const auto& ev : evs) target->AddBacking(n, ev);
+    }
+    it = services.erase(it);
+  }
+  // A Go command that serves nothing is a worker.
+  for (auto& [root, s] : services) {
+    if (s.kind.empty() && s.language.value() == "Go" && s.deployable) {
+      s.kind.Add("worker", 0.5, {root, 0, "a command without a listener"});
+    }
+  }
+
+  // Migration folders belong to the service whose root holds them.
+  for (const auto& dir : migration_dirs) {
+    for (auto& [root, s] : services) {
+      if (root == "." || dir.rfind(root + "/", 0) == 0) {
+        if (s.migrations.empty()) {
+          s.migrations.Add({{"tool", nullptr}, {"dir", dir}}, 0.4, {dir, 0, "migrations folder"});
+        }
+      }
+    }
+  }
+
+  Json svc = Json::array();
+  Json libraries = Json::array();
+  std::set<std::string> frameworks, managers;
+  for (auto& [root, s] : services) {
+    if (s.name.empty()) s.name = root == "." ? BaseOf(view.Describe()) : BaseOf(root);
+    if (!s.framework.empty() && s.framework.value().is_string()) {
+      frameworks.insert(s.framework.value().get<std::string>());
+    }
+    if (!s.package_manager.empty() && s.package_manager.value().is_string()) {
+      managers.insert(s.package_manager.value().get<std::string>());
+    }
+    if (s.deployable) {
+      svc.push_back(s.ToJson());
+    } else {
+      libraries.push_back({{"name", s.name}, {"root", root}});
+    }
+  }
+
+  auto list = [&](const std::string& cls) {
+    Json a = Json::array();
+    for (const auto& p : idx.Named(cls)) a.push_back(p);
+    return a;
+  };
+  Json files{{"dockerfiles", list("Dockerfile")}, {"compose", Json::array()},
+             {"kubernetes", list("@k8s")},        {"helm_charts", list("Chart.yaml")},
+             {"procfiles", list("Procfile")},     {"ci", Json::array()},
+             {"iac", list("@terraform")},         {"platform", Json::array()}};
+  for (const char* c : {"docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml",
+                        "docker-compose.override.yml"}) {
+    for (const auto& p : idx.Named(c)) files["compose"].push_back(p);
+  }
+  for (const char* c : {"@github-workflow", ".gitlab-ci.yml", "Jenkinsfile", "azure-pipelines.yml",
+                        ".travis.yml", "bitbucket-pipelines.yml"}) {
+    for (const auto& p : idx.Named(c)) files["ci"].push_back(p);
+  }
+  for (const char* c : {"render.yaml", "vercel.json", "fly.toml", "netlify.toml", "app.json"}) {
+    for (const auto& p : idx.Named(c)) files["platform"].push_back(p);
+  }
+
+  Json monorepo = nullptr;
+  {
+    Json tools = Json::array();
+    Json workspaces = Json::array();
+    for (const auto& [cls, tool] :
+         std::vector<std::pair<std::string, std::string>>{{"pnpm-workspace.yaml", "pnpm"},
+                                                          {"turbo.json", "turborepo"},
+                                                          {"nx.json", "nx"},
+                                                          {"lerna.json", "lerna"},
+                                                          {"go.work", "go-work"}}) {
+      if (!idx.Named(cls).empty()) tools.push_back(tool);
+    }
+    std::size_t packages = 0;
+    for (const auto& [root, s] : services) packages += root != ".";
+    for (const auto& [root, s] : services) {
+      if (root != ".") workspaces.push_back(root);
+    }
+    if (!tools.empty() || packages > 1) {
+      monorepo = {{"tools", tools}, {"workspaces", workspaces}};
+    }
+  }
+
+  Json out;
+  out["schema"] = "https://prodsprint.dev/schemas/audit/v1";
+  out["source"] = view.Describe();
+  if (!view.Commit().empty()) out["commit"] = view.Commit();
+  out["languages"] = Percentages(languages);
+  out["frameworks"] = frameworks;
+  out["package_managers"] = managers;
+  out["monorepo"] = monorepo;
+  out["files"] = files;
+  out["services"] = svc;
+  out["libraries"] = libraries;
+  out["stats"] = {{"files", stats.files},        {"ignored", stats.ignored},
+                  {"vendored", vendored},        {"generated", generated},
+                  {"symlinks", symlinks},        {"large_files_not_read", skipped_large},
+                  {"truncated", stats.truncated}};
+  out["symlinks_outside"] = links_out;
+  out["warnings"] = idx.warnings();
+  return out;
+}
+
+}  // namespace ps::stages::audit

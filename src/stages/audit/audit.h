@@ -1,0 +1,104 @@
+// The audit: an evidence-backed service graph of a repository. One bounded
+// walk feeds the language breakdown and collects the files that matter
+// (manifests, lock files, Dockerfiles, compose files, env samples, source);
+// then one detector per ecosystem proposes services and their facts, each
+// with evidence. docs/AUDIT.md documents the JSON result.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/problem.h"
+#include "stages/audit/evidence.h"
+#include "stages/audit/repo_view.h"
+
+namespace ps::stages::audit {
+
+struct EnvVar {
+  std::string name;
+  bool required = false;
+  bool secret = false;
+  std::optional<std::string> default_value;
+  std::vector<Evidence> evidence;
+};
+
+struct Service {
+  std::string name;
+  std::string root;  // "." for the repository root
+  Field kind, language, framework, package_manager, runtime_version, port;
+  Field build_command = Field::Alternatives();
+  Field start_command = Field::Alternatives();
+  Field test_framework = Field::Alternatives();
+  Field test_command = Field::Alternatives();
+  Field dockerfile = Field::Alternatives();
+  Field healthcheck = Field::Alternatives();
+  Field migrations = Field::Alternatives();
+  std::map<std::string, EnvVar> env_vars;
+  std::map<std::string, std::vector<Evidence>> backing_services;  // canonical name -> evidence
+  bool deployable = true;  // false: a library or an asset build folded into another service
+
+  void AddEnv(const std::string& name, bool required, bool secret,
+              std::optional<std::string> default_value, Evidence ev);
+  void AddBacking(const std::string& canonical, Evidence ev);
+  Json ToJson() const;
+};
+
+struct AuditLimits {
+  std::uint64_t max_files = 2'000'000;
+  std::uint64_t max_read_bytes = 512 * 1024;  // per file read for detection
+  std::size_t max_source_files = 20'000;      // files scanned for ports and env reads
+};
+
+// The files the walk kept, and bounded reads of them.
+class RepoIndex {
+ public:
+  RepoIndex(RepoView& view, AuditLimits limits) : view_(view), limits_(limits) {}
+  // Files by base name ("package.json" -> paths), and source files.
+  const std::vector<std::string>& Named(const std::string& base) const;
+  const std::vector<std::string>& Sources() const { return sources_; }
+  bool Has(const std::string& path) const { return all_small_.count(path) != 0; }
+  // Reads a kept file (bounded); a warning and nullopt if unreadable or binary.
+  std::optional<std::string> Read(const std::string& path);
+  void Warn(const std::string& file, const std::string& message);
+  const std::vector<Json>& warnings() const { return warnings_; }
+  // Paths of kept files under `dir` ("" or "." for all).
+  std::vector<std::string> Under(const std::string& dir, const std::string& base) const;
+
+  // Filled by the walk.
+  std::map<std::string, std::vector<std::string>> by_name_;
+  std::vector<std::string> sources_;
+  std::set<std::string> all_small_;  // every kept path
+
+ private:
+  RepoView& view_;
+  AuditLimits limits_;
+  std::map<std::string, std::string> cache_;
+  std::vector<Json> warnings_;
+};
+
+// Detectors add services (or facts to existing ones) to the map keyed by root.
+using Services = std::map<std::string, Service>;
+void DetectNode(RepoIndex& idx, Services& out);
+void DetectPython(RepoIndex& idx, Services& out);
+void DetectGo(RepoIndex& idx, Services& out);
+void DetectContainers(RepoIndex& idx, Services& out);  // Dockerfile, compose, Procfile
+void DetectEnvFiles(RepoIndex& idx, Services& out);    // .env.example and friends
+// Ports and env reads in source code of each service.
+void ScanSources(RepoIndex& idx, Services& out);
+
+// Helpers shared by detectors.
+std::string DirOf(const std::string& path);  // "." for root files
+std::string JoinPath(const std::string& dir, const std::string& name);
+bool IsSecretName(std::string_view name);
+Service& ServiceAt(Services& out, const std::string& root);
+
+// Runs the audit. `stopping` lets a stage stop it.
+Result<Json> Audit(RepoView& view, const AuditLimits& limits,
+                   const std::function<bool()>& stopping = {});
+
+}  // namespace ps::stages::audit

@@ -1,0 +1,40 @@
+#include "stages/audit/audit_stage.h"
+
+#include "stages/audit/audit.h"
+
+namespace ps::stages {
+
+Result<engine::StageOutput> AuditStage::Run(engine::StageContext& ctx) {
+  const Json& input = ctx.run_input();
+  if (!input.contains("path") || !input["path"].is_string()) {
+    return problems::InvalidInput("the import run needs input.path, the repository's folder");
+  }
+  const std::string path = input["path"].get<std::string>();
+  const std::string ref = input.value("ref", "");
+  std::unique_ptr<audit::RepoView> view;
+  if (ref.empty()) {
+    PS_ASSIGN(view, audit::OpenWorkTree(path));
+  } else {
+    PS_ASSIGN(view, audit::OpenGitRevision(path, ref));
+  }
+  ctx.Progress(0.0, "auditing " + view->Describe());
+  PS_ASSIGN(Json result, audit::Audit(*view, {}, [&] { return ctx.Stopping(); }));
+  ctx.log().Info("audit done", {{"services", std::to_string(result["services"].size())},
+                                {"warnings", std::to_string(result["warnings"].size())}});
+  for (const auto& w : result["warnings"]) {
+    ctx.log().Warn(w.value("message", ""), {{"file", w.value("file", "")}});
+  }
+  Json services = Json::array();
+  for (const auto& s : result["services"]) services.push_back(s["name"]);
+  Json languages = Json::array();
+  for (const auto& l : result["languages"]) languages.push_back(l["name"]);
+  engine::StageOutput out;
+  out.facts = result;
+  out.metrics = {{"services", result["services"].size()}, {"files", result["stats"]["files"]}};
+  out.project_state = "imported";
+  out.events.push_back({"project.imported", {{"services", services}, {"languages", languages}}});
+  ctx.Progress(1.0, std::to_string(services.size()) + " service(s)");
+  return out;
+}
+
+}  // namespace ps::stages

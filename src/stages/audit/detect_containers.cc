@@ -1,0 +1,374 @@
+// Dockerfiles, compose files and Procfiles.
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <sstream>
+
+#include "stages/audit/audit.h"
+
+namespace ps::stages::audit {
+
+namespace {
+
+std::string Upper(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string TrimWs(std::string s) {
+  s.erase(0, s.find_first_not_of(" \t\r"));
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+  return s;
+}
+
+// An instruction of a Dockerfile with the line it starts on.
+struct Instruction {
+  std::string op;  // upper case
+  std::string args;
+  int line = 0;
+};
+
+std::vector<Instruction> ParseDockerfile(const std::string& text) {
+  std::vector<Instruction> out;
+  std::istringstream in(text);
+  std::string line, pending;
+  int n = 0, start = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    std::string t = TrimWs(line);
+    if (pending.empty() && (t.empty() || t[0] == '#')) continue;
+    if (pending.empty()) start = n;
+    if (!t.empty() && t.back() == '\\') {
+      pending += t.substr(0, t.size() - 1) + " ";
+      continue;
+    }
+    if (!t.empty() && t[0] == '#') continue;  // comments inside continuations
+    pending += t;
+    auto sp = pending.find_first_of(" \t");
+    Instruction ins;
+    ins.op = Upper(pending.substr(0, sp));
+    ins.args = sp == std::string::npos ? "" : TrimWs(pending.substr(sp + 1));
+    ins.line = start;
+    out.push_back(ins);
+    pending.clear();
+  }
+  return out;
+}
+
+// "node:20-alpine" -> {"node", "20"}; images without a runtime -> nullopt.
+std::optional<std::pair<std::string, std::string>> RuntimeOfImage(const std::string& image) {
+  std::string name = image, tag;
+  auto at = name.find('@');
+  if (at != std::string::npos) name = name.substr(0, at);
+  auto colon = name.rfind(':');
+  if (colon != std::string::npos && name.find('/', colon) == std::string::npos) {
+    tag = name.substr(colon + 1);
+    name = name.substr(0, colon);
+  }
+  auto slash = name.rfind('/');
+  std::string base = slash == std::string::npos ? name : name.substr(slash + 1);
+  static const std::map<std::string, std::string> kRuntimes = {
+      {"node", "node"},
+      {"python", "python"},
+      {"golang", "go"},
+      {"ruby", "ruby"},
+      {"php", "php"},
+      {"openjdk", "java"},
+      {"eclipse-temurin", "java"},
+      {"amazoncorretto", "java"},
+      {"rust", "rust"},
+      {"elixir", "elixir"},
+      {"denoland/deno", "deno"},
+      {"deno", "deno"},
+      {"bun", "bun"},
+      {"aspnet", "dotnet"},
+      {"sdk", "dotnet"},
+  };
+  auto it = kRuntimes.find(base);
+  if (it == kRuntimes.end()) return std::nullopt;
+  std::string version;
+  for (char c : tag) {
+    if (std::isdigit(static_cast<unsigned char>(c)) || c == '.') {
+      version += c;
+    } else {
+      break;
+    }
+  }
+  if (version.empty()) return std::nullopt;  // latest, alpine...: no version to report
+  return std::make_pair(it->second, version);
+}
+
+std::optional<std::string> BackingOfImage(const std::string& image) {
+  std::string name = image.substr(0, image.find(':'));
+  auto slash = name.rfind('/');
+  const std::string base = slash == std::string::npos ? name : name.substr(slash + 1);
+  static const std::vector<std::pair<std::string, std::string>> kImages = {
+      {"postgres", "postgres"},
+      {"postgis", "postgres"},
+      {"timescaledb", "postgres"},
+      {"mysql", "mysql"},
+      {"mariadb", "mysql"},
+      {"redis", "redis"},
+      {"valkey", "redis"},
+      {"redis-stack", "redis"},
+      {"mongo", "mongodb"},
+      {"rabbitmq", "rabbitmq"},
+      {"cp-kafka", "kafka"},
+      {"kafka", "kafka"},
+      {"redpanda", "kafka"},
+      {"elasticsearch", "elasticsearch"},
+      {"opensearch", "elasticsearch"},
+      {"memcached", "memcached"},
+      {"minio", "s3"},
+      {"localstack", "s3"},
+      {"nats", "nats"},
+  };
+  for (const auto& [img, svc] : kImages) {
+    if (base == img) return svc;
+  }
+  return std::nullopt;
+}
+
+// The health path in a HEALTHCHECK command: "curl -f http://localhost:3000/healthz".
+std::optional<std::string> HealthPath(const std::string& cmd) {
+  auto pos = cmd.find("://");
+  if (pos == std::string::npos) return std::nullopt;
+  auto slash = cmd.find('/', pos + 3);
+  if (slash == std::string::npos) return "/";
+  auto end = cmd.find_first_of(" \"'|&;", slash);
+  return cmd.substr(slash, end == std::string::npos ? std::string::npos : end - slash);
+}
+
+std::string Normalise(const std::string& base, const std::string& rel) {
+  std::filesystem::path p = std::filesystem::path(base == "." ? "" : base) / rel;
+  std::string s = p.lexically_normal().generic_string();
+  while (!s.empty() && s.back() == '/') s.pop_back();
+  if (s.empty() || s == ".") return ".";
+  if (s.rfind("..", 0) == 0) return {};  // outside the repository
+  return s;
+}
+
+}  // namespace
+
+void DetectContainers(RepoIndex& idx, Services& out) {
+  // Dockerfiles.
+  for (const auto& path : idx.Named("Dockerfile")) {
+    auto text = idx.Read(path);
+    if (!text) continue;
+    auto ins = ParseDockerfile(*text);
+    if (ins.empty() ||
+        std::none_of(ins.begin(), ins.end(), [](const Instruction& i) { return i.op == "FROM"; })) {
+      idx.Warn(path, "no FROM instruction; not a Dockerfile");
+      continue;
+    }
+    Service& s = ServiceAt(out, DirOf(path));
+    s.dockerfile.Add(path, 0.95, {path, 0, "Dockerfile"});
+    std::string last_from;
+    int from_line = 0;
+    for (const auto& i : ins) {
+      if (i.op == "FROM") {
+        std::istringstream w(i.args);
+        std::string image;
+        w >> image;
+        if (image.rfind("--", 0) == 0) w >> image;  // --platform=...
+        last_from = image;
+        from_line = i.line;
+      } else if (i.op == "EXPOSE") {
+        std::istringstream w(i.args);
+        std::string port;
+        while (w >> port) {
+          int p = std::atoi(port.c_str());
+          if (p > 0 && p < 65536) s.port.Add(p, 0.8, {path, i.line, "EXPOSE " + i.args});
+        }
+      } else if (i.op == "ENV") {
+        // ENV K=V K2=V2, or the legacy ENV K V.
+        std::string args = i.args;
+        if (args.find('=') == std::string::npos) {
+          auto sp = args.find(' ');
+          std::string k = args.substr(0, sp);
+          std::string v = sp == std::string::npos ? "" : TrimWs(args.substr(sp));
+          if (!k.empty()) s.AddEnv(k, false, false, v, {path, i.line, "ENV " + args});
+        } else {
+          std::istringstream w(args);
+          std::string kv;
+          while (w >> kv) {
+            auto eq = kv.find('=');
+            if (eq == std::string::npos || eq == 0) continue;
+            std::string k = kv.substr(0, eq), v = kv.substr(eq + 1);
+            if (v.size() >= 2 && (v.front() == '"' || v.front() == '\''))
+              v = v.substr(1, v.size() - 2);
+            s.AddEnv(k, false, false, v, {path, i.line, "ENV " + kv});
+            if (k == "PORT" && std::atoi(v.c_str()) > 0) {
+              s.port.Add(std::atoi(v.c_str()), 0.7, {path, i.line, "ENV " + kv});
+            }
+          }
+        }
+      } else if (i.op == "CMD" || i.op == "ENTRYPOINT") {
+        std::string cmd = i.args;
+        Json arr = Json::parse(cmd, nullptr, false);
+        if (!arr.is_discarded() && arr.is_array()) {
+          std::string joined;
+          for (const auto& a : arr) {
+            if (a.is_string()) joined += (joined.empty() ? "" : " ") + a.get<std::string>();
+          }
+          cmd = joined;
+        }
+        if (!cmd.empty()) s.start_command.Add(cmd, 0.7, {path, i.line, i.op + " " + i.args});
+      } else if (i.op == "HEALTHCHECK") {
+        if (auto hp = HealthPath(i.args)) s.healthcheck.Add(*hp, 0.9, {path, i.line, i.args});
+      }
+    }
+    if (auto rt = RuntimeOfImage(last_from)) {
+      s.runtime_version.Add(Json{{"runtime", rt->first}, {"version", rt->second}}, 0.75,
+                            {path, from_line, "FROM " + last_from});
+    }
+    if (!s.port.empty()) s.kind.Add("web", 0.6, {path, 0, "EXPOSE"});
+  }
+
+  // Compose files.
+  for (const char* name :
+       {"docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml"}) {
+    for (const auto& path : idx.Named(name)) {
+      auto text = idx.Read(path);
+      if (!text) continue;
+      YAML::Node doc;
+      try {
+        doc = YAML::Load(*text);
+      } catch (const YAML::Exception& e) {
+        idx.Warn(path, "malformed YAML: " + e.msg);
+        continue;
+      }
+      if (!doc.IsMap() || !doc["services"] || !doc["services"].IsMap()) {
+        idx.Warn(path, "no services mapping");
+        continue;
+      }
+      const std::string dir = DirOf(path);
+      std::map<std::string, std::string> app_roots;  // compose service -> root
+      std::map<std::string, std::string> backing;    // compose service -> canonical
+      std::map<std::string, std::vector<std::string>> depends;
+      try {
+        for (auto it = doc["services"].begin(); it != doc["services"].end(); ++it) {
+          const std::string svc = it->first.as<std::string>("");
+          const YAML::Node def = it->second;
+          if (!def.IsMap()) continue;
+          const int line = def.Mark().line + 1;
+          if (def["depends_on"]) {
+            const YAML::Node d = def["depends_on"];
+            if (d.IsSequence()) {
+              for (const auto& x : d) depends[svc].push_back(x.as<std::string>(""));
+            } else if (d.IsMap()) {
+              for (auto jt = d.begin(); jt != d.end(); ++jt)
+                depends[svc].push_back(jt->first.as<std::string>(""));
+            }
+          }
+          if (def["image"] && !def["build"]) {
+            if (auto b = BackingOfImage(def["image"].as<std::string>(""))) backing[svc] = *b;
+            continue;
+          }
+          if (!def["build"]) continue;
+          std::string context = ".";
+          const YAML::Node b = def["build"];
+          if (b.IsScalar()) context = b.as<std::string>(".");
+          if (b.IsMap() && b["context"]) context = b["context"].as<std::string>(".");
+          const std::string root = Normalise(dir, context);
+          if (root.empty()) {
+            idx.Warn(path, "service " + svc + " builds from outside the repository; ignored");
+            continue;
+          }
+          app_roots[svc] = root;
+          Service& s = ServiceAt(out, root);
+          if (s.name.empty() || s.name == root) s.name = svc;
+          if (def["ports"] && def["ports"].IsSequence()) {
+            for (const auto& p : def["ports"]) {
+              std::string spec = p.IsScalar() ? p.as<std::string>("") : "";
+              if (p.IsMap() && p["target"]) spec = p["target"].as<std::string>("");
+              auto colon = spec.rfind(':');
+              std::string container = colon == std::string::npos ? spec : spec.substr(colon + 1);
+              container = container.substr(0, container.find('/'));
+              int port = std::atoi(container.c_str());
+              if (port > 0 && port < 65536) {
+                s.port.Add(port, 0.75, {path, p.Mark().line + 1, "ports: " + spec});
+              }
+            }
+          }
+          const YAML::Node env = def["environment"];
+          if (env && env.IsMap()) {
+            for (auto jt = env.begin(); jt != env.end(); ++jt) {
+              std::string k = jt->first.as<std::string>("");
+              std::optional<std::string> v;
+              if (jt->second.IsScalar()) v = jt->second.as<std::string>("");
+              s.AddEnv(k, false, false, v, {path, jt->first.Mark().line + 1, k});
+            }
+          } else if (env && env.IsSequence()) {
+            for (const auto& e : env) {
+              std::string kv = e.as<std::string>("");
+              auto eq = kv.find('=');
+              std::string k = kv.substr(0, eq);
+              std::optional<std::string> v;
+              if (eq != std::string::npos) v = kv.substr(eq + 1);
+              if (!k.empty()) s.AddEnv(k, false, false, v, {path, e.Mark().line + 1, kv});
+            }
+          }
+          if (def["healthcheck"] && def["healthcheck"]["test"]) {
+            std::string test;
+            const YAML::Node t = def["healthcheck"]["test"];
+            if (t.IsSequence()) {
+              for (const auto& x : t) test += x.as<std::string>("") + " ";
+            } else {
+              test = t.as<std::string>("");
+            }
+            if (auto hp = HealthPath(test)) s.healthcheck.Add(*hp, 0.85, {path, line, test});
+          }
+        }
+      } catch (const YAML::Exception& e) {
+        idx.Warn(path, "unexpected shape: " + e.msg);
+      }
+      // Backing services: to the apps that depend on them, or to every app.
+      for (const auto& [svc, root] : app_roots) {
+        const auto& deps = depends[svc];
+        for (const auto& [bsvc, canonical] : backing) {
+          if (deps.empty() || std::find(deps.begin(), deps.end(), bsvc) != deps.end()) {
+            out[root].AddBacking(canonical, {path, 0, "service " + bsvc});
+          }
+        }
+      }
+    }
+  }
+
+  // Procfiles: "web: cmd" is the start command; other process types are
+  // services of their own (workers, release phases are not services).
+  for (const auto& path : idx.Named("Procfile")) {
+    auto text = idx.Read(path);
+    if (!text) continue;
+    std::istringstream in(*text);
+    std::string line;
+    int n = 0;
+    const std::string root = DirOf(path);
+    while (std::getline(in, line)) {
+      ++n;
+      auto colon = line.find(':');
+      if (line.empty() || line[0] == '#' || colon == std::string::npos) continue;
+      std::string type = TrimWs(line.substr(0, colon));
+      std::string cmd = TrimWs(line.substr(colon + 1));
+      if (type == "release") {
+        ServiceAt(out, root).migrations.Add(
+            Json{{"tool", "procfile-release"}, {"dir", nullptr}, {"command", cmd}}, 0.6,
+            {path, n, line});
+        continue;
+      }
+      Service& s = type == "web" ? ServiceAt(out, root) : ServiceAt(out, root + "#" + type);
+      if (type != "web") {
+        s.name = (root == "." ? "app" : root.substr(root.rfind('/') + 1)) + "-" + type;
+        s.root = root;
+        s.kind.Add("worker", 0.8, {path, n, line});
+      } else {
+        s.kind.Add("web", 0.8, {path, n, line});
+      }
+      s.start_command.Add(cmd, 0.85, {path, n, line});
+    }
+  }
+}
+
+}  // namespace ps::stages::audit

@@ -1,0 +1,374 @@
+// Node.js, Deno and Bun projects: package.json, lock files, version files,
+// framework configs.
+#include <algorithm>
+#include <array>
+
+#include "stages/audit/audit.h"
+
+namespace ps::stages::audit {
+
+namespace {
+
+struct FrameworkRule {
+  const char* dep;
+  const char* name;
+  const char* kind;
+  int port;
+  double confidence;
+};
+
+// Most specific first: a Next.js app also depends on react.
+constexpr std::array kFrameworks = {
+    FrameworkRule{"next", "Next.js", "web", 3000, 0.95},
+    FrameworkRule{"nuxt", "Nuxt", "web", 3000, 0.95},
+    FrameworkRule{"@remix-run/node", "Remix", "web", 3000, 0.9},
+    FrameworkRule{"@remix-run/serve", "Remix", "web", 3000, 0.9},
+    FrameworkRule{"@react-router/dev", "React Router", "web", 3000, 0.9},
+    FrameworkRule{"@sveltejs/kit", "SvelteKit", "web", 3000, 0.9},
+    FrameworkRule{"astro", "Astro", "static", 4321, 0.9},
+    FrameworkRule{"@angular/core", "Angular", "static", 4200, 0.9},
+    FrameworkRule{"@nestjs/core", "NestJS", "web", 3000, 0.95},
+    FrameworkRule{"fastify", "Fastify", "web", 3000, 0.9},
+    FrameworkRule{"hono", "Hono", "web", 3000, 0.85},
+    FrameworkRule{"koa", "Koa", "web", 3000, 0.85},
+    FrameworkRule{"express", "Express", "web", 3000, 0.85},
+    FrameworkRule{"@grpc/grpc-js", "gRPC", "grpc", 50051, 0.8},
+};
+
+struct BackingRule {
+  const char* dep;
+  const char* service;
+};
+constexpr std::array kBacking = {
+    BackingRule{"pg", "postgres"},
+    BackingRule{"postgres", "postgres"},
+    BackingRule{"pg-promise", "postgres"},
+    BackingRule{"@neondatabase/serverless", "postgres"},
+    BackingRule{"mysql", "mysql"},
+    BackingRule{"mysql2", "mysql"},
+    BackingRule{"redis", "redis"},
+    BackingRule{"ioredis", "redis"},
+    BackingRule{"@redis/client", "redis"},
+    BackingRule{"bullmq", "redis"},
+    BackingRule{"bull", "redis"},
+    BackingRule{"mongodb", "mongodb"},
+    BackingRule{"mongoose", "mongodb"},
+    BackingRule{"amqplib", "rabbitmq"},
+    BackingRule{"amqp-connection-manager", "rabbitmq"},
+    BackingRule{"kafkajs", "kafka"},
+    BackingRule{"@confluentinc/kafka-javascript", "kafka"},
+    BackingRule{"@elastic/elasticsearch", "elasticsearch"},
+    BackingRule{"@opensearch-project/opensearch", "elasticsearch"},
+    BackingRule{"memcached", "memcached"},
+    BackingRule{"memjs", "memcached"},
+    BackingRule{"@aws-sdk/client-s3", "s3"},
+    BackingRule{"aws-sdk", "s3"},
+    BackingRule{"nats", "nats"},
+};
+
+struct TestRule {
+  const char* dep;
+  const char* name;
+};
+constexpr std::array kTests = {
+    TestRule{"vitest", "vitest"}, TestRule{"jest", "jest"},
+    TestRule{"mocha", "mocha"},   TestRule{"ava", "ava"},
+    TestRule{"karma", "karma"},   TestRule{"jasmine", "jasmine"},
+    TestRule{"tap", "tap"},       TestRule{"@playwright/test", "playwright"},
+};
+
+// The line of `"key"` in a JSON text, for evidence.
+int KeyLine(const std::string& text, const std::string& key) {
+  auto pos = text.find("\"" + key + "\"");
+  return pos == std::string::npos ? 0 : LineOf(text, pos);
+}
+
+std::string Trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+  while (!s.empty() && (s.front() == ' ' || s.front() == 'v')) s.erase(0, 1);
+  return s;
+}
+
+// Walks up from `dir` to the repository root; first hit of `base`.
+std::optional<std::string> FindUp(const RepoIndex& idx, std::string dir, const std::string& base) {
+  while (true) {
+    std::string p = JoinPath(dir, base);
+    if (idx.Has(p)) return p;
+    if (dir == "." || dir.empty()) return std::nullopt;
+    dir = DirOf(dir);
+  }
+}
+
+std::string RunScript(const std::string& pm, const std::string& script) {
+  if (pm == "npm")
+    return script == "start" || script == "test" ? "npm " + script : "npm run " + script;
+  if (pm == "bun") return "bun run " + script;
+  return pm + " " + script;  // yarn build, pnpm build
+}
+
+}  // namespace
+
+void DetectNode(RepoIndex& idx, Services& out) {
+  // Workspace roots (a root package.json with "workspaces", pnpm-workspace.yaml)
+  // are not services unless they are apps themselves.
+  for (const auto& path : idx.Named("package.json")) {
+    auto text = idx.Read(path);
+    if (!text) continue;
+    Json pkg = Json::parse(*text, nullptr, false);
+    if (pkg.is_discarded() || !pkg.is_object()) {
+      idx.Warn(path, "malformed JSON; package skipped");
+      continue;
+    }
+    const std::string root = DirOf(path);
+    std::map<std::string, std::string> deps;  // name -> version spec
+    for (const char* section :
+         {"dependencies", "devDependencies", "peerDependencies", "optionalDependencies"}) {
+      if (!pkg.contains(section) || !pkg[section].is_object()) continue;
+      for (const auto& [k, v] : pkg[section].items())
+        deps[k] = v.is_string() ? v.get<std::string>() : "";
+    }
+    Json scripts =
+        pkg.contains("scripts") && pkg["scripts"].is_object() ? pkg["scripts"] : Json::object();
+    auto script = [&](const char* name) -> std::string {
+      return scripts.contains(name) && scripts[name].is_string() ? scripts[name].get<std::string>()
+                                                                 : "";
+    };
+    const bool workspace_root =
+        pkg.contains("workspaces") || idx.Has(JoinPath(root, "pnpm-workspace.yaml"));
+
+    // Another language already owns this folder: package.json only builds
+    // its assets (Rails, Django, Laravel...).
+    auto existing = out.find(root);
+    if (existing != out.end() && !existing->second.language.empty() &&
+        existing->second.language.value() != "JavaScript" &&
+        existing->second.language.value() != "TypeScript") {
+      bool server = false;
+      for (const auto& f : kFrameworks) {
+        if (std::string(f.kind) != "static" && deps.count(f.dep)) server = true;
+      }
+      if (!server) continue;
+    }
+
+    const FrameworkRule* fw = nullptr;
+    for (const auto& f : kFrameworks) {
+      if (deps.count(f.dep)) {
+        fw = &f;
+        break;
+      }
+    }
+    std::string spa;
+    if (!fw && deps.count("vite")) {
+      if (deps.count("vue"))
+        spa = "Vue (Vite)";
+      else if (deps.count("react"))
+        spa = "React (Vite)";
+      else if (deps.count("svelte"))
+        spa = "Svelte (Vite)";
+      else
+        spa = "Vite";
+    }
+    const bool has_start = !script("start").empty();
+    const bool deployable = fw || !spa.empty() || has_start;
+    if (workspace_root && !fw && spa.empty()) {
+      // The monorepo's root: tooling, not a service.
+      continue;
+    }
+    Service& s = ServiceAt(out, root);
+    if (pkg.contains("name") && pkg["name"].is_string() && s.name.empty()) {
+      std::string n = pkg["name"].get<std::string>();
+      auto slash = n.rfind('/');
+      s.name = slash == std::string::npos ? n : n.substr(slash + 1);
+    }
+    if (!deployable) s.deployable = false;
+
+    const bool ts = deps.count("typescript") || idx.Has(JoinPath(root, "tsconfig.json"));
+    s.language.Add(
+        ts ? "TypeScript" : "JavaScript", ts ? 0.8 : 0.7,
+        {ts && idx.Has(JoinPath(root, "tsconfig.json")) ? JoinPath(root, "tsconfig.json") : path,
+         ts ? KeyLine(*text, "typescript") : 0, ts ? "typescript" : "package.json"});
+    if (fw) {
+      s.framework.Add(fw->name, fw->confidence,
+                      {path, KeyLine(*text, fw->dep),
+                       std::string("\"") + fw->dep + "\": \"" + deps[fw->dep] + "\""});
+      s.kind.Add(fw->kind, fw->confidence, {path, KeyLine(*text, fw->dep), fw->dep});
+      s.port.Add(fw->port, 0.3,
+                 {path, KeyLine(*text, fw->dep), std::string(fw->name) + " default port"});
+    } else if (!spa.empty()) {
+      s.framework.Add(spa, 0.8, {path, KeyLine(*text, "vite"), "vite"});
+      s.kind.Add("static", 0.8, {path, KeyLine(*text, "vite"), "single-page app built by vite"});
+    } else if (has_start) {
+      s.kind.Add("web", 0.4, {path, KeyLine(*text, "start"), script("start")});
+    }
+    // SvelteKit and Astro outputs depend on their adapters.
+    if (fw && std::string(fw->name) == "SvelteKit" && deps.count("@sveltejs/adapter-static")) {
+      s.kind.Add("static", 0.95,
+                 {path, KeyLine(*text, "@sveltejs/adapter-static"), "adapter-static"});
+    }
+    if (fw && std::string(fw->name) == "Astro" && (deps.count("@astrojs/node"))) {
+      s.kind.Add("web", 0.95,
+                 {path, KeyLine(*text, "@astrojs/node"), "server output via @astrojs/node"});
+    }
+
+    // Package manager: the packageManager field, then the nearest lock file.
+    std::string pm;
+    if (pkg.contains("packageManager") && pkg["packageManager"].is_string()) {
+      std::string v = pkg["packageManager"].get<std::string>();
+      pm = v.substr(0, v.find('@'));
+      s.package_manager.Add(pm, 0.95, {path, KeyLine(*text, "packageManager"), v});
+    }
+    for (const auto& [lock, manager] :
+         std::vector<std::pair<std::string, std::string>>{{"pnpm-lock.yaml", "pnpm"},
+                                                          {"yarn.lock", "yarn"},
+                                                          {"bun.lockb", "bun"},
+                                                          {"bun.lock", "bun"},
+                                                          {"package-lock.json", "npm"},
+                                                          {"npm-shrinkwrap.json", "npm"}}) {
+      if (auto found = FindUp(idx, root, lock)) {
+        s.package_manager.Add(manager, found->rfind(root, 0) == 0 || root == "." ? 0.9 : 0.8,
+                              {*found, 0, "lock file"});
+        if (pm.empty()) pm = manager;
+      }
+    }
+    if (pm.empty()) {
+      pm = "npm";
+      s.package_manager.Add("npm", 0.3, {path, 0, "no lock file: npm by default"});
+    }
+
+    // Runtime version.
+    if (pkg.contains("engines") && pkg["engines"].is_object() && pkg["engines"].contains("node") &&
+        pkg["engines"]["node"].is_string()) {
+      s.runtime_version.Add(
+          Json{{"runtime", "node"}, {"version", pkg["engines"]["node"].get<std::string>()}}, 0.8,
+          {path, KeyLine(*text, "engines"), "engines.node"});
+    }
+    for (const char* f : {".nvmrc", ".node-version"}) {
+      if (auto found = FindUp(idx, root, f)) {
+        if (auto v = idx.Read(*found)) {
+          std::string ver = Trim(*v);
+          if (!ver.empty() && ver.size() < 40) {
+            s.runtime_version.Add(Json{{"runtime", "node"}, {"version", ver}}, 0.9,
+                                  {*found, 1, ver});
+          }
+        }
+      }
+    }
+    if (auto found = FindUp(idx, root, ".tool-versions")) {
+      if (auto v = idx.Read(*found)) {
+        std::size_t pos = 0;
+        int line = 1;
+        while (pos < v->size()) {
+          auto eol = v->find('\n', pos);
+          std::string l = v->substr(pos, eol == std::string::npos ? std::string::npos : eol - pos);
+          if (l.rfind("nodejs ", 0) == 0 || l.rfind("node ", 0) == 0) {
+            std::string ver = Trim(l.substr(l.find(' ') + 1));
+            s.runtime_version.Add(Json{{"runtime", "node"}, {"version", ver}}, 0.85,
+                                  {*found, line, l});
+          }
+          if (eol == std::string::npos) break;
+          pos = eol + 1;
+          ++line;
+        }
+      }
+    }
+
+    // Commands from scripts.
+    if (!script("build").empty()) {
+      s.build_command.Add(RunScript(pm, "build"), 0.9,
+                          {path, KeyLine(*text, "build"), script("build")});
+    }
+    if (has_start) {
+      s.start_command.Add(RunScript(pm, "start"), 0.9,
+                          {path, KeyLine(*text, "start"), script("start")});
+    } else if (fw && std::string(fw->name) == "Nuxt") {
+      s.start_command.Add("node .output/server/index.mjs", 0.6,
+                          {path, KeyLine(*text, "nuxt"), "Nuxt server output"});
+    } else if (pkg.contains("main") && pkg["main"].is_string() && fw &&
+               std::string(fw->kind) != "static") {
+      s.start_command.Add("node " + pkg["main"].get<std::string>(), 0.5,
+                          {path, KeyLine(*text, "main"), "main"});
+    }
+    const std::string test = script("test");
+    if (!test.empty() && test.find("no test specified") == std::string::npos) {
+      s.test_command.Add(RunScript(pm, "test"), 0.9, {path, KeyLine(*text, "test"), test});
+      if (test.find("node --test") != std::string::npos) {
+        s.test_framework.Add("node:test", 0.9, {path, KeyLine(*text, "test"), test});
+      }
+    }
+    for (const auto& t : kTests) {
+      if (deps.count(t.dep)) {
+        s.test_framework.Add(t.name, test.find(t.name) != std::string::npos ? 0.95 : 0.7,
+                             {path, KeyLine(*text, t.dep), t.dep});
+      }
+    }
+
+    // Backing services from client libraries.
+    for (const auto& b : kBacking) {
+      if (deps.count(b.dep)) s.AddBacking(b.service, {path, KeyLine(*text, b.dep), b.dep});
+    }
+
+    // Migrations.
+    if (deps.count("prisma") || deps.count("@prisma/client")) {
+      std::string schema = JoinPath(root, "prisma/schema.prisma");
+      s.migrations.Add(Json{{"tool", "prisma"},
+                            {"dir", JoinPath(root, "prisma/migrations")},
+                            {"command", "npx prisma migrate deploy"}},
+                       0.9, {path, KeyLine(*text, "prisma"), "prisma"});
+      if (auto sch = idx.Read(schema)) {
+        for (const auto& [provider, svc] :
+             std::vector<std::pair<std::string, std::string>>{{"\"postgresql\"", "postgres"},
+                                                              {"\"mysql\"", "mysql"},
+                                                              {"\"mongodb\"", "mongodb"},
+                                                              {"\"cockroachdb\"", "postgres"}}) {
+          auto pos = sch->find("provider = " + provider);
+          if (pos == std::string::npos) pos = sch->find("provider  = " + provider);
+          if (pos != std::string::npos)
+            s.AddBacking(svc, {schema, LineOf(*sch, pos), "datasource provider " + provider});
+        }
+      }
+    }
+    if (deps.count("drizzle-kit")) {
+      s.migrations.Add(Json{{"tool", "drizzle"},
+                            {"dir", JoinPath(root, "drizzle")},
+                            {"command", "npx drizzle-kit migrate"}},
+                       0.8, {path, KeyLine(*text, "drizzle-kit"), "drizzle-kit"});
+    }
+    if (deps.count("knex")) {
+      s.migrations.Add(
+          Json{{"tool", "knex"},
+               {"dir", JoinPath(root, "migrations")},
+               {"command", "npx knex migrate:latest"}},
+          idx.Has(JoinPath(root, "knexfile.js")) || idx.Has(JoinPath(root, "knexfile.ts")) ? 0.85
+                                                                                           : 0.6,
+          {path, KeyLine(*text, "knex"), "knex"});
+    }
+    if (deps.count("sequelize-cli") || idx.Has(JoinPath(root, ".sequelizerc"))) {
+      s.migrations.Add(Json{{"tool", "sequelize"},
+                            {"dir", JoinPath(root, "migrations")},
+                            {"command", "npx sequelize-cli db:migrate"}},
+                       0.8, {path, KeyLine(*text, "sequelize"), "sequelize-cli"});
+    }
+    if (deps.count("typeorm")) {
+      s.migrations.Add(Json{{"tool", "typeorm"},
+                            {"dir", JoinPath(root, "src/migrations")},
+                            {"command", "npx typeorm migration:run"}},
+                       0.5, {path, KeyLine(*text, "typeorm"), "typeorm"});
+    }
+  }
+
+  // Deno and Bun.
+  for (const char* cfg : {"deno.json", "deno.jsonc"}) {
+    for (const auto& path : idx.Named(cfg)) {
+      Service& s = ServiceAt(out, DirOf(path));
+      s.language.Add("TypeScript", 0.8, {path, 0, "deno"});
+      s.framework.Add("Deno", 0.7, {path, 0, cfg});
+      s.package_manager.Add("deno", 0.9, {path, 0, cfg});
+      s.kind.Add("web", 0.5, {path, 0, "deno app"});
+      s.start_command.Add("deno task start", 0.5, {path, 0, cfg});
+      s.test_command.Add("deno test", 0.6, {path, 0, cfg});
+      s.test_framework.Add("deno test", 0.6, {path, 0, cfg});
+      s.port.Add(8000, 0.3, {path, 0, "Deno.serve default port"});
+    }
+  }
+}
+
+}  // namespace ps::stages::audit

@@ -1,0 +1,288 @@
+// What source code and env samples say: variables read, ports listened on,
+// health endpoints.
+#include <algorithm>
+#include <cctype>
+#include <sstream>
+
+#include "stages/audit/audit.h"
+
+namespace ps::stages::audit {
+
+namespace {
+
+bool IdentChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
+// The service that owns `path`: the longest root that contains it.
+Service* Owner(Services& out, const std::string& path) {
+  Service* best = nullptr;
+  std::size_t best_len = 0;
+  for (auto& [key, s] : out) {
+    if (key.find('#') != std::string::npos) continue;  // Procfile processes share their root
+    const std::string& root = s.root;
+    if (root == ".") {
+      if (!best) best = &s;
+      continue;
+    }
+    if (path.rfind(root + "/", 0) == 0 && root.size() + 1 > best_len) {
+      best = &s;
+      best_len = root.size() + 1;
+    }
+  }
+  return best;
+}
+
+bool IsPlaceholder(const std::string& v) {
+  std::string l = v;
+  for (auto& c : l) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (std::string_view p : {"changeme", "change-me", "change_me", "your", "xxx", "<", "replace",
+                             "example", "todo", "secret", "password", "..."}) {
+    if (l.find(p) != std::string::npos) return true;
+  }
+  return false;
+}
+
+// Reads an identifier starting at `pos`.
+std::string IdentAt(const std::string& t, std::size_t pos) {
+  std::size_t end = pos;
+  while (end < t.size() && IdentChar(t[end])) ++end;
+  return t.substr(pos, end - pos);
+}
+
+// Reads a quoted string literal starting at `pos` (at the quote).
+std::optional<std::string> QuotedAt(const std::string& t, std::size_t pos) {
+  if (pos >= t.size() || (t[pos] != '"' && t[pos] != '\'' && t[pos] != '`')) return std::nullopt;
+  const char q = t[pos];
+  auto end = t.find(q, pos + 1);
+  if (end == std::string::npos || end - pos > 200) return std::nullopt;
+  return t.substr(pos + 1, end - pos - 1);
+}
+
+bool IsEnvName(const std::string& n) {
+  if (n.empty() || n.size() > 100 || std::isdigit(static_cast<unsigned char>(n[0]))) return false;
+  return std::all_of(n.begin(), n.end(), [](char c) {
+    return std::isupper(static_cast<unsigned char>(c)) ||
+           std::isdigit(static_cast<unsigned char>(c)) || c == '_';
+  });
+}
+
+// A port number right after `pos` (skipping spaces, quotes and ':').
+std::optional<int> PortAfter(const std::string& t, std::size_t pos) {
+  while (pos < t.size() && (t[pos] == ' ' || t[pos] == '"' || t[pos] == '\'' || t[pos] == ':' ||
+                            t[pos] == '(' || t[pos] == '=')) {
+    ++pos;
+  }
+  std::size_t end = pos;
+  while (end < t.size() && std::isdigit(static_cast<unsigned char>(t[end]))) ++end;
+  if (end == pos || end - pos > 5) return std::nullopt;
+  int p = std::stoi(t.substr(pos, end - pos));
+  if (p <= 0 || p >= 65536) return std::nullopt;
+  return p;
+}
+
+std::string LineText(const std::string& t, std::size_t pos) {
+  auto start = t.rfind('\n', pos);
+  start = start == std::string::npos ? 0 : start + 1;
+  auto end = t.find('\n', pos);
+  std::string l = t.substr(start, end == std::string::npos ? std::string::npos : end - start);
+  l.erase(0, l.find_first_not_of(" \t"));
+  return l;
+}
+
+void ScanEnvReads(const std::string& path, const std::string& t, Service& s) {
+  // Prefix -> how the name follows: '.' identifier, or a quoted literal.
+  static const std::vector<std::pair<std::string, bool>> kReads = {
+      {"process.env.", false},
+      {"process.env[", true},
+      {"import.meta.env.", false},
+      {"Deno.env.get(", true},
+      {"Bun.env.", false},
+      {"os.environ[", true},
+      {"os.environ.get(", true},
+      {"os.getenv(", true},
+      {"env(", true},
+      {"os.Getenv(", true},
+      {"os.LookupEnv(", true},
+      {"ENV[", true},
+      {"ENV.fetch(", true},
+      {"System.getenv(", true},
+      {"getenv(", true},
+      {"env::var(", true},
+      {"env!(", true},
+      {"System.get_env(", true},
+      {"Environment.GetEnvironmentVariable(", true},
+  };
+  for (const auto& [prefix, quoted] : kReads) {
+    std::size_t pos = 0;
+    while ((pos = t.find(prefix, pos)) != std::string::npos) {
+      // "env(" must not be the tail of another name (getenv, os.getenv).
+      if (prefix == "env(" && pos > 0 && (IdentChar(t[pos - 1]) || t[pos - 1] == '.')) {
+        pos += prefix.size();
+        continue;
+      }
+      if (prefix == "getenv(" && pos > 0 && t[pos - 1] == '.') {
+        pos += prefix.size();
+        continue;
+      }
+      const std::size_t at = pos + prefix.size();
+      std::string name = quoted ? QuotedAt(t, at).value_or("") : IdentAt(t, at);
+      pos = at;
+      if (!IsEnvName(name)) continue;
+      // A default right after: `process.env.X || 'v'`, os.getenv("X", "v").
+      std::optional<std::string> def;
+      const std::string line = LineText(t, at);
+      {
+        // What follows the name on its line: `|| 'v'`, `?? "v"`, `, "v"`.
+        std::size_t after = at + name.size() + (quoted ? 2 : 0);
+        auto eol = t.find('\n', after);
+        std::string rest =
+            t.substr(after, eol == std::string::npos ? std::string::npos : eol - after);
+        while (!rest.empty() && (rest[0] == ']' || rest[0] == ')' || rest[0] == ' '))
+          rest.erase(0, 1);
+        for (const char* op : {"||", "??", ","}) {
+          if (rest.rfind(op, 0) == 0) {
+            std::size_t q = std::string(op).size();
+            while (q < rest.size() && rest[q] == ' ') ++q;
+            def = QuotedAt(rest, q);
+            if (!def) {  // a number: process.env.PORT || 8080
+              std::size_t e = q;
+              while (e < rest.size() && std::isdigit(static_cast<unsigned char>(rest[e]))) ++e;
+              if (e > q) def = rest.substr(q, e - q);
+            }
+            break;
+          }
+        }
+      }
+      const bool required =
+          !def && (prefix == "os.environ[" || prefix == "ENV[" || prefix == "ENV.fetch(");
+      if (name == "NODE_ENV" || name == "PATH" || name == "HOME") continue;
+      s.AddEnv(name, required, false, def, {path, LineOf(t, at), line});
+    }
+  }
+}
+
+void ScanPorts(const std::string& path, const std::string& t, Service& s) {
+  static const std::vector<std::string> kListen = {
+      ".listen(",          "ListenAndServe(", ".Run(",     "net.Listen(\"tcp\",",
+      "app.run(",          "uvicorn.run(",    "port=",     "PORT || ",
+      "PORT ?? ",          "\"PORT\", \"",    "'PORT', '", "\"PORT\", ",
+      "Bun.serve({ port:", "port: ",
+  };
+  for (const auto& k : kListen) {
+    std::size_t pos = 0;
+    while ((pos = t.find(k, pos)) != std::string::npos) {
+      std::size_t at = pos + k.size();
+      pos = at;
+      // app.run(host=..., port=8000): find port= within the call.
+      if (k == "app.run(" || k == "uvicorn.run(") {
+        auto close = t.find(')', at);
+        auto p = t.find("port=", at);
+        if (p == std::string::npos || p > close) continue;
+        at = p + 5;
+      }
+      if (k == "port: " || k == "port=") {
+        // Only where the line talks about listening or serving.
+        std::string line = LineText(t, at);
+        if (line.find("listen") == std::string::npos && line.find("serve") == std::string::npos &&
+            line.find("run") == std::string::npos && line.find("PORT") == std::string::npos) {
+          continue;
+        }
+      }
+      if (auto p = PortAfter(t, at)) {
+        s.port.Add(*p, 0.65, {path, LineOf(t, at), LineText(t, at)});
+        if (s.kind.empty())
+          s.kind.Add(k == "net.Listen(\"tcp\"," ? "grpc" : "web", 0.5,
+                     {path, LineOf(t, at), LineText(t, at)});
+      }
+    }
+  }
+}
+
+void ScanHealth(const std::string& path, const std::string& t, Service& s) {
+  for (const char* route : {"/healthz", "/health", "/livez", "/readyz", "/ready", "/ping", "/up"}) {
+    for (const char q : {'\'', '"', '`'}) {
+      const std::string lit = std::string(1, q) + route + q;
+      auto pos = t.find(lit);
+      if (pos != std::string::npos) {
+        s.healthcheck.Add(route, 0.7, {path, LineOf(t, pos), LineText(t, pos)});
+        return;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void DetectEnvFiles(RepoIndex& idx, Services& out) {
+  for (const char* name :
+       {".env.example", ".env.sample", ".env.template", ".env.dist", ".env.defaults"}) {
+    for (const auto& path : idx.Named(name)) {
+      auto text = idx.Read(path);
+      if (!text) continue;
+      Service* s = Owner(out, path);
+      if (!s) s = &ServiceAt(out, DirOf(path));
+      std::istringstream in(*text);
+      std::string line;
+      int n = 0;
+      while (std::getline(in, line)) {
+        ++n;
+        std::string l = line;
+        l.erase(0, l.find_first_not_of(" \t"));
+        if (l.empty() || l[0] == '#') continue;
+        if (l.rfind("export ", 0) == 0) l = l.substr(7);
+        auto eq = l.find('=');
+        if (eq == std::string::npos) continue;
+        std::string k = l.substr(0, eq);
+        while (!k.empty() && k.back() == ' ') k.pop_back();
+        if (!IsEnvName(k)) continue;
+        std::string v = l.substr(eq + 1);
+        auto hash = v.find(" #");
+        if (hash != std::string::npos) v = v.substr(0, hash);
+        while (!v.empty() && std::isspace(static_cast<unsigned char>(v.back()))) v.pop_back();
+        if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front()) {
+          v = v.substr(1, v.size() - 2);
+        }
+        const bool empty = v.empty();
+        std::optional<std::string> def;
+        if (!empty && !IsPlaceholder(v)) def = v;
+        s->AddEnv(k, empty || IsPlaceholder(v), false, def,
+                  {path, n, k + "=" + (IsSecretName(k) ? "…" : v)});
+      }
+    }
+  }
+}
+
+void ScanSources(RepoIndex& idx, Services& out) {
+  for (const auto& path : idx.Sources()) {
+    Service* s = Owner(out, path);
+    if (!s) continue;
+    // Tests and fixtures do not say what the service reads in production.
+    if (path.find("test") != std::string::npos || path.find("spec") != std::string::npos) continue;
+    auto t = idx.Read(path);
+    if (!t) continue;
+    ScanEnvReads(path, *t, *s);
+    ScanPorts(path, *t, *s);
+    ScanHealth(path, *t, *s);
+  }
+  // Connection URLs name their backing service by scheme.
+  for (auto& [root, s] : out) {
+    for (const auto& [name, var] : s.env_vars) {
+      if (!var.default_value || var.evidence.empty()) continue;
+      const std::string& v = *var.default_value;
+      for (const auto& [scheme, svc] :
+           std::vector<std::pair<std::string, std::string>>{{"postgres://", "postgres"},
+                                                            {"postgresql://", "postgres"},
+                                                            {"mysql://", "mysql"},
+                                                            {"redis://", "redis"},
+                                                            {"rediss://", "redis"},
+                                                            {"mongodb://", "mongodb"},
+                                                            {"mongodb+srv://", "mongodb"},
+                                                            {"amqp://", "rabbitmq"},
+                                                            {"amqps://", "rabbitmq"},
+                                                            {"nats://", "nats"}}) {
+        if (v.rfind(scheme, 0) == 0) s.AddBacking(svc, var.evidence.front());
+      }
+    }
+  }
+}
+
+}  // namespace ps::stages::audit

@@ -1,0 +1,30 @@
+// Languages as GitHub Linguist names them, and Linguist's rules for what is
+// not hand-written code: vendored and generated files, documentation,
+// binaries. Only programming and markup languages count in a breakdown, as
+// in Linguist.
+#pragma once
+
+#include <string_view>
+
+namespace ps::stages::audit {
+
+enum class LangType { kProgramming, kMarkup, kData, kProse };
+
+struct Language {
+  std::string_view name;
+  LangType type;
+};
+
+// By file name first (Dockerfile, Makefile, Gemfile...), then extension.
+// Null when unknown.
+const Language* LanguageOf(std::string_view path);
+
+bool IsVendored(std::string_view path);
+bool IsDocumentation(std::string_view path);
+// Lock files, protobuf output, minified bundles... `head` is the start of
+// the file's content (may be empty when not read).
+bool IsGenerated(std::string_view path, std::string_view head);
+// A NUL byte in the first 8000 bytes, as git decides.
+bool LooksBinary(std::string_view head);
+
+}  // namespace ps::stages::audit

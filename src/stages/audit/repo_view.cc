@@ -1,0 +1,301 @@
+#include "stages/audit/repo_view.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <git2.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <vector>
+
+#include "core/fs.h"
+#include "stages/audit/gitignore.h"
+
+namespace ps::stages::audit {
+
+namespace {
+
+constexpr std::uint64_t kMaxIgnoreFile = 1 << 20;
+
+class WorkTree final : public RepoView {
+ public:
+  explicit WorkTree(fs::path root) : root_(std::move(root)) {}
+
+  Result<WalkStats> Walk(const WalkOptions& options,
+                         const std::function<void(const FileEntry&)>& fn) override {
+    WalkStats stats;
+    IgnoreRules rules;
+    // Depth-first with an explicit stack: no recursion on deep trees.
+    std::vector<std::string> stack{""};
+    while (!stack.empty()) {
+      if (options.stopping && options.stopping()) {
+        return problems::Cancelled("stopped while reading the tree");
+      }
+      const std::string dir = stack.back();
+      stack.pop_back();
+      const fs::path abs = dir.empty() ? root_ : root_ / dir;
+      if (options.honour_gitignore) {
+        auto gi = ReadFile(abs / ".gitignore", kMaxIgnoreFile);
+        if (gi.ok()) rules.Add(dir, *gi);
+      }
+      DIR* d = ::opendir(abs.c_str());
+      if (!d) continue;  // unreadable folder: skipped
+      std::vector<std::pair<std::string, unsigned char>> entries;
+      while (dirent* e = ::readdir(d)) {
+        std::string name = e->d_name;
+        if (name == "." || name == "..") continue;
+        entries.emplace_back(std::move(name), e->d_type);
+      }
+      ::closedir(d);
+      std::sort(entries.begin(), entries.end());
+      std::vector<std::string> subdirs;
+      for (auto& [name, type] : entries) {
+        const std::string rel = dir.empty() ? name : dir + "/" + name;
+        struct stat st {};
+        if (::fstatat(AT_FDCWD, (root_ / rel).c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+        const bool is_dir = S_ISDIR(st.st_mode);
+        if (is_dir && name == ".git") continue;
+        if (options.honour_gitignore && rules.Ignored(rel, is_dir)) {
+          ++stats.ignored;
+          continue;
+        }
+        if (is_dir) {
+          subdirs.push_back(rel);
+          continue;
+        }
+        FileEntry f;
+        f.path = rel;
+        if (S_ISLNK(st.st_mode)) {
+          f.symlink = true;
+          char buf[4096];
+          ssize_t n = ::readlink((root_ / rel).c_str(), buf, sizeof buf);
+          if (n > 0) f.link_target.assign(buf, static_cast<std::size_t>(n));
+        } else if (!S_ISREG(st.st_mode)) {
+          continue;  // sockets, fifos, devices
+        } else {
+          f.size = static_cast<std::uint64_t>(st.st_size);
+        }
+        if (++stats.files > options.max_files) {
+          stats.truncated = true;
+          return stats;
+        }
+        fn(f);
+      }
+      // Push in reverse so folders are visited in byte order.
+      for (auto it = subdirs.rbegin(); it != subdirs.rend(); ++it) stack.push_back(*it);
+    }
+    return stats;
+  }
+
+  Result<std::string> Read(const std::string& path, std::uint64_t max_bytes) override {
+    if (path.empty() || path[0] == '/' || path.find("..") != std::string::npos) {
+      return problems::InvalidInput("path outside the tree: " + path);
+    }
+    // O_NOFOLLOW: a symlink is never read through.
+    int fd = ::open((root_ / path).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) return problems::NotFound("file", path);
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+      ::close(fd);
+      return problems::InvalidInput(path + " is not a regular file");
+    }
+    std::string out(std::min<std::uint64_t>(max_bytes, static_cast<std::uint64_t>(st.st_size)),
+                    '\0');
+    std::size_t got = 0;
+    while (got < out.size()) {
+      ssize_t n = ::read(fd, out.data() + got, out.size() - got);
+      if (n <= 0) break;
+      got += static_cast<std::size_t>(n);
+    }
+    ::close(fd);
+    out.resize(got);
+    return out;
+  }
+
+  std::string Describe() const override { return "worktree " + root_.string(); }
+
+ private:
+  fs::path root_;
+};
+
+struct GitLib {
+  GitLib() { git_libgit2_init(); }
+  ~GitLib() { git_libgit2_shutdown(); }
+};
+
+std::string GitError(const std::string& what) {
+  const git_error* e = git_error_last();
+  return what + (e && e->message ? std::string(": ") + e->message : "");
+}
+
+class GitRevision final : public RepoView {
+ public:
+  GitRevision(git_repository* repo, git_tree* tree, std::string prefix, std::string desc,
+              std::string commit)
+      : repo_(repo),
+        tree_(tree),
+        prefix_(std::move(prefix)),
+        desc_(std::move(desc)),
+        commit_(std::move(commit)) {}
+  ~GitRevision() override {
+    git_tree_free(tree_);
+    git_repository_free(repo_);
+  }
+
+  Result<WalkStats> Walk(const WalkOptions& options,
+                         const std::function<void(const FileEntry&)>& fn) override {
+    WalkStats stats;
+    struct Frame {
+      git_tree* tree;  // owned unless it is tree_
+      std::string dir;
+    };
+    std::vector<Frame> stack{{tree_, ""}};
+    Status failure;
+    while (!stack.empty()) {
+      if (options.stopping && options.stopping()) {
+        failure = problems::Cancelled("stopped while reading the tree");
+        break;
+      }
+      Frame fr = stack.back();
+      stack.pop_back();
+      std::vector<Frame> subdirs;
+      const std::size_t count = git_tree_entrycount(fr.tree);
+      for (std::size_t i = 0; i < count && failure.ok(); ++i) {
+        const git_tree_entry* e = git_tree_entry_byindex(fr.tree, i);
+        const std::string name = git_tree_entry_name(e);
+        const std::string rel = fr.dir.empty() ? name : fr.dir + "/" + name;
+        const git_filemode_t mode = git_tree_entry_filemode(e);
+        if (mode == GIT_FILEMODE_TREE) {
+          git_tree* sub = nullptr;
+          if (git_tree_lookup(&sub, repo_, git_tree_entry_id(e)) == 0)
+            subdirs.push_back({sub, rel});
+          continue;
+        }
+        if (mode == GIT_FILEMODE_COMMIT) continue;  // submodule
+        FileEntry f;
+        f.path = rel;
+        git_blob* blob = nullptr;
+        if (git_blob_lookup(&blob, repo_, git_tree_entry_id(e)) != 0) continue;
+        if (mode == GIT_FILEMODE_LINK) {
+          f.symlink = true;
+          f.link_target.assign(static_cast<const char*>(git_blob_rawcontent(blob)),
+                               static_cast<std::size_t>(git_blob_rawsize(blob)));
+        } else {
+          f.size = static_cast<std::uint64_t>(git_blob_rawsize(blob));
+        }
+        git_blob_free(blob);
+        if (++stats.files > options.max_files) {
+          stats.truncated = true;
+          break;
+        }
+        fn(f);
+      }
+      if (fr.tree != tree_) git_tree_free(fr.tree);
+      for (auto it = subdirs.rbegin(); it != subdirs.rend(); ++it) stack.push_back(*it);
+      if (stats.truncated) break;
+    }
+    for (auto& fr : stack) {
+      if (fr.tree != tree_) git_tree_free(fr.tree);
+    }
+    if (!failure.ok()) return failure.problem();
+    return stats;
+  }
+
+  Result<std::string> Read(const std::string& path, std::uint64_t max_bytes) override {
+    git_tree_entry* e = nullptr;
+    if (git_tree_entry_bypath(&e, tree_, path.c_str()) != 0)
+      return problems::NotFound("file", path);
+    const bool regular = git_tree_entry_filemode(e) == GIT_FILEMODE_BLOB ||
+                         git_tree_entry_filemode(e) == GIT_FILEMODE_BLOB_EXECUTABLE;
+    git_blob* blob = nullptr;
+    int rc = regular ? git_blob_lookup(&blob, repo_, git_tree_entry_id(e)) : -1;
+    git_tree_entry_free(e);
+    if (rc != 0) return problems::InvalidInput(path + " is not a regular file");
+    const auto size = static_cast<std::uint64_t>(git_blob_rawsize(blob));
+    std::string out(static_cast<const char*>(git_blob_rawcontent(blob)),
+                    static_cast<std::size_t>(std::min(size, max_bytes)));
+    git_blob_free(blob);
+    return out;
+  }
+
+  std::string Describe() const override { return desc_; }
+  std::string Commit() const override { return commit_; }
+
+ private:
+  git_repository* repo_;
+  git_tree* tree_;
+  std::string prefix_;
+  std::string desc_;
+  std::string commit_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<RepoView>> OpenWorkTree(const std::string& root) {
+  std::error_code ec;
+  fs::path p = fs::weakly_canonical(fs::absolute(root, ec), ec);
+  if (ec || !fs::is_directory(p, ec)) {
+    return problems::InvalidInput("'" + root + "' is not a folder");
+  }
+  return std::unique_ptr<RepoView>(new WorkTree(p));
+}
+
+Result<std::unique_ptr<RepoView>> OpenGitRevision(const std::string& path, const std::string& rev) {
+  static GitLib lib;
+  std::error_code ec;
+  fs::path p = fs::weakly_canonical(fs::absolute(path, ec), ec);
+  git_repository* repo = nullptr;
+  if (git_repository_open_ext(&repo, p.c_str(), 0, nullptr) != 0) {
+    return problems::InvalidInput("'" + path +
+                                  "' is not inside a git repository (--ref needs one)");
+  }
+  git_object* obj = nullptr;
+  if (git_revparse_single(&obj, repo, rev.c_str()) != 0) {
+    auto prob = problems::InvalidInput(GitError("unknown revision '" + rev + "'"));
+    git_repository_free(repo);
+    return prob;
+  }
+  git_commit* commit = nullptr;
+  if (git_object_peel(reinterpret_cast<git_object**>(&commit), obj, GIT_OBJECT_COMMIT) != 0) {
+    git_object_free(obj);
+    git_repository_free(repo);
+    return problems::InvalidInput("'" + rev + "' does not name a commit");
+  }
+  git_object_free(obj);
+  char hex[GIT_OID_HEXSZ + 1] = {};
+  git_oid_tostr(hex, sizeof hex, git_commit_id(commit));
+  git_tree* root = nullptr;
+  int rc = git_commit_tree(&root, commit);
+  git_commit_free(commit);
+  if (rc != 0) {
+    git_repository_free(repo);
+    return problems::Internal(GitError("cannot read the tree of " + rev));
+  }
+  // Root the view at `path`'s folder within the repository.
+  std::string prefix;
+  if (const char* wd = git_repository_workdir(repo)) {
+    fs::path rel = p.lexically_relative(fs::weakly_canonical(wd, ec));
+    if (!rel.empty() && rel != "." && *rel.begin() != "..") prefix = rel.generic_string();
+  }
+  git_tree* tree = root;
+  if (!prefix.empty()) {
+    git_tree_entry* e = nullptr;
+    tree = nullptr;
+    if (git_tree_entry_bypath(&e, root, prefix.c_str()) == 0) {
+      if (git_tree_entry_type(e) == GIT_OBJECT_TREE)
+        git_tree_lookup(&tree, repo, git_tree_entry_id(e));
+      git_tree_entry_free(e);
+    }
+    git_tree_free(root);
+    if (!tree) {
+      git_repository_free(repo);
+      return problems::NotFound("folder in revision " + rev, prefix);
+    }
+  }
+  std::string desc = "git " + p.string() + "@" + rev + " (" + std::string(hex).substr(0, 12) + ")";
+  return std::unique_ptr<RepoView>(new GitRevision(repo, tree, prefix, desc, hex));
+}
+
+}  // namespace ps::stages::audit

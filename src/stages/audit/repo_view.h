@@ -1,0 +1,57 @@
+// What the audit reads: a working tree on disk, or one revision of a git
+// repository read straight from its object database (no checkout). Both walk
+// in a deterministic order, never follow a symbolic link, and bound what
+// they read.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/problem.h"
+
+namespace ps::stages::audit {
+
+struct FileEntry {
+  std::string path;  // relative, '/'-separated
+  std::uint64_t size = 0;
+  bool symlink = false;
+  std::string link_target;  // for symlinks
+};
+
+struct WalkOptions {
+  std::uint64_t max_files = 2'000'000;
+  bool honour_gitignore = true;  // working trees only: a revision holds only tracked files
+  std::function<bool()> stopping;
+};
+
+struct WalkStats {
+  std::uint64_t files = 0;
+  std::uint64_t ignored = 0;  // files and folders left out by .gitignore or built-in rules
+  bool truncated = false;     // max_files reached
+};
+
+class RepoView {
+ public:
+  virtual ~RepoView() = default;
+  // Calls `fn` for every file, folders before their contents, names in byte
+  // order. Folders named .git, and (working trees) ignored paths, are skipped.
+  virtual Result<WalkStats> Walk(const WalkOptions& options,
+                                 const std::function<void(const FileEntry&)>& fn) = 0;
+  // The first `max_bytes` of a file (less if shorter).
+  virtual Result<std::string> Read(const std::string& path, std::uint64_t max_bytes) = 0;
+  // "worktree /path" or "git /path@rev (commit)".
+  virtual std::string Describe() const = 0;
+  // The commit a revision view reads, empty for working trees.
+  virtual std::string Commit() const { return {}; }
+};
+
+// A folder on disk.
+Result<std::unique_ptr<RepoView>> OpenWorkTree(const std::string& root);
+// REV (a commit, branch, tag, or any git revision expression) of the git
+// repository that contains `path`; the view is rooted at `path`'s folder in
+// that revision.
+Result<std::unique_ptr<RepoView>> OpenGitRevision(const std::string& path, const std::string& rev);
+
+}  // namespace ps::stages::audit

@@ -1,0 +1,298 @@
+// The audit on fixture repositories (tests/fixtures/audit/NAME/repo), compared
+// with their expected JSON (NAME/expected.json), plus the facts each fixture
+// exists to prove, spelled out. PS_UPDATE_GOLDEN=1 rewrites the expected files
+// after a deliberate change; review the diff.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "core/fs.h"
+#include "stages/audit/audit.h"
+#include "stages/audit/gitignore.h"
+#include "stages/audit/languages.h"
+#include "testing/testing.h"
+
+namespace ps::stages::audit {
+namespace {
+
+namespace fs = std::filesystem;
+using ps::testing::WriteText;
+
+const fs::path kFixtures = fs::path(PS_SOURCE_DIR) / "tests/fixtures/audit";
+
+class AuditFixture : public ::testing::Test {
+ protected:
+  // Copies the fixture to a temporary folder (so that files git would not
+  // keep, such as node_modules/, can be added) and audits it.
+  Json Run(const std::string& name, const std::function<void(const fs::path&)>& extras = {}) {
+    const fs::path repo = dir_ / name;
+    fs::copy(kFixtures / name / "repo", repo,
+             fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+    if (extras) extras(repo);
+    auto view = OpenWorkTree(repo.string());
+    EXPECT_TRUE(view.ok());
+    auto result = Audit(**view, {});
+    EXPECT_TRUE(result.ok()) << result.problem().Message();
+    Json j = *result;
+    j["source"] = name;  // the temporary path differs every run
+    const fs::path golden = kFixtures / name / "expected.json";
+    if (std::getenv("PS_UPDATE_GOLDEN")) {
+      std::ofstream(golden) << Dump(j, 2) << "\n";
+    } else {
+      auto text = ReadFile(golden);
+      EXPECT_TRUE(text.ok()) << "missing " << golden << "; run with PS_UPDATE_GOLDEN=1";
+      if (text.ok()) EXPECT_EQ(Dump(j, 2) + "\n", *text) << "audit of " << name << " changed";
+    }
+    return j;
+  }
+
+  static const Json& Service(const Json& audit, const std::string& name) {
+    static const Json kNull;
+    for (const auto& s : audit["services"]) {
+      if (s["name"] == name) return s;
+    }
+    ADD_FAILURE() << "no service " << name << " in " << Dump(audit["services"]);
+    return kNull;
+  }
+  static Json Value(const Json& service, const std::string& field) {
+    if (!service.is_object() || !service[field].is_object()) return nullptr;
+    return service[field]["value"];
+  }
+  static const Json* Env(const Json& service, const std::string& name) {
+    for (const auto& e : service["env_vars"]) {
+      if (e["name"] == name) return &e;
+    }
+    return nullptr;
+  }
+  static std::set<std::string> Backing(const Json& service) {
+    std::set<std::string> out;
+    for (const auto& b : service["backing_services"]) out.insert(b["name"].get<std::string>());
+    return out;
+  }
+
+  ps::testing::TempDir dir_;
+};
+
+TEST_F(AuditFixture, NodeExpress) {
+  auto a = Run("node-express", [](const fs::path& repo) {
+    WriteText(repo / "node_modules/express/package.json",
+              R"({"name":"express","scripts":{"start":"x"}})");
+    WriteText(repo / "node_modules/express/index.js", "module.exports = 1;\n");
+  });
+  ASSERT_EQ(a["services"].size(), 1u);  // node_modules is neither a service nor code
+  const Json& s = Service(a, "orders-api");
+  EXPECT_EQ(Value(s, "framework"), "Express");
+  EXPECT_EQ(Value(s, "kind"), "web");
+  EXPECT_EQ(Value(s, "package_manager"), "npm");
+  EXPECT_EQ(Value(s, "runtime_version")["version"], "20.11.1");  // .nvmrc beats engines
+  EXPECT_EQ(Value(s, "port"), 8080);
+  EXPECT_EQ(Value(s, "start_command"), "npm start");
+  EXPECT_EQ(Value(s, "test_framework"), "jest");
+  EXPECT_EQ(Value(s, "healthcheck"), "/healthz");
+  EXPECT_EQ(Value(s, "migrations")["tool"], "knex");
+  EXPECT_EQ(Value(s, "dockerfile"), "Dockerfile");
+  EXPECT_EQ(Backing(s), (std::set<std::string>{"postgres", "redis"}));
+  ASSERT_NE(Env(s, "JWT_SECRET"), nullptr);
+  EXPECT_TRUE((*Env(s, "JWT_SECRET"))["secret"].get<bool>());
+  EXPECT_TRUE((*Env(s, "JWT_SECRET"))["required"].get<bool>());
+  ASSERT_NE(Env(s, "DB_POOL_SIZE"), nullptr);
+  EXPECT_EQ((*Env(s, "DB_POOL_SIZE"))["default"], "10");
+  EXPECT_EQ(Env(s, "TEST_ONLY_VAR"), nullptr);  // read only by a test
+  // Evidence names file and line.
+  EXPECT_EQ(s["port"]["evidence"][0]["file"], "Dockerfile");
+  EXPECT_GT(s["port"]["evidence"][0]["line"].get<int>(), 0);
+  EXPECT_EQ(a["languages"][0]["name"], "JavaScript");
+}
+
+TEST_F(AuditFixture, PythonFastapi) {
+  auto a = Run("python-fastapi");
+  ASSERT_EQ(a["services"].size(), 1u);
+  const Json& s = a["services"][0];
+  EXPECT_EQ(Value(s, "framework"), "FastAPI");
+  EXPECT_EQ(Value(s, "language"), "Python");
+  EXPECT_EQ(Value(s, "package_manager"), "uv");
+  EXPECT_EQ(Value(s, "runtime_version")["version"], "3.12");
+  EXPECT_EQ(Value(s, "port"), 8000);
+  EXPECT_EQ(Value(s, "test_framework"), "pytest");
+  EXPECT_EQ(Value(s, "healthcheck"), "/health");
+  EXPECT_EQ(Value(s, "migrations")["tool"], "alembic");
+  EXPECT_EQ(Value(s, "migrations")["dir"], "migrations");
+  EXPECT_EQ(Value(s, "start_command"), "uvicorn main:app --host 0.0.0.0 --port $PORT");
+  EXPECT_EQ(Backing(s), (std::set<std::string>{"postgres", "redis"}));
+  ASSERT_NE(Env(s, "DATABASE_URL"), nullptr);
+  EXPECT_TRUE((*Env(s, "DATABASE_URL"))["required"].get<bool>());
+  EXPECT_EQ((*Env(s, "CACHE_TTL"))["default"], "60");
+}
+
+TEST_F(AuditFixture, DjangoWithAnAssetBuildIsOneService) {
+  auto a = Run("django-assets");
+  const Json& s = Service(a, "django-assets");
+  EXPECT_EQ(Value(s, "framework"), "Django");
+  EXPECT_EQ(Value(s, "runtime_version")["version"], "3.11.9");
+  EXPECT_EQ(Value(s, "start_command"), "gunicorn shop.wsgi --log-file -");  // the Procfile wins
+  EXPECT_EQ(Value(s, "migrations")["tool"], "django");
+  EXPECT_TRUE(Env(s, "DJANGO_SECRET_KEY") && (*Env(s, "DJANGO_SECRET_KEY"))["secret"].get<bool>());
+  EXPECT_TRUE(Backing(s).count("postgres"));
+  EXPECT_TRUE(Backing(s).count("redis"));
+  // The Procfile's worker is a service; package.json (webpack) is not.
+  const Json& worker = Service(a, "app-worker");
+  EXPECT_EQ(Value(worker, "kind"), "worker");
+  for (const auto& svc : a["services"]) EXPECT_NE(svc["name"], "shop-assets");
+  EXPECT_EQ(a["services"].size(), 2u);
+}
+
+TEST_F(AuditFixture, GoServicesWithCompose) {
+  auto a = Run("go-services");
+  const Json& api = Service(a, "api");
+  EXPECT_EQ(Value(api, "framework"), "Gin");
+  EXPECT_EQ(Value(api, "language"), "Go");
+  EXPECT_EQ(Value(api, "runtime_version")["version"], "1.22.3");  // toolchain beats go
+  EXPECT_EQ(Value(api, "port"), 8080);
+  EXPECT_EQ(Value(api, "build_command"), "go build -o bin/api ./cmd/api");
+  EXPECT_EQ(Value(api, "migrations")["tool"], "goose");
+  EXPECT_EQ(Backing(api), (std::set<std::string>{"postgres", "redis"}));
+  const Json& worker = Service(a, "worker");
+  EXPECT_TRUE(Env(worker, "QUEUE_NAME"));
+  // Generated protobuf code is not counted as hand-written Go.
+  EXPECT_EQ(a["stats"]["generated"], 1);  // models.pb.go
+  EXPECT_EQ(Value(worker, "kind"), "worker");
+  EXPECT_TRUE(Value(worker, "framework").is_null());
+  EXPECT_EQ(a["services"].size(), 2u);  // the root Dockerfile and compose build the api
+  EXPECT_EQ(Value(api, "dockerfile"), "Dockerfile");
+}
+
+TEST_F(AuditFixture, DisagreeingPortsAreAConflictWithEveryCandidate) {
+  auto a = Run("conflict");
+  const Json& s = a["services"][0];
+  ASSERT_TRUE(s["port"]["conflict"].get<bool>());
+  std::set<int> candidates;
+  for (const auto& c : s["port"]["candidates"]) candidates.insert(c["value"].get<int>());
+  EXPECT_EQ(candidates, (std::set<int>{8080, 3000}));
+  EXPECT_EQ(Value(s, "framework"), "Fastify");
+}
+
+TEST_F(AuditFixture, TurborepoWorkspaces) {
+  auto a = Run("turbo-monorepo");
+  EXPECT_EQ(a["monorepo"]["tools"], Json::array({"pnpm", "turborepo"}));
+  const Json& web = Service(a, "web");
+  EXPECT_EQ(Value(web, "framework"), "Next.js");
+  EXPECT_EQ(Value(web, "language"), "TypeScript");
+  EXPECT_EQ(Value(web, "package_manager"), "pnpm");
+  EXPECT_EQ(Value(web, "runtime_version")["version"], "20.12.2");
+  EXPECT_EQ(Value(web, "start_command"), "pnpm start");
+  EXPECT_EQ(Value(web, "test_framework"), "vitest");
+  const Json& api = Service(a, "api");
+  EXPECT_EQ(Value(api, "framework"), "Hono");
+  EXPECT_EQ(Backing(api), (std::set<std::string>{"mongodb"}));
+  // The shared UI package is a library, the root is tooling.
+  EXPECT_EQ(a["services"].size(), 2u);
+  ASSERT_EQ(a["libraries"].size(), 1u);
+  EXPECT_EQ(a["libraries"][0]["root"], "packages/ui");
+}
+
+TEST_F(AuditFixture, HostileInputGivesWarningsNotCrashes) {
+  auto a = Run("hostile", [](const fs::path& repo) {
+    WriteText(repo / "build-output/app.js", "ignored();\n");
+    WriteText(repo / "debug.log", "ignored\n");
+    fs::create_symlink("/etc/passwd", repo / "passwd");
+    fs::create_symlink("../../../..", repo / "up");
+    fs::create_symlink("main.py", repo / "alias.py");
+    std::ofstream(repo / "huge.json") << std::string(600 * 1024, ' ');
+    fs::rename(repo / "huge.json", repo / "package-lock.json");
+  });
+  std::set<std::string> warned;
+  for (const auto& w : a["warnings"]) warned.insert(w["file"].get<std::string>());
+  EXPECT_TRUE(warned.count("package.json"));        // malformed JSON
+  EXPECT_TRUE(warned.count("compose.yaml"));        // malformed YAML
+  EXPECT_TRUE(warned.count("sub/pyproject.toml"));  // malformed TOML
+  EXPECT_TRUE(warned.count("blob/package.json"));   // binary
+  EXPECT_TRUE(warned.count("package-lock.json"));   // too large to read
+  ASSERT_EQ(a["symlinks_outside"].size(), 2u);
+  EXPECT_EQ(a["stats"]["ignored"], 2);  // build-output/ and debug.log; keep.log re-included
+}
+
+TEST(Gitignore, FollowsGitsRules) {
+  IgnoreRules r;
+  r.Add("", "# comment\n*.log\n!keep.log\nbuild/\n/root-only.txt\ndocs/**/*.tmp\n\\#hash\n");
+  r.Add("sub", "local.txt\n/anchored\n");
+  EXPECT_TRUE(r.Ignored("a.log", false));
+  EXPECT_TRUE(r.Ignored("deep/dir/a.log", false));
+  EXPECT_FALSE(r.Ignored("keep.log", false));
+  EXPECT_TRUE(r.Ignored("build", true));
+  EXPECT_FALSE(r.Ignored("build", false));  // a file named build is not the folder
+  EXPECT_TRUE(r.Ignored("x/build", true));
+  EXPECT_TRUE(r.Ignored("root-only.txt", false));
+  EXPECT_FALSE(r.Ignored("x/root-only.txt", false));
+  EXPECT_TRUE(r.Ignored("docs/a.tmp", false));
+  EXPECT_TRUE(r.Ignored("docs/x/y/a.tmp", false));
+  EXPECT_TRUE(r.Ignored("#hash", false));
+  EXPECT_TRUE(r.Ignored("sub/local.txt", false));
+  EXPECT_TRUE(r.Ignored("sub/x/local.txt", false));
+  EXPECT_FALSE(r.Ignored("local.txt", false));
+  EXPECT_TRUE(r.Ignored("sub/anchored", false));
+  EXPECT_FALSE(r.Ignored("sub/x/anchored", false));
+}
+
+TEST(Glob, MatchesLikeWildmatch) {
+  EXPECT_TRUE(GlobMatch("*.js", "a.js"));
+  EXPECT_FALSE(GlobMatch("*.js", "a/b.js"));
+  EXPECT_TRUE(GlobMatch("**/b.js", "a/b.js"));
+  EXPECT_TRUE(GlobMatch("**/b.js", "b.js"));
+  EXPECT_TRUE(GlobMatch("a/**", "a/b/c"));
+  EXPECT_FALSE(GlobMatch("a/**", "a"));
+  EXPECT_TRUE(GlobMatch("a/**/z", "a/z"));
+  EXPECT_TRUE(GlobMatch("a/**/z", "a/b/c/z"));
+  EXPECT_TRUE(GlobMatch("[a-c]?.txt", "bx.txt"));
+  EXPECT_FALSE(GlobMatch("[!a-c]?.txt", "bx.txt"));
+  EXPECT_TRUE(GlobMatch("\\*", "*"));
+  // Pathological patterns stay fast (memoised).
+  EXPECT_FALSE(GlobMatch("*a*a*a*a*a*a*a*a*a*a*b", std::string(3000, 'a')));
+}
+
+TEST(Languages, NamesAndExclusionsAsLinguist) {
+  EXPECT_EQ(LanguageOf("src/a.ts")->name, "TypeScript");
+  EXPECT_EQ(LanguageOf("src/a.tsx")->name, "TSX");
+  EXPECT_EQ(LanguageOf("Dockerfile.prod")->name, "Dockerfile");
+  EXPECT_EQ(LanguageOf("a/Gemfile")->name, "Ruby");
+  EXPECT_EQ(LanguageOf("README.md")->type, LangType::kProse);
+  EXPECT_EQ(LanguageOf("noext"), nullptr);
+  EXPECT_TRUE(IsVendored("node_modules/x/y.js"));
+  EXPECT_TRUE(IsVendored("a/vendor/b.go"));
+  EXPECT_FALSE(IsVendored("vendors.js"));
+  EXPECT_TRUE(IsGenerated("package-lock.json", ""));
+  EXPECT_TRUE(IsGenerated("x/app.min.js", ""));
+  EXPECT_TRUE(IsGenerated("a.go", "// Code generated by x. DO NOT EDIT.\n"));
+  EXPECT_TRUE(IsGenerated("bundle.js", std::string(5000, 'x')));  // minified: one long line
+  EXPECT_FALSE(IsGenerated("src/app.js", "const a = 1;\n"));
+  EXPECT_TRUE(IsDocumentation("docs/guide.py"));
+  EXPECT_TRUE(LooksBinary(std::string("a\0b", 3)));
+}
+
+TEST(AuditRevision, ReadsARevisionWithoutCheckout) {
+  ps::testing::TempDir dir;
+  const auto repo = dir / "repo";
+  WriteText(repo / "package.json",
+            R"({"name":"rev","scripts":{"start":"node a.js"},"dependencies":{"koa":"2"}})");
+  auto git = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"/usr/bin/git", "-c", "user.name=t", "-c", "user.email=t@t"});
+    return ps::testing::RunCommand(args, repo).exit_code;
+  };
+  ASSERT_EQ(git({"init", "-q", "-b", "main"}), 0);
+  ASSERT_EQ(git({"add", "."}), 0);
+  ASSERT_EQ(git({"commit", "-q", "-m", "koa"}), 0);
+  // The working tree moves on; the revision keeps what was committed.
+  WriteText(repo / "package.json",
+            R"({"name":"rev","scripts":{"start":"node a.js"},"dependencies":{"express":"4"}})");
+  auto view = OpenGitRevision(repo.string(), "HEAD");
+  ASSERT_TRUE(view.ok()) << view.problem().Message();
+  auto a = Audit(**view, {});
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ((*a)["services"][0]["framework"]["value"], "Koa");
+  EXPECT_EQ((*a)["commit"].get<std::string>().size(), 40u);
+  EXPECT_TRUE(OpenGitRevision(repo.string(), "no-such-ref").problem().Is("invalid-input"));
+}
+
+}  // namespace
+}  // namespace ps::stages::audit
