@@ -326,6 +326,82 @@ int CmdVersion(bool json) {
   return kExitOk;
 }
 
+// A Field's value as text for tables ("" when absent; "!" marks a conflict).
+std::string FieldText(const Json& field) {
+  if (!field.is_object() || !field.contains("value")) return "";
+  const Json& v = field["value"];
+  std::string text;
+  if (v.is_string()) {
+    text = v.get<std::string>();
+  } else if (v.is_object() && v.contains("version")) {
+    text = v.value("runtime", "") + " " + v["version"].get<std::string>();
+  } else if (v.is_object() && v.contains("tool")) {
+    text = v["tool"].is_string() ? v["tool"].get<std::string>() : "yes";
+  } else if (!v.is_null()) {
+    text = Dump(v);
+  }
+  if (field.value("conflict", false)) text += " (!)";
+  return text;
+}
+
+// The audit as a human reads it: languages, files, a table of services,
+// conflicts and warnings.
+void PrintAudit(const Term& t, const Json& result, const std::string& what) {
+  std::cout << t.Bold("Audit of " + what) << "\n";
+  std::string langs;
+  int shown = 0;
+  for (const auto& l : result["languages"]) {
+    if (shown++ == 6) break;
+    char pct[32];
+    std::snprintf(pct, sizeof pct, "%.1f%%", l["percent"].get<double>());
+    langs += (langs.empty() ? "" : ", ") + l["name"].get<std::string>() + " " + pct;
+  }
+  const Json& st = result["stats"];
+  std::cout << Table(
+      {{t.Bold("Languages"), langs.empty() ? "(none)" : langs},
+       {t.Bold("Files"), std::to_string(st["files"].get<long long>()) + " (" +
+                             std::to_string(st["ignored"].get<long long>()) + " ignored, " +
+                             std::to_string(st["vendored"].get<long long>()) + " vendored, " +
+                             std::to_string(st["generated"].get<long long>()) + " generated)"}});
+  std::vector<std::vector<std::string>> rows = {
+      {t.Bold("SERVICE"), t.Bold("ROOT"), t.Bold("KIND"), t.Bold("FRAMEWORK"), t.Bold("RUNTIME"),
+       t.Bold("PORT"), t.Bold("START"), t.Bold("BACKING")}};
+  int conflicts = 0;
+  for (const auto& s : result["services"]) {
+    std::string backing;
+    for (const auto& b : s["backing_services"]) {
+      backing += (backing.empty() ? "" : ",") + b["name"].get<std::string>();
+    }
+    for (const auto& [k, v] : s.items()) conflicts += v.is_object() && v.value("conflict", false);
+    std::string lang = FieldText(s["language"]);
+    std::string fw = FieldText(s["framework"]);
+    rows.push_back({s["name"].get<std::string>(), s["root"].get<std::string>(),
+                    FieldText(s["kind"]), fw.empty() ? lang : fw, FieldText(s["runtime_version"]),
+                    FieldText(s["port"]), FieldText(s["start_command"]), backing});
+  }
+  std::cout << "\n";
+  if (rows.size() == 1) {
+    std::cout << "no deployable service found\n";
+  } else {
+    std::cout << Table(rows);
+  }
+  if (conflicts > 0) {
+    std::cout << "\n"
+              << t.Yellow(std::to_string(conflicts) + " conflicting fact(s)")
+              << " marked (!): sources disagree; --json lists every candidate with its evidence\n";
+  }
+  if (!result["warnings"].empty()) {
+    std::cout << "\n"
+              << t.Yellow(std::to_string(result["warnings"].size()) + " warning(s)") << "\n";
+    int n = 0;
+    for (const auto& w : result["warnings"]) {
+      if (n++ == 10) break;
+      std::cout << "  " << w["file"].get<std::string>() << ": " << w["message"].get<std::string>()
+                << "\n";
+    }
+  }
+}
+
 Result<int> CmdUp(const Options& o, const std::string& path, bool json, int workers) {
   std::error_code ec;
   fs::path repo = fs::weakly_canonical(fs::absolute(path, ec), ec);
@@ -420,9 +496,18 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
                                           term.Status(std::string(store::ToString(run.status))) +
                                           " in " + HumanDuration(RunDuration(run))});
     std::cout << Table(rows);
+    for (const auto& st : d.stages) {
+      if (st.name == "audit" && st.output.is_object() && st.output.contains("services")) {
+        std::cout << "\n";
+        PrintAudit(term, st.output, project.name);
+      }
+    }
     std::string missing;
     for (const auto& m : MissingProductStages()) missing += (missing.empty() ? "" : ", ") + m;
-    std::cout << term.Dim("Stages in this build: source. Not yet: " + missing + ".") << "\n";
+    std::string have;
+    for (const auto& n : s->registry.Names()) have += (have.empty() ? "" : ", ") + n;
+    std::cout << "\n"
+              << term.Dim("Stages in this build: " + have + ". Not yet: " + missing + ".") << "\n";
     if (run.status == RunStatus::kError) {
       auto p = Problem::FromJson(run.error);
       if (p) PrintProblem(*p, false);
@@ -593,24 +678,6 @@ Result<int> CmdEvents(const Options& o, std::int64_t after, const std::string& r
   return kExitOk;
 }
 
-// A Field's value as text for tables ("" when absent; "!" marks a conflict).
-std::string FieldText(const Json& field) {
-  if (!field.is_object() || !field.contains("value")) return "";
-  const Json& v = field["value"];
-  std::string text;
-  if (v.is_string()) {
-    text = v.get<std::string>();
-  } else if (v.is_object() && v.contains("version")) {
-    text = v.value("runtime", "") + " " + v["version"].get<std::string>();
-  } else if (v.is_object() && v.contains("tool")) {
-    text = v["tool"].is_string() ? v["tool"].get<std::string>() : "yes";
-  } else if (!v.is_null()) {
-    text = Dump(v);
-  }
-  if (field.value("conflict", false)) text += " (!)";
-  return text;
-}
-
 Result<int> CmdAudit(const std::string& path, const std::string& ref, bool json) {
   std::unique_ptr<stages::audit::RepoView> view;
   if (ref.empty()) {
@@ -623,60 +690,7 @@ Result<int> CmdAudit(const std::string& path, const std::string& ref, bool json)
     std::cout << Dump(result, 2) << std::endl;
     return kExitOk;
   }
-  const Term t = Term::Detect();
-  std::cout << t.Bold("Audit of " + view->Describe()) << "\n";
-  std::string langs;
-  int shown = 0;
-  for (const auto& l : result["languages"]) {
-    if (shown++ == 6) break;
-    char pct[32];
-    std::snprintf(pct, sizeof pct, "%.1f%%", l["percent"].get<double>());
-    langs += (langs.empty() ? "" : ", ") + l["name"].get<std::string>() + " " + pct;
-  }
-  const Json& st = result["stats"];
-  std::cout << Table(
-      {{t.Bold("Languages"), langs.empty() ? "(none)" : langs},
-       {t.Bold("Files"), std::to_string(st["files"].get<long long>()) + " (" +
-                             std::to_string(st["ignored"].get<long long>()) + " ignored, " +
-                             std::to_string(st["vendored"].get<long long>()) + " vendored, " +
-                             std::to_string(st["generated"].get<long long>()) + " generated)"}});
-  std::vector<std::vector<std::string>> rows = {
-      {t.Bold("SERVICE"), t.Bold("ROOT"), t.Bold("KIND"), t.Bold("FRAMEWORK"), t.Bold("RUNTIME"),
-       t.Bold("PORT"), t.Bold("START"), t.Bold("BACKING")}};
-  int conflicts = 0;
-  for (const auto& s : result["services"]) {
-    std::string backing;
-    for (const auto& b : s["backing_services"]) {
-      backing += (backing.empty() ? "" : ",") + b["name"].get<std::string>();
-    }
-    for (const auto& [k, v] : s.items()) conflicts += v.is_object() && v.value("conflict", false);
-    std::string lang = FieldText(s["language"]);
-    std::string fw = FieldText(s["framework"]);
-    rows.push_back({s["name"].get<std::string>(), s["root"].get<std::string>(),
-                    FieldText(s["kind"]), fw.empty() ? lang : fw, FieldText(s["runtime_version"]),
-                    FieldText(s["port"]), FieldText(s["start_command"]), backing});
-  }
-  std::cout << "\n";
-  if (rows.size() == 1) {
-    std::cout << "no deployable service found\n";
-  } else {
-    std::cout << Table(rows);
-  }
-  if (conflicts > 0) {
-    std::cout << "\n"
-              << t.Yellow(std::to_string(conflicts) + " conflicting fact(s)")
-              << " marked (!): sources disagree; --json lists every candidate with its evidence\n";
-  }
-  if (!result["warnings"].empty()) {
-    std::cout << "\n"
-              << t.Yellow(std::to_string(result["warnings"].size()) + " warning(s)") << "\n";
-    int n = 0;
-    for (const auto& w : result["warnings"]) {
-      if (n++ == 10) break;
-      std::cout << "  " << w["file"].get<std::string>() << ": " << w["message"].get<std::string>()
-                << "\n";
-    }
-  }
+  PrintAudit(Term::Detect(), result, view->Describe());
   return kExitOk;
 }
 

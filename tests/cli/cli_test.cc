@@ -195,3 +195,50 @@ TEST_F(CliTest, WorkerUntilIdleExitsWhenNothingIsLeft) {
 
 }  // namespace
 }  // namespace ps
+
+namespace ps {
+namespace {
+
+class CliAuditTest : public ::testing::Test {
+ protected:
+  ps::testing::CommandResult Ps(std::vector<std::string> args) {
+    args.insert(args.begin(), PS_BINARY);
+    return ps::testing::RunCommand(args, dir_.path(), {"NO_COLOR=1"});
+  }
+  ps::testing::TempDir dir_;
+};
+
+TEST_F(CliAuditTest, AuditPrintsServicesAndJson) {
+  const auto repo = std::filesystem::path(PS_SOURCE_DIR) / "tests/fixtures/audit/node-express/repo";
+  auto human = Ps({"audit", repo.string()});
+  ASSERT_EQ(human.exit_code, 0) << human.err;
+  EXPECT_NE(human.out.find("orders-api"), std::string::npos);
+  EXPECT_NE(human.out.find("Express"), std::string::npos);
+  auto json = Ps({"audit", repo.string(), "--json"});
+  ASSERT_EQ(json.exit_code, 0);
+  auto j = nlohmann::json::parse(json.out);
+  EXPECT_EQ(j["services"][0]["port"]["value"], 8080);
+  EXPECT_FALSE(std::filesystem::exists(dir_ / ".prodsprint"));  // audit keeps no state
+  auto bad = Ps({"audit", "/no/such/repo"});
+  EXPECT_EQ(bad.exit_code, 2);
+  auto badref = Ps({"audit", PS_SOURCE_DIR, "--ref", "no-such-ref-anywhere"});
+  EXPECT_EQ(badref.exit_code, 2);
+  EXPECT_NE(badref.err.find("unknown revision"), std::string::npos);
+}
+
+TEST_F(CliAuditTest, UpRunsTheAuditAndEmitsProjectImported) {
+  const auto repo =
+      std::filesystem::path(PS_SOURCE_DIR) / "tests/fixtures/audit/python-fastapi/repo";
+  auto up = Ps({"up", repo.string(), "--json"});
+  ASSERT_EQ(up.exit_code, 0) << up.err;
+  auto j = nlohmann::json::parse(up.out);
+  ASSERT_EQ(j["stages"].size(), 2u);
+  EXPECT_EQ(j["stages"][1]["name"], "audit");
+  EXPECT_EQ(j["stages"][1]["output"]["services"][0]["framework"]["value"], "FastAPI");
+  EXPECT_EQ(j["project"]["state"], "imported");
+  auto events = Ps({"events", "--json"});
+  EXPECT_NE(events.out.find("\"project.imported\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ps

@@ -44,9 +44,16 @@ TEST_F(EngineTest, ThreadsWithTheirOwnConnectionsShareTheWorkExactlyOnce) {
   for (int i = 0; i < 4; ++i) {
     stores.push_back(
         std::move(store::sqlite::SqliteStore::Open((dir_ / "state.db").string())).value());
-    engines.push_back(std::make_unique<Engine>(
-        EngineDeps{*stores.back(), *artifacts_, registry_, SystemClock::Instance(), random_,
-                   Logger::Null(), config_, dir_ / "logs", true}));
+    engines.push_back(std::make_unique<Engine>(EngineDeps{*stores.back(),
+                                                          *artifacts_,
+                                                          registry_,
+                                                          SystemClock::Instance(),
+                                                          random_,
+                                                          Logger::Null(),
+                                                          config_,
+                                                          dir_ / "logs",
+                                                          true,
+                                                          {}}));
     pools.push_back(std::make_unique<WorkerPool>(*engines.back(), 2, "p" + std::to_string(i)));
     pools.back()->Start();
   }

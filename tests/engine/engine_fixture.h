@@ -50,7 +50,7 @@ class EngineTest : public ::testing::Test {
   void MakeEngine() {
     engine_ = std::make_unique<Engine>(EngineDeps{*store_, *artifacts_, registry_, clock_, random_,
                                                   Logger::Null(), config_, dir_ / "logs",
-                                                  /*heartbeat_thread=*/false});
+                                                  /*heartbeat_thread=*/false, /*owner_alive=*/{}});
   }
 
   std::string MakeProject(const store::Tenant& t, const std::string& repo) {

@@ -43,7 +43,9 @@ class AuditFixture : public ::testing::Test {
     } else {
       auto text = ReadFile(golden);
       EXPECT_TRUE(text.ok()) << "missing " << golden << "; run with PS_UPDATE_GOLDEN=1";
-      if (text.ok()) EXPECT_EQ(Dump(j, 2) + "\n", *text) << "audit of " << name << " changed";
+      if (text.ok()) {
+        EXPECT_EQ(Dump(j, 2) + "\n", *text) << "audit of " << name << " changed";
+      }
     }
     return j;
   }
