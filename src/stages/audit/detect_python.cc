@@ -184,7 +184,9 @@ void DetectPython(RepoIndex& idx, Services& out) {
   for (const auto& path : idx.Named("manage.py")) deps[DirOf(path)];  // Django without manifests
   for (const auto& path : idx.Named("setup.py")) deps[DirOf(path)];
 
-  for (auto& [root, list] : deps) {
+  for (auto& entry : deps) {
+    const std::string& root = entry.first;  // not a structured binding: lambdas capture it
+    auto& list = entry.second;
     Service& s = ServiceAt(out, root);
     s.language.Add("Python", 0.9, {root, 0, "Python manifests in this folder"});
     std::set<std::string> names;

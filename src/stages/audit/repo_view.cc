@@ -231,7 +231,38 @@ class GitRevision final : public RepoView {
   std::string commit_;
 };
 
+class MemoryView final : public RepoView {
+ public:
+  explicit MemoryView(std::map<std::string, std::string> files) : files_(std::move(files)) {}
+  Result<WalkStats> Walk(const WalkOptions& options,
+                         const std::function<void(const FileEntry&)>& fn) override {
+    WalkStats stats;
+    for (const auto& [path, content] : files_) {
+      if (++stats.files > options.max_files) {
+        stats.truncated = true;
+        break;
+      }
+      fn({path, content.size(), false, {}});
+    }
+    return stats;
+  }
+  Result<std::string> Read(const std::string& path, std::uint64_t max_bytes) override {
+    auto it = files_.find(path);
+    if (it == files_.end()) return problems::NotFound("file", path);
+    return it->second.substr(
+        0, static_cast<std::size_t>(std::min<std::uint64_t>(max_bytes, it->second.size())));
+  }
+  std::string Describe() const override { return "memory"; }
+
+ private:
+  std::map<std::string, std::string> files_;
+};
+
 }  // namespace
+
+std::unique_ptr<RepoView> OpenMemory(std::map<std::string, std::string> files) {
+  return std::make_unique<MemoryView>(std::move(files));
+}
 
 Result<std::unique_ptr<RepoView>> OpenWorkTree(const std::string& root) {
   std::error_code ec;

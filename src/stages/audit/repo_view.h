@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -53,5 +54,7 @@ Result<std::unique_ptr<RepoView>> OpenWorkTree(const std::string& root);
 // repository that contains `path`; the view is rooted at `path`'s folder in
 // that revision.
 Result<std::unique_ptr<RepoView>> OpenGitRevision(const std::string& path, const std::string& rev);
+// Files held in memory (path -> content): for uploads, tests and fuzzing.
+std::unique_ptr<RepoView> OpenMemory(std::map<std::string, std::string> files);
 
 }  // namespace ps::stages::audit
