@@ -273,9 +273,9 @@ class Walker {
   std::string file_;
 };
 
-// yaml-cpp recurses once per nesting level while parsing; refuse inputs that
-// nest deeper than any real configuration before handing them over.
-bool NestingWithinLimit(std::string_view text) {
+}  // namespace
+
+bool YamlNestingWithinLimit(std::string_view text, int max_depth) {
   int depth = 0;
   std::size_t indent = 0;
   bool line_start = true;
@@ -288,7 +288,7 @@ bool NestingWithinLimit(std::string_view text) {
     }
     if (line_start) {
       if (ch == ' ' || ch == '-') {
-        if (++indent > 4 * static_cast<std::size_t>(kMaxNesting)) return false;
+        if (++indent > 4 * static_cast<std::size_t>(max_depth)) return false;
         continue;
       }
       line_start = false;
@@ -300,13 +300,15 @@ bool NestingWithinLimit(std::string_view text) {
     if (ch == '"' || ch == '\'') {
       quote = ch;
     } else if (ch == '[' || ch == '{') {
-      if (++depth > kMaxNesting) return false;
+      if (++depth > max_depth) return false;
     } else if (ch == ']' || ch == '}') {
       if (depth > 0) --depth;
     }
   }
   return true;
 }
+
+namespace {
 
 Problem ErrorsToProblem(const std::vector<ConfigError>& errors) {
   std::string detail;
@@ -366,7 +368,7 @@ Result<Config> ParseConfig(std::string_view text, const std::string& file) {
   if (text.size() > kMaxConfigBytes) {
     return ErrorsToProblem({{file, 0, 0, "", "file is larger than 1 MiB"}});
   }
-  if (!NestingWithinLimit(text)) {
+  if (!YamlNestingWithinLimit(text, kMaxNesting)) {
     return ErrorsToProblem({{file, 0, 0, "", "nested too deeply to be a configuration"}});
   }
   YAML::Node root;

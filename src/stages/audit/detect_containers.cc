@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "core/config.h"
 #include "stages/audit/audit.h"
 
 namespace ps::stages::audit {
@@ -234,6 +235,10 @@ void DetectContainers(RepoIndex& idx, Services& out) {
       auto text = idx.Read(path);
       if (!text) continue;
       YAML::Node doc;
+      if (!YamlNestingWithinLimit(*text)) {
+        idx.Warn(path, "nested too deeply to be a compose file; skipped");
+        continue;
+      }
       try {
         doc = YAML::Load(*text);
       } catch (const YAML::Exception& e) {

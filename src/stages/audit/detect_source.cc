@@ -259,9 +259,20 @@ void ScanSources(RepoIndex& idx, Services& out) {
     if (path.find("test") != std::string::npos || path.find("spec") != std::string::npos) continue;
     auto t = idx.Read(path);
     if (!t) continue;
-    ScanEnvReads(path, *t, *s);
-    ScanPorts(path, *t, *s);
-    ScanHealth(path, *t, *s);
+    // Cheap tests first: most files read no environment and open no port.
+    const std::string& text = *t;
+    if (text.find("env") != std::string::npos || text.find("ENV") != std::string::npos ||
+        text.find("Env") != std::string::npos) {
+      ScanEnvReads(path, text, *s);
+    }
+    if (text.find("isten") != std::string::npos || text.find("un(") != std::string::npos ||
+        text.find("port") != std::string::npos || text.find("PORT") != std::string::npos) {
+      ScanPorts(path, text, *s);
+    }
+    if ((text.find("'/") != std::string::npos || text.find("\"/") != std::string::npos ||
+         text.find("`/") != std::string::npos)) {
+      ScanHealth(path, text, *s);
+    }
   }
   // Connection URLs name their backing service by scheme.
   for (auto& [root, s] : out) {

@@ -131,16 +131,34 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
-// Whether a path segment (a whole folder name) appears in `path`'s folders.
-bool HasFolder(std::string_view path, std::string_view folder) {
+// Whether any folder of `path` (not its last segment, the file) is one of
+// `names` (sorted). One pass over the path, one binary search per folder.
+template <std::size_t N>
+bool AnyFolderIn(std::string_view path, const std::array<std::string_view, N>& names) {
   std::size_t start = 0;
   while (true) {
     auto slash = path.find('/', start);
     if (slash == std::string_view::npos) return false;  // the last segment is the file
-    if (path.substr(start, slash - start) == folder) return true;
+    if (std::binary_search(names.begin(), names.end(), path.substr(start, slash - start)))
+      return true;
     start = slash + 1;
   }
 }
+
+constexpr std::array<std::string_view, 27> kVendorFolders = {
+    ".angular",     ".astro",        ".bundle",
+    ".gradle",      ".mvn",          ".next",
+    ".nuxt",        ".pnpm-store",   ".svelte-kit",
+    ".terraform",   ".turbo",        ".venv",
+    ".yarn",        "Carthage",      "Pods",
+    "__pycache__",  "_build",        "bower_components",
+    "coverage",     "deps",          "jspm_packages",
+    "node_modules", "site-packages", "third-party",
+    "third_party",  "vendor",        "venv",
+};
+constexpr std::array<std::string_view, 9> kGeneratedFolders = {
+    ".output", "__generated__", "bin", "build", "dist", "generated", "obj", "out", "target",
+};
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -160,15 +178,7 @@ const Language* LanguageOf(std::string_view path) {
 }
 
 bool IsVendored(std::string_view path) {
-  for (std::string_view f :
-       {"node_modules",  "vendor",      "third_party", "third-party",   "bower_components",
-        "jspm_packages", ".venv",       "venv",        "site-packages", "__pycache__",
-        ".yarn",         ".pnpm-store", "Pods",        "Carthage",      "deps",
-        "_build",        ".bundle",     ".gradle",     ".mvn",          ".terraform",
-        ".next",         ".nuxt",       ".svelte-kit", ".astro",        ".angular",
-        ".turbo",        "coverage"}) {
-    if (HasFolder(path, f)) return true;
-  }
+  if (AnyFolderIn(path, kVendorFolders)) return true;
   const std::string_view base = BaseName(path);
   return base.rfind("jquery", 0) == 0 && EndsWith(base, ".js");
 }
@@ -200,10 +210,7 @@ bool IsGenerated(std::string_view path, std::string_view head) {
         "_grpc.pb.go", ".g.dart", ".designer.cs", ".generated.ts", ".d.ts"}) {
     if (EndsWith(base, suffix)) return true;
   }
-  for (std::string_view f :
-       {"dist", "build", "out", "target", "bin", "obj", "generated", "__generated__", ".output"}) {
-    if (HasFolder(path, f)) return true;
-  }
+  if (AnyFolderIn(path, kGeneratedFolders)) return true;
   const std::string_view first = head.substr(0, std::min<std::size_t>(head.size(), 1024));
   if (first.find("Code generated") != std::string_view::npos &&
       first.find("DO NOT EDIT") != std::string_view::npos) {

@@ -35,29 +35,38 @@ class WorkTree final : public RepoView {
       }
       const std::string dir = stack.back();
       stack.pop_back();
-      const fs::path abs = dir.empty() ? root_ : root_ / dir;
+      const std::string abs = dir.empty() ? root_.string() : root_.string() + "/" + dir;
       if (options.honour_gitignore) {
-        auto gi = ReadFile(abs / ".gitignore", kMaxIgnoreFile);
+        auto gi = ReadFile(abs + "/.gitignore", kMaxIgnoreFile);
         if (gi.ok()) rules.Add(dir, *gi);
       }
-      DIR* d = ::opendir(abs.c_str());
-      if (!d) continue;  // unreadable folder: skipped
-      std::vector<std::pair<std::string, unsigned char>> entries;
-      while (dirent* e = ::readdir(d)) {
-        std::string name = e->d_name;
-        if (name == "." || name == "..") continue;
-        entries.emplace_back(std::move(name), e->d_type);
+      // Entries are examined relative to the folder's descriptor: no path
+      // walk from the root for every file.
+      int dfd = ::open(abs.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (dfd < 0) continue;  // unreadable folder: skipped
+      DIR* d = ::fdopendir(dfd);
+      if (!d) {
+        ::close(dfd);
+        continue;
       }
-      ::closedir(d);
-      std::sort(entries.begin(), entries.end());
+      std::vector<std::string> names;
+      while (dirent* e = ::readdir(d)) {
+        std::string_view name = e->d_name;
+        if (name == "." || name == "..") continue;
+        names.emplace_back(name);
+      }
+      std::sort(names.begin(), names.end());
       std::vector<std::string> subdirs;
-      for (auto& [name, type] : entries) {
-        const std::string rel = dir.empty() ? name : dir + "/" + name;
+      std::string rel;
+      for (const auto& name : names) {
+        rel.assign(dir);
+        if (!rel.empty()) rel += '/';
+        rel += name;
         struct stat st {};
-        if (::fstatat(AT_FDCWD, (root_ / rel).c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+        if (::fstatat(dfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
         const bool is_dir = S_ISDIR(st.st_mode);
         if (is_dir && name == ".git") continue;
-        if (options.honour_gitignore && rules.Ignored(rel, is_dir)) {
+        if (options.honour_gitignore && rules.size() > 0 && rules.Ignored(rel, is_dir)) {
           ++stats.ignored;
           continue;
         }
@@ -70,7 +79,7 @@ class WorkTree final : public RepoView {
         if (S_ISLNK(st.st_mode)) {
           f.symlink = true;
           char buf[4096];
-          ssize_t n = ::readlink((root_ / rel).c_str(), buf, sizeof buf);
+          ssize_t n = ::readlinkat(dfd, name.c_str(), buf, sizeof buf);
           if (n > 0) f.link_target.assign(buf, static_cast<std::size_t>(n));
         } else if (!S_ISREG(st.st_mode)) {
           continue;  // sockets, fifos, devices
@@ -79,10 +88,12 @@ class WorkTree final : public RepoView {
         }
         if (++stats.files > options.max_files) {
           stats.truncated = true;
+          ::closedir(d);
           return stats;
         }
         fn(f);
       }
+      ::closedir(d);
       // Push in reverse so folders are visited in byte order.
       for (auto it = subdirs.rbegin(); it != subdirs.rend(); ++it) stack.push_back(*it);
     }
