@@ -34,6 +34,18 @@ const char* const kNames[] = {
     "runtime.txt",
     "src/index.ts",
     "Dockerfile.prod",
+    "Gemfile",
+    "composer.json",
+    "pom.xml",
+    "build.gradle.kts",
+    "Api/Api.csproj",
+    "Cargo.toml",
+    "mix.exs",
+    "global.json",
+    "src/main/resources/application.properties",
+    "rust-toolchain.toml",
+    "config/app.rb",
+    "src/main.rs",
 };
 }  // namespace
 

@@ -298,3 +298,93 @@ TEST(AuditRevision, ReadsARevisionWithoutCheckout) {
 
 }  // namespace
 }  // namespace ps::stages::audit
+
+namespace ps::stages::audit {
+namespace {
+
+class AuditStacks : public AuditFixture {};
+
+TEST_F(AuditStacks, RailsWithSidekiqAndAnEsbuildPackageJson) {
+  auto a = Run("rails");
+  const Json& s = Service(a, "rails");
+  EXPECT_EQ(Value(s, "framework"), "Rails");
+  EXPECT_EQ(Value(s, "package_manager"), "bundler");
+  EXPECT_EQ(Value(s, "runtime_version")["version"], "3.3.1");
+  EXPECT_EQ(Value(s, "test_framework"), "rspec");
+  EXPECT_EQ(Value(s, "migrations")["tool"], "activerecord");
+  EXPECT_EQ(Backing(s), (std::set<std::string>{"postgres", "redis"}));
+  EXPECT_TRUE(Env(s, "APP_NAME"));
+  EXPECT_EQ(Value(Service(a, "app-worker"), "kind"), "worker");
+  EXPECT_EQ(a["services"].size(), 2u);  // package.json only builds assets
+}
+
+TEST_F(AuditStacks, Laravel) {
+  auto a = Run("laravel");
+  const Json& s = a["services"][0];
+  EXPECT_EQ(Value(s, "framework"), "Laravel");
+  EXPECT_EQ(Value(s, "language"), "PHP");
+  EXPECT_EQ(Value(s, "package_manager"), "composer");
+  EXPECT_EQ(Value(s, "runtime_version")["version"], "^8.2");
+  EXPECT_EQ(Value(s, "test_framework"), "phpunit");
+  EXPECT_EQ(Value(s, "migrations")["command"], "php artisan migrate --force");
+  EXPECT_EQ(Value(s, "healthcheck"), "/up");
+  EXPECT_EQ(Backing(s), (std::set<std::string>{"postgres", "redis"}));
+  ASSERT_TRUE(Env(s, "APP_KEY"));
+  EXPECT_TRUE((*Env(s, "APP_KEY"))["secret"].get<bool>());
+  EXPECT_TRUE((*Env(s, "APP_KEY"))["required"].get<bool>());
+}
+
+TEST_F(AuditStacks, SpringBootWithMaven) {
+  auto a = Run("spring-maven");
+  const Json& s = Service(a, "billing");
+  EXPECT_EQ(Value(s, "framework"), "Spring Boot");
+  EXPECT_EQ(Value(s, "language"), "Java");
+  EXPECT_EQ(Value(s, "package_manager"), "maven");
+  EXPECT_EQ(Value(s, "runtime_version")["version"], "21");
+  EXPECT_EQ(Value(s, "port"), 8081);  // server.port beats the framework default
+  EXPECT_EQ(Value(s, "build_command"), "./mvnw -B package -DskipTests");
+  EXPECT_EQ(Value(s, "migrations")["tool"], "flyway");
+  EXPECT_EQ(Backing(s), (std::set<std::string>{"postgres", "rabbitmq"}));
+  EXPECT_TRUE(Env(s, "BILLING_REGION"));
+}
+
+TEST_F(AuditStacks, AspNetCoreWithATestProject) {
+  auto a = Run("aspnet");
+  ASSERT_EQ(a["services"].size(), 1u);  // the test project is not a service
+  const Json& s = Service(a, "Api");
+  EXPECT_EQ(Value(s, "framework"), "ASP.NET Core");
+  EXPECT_EQ(Value(s, "language"), "C#");
+  EXPECT_EQ(Value(s, "runtime_version")["version"], "8.0");
+  EXPECT_FALSE(s["runtime_version"].value("conflict", false));  // SDK 8.0.204 agrees
+  EXPECT_EQ(Value(s, "test_command"), "dotnet test");
+  EXPECT_EQ(Value(s, "test_framework"), "xunit");
+  EXPECT_EQ(Value(s, "migrations")["tool"], "ef-core");
+  EXPECT_EQ(Value(s, "healthcheck"), "/healthz");
+  EXPECT_EQ(Backing(s), (std::set<std::string>{"postgres", "redis"}));
+}
+
+TEST_F(AuditStacks, RustAxum) {
+  auto a = Run("rust-axum");
+  const Json& s = Service(a, "ledger");
+  EXPECT_EQ(Value(s, "framework"), "Axum");
+  EXPECT_EQ(Value(s, "runtime_version")["version"], "1.78.0");
+  EXPECT_EQ(Value(s, "port"), 3000);
+  EXPECT_EQ(Value(s, "migrations")["tool"], "sqlx");
+  EXPECT_EQ(Backing(s), (std::set<std::string>{"postgres", "redis"}));
+  EXPECT_TRUE(Env(s, "DATABASE_URL"));
+}
+
+TEST_F(AuditStacks, Phoenix) {
+  auto a = Run("phoenix");
+  const Json& s = Service(a, "chat");
+  EXPECT_EQ(Value(s, "framework"), "Phoenix");
+  EXPECT_EQ(Value(s, "language"), "Elixir");
+  EXPECT_EQ(Value(s, "port"), 4000);
+  EXPECT_EQ(Value(s, "migrations")["tool"], "ecto");
+  EXPECT_EQ(Backing(s), (std::set<std::string>{"postgres"}));
+  ASSERT_TRUE(Env(s, "SECRET_KEY_BASE"));
+  EXPECT_TRUE((*Env(s, "SECRET_KEY_BASE"))["secret"].get<bool>());
+}
+
+}  // namespace
+}  // namespace ps::stages::audit

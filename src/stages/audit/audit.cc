@@ -113,6 +113,18 @@ const std::set<std::string>& KeptNames() {
       "asgi.py",
       "settings.py",
       "urls.py",
+      "Gemfile.lock",
+      "config.ru",
+      "composer.lock",
+      "artisan",
+      "symfony.lock",
+      "mvnw",
+      "gradlew",
+      "mix.lock",
+      "main.rs",
+      "application.properties",
+      "application.yml",
+      "application.yaml",
   };
   return kNames;
 }
@@ -383,6 +395,12 @@ Result<Json> Audit(RepoView& view, const AuditLimits& limits,
   // known to be its asset build, not a second service.
   Services services;
   DetectPython(idx, services);
+  DetectRuby(idx, services);
+  DetectPhp(idx, services);
+  DetectJvm(idx, services);
+  DetectDotnet(idx, services);
+  DetectRust(idx, services);
+  DetectElixir(idx, services);
   DetectNode(idx, services);
   DetectGo(idx, services);
   DetectContainers(idx, services);

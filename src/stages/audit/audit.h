@@ -86,6 +86,12 @@ using Services = std::map<std::string, Service>;
 void DetectNode(RepoIndex& idx, Services& out);
 void DetectPython(RepoIndex& idx, Services& out);
 void DetectGo(RepoIndex& idx, Services& out);
+void DetectRuby(RepoIndex& idx, Services& out);
+void DetectPhp(RepoIndex& idx, Services& out);
+void DetectJvm(RepoIndex& idx, Services& out);
+void DetectDotnet(RepoIndex& idx, Services& out);
+void DetectRust(RepoIndex& idx, Services& out);
+void DetectElixir(RepoIndex& idx, Services& out);
 void DetectContainers(RepoIndex& idx, Services& out);  // Dockerfile, compose, Procfile
 void DetectEnvFiles(RepoIndex& idx, Services& out);    // .env.example and friends
 // Ports and env reads in source code of each service.

@@ -162,10 +162,11 @@ void ScanEnvReads(const std::string& path, const std::string& t, Service& s) {
 
 void ScanPorts(const std::string& path, const std::string& t, Service& s) {
   static const std::vector<std::string> kListen = {
-      ".listen(",          "ListenAndServe(", ".Run(",     "net.Listen(\"tcp\",",
-      "app.run(",          "uvicorn.run(",    "port=",     "PORT || ",
-      "PORT ?? ",          "\"PORT\", \"",    "'PORT', '", "\"PORT\", ",
-      "Bun.serve({ port:", "port: ",
+      ".listen(",          "ListenAndServe(", ".Run(",      "net.Listen(\"tcp\",",
+      "app.run(",          "uvicorn.run(",    "port=",      "PORT || ",
+      "PORT ?? ",          "\"PORT\", \"",    "'PORT', '",  "\"PORT\", ",
+      "Bun.serve({ port:", "port: ",          "\"0.0.0.0:", "'0.0.0.0:",
+      "\"[::]:",
   };
   for (const auto& k : kListen) {
     std::size_t pos = 0;
@@ -279,6 +280,12 @@ void ScanSources(RepoIndex& idx, Services& out) {
     for (const auto& [name, var] : s.env_vars) {
       if (!var.default_value || var.evidence.empty()) continue;
       const std::string& v = *var.default_value;
+      // Laravel and friends name the driver instead of a URL.
+      if (name == "DB_CONNECTION" || name == "DB_DRIVER" || name == "DATABASE_ENGINE") {
+        if (v == "pgsql" || v == "postgres" || v == "postgresql")
+          s.AddBacking("postgres", var.evidence.front());
+        if (v == "mysql" || v == "mariadb") s.AddBacking("mysql", var.evidence.front());
+      }
       for (const auto& [scheme, svc] :
            std::vector<std::pair<std::string, std::string>>{{"postgres://", "postgres"},
                                                             {"postgresql://", "postgres"},
