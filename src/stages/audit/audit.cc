@@ -299,6 +299,17 @@ std::optional<std::string> RepoIndex::Read(const std::string& path) {
   return cache_.emplace(path, std::move(r).value()).first->second;
 }
 
+std::optional<Json> RepoIndex::ReadJson(const std::string& path) {
+  auto text = Read(path);
+  if (!text) return std::nullopt;
+  Json doc = Json::parse(*text, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) {
+    Warn(path, "malformed JSON; skipped");
+    return std::nullopt;
+  }
+  return doc;
+}
+
 void RepoIndex::Warn(const std::string& file, const std::string& message) {
   if (warnings_.size() < 500) warnings_.push_back({{"file", file}, {"message", message}});
 }

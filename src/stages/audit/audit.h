@@ -64,6 +64,8 @@ class RepoIndex {
   bool Has(const std::string& path) const { return all_small_.count(path) != 0; }
   // Reads a kept file (bounded); a warning and nullopt if unreadable or binary.
   std::optional<std::string> Read(const std::string& path);
+  // Reads and parses a JSON manifest; a warning and nullopt if malformed.
+  std::optional<Json> ReadJson(const std::string& path);
   void Warn(const std::string& file, const std::string& message);
   const std::vector<Json>& warnings() const { return warnings_; }
   // Paths of kept files under `dir` ("" or "." for all).

@@ -112,13 +112,10 @@ void DetectNode(RepoIndex& idx, Services& out) {
   // Workspace roots (a root package.json with "workspaces", pnpm-workspace.yaml)
   // are not services unless they are apps themselves.
   for (const auto& path : idx.Named("package.json")) {
-    auto text = idx.Read(path);
-    if (!text) continue;
-    Json pkg = Json::parse(*text, nullptr, false);
-    if (pkg.is_discarded() || !pkg.is_object()) {
-      idx.Warn(path, "malformed JSON; package skipped");
-      continue;
-    }
+    auto parsed = idx.ReadJson(path);
+    if (!parsed) continue;
+    const Json& pkg = *parsed;
+    auto text = idx.Read(path);  // cached: for line numbers
     const std::string root = DirOf(path);
     std::map<std::string, std::string> deps;  // name -> version spec
     for (const char* section :

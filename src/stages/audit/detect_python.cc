@@ -1,12 +1,11 @@
 // Python projects: requirements files, pyproject.toml (PEP 621 and Poetry),
 // Pipfile, manage.py, version files.
-#include <toml++/toml.h>
-
 #include <algorithm>
 #include <cctype>
 #include <sstream>
 
 #include "stages/audit/audit.h"
+#include "stages/audit/toml_read.h"
 
 namespace ps::stages::audit {
 
@@ -138,15 +137,11 @@ void DetectPython(RepoIndex& idx, Services& out) {
   }
   for (const char* manifest : {"pyproject.toml", "Pipfile"}) {
     for (const auto& path : idx.Named(manifest)) {
-      auto text = idx.Read(path);
-      if (!text) continue;
-      toml::table doc;
-      try {
-        doc = toml::parse(*text, path);
-      } catch (const toml::parse_error& e) {
-        idx.Warn(path, std::string("malformed TOML: ") + std::string(e.description()));
-        continue;
-      }
+      std::string body;
+      auto parsed = ReadToml(idx, path, &body);
+      if (!parsed) continue;
+      toml::table& doc = *parsed;
+      const std::string* text = &body;
       const std::string root = DirOf(path);
       auto& list = deps[root];
       if (std::string(manifest) == "Pipfile") {

@@ -123,13 +123,10 @@ void DetectRuby(RepoIndex& idx, Services& out) {
 
 void DetectPhp(RepoIndex& idx, Services& out) {
   for (const auto& path : idx.Named("composer.json")) {
-    auto text = idx.Read(path);
-    if (!text) continue;
-    Json doc = Json::parse(*text, nullptr, false);
-    if (doc.is_discarded() || !doc.is_object()) {
-      idx.Warn(path, "malformed JSON; composer.json skipped");
-      continue;
-    }
+    auto parsed = idx.ReadJson(path);
+    if (!parsed) continue;
+    const Json& doc = *parsed;
+    auto text = idx.Read(path);  // cached: for line numbers
     const std::string root = DirOf(path);
     std::map<std::string, std::string> req;
     for (const char* section : {"require", "require-dev"}) {

@@ -1,9 +1,8 @@
 // Rust (Cargo: Axum, Actix Web, Rocket, tonic) and Elixir (Mix: Phoenix).
-#include <toml++/toml.h>
-
 #include <cctype>
 
 #include "stages/audit/audit.h"
+#include "stages/audit/toml_read.h"
 
 namespace ps::stages::audit {
 
@@ -18,15 +17,11 @@ Evidence At(const std::string& path, const std::string& text, const std::string&
 
 void DetectRust(RepoIndex& idx, Services& out) {
   for (const auto& path : idx.Named("Cargo.toml")) {
-    auto text = idx.Read(path);
-    if (!text) continue;
-    toml::table doc;
-    try {
-      doc = toml::parse(*text, path);
-    } catch (const toml::parse_error& e) {
-      idx.Warn(path, std::string("malformed TOML: ") + std::string(e.description()));
-      continue;
-    }
+    std::string body;
+    auto parsed = ReadToml(idx, path, &body);
+    if (!parsed) continue;
+    const toml::table& doc = *parsed;
+    const std::string* text = &body;
     const std::string root = DirOf(path);
     auto name = doc["package"]["name"].value<std::string>();
     if (!name) continue;  // a virtual workspace manifest
