@@ -38,7 +38,7 @@ constexpr std::array<std::pair<RunStatus, std::string_view>, 4> kRunStatuses{{
     {RunStatus::kDone, "done"},
     {RunStatus::kError, "error"},
 }};
-constexpr std::array<std::pair<ArtifactType, std::string_view>, 8> kArtifactTypes{{
+constexpr std::array<std::pair<ArtifactType, std::string_view>, 9> kArtifactTypes{{
     {ArtifactType::kIac, "iac"},
     {ArtifactType::kCicd, "cicd"},
     {ArtifactType::kTests, "tests"},
@@ -47,6 +47,7 @@ constexpr std::array<std::pair<ArtifactType, std::string_view>, 8> kArtifactType
     {ArtifactType::kObservability, "observability"},
     {ArtifactType::kRelease, "release"},
     {ArtifactType::kRunbook, "runbook"},
+    {ArtifactType::kAudit, "audit"},
 }};
 constexpr std::array<std::pair<StageStatus, std::string_view>, 6> kStageStatuses{{
     {StageStatus::kBlocked, "blocked"},

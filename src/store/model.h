@@ -21,7 +21,18 @@ struct Tenant {
 
 enum class RunKind { kImport, kBlueprint, kApply, kReadiness, kRelease, kRollback };
 enum class RunStatus { kPending, kRunning, kDone, kError };
-enum class ArtifactType { kIac, kCicd, kTests, kSbom, kPerf, kObservability, kRelease, kRunbook };
+// The brief's artifact types, and `audit` (the audit's result, schema version 2).
+enum class ArtifactType {
+  kIac,
+  kCicd,
+  kTests,
+  kSbom,
+  kPerf,
+  kObservability,
+  kRelease,
+  kRunbook,
+  kAudit
+};
 // A stage of a run: blocked on its needs, ready (maybe after not_before),
 // running under a lease, or finished.
 enum class StageStatus { kBlocked, kReady, kRunning, kDone, kError, kCancelled };

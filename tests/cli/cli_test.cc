@@ -236,6 +236,12 @@ TEST_F(CliAuditTest, UpRunsTheAuditAndEmitsProjectImported) {
   EXPECT_EQ(j["stages"][1]["name"], "audit");
   EXPECT_EQ(j["stages"][1]["output"]["services"][0]["framework"]["value"], "FastAPI");
   EXPECT_EQ(j["project"]["state"], "imported");
+  ASSERT_EQ(j["artifacts"].size(), 1u);  // the audit, content-addressed
+  EXPECT_EQ(j["artifacts"][0]["type"], "audit");
+  EXPECT_EQ(j["artifacts"][0]["name"], "audit.json");
+  const std::string sha = j["artifacts"][0]["sha256"];
+  EXPECT_TRUE(
+      std::filesystem::exists(dir_ / ".prodsprint/artifacts/sha256" / sha.substr(0, 2) / sha));
   auto events = Ps({"events", "--json"});
   EXPECT_NE(events.out.find("\"project.imported\""), std::string::npos);
 }

@@ -118,6 +118,43 @@ TEST_F(SqliteStoreTest, UnversionedFileIsMigrated) {
   EXPECT_EQ((*s)->SchemaVersion(), sqlite::LatestSchemaVersion());
 }
 
+TEST_F(SqliteStoreTest, AVersionOneStoreIsBackedUpAndMigratedKeepingItsRows) {
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(DbPath().c_str(), &db), SQLITE_OK);
+    const std::string v1(sqlite::Migrations()[0]);
+    ASSERT_EQ(sqlite3_exec(db, v1.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    ASSERT_EQ(
+        sqlite3_exec(db,
+                     "PRAGMA user_version = 1;"
+                     "INSERT INTO orgs VALUES('o', 'acme', 'free', 1);"
+                     "INSERT INTO workspaces VALUES('w', 'o', 'main', NULL, 1);"
+                     "INSERT INTO projects(id, org_id, workspace_id, name, repo_url, created_at,"
+                     " updated_at) VALUES('p', 'o', 'w', 'app', '/src', 1, 1);"
+                     "INSERT INTO artifacts(id, org_id, workspace_id, project_id, t, name, path,"
+                     " sha256, size, created_at) VALUES('a', 'o', 'w', 'p', 'sbom', 'sbom.json',"
+                     " 'sha256/aa/aa', 'aa', 2, 1);",
+                     nullptr, nullptr, nullptr),
+        SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto s = sqlite::SqliteStore::Open(DbPath());
+  ASSERT_TRUE(s.ok()) << s.problem().Message();
+  EXPECT_EQ((*s)->SchemaVersion(), sqlite::LatestSchemaVersion());
+  EXPECT_TRUE(std::filesystem::exists(DbPath() + ".v1.bak"));  // the old store, kept
+  Tenant t{"o", "w"};
+  auto arts =
+      ReadValue<std::vector<Artifact>>(**s, [&](Tx& tx) { return tx.ListArtifacts(t, "p"); });
+  ASSERT_TRUE(arts.ok());
+  ASSERT_EQ(arts->size(), 1u);
+  EXPECT_EQ(arts->front().type, ArtifactType::kSbom);
+  // The new type is accepted after the migration.
+  Artifact audit = arts->front();
+  audit.id = "b";
+  audit.type = ArtifactType::kAudit;
+  EXPECT_TRUE((*s)->Write([&](Tx& tx) { return tx.InsertArtifact(audit); }).ok());
+}
+
 TEST_F(SqliteStoreTest, EmptyFileIsInitialised) {
   ASSERT_TRUE(WriteFileAtomic(DbPath(), "").ok());
   auto s = sqlite::SqliteStore::Open(DbPath());

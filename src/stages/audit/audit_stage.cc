@@ -29,6 +29,11 @@ Result<engine::StageOutput> AuditStage::Run(engine::StageContext& ctx) {
   Json languages = Json::array();
   for (const auto& l : result["languages"]) languages.push_back(l["name"]);
   engine::StageOutput out;
+  PS_ASSIGN(engine::ArtifactOut artifact,
+            ctx.PutArtifact(store::ArtifactType::kAudit, "audit.json", Dump(result, 2) + "\n",
+                            "application/json",
+                            {{"schema", result["schema"]}, {"services", services.size()}}));
+  out.artifacts.push_back(artifact);
   out.facts = result;
   out.metrics = {{"services", result["services"].size()}, {"files", result["stats"]["files"]}};
   out.project_state = "imported";

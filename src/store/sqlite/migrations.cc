@@ -203,10 +203,35 @@ CREATE TABLE dead_letters(
 CREATE INDEX dead_letters_by_run ON dead_letters(run_id);
 )sql";
 
+// Version 2: the audit's result is an artifact of its own type. SQLite cannot
+// change a CHECK constraint in place, so the table is rebuilt.
+constexpr std::string_view kV2 = R"sql(
+CREATE TABLE artifacts_v2(
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL,
+  workspace_id TEXT NOT NULL,
+  project_id TEXT NOT NULL REFERENCES projects(id),
+  run_id TEXT REFERENCES runs(id),
+  t TEXT NOT NULL CHECK (t IN ('iac','cicd','tests','sbom','perf','observability','release',
+                               'runbook','audit')),
+  name TEXT NOT NULL,
+  path TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  media_type TEXT NOT NULL DEFAULT 'application/octet-stream',
+  meta TEXT NOT NULL DEFAULT '{}',
+  created_at INTEGER NOT NULL
+);
+INSERT INTO artifacts_v2 SELECT * FROM artifacts;
+DROP TABLE artifacts;
+ALTER TABLE artifacts_v2 RENAME TO artifacts;
+CREATE INDEX artifacts_by_project ON artifacts(project_id, created_at);
+)sql";
+
 }  // namespace
 
 const std::vector<std::string_view>& Migrations() {
-  static const std::vector<std::string_view> kAll = {kV1};
+  static const std::vector<std::string_view> kAll = {kV1, kV2};
   return kAll;
 }
 
