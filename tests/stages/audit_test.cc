@@ -388,3 +388,69 @@ TEST_F(AuditStacks, Phoenix) {
 
 }  // namespace
 }  // namespace ps::stages::audit
+
+namespace ps::stages::audit {
+namespace {
+
+struct StackCase {
+  const char* fixture;
+  const char* framework;
+  const char* kind;
+  int port;  // 0: none expected
+  const char* package_manager;
+};
+
+class AuditMoreStacks : public AuditFixture, public ::testing::WithParamInterface<StackCase> {};
+
+TEST_P(AuditMoreStacks, FindsFrameworkKindPortAndManager) {
+  const StackCase& c = GetParam();
+  auto a = Run(c.fixture);
+  ASSERT_EQ(a["services"].size(), 1u) << Dump(a["services"]);
+  const Json& s = a["services"][0];
+  EXPECT_EQ(Value(s, "framework"), c.framework);
+  EXPECT_EQ(Value(s, "kind"), c.kind);
+  if (c.port) {
+    EXPECT_EQ(Value(s, "port"), c.port);
+  } else {
+    EXPECT_TRUE(Value(s, "port").is_null());
+  }
+  if (*c.package_manager) {
+    EXPECT_EQ(Value(s, "package_manager"), c.package_manager);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Stacks, AuditMoreStacks,
+    ::testing::Values(StackCase{"nestjs", "NestJS", "web", 3000, "yarn"},
+                      StackCase{"sveltekit-static", "SvelteKit", "static", 3000, "pnpm"},
+                      StackCase{"vite-react", "React (Vite)", "static", 0, "bun"},
+                      StackCase{"flask", "Flask", "web", 5000, "pip"},
+                      StackCase{"streamlit", "Streamlit", "web", 8501, "pip"},
+                      StackCase{"sinatra", "Sinatra", "web", 4567, "bundler"},
+                      StackCase{"symfony", "Symfony", "web", 8000, "composer"},
+                      StackCase{"kotlin-micronaut", "Micronaut", "web", 8080, "gradle"},
+                      StackCase{"go-grpc", "gRPC", "grpc", 50051, "go"},
+                      StackCase{"actix", "Actix Web", "web", 8080, "cargo"},
+                      StackCase{"deno", "Deno", "web", 8000, "deno"},
+                      StackCase{"dotnet-worker", ".NET Worker Service", "worker", 0, "dotnet"},
+                      StackCase{"static-site", "static HTML", "static", 0, ""}),
+    [](const auto& info) {
+      std::string n = info.param.fixture;
+      for (auto& ch : n) {
+        if (ch == '-') ch = '_';
+      }
+      return n;
+    });
+
+TEST_F(AuditFixture, KotlinAndMicronautDetails) {
+  auto a = Run("kotlin-micronaut");
+  const Json& s = a["services"][0];
+  EXPECT_EQ(Value(s, "language"), "Kotlin");
+  EXPECT_EQ(Value(s, "runtime_version")["version"], "17");
+  EXPECT_EQ(Value(s, "build_command"), "./gradlew build -x test");
+  EXPECT_EQ(Backing(s), (std::set<std::string>{"postgres", "redis"}));
+  EXPECT_TRUE(Env(s, "ORDERS_TOPIC"));
+}
+
+}  // namespace
+}  // namespace ps::stages::audit

@@ -456,6 +456,14 @@ Result<Json> Audit(RepoView& view, const AuditLimits& limits,
     }
     it = services.erase(it);
   }
+  // A tree of plain HTML with nothing to build is a static site.
+  if (services.empty() && idx.Has("index.html")) {
+    Service& site = ServiceAt(services, ".");
+    site.kind.Add("static", 0.8, {"index.html", 0, "index.html and no application manifest"});
+    site.framework.Add("static HTML", 0.7, {"index.html", 0, "index.html"});
+    site.language.Add("HTML", 0.7, {"index.html", 0, "index.html"});
+  }
+
   // A Go command that serves nothing is a worker.
   for (auto& [root, s] : services) {
     if (s.kind.empty() && s.language.value() == "Go" && s.deployable) {
