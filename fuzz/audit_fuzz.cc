@@ -46,6 +46,7 @@ const char* const kNames[] = {
     "rust-toolchain.toml",
     "config/app.rb",
     "src/main.rs",
+    "k8s/deployment.yaml",
 };
 }  // namespace
 

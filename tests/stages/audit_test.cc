@@ -106,6 +106,14 @@ TEST_F(AuditFixture, NodeExpress) {
   EXPECT_EQ(s["port"]["evidence"][0]["file"], "Dockerfile");
   EXPECT_GT(s["port"]["evidence"][0]["line"].get<int>(), 0);
   EXPECT_EQ(a["languages"][0]["name"], "JavaScript");
+  // The Kubernetes Deployment adds its env and probe to the same service.
+  EXPECT_EQ(a["files"]["kubernetes"], Json::array({"k8s/deployment.yaml"}));
+  ASSERT_NE(Env(s, "LOG_LEVEL"), nullptr);
+  EXPECT_EQ((*Env(s, "LOG_LEVEL"))["default"], "info");
+  bool probe = false;
+  for (const auto& e : s["healthcheck"]["evidence"])
+    probe = probe || e["file"] == "k8s/deployment.yaml";
+  EXPECT_TRUE(probe);
 }
 
 TEST_F(AuditFixture, PythonFastapi) {

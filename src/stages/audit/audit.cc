@@ -464,6 +464,8 @@ Result<Json> Audit(RepoView& view, const AuditLimits& limits,
     site.language.Add("HTML", 0.7, {"index.html", 0, "index.html"});
   }
 
+  DetectKubernetes(idx, services);
+
   // A Go command that serves nothing is a worker.
   for (auto& [root, s] : services) {
     if (s.kind.empty() && s.language.value() == "Go" && s.deployable) {

@@ -95,6 +95,7 @@ void DetectDotnet(RepoIndex& idx, Services& out);
 void DetectRust(RepoIndex& idx, Services& out);
 void DetectElixir(RepoIndex& idx, Services& out);
 void DetectContainers(RepoIndex& idx, Services& out);  // Dockerfile, compose, Procfile
+void DetectKubernetes(RepoIndex& idx, Services& out);  // workloads: ports, env, probes
 void DetectEnvFiles(RepoIndex& idx, Services& out);    // .env.example and friends
 // Ports and env reads in source code of each service.
 void ScanSources(RepoIndex& idx, Services& out);

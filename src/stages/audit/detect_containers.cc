@@ -377,3 +377,94 @@ void DetectContainers(RepoIndex& idx, Services& out) {
 }
 
 }  // namespace ps::stages::audit
+
+namespace ps::stages::audit {
+
+// Kubernetes workloads: container ports, env and probes, given to the service
+// whose name matches the workload or container (or to the only service).
+void DetectKubernetes(RepoIndex& idx, Services& out) {
+  for (const auto& path : idx.Named("@k8s")) {
+    auto text = idx.Read(path);
+    if (!text) continue;
+    if (!YamlNestingWithinLimit(*text)) {
+      idx.Warn(path, "nested too deeply to be a manifest; skipped");
+      continue;
+    }
+    std::vector<YAML::Node> docs;
+    try {
+      docs = YAML::LoadAll(*text);
+    } catch (const YAML::Exception& e) {
+      idx.Warn(path, "malformed YAML: " + e.msg);
+      continue;
+    }
+    try {
+      for (const auto& doc : docs) {
+        if (!doc.IsMap() || !doc["kind"] || !doc["spec"]) continue;
+        const std::string kind = doc["kind"].as<std::string>("");
+        YAML::Node pod;
+        if (kind == "Deployment" || kind == "StatefulSet" || kind == "DaemonSet" || kind == "Job" ||
+            kind == "ReplicaSet") {
+          pod = doc["spec"]["template"]["spec"];
+        } else if (kind == "CronJob") {
+          pod = doc["spec"]["jobTemplate"]["spec"]["template"]["spec"];
+        } else if (kind == "Pod") {
+          pod = doc["spec"];
+        } else {
+          continue;
+        }
+        if (!pod || !pod.IsMap() || !pod["containers"] || !pod["containers"].IsSequence()) continue;
+        const std::string workload = doc["metadata"] && doc["metadata"]["name"]
+                                         ? doc["metadata"]["name"].as<std::string>("")
+                                         : "";
+        for (const auto& c : pod["containers"]) {
+          if (!c.IsMap()) continue;
+          const std::string cname = c["name"] ? c["name"].as<std::string>("") : "";
+          Service* target = nullptr;
+          int deployable = 0;
+          for (auto& [root, s] : out) {
+            if (!s.deployable) continue;
+            ++deployable;
+            if (s.name == workload || s.name == cname) target = &s;
+          }
+          if (!target && deployable == 1) {
+            for (auto& [root, s] : out) {
+              if (s.deployable) target = &s;
+            }
+          }
+          if (!target) continue;
+          const std::string where = kind + "/" + workload;
+          if (c["ports"] && c["ports"].IsSequence()) {
+            for (const auto& p : c["ports"]) {
+              if (p.IsMap() && p["containerPort"]) {
+                int port = p["containerPort"].as<int>(0);
+                if (port > 0 && port < 65536) {
+                  target->port.Add(port, 0.75, {path, p.Mark().line + 1, where + " containerPort"});
+                }
+              }
+            }
+          }
+          if (c["env"] && c["env"].IsSequence()) {
+            for (const auto& e : c["env"]) {
+              if (!e.IsMap() || !e["name"]) continue;
+              std::optional<std::string> v;
+              if (e["value"] && e["value"].IsScalar()) v = e["value"].as<std::string>("");
+              const bool from_secret = e["valueFrom"] && e["valueFrom"]["secretKeyRef"];
+              target->AddEnv(e["name"].as<std::string>(""), false, from_secret, v,
+                             {path, e.Mark().line + 1, where});
+            }
+          }
+          for (const char* probe : {"readinessProbe", "livenessProbe", "startupProbe"}) {
+            if (c[probe] && c[probe]["httpGet"] && c[probe]["httpGet"]["path"]) {
+              target->healthcheck.Add(c[probe]["httpGet"]["path"].as<std::string>(""), 0.85,
+                                      {path, c[probe].Mark().line + 1, where + " " + probe});
+            }
+          }
+        }
+      }
+    } catch (const YAML::Exception& e) {
+      idx.Warn(path, "unexpected shape: " + e.msg);
+    }
+  }
+}
+
+}  // namespace ps::stages::audit
