@@ -1,6 +1,5 @@
 #include "cli/app.h"
 
-#include <git2.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <unistd.h>
@@ -22,6 +21,7 @@
 #include "engine/engine.h"
 #include "engine/worker_pool.h"
 #include "stages/audit/audit.h"
+#include "stages/git/libgit2.h"
 #include "store/model_json.h"
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/sqlite_store.h"
@@ -310,7 +310,7 @@ void PrintDetail(const Term& t, const Session& s, const RunDetail& d) {
 
 int CmdVersion(bool json) {
   int major = 0, minor = 0, rev = 0;
-  git_libgit2_version(&major, &minor, &rev);
+  if (auto g = stages::git::Load(); g.ok()) (*g)->libgit2_version(&major, &minor, &rev);
   Json v{
       {"version", PS_VERSION},
       {"schema", store::sqlite::LatestSchemaVersion()},

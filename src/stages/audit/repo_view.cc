@@ -2,7 +2,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <git2.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,6 +11,7 @@
 
 #include "core/fs.h"
 #include "stages/audit/gitignore.h"
+#include "stages/git/libgit2.h"
 
 namespace ps::stages::audit {
 
@@ -131,28 +131,19 @@ class WorkTree final : public RepoView {
   fs::path root_;
 };
 
-struct GitLib {
-  GitLib() { git_libgit2_init(); }
-  ~GitLib() { git_libgit2_shutdown(); }
-};
-
-std::string GitError(const std::string& what) {
-  const git_error* e = git_error_last();
-  return what + (e && e->message ? std::string(": ") + e->message : "");
-}
-
 class GitRevision final : public RepoView {
  public:
-  GitRevision(git_repository* repo, git_tree* tree, std::string prefix, std::string desc,
-              std::string commit)
-      : repo_(repo),
+  GitRevision(const git::Api& g, git_repository* repo, git_tree* tree, std::string prefix,
+              std::string desc, std::string commit)
+      : g_(g),
+        repo_(repo),
         tree_(tree),
         prefix_(std::move(prefix)),
         desc_(std::move(desc)),
         commit_(std::move(commit)) {}
   ~GitRevision() override {
-    git_tree_free(tree_);
-    git_repository_free(repo_);
+    g_.tree_free(tree_);
+    g_.repository_free(repo_);
   }
 
   Result<WalkStats> Walk(const WalkOptions& options,
@@ -172,43 +163,42 @@ class GitRevision final : public RepoView {
       Frame fr = stack.back();
       stack.pop_back();
       std::vector<Frame> subdirs;
-      const std::size_t count = git_tree_entrycount(fr.tree);
+      const std::size_t count = g_.tree_entrycount(fr.tree);
       for (std::size_t i = 0; i < count && failure.ok(); ++i) {
-        const git_tree_entry* e = git_tree_entry_byindex(fr.tree, i);
-        const std::string name = git_tree_entry_name(e);
+        const git_tree_entry* e = g_.tree_entry_byindex(fr.tree, i);
+        const std::string name = g_.tree_entry_name(e);
         const std::string rel = fr.dir.empty() ? name : fr.dir + "/" + name;
-        const git_filemode_t mode = git_tree_entry_filemode(e);
+        const git_filemode_t mode = g_.tree_entry_filemode(e);
         if (mode == GIT_FILEMODE_TREE) {
           git_tree* sub = nullptr;
-          if (git_tree_lookup(&sub, repo_, git_tree_entry_id(e)) == 0)
-            subdirs.push_back({sub, rel});
+          if (g_.tree_lookup(&sub, repo_, g_.tree_entry_id(e)) == 0) subdirs.push_back({sub, rel});
           continue;
         }
         if (mode == GIT_FILEMODE_COMMIT) continue;  // submodule
         FileEntry f;
         f.path = rel;
         git_blob* blob = nullptr;
-        if (git_blob_lookup(&blob, repo_, git_tree_entry_id(e)) != 0) continue;
+        if (g_.blob_lookup(&blob, repo_, g_.tree_entry_id(e)) != 0) continue;
         if (mode == GIT_FILEMODE_LINK) {
           f.symlink = true;
-          f.link_target.assign(static_cast<const char*>(git_blob_rawcontent(blob)),
-                               static_cast<std::size_t>(git_blob_rawsize(blob)));
+          f.link_target.assign(static_cast<const char*>(g_.blob_rawcontent(blob)),
+                               static_cast<std::size_t>(g_.blob_rawsize(blob)));
         } else {
-          f.size = static_cast<std::uint64_t>(git_blob_rawsize(blob));
+          f.size = static_cast<std::uint64_t>(g_.blob_rawsize(blob));
         }
-        git_blob_free(blob);
+        g_.blob_free(blob);
         if (++stats.files > options.max_files) {
           stats.truncated = true;
           break;
         }
         fn(f);
       }
-      if (fr.tree != tree_) git_tree_free(fr.tree);
+      if (fr.tree != tree_) g_.tree_free(fr.tree);
       for (auto it = subdirs.rbegin(); it != subdirs.rend(); ++it) stack.push_back(*it);
       if (stats.truncated) break;
     }
     for (auto& fr : stack) {
-      if (fr.tree != tree_) git_tree_free(fr.tree);
+      if (fr.tree != tree_) g_.tree_free(fr.tree);
     }
     if (!failure.ok()) return failure.problem();
     return stats;
@@ -216,18 +206,17 @@ class GitRevision final : public RepoView {
 
   Result<std::string> Read(const std::string& path, std::uint64_t max_bytes) override {
     git_tree_entry* e = nullptr;
-    if (git_tree_entry_bypath(&e, tree_, path.c_str()) != 0)
-      return problems::NotFound("file", path);
-    const bool regular = git_tree_entry_filemode(e) == GIT_FILEMODE_BLOB ||
-                         git_tree_entry_filemode(e) == GIT_FILEMODE_BLOB_EXECUTABLE;
+    if (g_.tree_entry_bypath(&e, tree_, path.c_str()) != 0) return problems::NotFound("file", path);
+    const bool regular = g_.tree_entry_filemode(e) == GIT_FILEMODE_BLOB ||
+                         g_.tree_entry_filemode(e) == GIT_FILEMODE_BLOB_EXECUTABLE;
     git_blob* blob = nullptr;
-    int rc = regular ? git_blob_lookup(&blob, repo_, git_tree_entry_id(e)) : -1;
-    git_tree_entry_free(e);
+    int rc = regular ? g_.blob_lookup(&blob, repo_, g_.tree_entry_id(e)) : -1;
+    g_.tree_entry_free(e);
     if (rc != 0) return problems::InvalidInput(path + " is not a regular file");
-    const auto size = static_cast<std::uint64_t>(git_blob_rawsize(blob));
-    std::string out(static_cast<const char*>(git_blob_rawcontent(blob)),
+    const auto size = static_cast<std::uint64_t>(g_.blob_rawsize(blob));
+    std::string out(static_cast<const char*>(g_.blob_rawcontent(blob)),
                     static_cast<std::size_t>(std::min(size, max_bytes)));
-    git_blob_free(blob);
+    g_.blob_free(blob);
     return out;
   }
 
@@ -235,6 +224,7 @@ class GitRevision final : public RepoView {
   std::string Commit() const override { return commit_; }
 
  private:
+  const git::Api& g_;
   git_repository* repo_;
   git_tree* tree_;
   std::string prefix_;
@@ -285,39 +275,40 @@ Result<std::unique_ptr<RepoView>> OpenWorkTree(const std::string& root) {
 }
 
 Result<std::unique_ptr<RepoView>> OpenGitRevision(const std::string& path, const std::string& rev) {
-  static GitLib lib;
+  PS_ASSIGN(const git::Api* api, git::Load());
+  const git::Api& g = *api;
   std::error_code ec;
   fs::path p = fs::weakly_canonical(fs::absolute(path, ec), ec);
   git_repository* repo = nullptr;
-  if (git_repository_open_ext(&repo, p.c_str(), 0, nullptr) != 0) {
+  if (g.repository_open_ext(&repo, p.c_str(), 0, nullptr) != 0) {
     return problems::InvalidInput("'" + path +
                                   "' is not inside a git repository (--ref needs one)");
   }
   git_object* obj = nullptr;
-  if (git_revparse_single(&obj, repo, rev.c_str()) != 0) {
-    auto prob = problems::InvalidInput(GitError("unknown revision '" + rev + "'"));
-    git_repository_free(repo);
+  if (g.revparse_single(&obj, repo, rev.c_str()) != 0) {
+    auto prob = problems::InvalidInput(g.Error("unknown revision '" + rev + "'"));
+    g.repository_free(repo);
     return prob;
   }
   git_commit* commit = nullptr;
-  if (git_object_peel(reinterpret_cast<git_object**>(&commit), obj, GIT_OBJECT_COMMIT) != 0) {
-    git_object_free(obj);
-    git_repository_free(repo);
+  if (g.object_peel(reinterpret_cast<git_object**>(&commit), obj, GIT_OBJECT_COMMIT) != 0) {
+    g.object_free(obj);
+    g.repository_free(repo);
     return problems::InvalidInput("'" + rev + "' does not name a commit");
   }
-  git_object_free(obj);
+  g.object_free(obj);
   char hex[GIT_OID_HEXSZ + 1] = {};
-  git_oid_tostr(hex, sizeof hex, git_commit_id(commit));
+  g.oid_tostr(hex, sizeof hex, g.commit_id(commit));
   git_tree* root = nullptr;
-  int rc = git_commit_tree(&root, commit);
-  git_commit_free(commit);
+  int rc = g.commit_tree(&root, commit);
+  g.commit_free(commit);
   if (rc != 0) {
-    git_repository_free(repo);
-    return problems::Internal(GitError("cannot read the tree of " + rev));
+    g.repository_free(repo);
+    return problems::Internal(g.Error("cannot read the tree of " + rev));
   }
   // Root the view at `path`'s folder within the repository.
   std::string prefix;
-  if (const char* wd = git_repository_workdir(repo)) {
+  if (const char* wd = g.repository_workdir(repo)) {
     fs::path rel = p.lexically_relative(fs::weakly_canonical(wd, ec));
     if (!rel.empty() && rel != "." && *rel.begin() != "..") prefix = rel.generic_string();
   }
@@ -325,19 +316,18 @@ Result<std::unique_ptr<RepoView>> OpenGitRevision(const std::string& path, const
   if (!prefix.empty()) {
     git_tree_entry* e = nullptr;
     tree = nullptr;
-    if (git_tree_entry_bypath(&e, root, prefix.c_str()) == 0) {
-      if (git_tree_entry_type(e) == GIT_OBJECT_TREE)
-        git_tree_lookup(&tree, repo, git_tree_entry_id(e));
-      git_tree_entry_free(e);
+    if (g.tree_entry_bypath(&e, root, prefix.c_str()) == 0) {
+      if (g.tree_entry_type(e) == GIT_OBJECT_TREE) g.tree_lookup(&tree, repo, g.tree_entry_id(e));
+      g.tree_entry_free(e);
     }
-    git_tree_free(root);
+    g.tree_free(root);
     if (!tree) {
-      git_repository_free(repo);
+      g.repository_free(repo);
       return problems::NotFound("folder in revision " + rev, prefix);
     }
   }
   std::string desc = "git " + p.string() + "@" + rev + " (" + std::string(hex).substr(0, 12) + ")";
-  return std::unique_ptr<RepoView>(new GitRevision(repo, tree, prefix, desc, hex));
+  return std::unique_ptr<RepoView>(new GitRevision(g, repo, tree, prefix, desc, hex));
 }
 
 }  // namespace ps::stages::audit

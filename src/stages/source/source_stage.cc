@@ -1,28 +1,27 @@
 #include "stages/source/source_stage.h"
 
-#include <git2.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <vector>
 
 #include "core/fs.h"
+#include "stages/git/libgit2.h"
 
 namespace ps::stages {
 
 namespace {
 
-struct GitLib {
-  GitLib() { git_libgit2_init(); }
-  ~GitLib() { git_libgit2_shutdown(); }
-};
-
-template <class T, void (*Free)(T*)>
+// Owns a libgit2 object; frees it with the loaded library's function.
+template <class T>
 struct GitPtr {
-  T* p = nullptr;
+  explicit GitPtr(void (*free_fn)(T*)) : free(free_fn) {}
   ~GitPtr() {
-    if (p) Free(p);
+    if (p) free(p);
   }
+  GitPtr(const GitPtr&) = delete;
+  GitPtr& operator=(const GitPtr&) = delete;
+  T* p = nullptr;
+  void (*free)(T*);
 };
 
 bool Inside(const fs::path& root, const fs::path& p) {
@@ -35,23 +34,25 @@ bool Inside(const fs::path& root, const fs::path& p) {
 }  // namespace
 
 Json DescribeGit(const std::string& path) {
-  static GitLib lib;
-  GitPtr<git_repository, git_repository_free> repo;
-  if (git_repository_open_ext(&repo.p, path.c_str(), 0, nullptr) != 0) {
+  auto loaded = git::Load();
+  if (!loaded.ok()) return Json{{"vcs", "unknown"}, {"error", loaded.problem().detail}};
+  const git::Api& g2 = **loaded;
+  GitPtr<git_repository> repo(g2.repository_free);
+  if (g2.repository_open_ext(&repo.p, path.c_str(), 0, nullptr) != 0) {
     return Json{{"vcs", "none"}};
   }
   Json g{{"vcs", "git"}};
-  const char* workdir = git_repository_workdir(repo.p);
+  const char* workdir = g2.repository_workdir(repo.p);
   if (workdir) g["root"] = fs::path(workdir).lexically_normal().string();
-  GitPtr<git_reference, git_reference_free> head;
-  if (git_repository_head(&head.p, repo.p) == 0) {
-    const git_oid* oid = git_reference_target(head.p);
+  GitPtr<git_reference> head(g2.reference_free);
+  if (g2.repository_head(&head.p, repo.p) == 0) {
+    const git_oid* oid = g2.reference_target(head.p);
     if (oid) {
       char buf[GIT_OID_HEXSZ + 1] = {};
-      git_oid_tostr(buf, sizeof buf, oid);
+      g2.oid_tostr(buf, sizeof buf, oid);
       g["commit"] = buf;
     }
-    if (git_reference_is_branch(head.p)) g["branch"] = git_reference_shorthand(head.p);
+    if (g2.reference_is_branch(head.p)) g["branch"] = g2.reference_shorthand(head.p);
   } else {
     g["commit"] = nullptr;  // an empty repository or unborn branch
   }
@@ -65,7 +66,7 @@ Json DescribeGit(const std::string& path) {
     if (!rel.empty() && rel != "." && *rel.begin() != "..") sub = rel.generic_string();
   }
   if (!sub.empty()) g["path_in_repo"] = sub;
-  GitPtr<git_status_list, git_status_list_free> status;
+  GitPtr<git_status_list> status(g2.status_list_free);
   git_status_options opts = GIT_STATUS_OPTIONS_INIT;
   opts.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS;
   std::string spec = sub + "/";
@@ -74,8 +75,8 @@ Json DescribeGit(const std::string& path) {
     opts.pathspec.strings = specs;
     opts.pathspec.count = 1;
   }
-  if (git_status_list_new(&status.p, repo.p, &opts) == 0) {
-    g["dirty"] = git_status_list_entrycount(status.p) > 0;
+  if (g2.status_list_new(&status.p, repo.p, &opts) == 0) {
+    g["dirty"] = g2.status_list_entrycount(status.p) > 0;
   }
   return g;
 }
