@@ -23,7 +23,8 @@ commit() {
   git -C "$1" -c user.name=bench -c user.email=bench@example.com commit -qm bench
 }
 
-# Median wall time in milliseconds of RUNS runs of a command (after one warm-up).
+# Median wall time in milliseconds (0.1 ms resolution) of RUNS runs of a command,
+# after one warm-up run.
 median_ms() {
   "$@" >/dev/null 2>&1
   local times=()
@@ -32,9 +33,9 @@ median_ms() {
     t0=$(date +%s%N)
     "$@" >/dev/null 2>&1
     t1=$(date +%s%N)
-    times+=($(((t1 - t0) / 1000000)))
+    times+=($(((t1 - t0) / 1000)))  # microseconds
   done
-  printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
+  printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.1f", a[int((NR+1)/2)] / 1000}'
 }
 
 for f in tests/fixtures/audit/*/; do
