@@ -65,7 +65,7 @@ class WorkTree final : public RepoView {
         struct stat st {};
         if (::fstatat(dfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
         const bool is_dir = S_ISDIR(st.st_mode);
-        if (is_dir && name == ".git") continue;
+        if (is_dir && (name == ".git" || name == ".prodsprint")) continue;  // ours, not the repo's
         if (options.honour_gitignore && rules.size() > 0 && rules.Ignored(rel, is_dir)) {
           ++stats.ignored;
           continue;
