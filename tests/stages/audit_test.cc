@@ -441,7 +441,16 @@ INSTANTIATE_TEST_SUITE_P(
                       StackCase{"actix", "Actix Web", "web", 8080, "cargo"},
                       StackCase{"deno", "Deno", "web", 8000, "deno"},
                       StackCase{"dotnet-worker", ".NET Worker Service", "worker", 0, "dotnet"},
-                      StackCase{"static-site", "static HTML", "static", 0, ""}),
+                      StackCase{"static-site", "static HTML", "static", 0, ""},
+                      StackCase{"nuxt", "Nuxt", "web", 3000, "npm"},
+                      StackCase{"remix", "Remix", "web", 3000, "npm"},
+                      StackCase{"astro", "Astro", "static", 4321, "pnpm"},
+                      StackCase{"angular", "Angular", "static", 4200, "npm"},
+                      StackCase{"koa", "Koa", "web", 4000, "npm"},
+                      StackCase{"bun", "Hono", "web", 3000, "bun"},
+                      StackCase{"quarkus", "Quarkus", "web", 8080, "maven"},
+                      StackCase{"go-echo", "Echo", "web", 1323, "go"},
+                      StackCase{"rocket", "Rocket", "web", 8000, "cargo"}),
     [](const auto& info) {
       std::string n = info.param.fixture;
       for (auto& ch : n) {

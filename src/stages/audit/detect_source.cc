@@ -162,10 +162,12 @@ void ScanEnvReads(const std::string& path, const std::string& t, Service& s) {
 
 void ScanPorts(const std::string& path, const std::string& t, Service& s) {
   static const std::vector<std::string> kListen = {
-      ".listen(",          "ListenAndServe(", ".Run(",      "net.Listen(\"tcp\",",
-      "app.run(",          "uvicorn.run(",    "port=",      "PORT || ",
-      "PORT ?? ",          "\"PORT\", \"",    "'PORT', '",  "\"PORT\", ",
-      "Bun.serve({ port:", "port: ",          "\"0.0.0.0:", "'0.0.0.0:",
+      ".listen(",        ".Listen(",     ".Start(",
+      "ListenAndServe(", ".Run(",        "net.Listen(\"tcp\",",
+      "app.run(",        "uvicorn.run(", "port=",
+      "PORT || ",        "PORT ?? ",     "\"PORT\", \"",
+      "'PORT', '",       "\"PORT\", ",   "Bun.serve({ port:",
+      "port: ",          "\"0.0.0.0:",   "'0.0.0.0:",
       "\"[::]:",
   };
   for (const auto& k : kListen) {
