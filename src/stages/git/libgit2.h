@@ -11,18 +11,17 @@
 namespace ps::stages::git {
 
 // The libgit2 functions ProdSprint calls.
-#define PS_GIT_FUNCTIONS(X)                                                                        \
-  X(libgit2_init)                                                                                  \
-  X(libgit2_version)                                                                               \
-  X(error_last) X(repository_open_ext) X(repository_free) X(repository_workdir) X(repository_head) \
-      X(reference_target) X(reference_is_branch) X(reference_shorthand) X(reference_free)          \
-          X(oid_tostr) X(status_list_new) X(status_list_entrycount) X(status_list_free)            \
-              X(revparse_single) X(object_peel) X(object_free) X(commit_id) X(commit_tree)         \
-                  X(commit_free) X(tree_lookup) X(tree_free) X(tree_entrycount)                    \
-                      X(tree_entry_byindex) X(tree_entry_bypath) X(tree_entry_name)                \
-                          X(tree_entry_filemode) X(tree_entry_type) X(tree_entry_id)               \
-                              X(tree_entry_free) X(blob_lookup) X(blob_rawcontent) X(blob_rawsize) \
-                                  X(blob_free)
+// clang-format off
+#define PS_GIT_FUNCTIONS(X)                                                                 \
+  X(libgit2_init) X(libgit2_version) X(error_last) X(repository_open_ext)                   \
+  X(repository_free) X(repository_workdir) X(repository_head) X(reference_target)           \
+  X(reference_is_branch) X(reference_shorthand) X(reference_free) X(oid_tostr)              \
+  X(status_list_new) X(status_list_entrycount) X(status_list_free) X(revparse_single)       \
+  X(object_peel) X(object_free) X(commit_id) X(commit_tree) X(commit_free) X(tree_lookup)   \
+  X(tree_free) X(tree_entrycount) X(tree_entry_byindex) X(tree_entry_bypath)                \
+  X(tree_entry_name) X(tree_entry_filemode) X(tree_entry_type) X(tree_entry_id)             \
+  X(tree_entry_free) X(blob_lookup) X(blob_rawcontent) X(blob_rawsize) X(blob_free)
+// clang-format on
 
 struct Api {
 #define PS_GIT_DECLARE(name) decltype(&::git_##name) name = nullptr;
