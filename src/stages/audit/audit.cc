@@ -284,7 +284,8 @@ std::vector<std::string> RepoIndex::Under(const std::string& dir, const std::str
 }
 
 std::optional<std::string> RepoIndex::Read(const std::string& path) {
-  if (!Has(path)) return std::nullopt;  // not in the tree (or too large: warned already)
+  auto kept = kept_.find(path);
+  if (kept == kept_.end()) return std::nullopt;  // not in the tree (or too large: warned already)
   auto it = cache_.find(path);
   if (it != cache_.end()) return it->second;
   auto r = view_.Read(path, limits_.max_read_bytes);
@@ -296,6 +297,7 @@ std::optional<std::string> RepoIndex::Read(const std::string& path) {
     Warn(path, "binary content; skipped");
     return std::nullopt;
   }
+  if (!kept->second) return std::move(r).value();
   return cache_.emplace(path, std::move(r).value()).first->second;
 }
 
@@ -363,7 +365,7 @@ Result<Json> Audit(RepoView& view, const AuditLimits& limits,
     std::string cls = KeptNames().count(base) ? base : NameClass(f.path, base);
     if (!cls.empty() && f.size <= limits.max_read_bytes) {
       idx.by_name_[cls].push_back(f.path);
-      idx.all_small_.insert(f.path);
+      idx.kept_[f.path] = true;
     } else if (!cls.empty()) {
       ++skipped_large;
       idx.Warn(f.path, "larger than " + std::to_string(limits.max_read_bytes) + " bytes; not read");
@@ -383,7 +385,7 @@ Result<Json> Audit(RepoView& view, const AuditLimits& limits,
     if (IsSourceLanguage(lang->name) && f.size <= limits.max_read_bytes &&
         idx.sources_.size() < limits.max_source_files) {
       idx.sources_.push_back(f.path);
-      idx.all_small_.insert(f.path);
+      idx.kept_.emplace(f.path, false);  // a manifest too (main.go, app.py) stays cached
     }
     if (IsDocumentation(f.path)) return;  // read for services, not counted as code
     if (lang->type == LangType::kProgramming || lang->type == LangType::kMarkup) {

@@ -61,7 +61,7 @@ class RepoIndex {
   // Files by base name ("package.json" -> paths), and source files.
   const std::vector<std::string>& Named(const std::string& base) const;
   const std::vector<std::string>& Sources() const { return sources_; }
-  bool Has(const std::string& path) const { return all_small_.count(path) != 0; }
+  bool Has(const std::string& path) const { return kept_.count(path) != 0; }
   // Reads a kept file (bounded); a warning and nullopt if unreadable or binary.
   std::optional<std::string> Read(const std::string& path);
   // Reads and parses a JSON manifest; a warning and nullopt if malformed.
@@ -74,13 +74,25 @@ class RepoIndex {
   // Filled by the walk.
   std::map<std::string, std::vector<std::string>> by_name_;
   std::vector<std::string> sources_;
-  std::set<std::string> all_small_;  // every kept path
+  // Every kept path, and whether its content is cached once read: manifests
+  // are (several detectors read them); source files are not, so memory stays
+  // bounded by the manifests, not by max_source_files x max_read_bytes.
+  std::map<std::string, bool> kept_;
 
  private:
   RepoView& view_;
   AuditLimits limits_;
   std::map<std::string, std::string> cache_;
   std::vector<Json> warnings_;
+};
+
+// A dependency that names a framework, with what it implies.
+struct FrameworkRule {
+  const char* dep;
+  const char* name;
+  const char* kind;  // web, grpc, static
+  int port;          // the framework's default port
+  double confidence;
 };
 
 // Detectors add services (or facts to existing ones) to the map keyed by root.

@@ -9,14 +9,6 @@ namespace ps::stages::audit {
 
 namespace {
 
-struct FrameworkRule {
-  const char* dep;
-  const char* name;
-  const char* kind;
-  int port;
-  double confidence;
-};
-
 // Most specific first: a Next.js app also depends on react.
 constexpr std::array kFrameworks = {
     FrameworkRule{"next", "Next.js", "web", 3000, 0.95},

@@ -47,13 +47,6 @@ std::optional<Dep> ParseRequirement(std::string line, const std::string& file, i
   return d;
 }
 
-struct FrameworkRule {
-  const char* dep;
-  const char* name;
-  const char* kind;
-  int port;
-  double confidence;
-};
 constexpr FrameworkRule kFrameworks[] = {
     {"django", "Django", "web", 8000, 0.9},       {"fastapi", "FastAPI", "web", 8000, 0.9},
     {"flask", "Flask", "web", 5000, 0.85},        {"streamlit", "Streamlit", "web", 8501, 0.9},

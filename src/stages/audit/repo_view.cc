@@ -133,14 +133,9 @@ class WorkTree final : public RepoView {
 
 class GitRevision final : public RepoView {
  public:
-  GitRevision(const git::Api& g, git_repository* repo, git_tree* tree, std::string prefix,
-              std::string desc, std::string commit)
-      : g_(g),
-        repo_(repo),
-        tree_(tree),
-        prefix_(std::move(prefix)),
-        desc_(std::move(desc)),
-        commit_(std::move(commit)) {}
+  GitRevision(const git::Api& g, git_repository* repo, git_tree* tree, std::string desc,
+              std::string commit)
+      : g_(g), repo_(repo), tree_(tree), desc_(std::move(desc)), commit_(std::move(commit)) {}
   ~GitRevision() override {
     g_.tree_free(tree_);
     g_.repository_free(repo_);
@@ -227,7 +222,6 @@ class GitRevision final : public RepoView {
   const git::Api& g_;
   git_repository* repo_;
   git_tree* tree_;
-  std::string prefix_;
   std::string desc_;
   std::string commit_;
 };
@@ -327,7 +321,7 @@ Result<std::unique_ptr<RepoView>> OpenGitRevision(const std::string& path, const
     }
   }
   std::string desc = "git " + p.string() + "@" + rev + " (" + std::string(hex).substr(0, 12) + ")";
-  return std::unique_ptr<RepoView>(new GitRevision(g, repo, tree, prefix, desc, hex));
+  return std::unique_ptr<RepoView>(new GitRevision(g, repo, tree, desc, hex));
 }
 
 }  // namespace ps::stages::audit
