@@ -304,6 +304,33 @@ TEST(AuditRevision, ReadsARevisionWithoutCheckout) {
   EXPECT_TRUE(OpenGitRevision(repo.string(), "no-such-ref").problem().Is("invalid-input"));
 }
 
+// Source files are read several at a time on a working tree (more than one
+// window of them here) and one at a time from memory: the result must not
+// depend on it, and every file's env read and port must be found.
+TEST(AuditSources, ParallelReadsGiveTheSameResultAsSerialOnes) {
+  ps::testing::TempDir dir;
+  std::map<std::string, std::string> files;
+  files["package.json"] =
+      R"({"name":"many","scripts":{"start":"node src/m0.js"},"dependencies":{"express":"4"}})";
+  for (int i = 0; i < 1300; ++i) {
+    files["src/m" + std::to_string(i) + ".js"] =
+        "module.exports = () => process.env.VAR_" + std::to_string(i % 600) + ";\n";
+  }
+  files["src/server.js"] = "const app = require('express')();\napp.listen(4321);\n";
+  for (const auto& [path, text] : files) WriteText(dir / "repo" / path, text);
+  auto disk = OpenWorkTree((dir / "repo").string());
+  ASSERT_TRUE(disk.ok());
+  auto a = Audit(**disk, {});
+  auto b = Audit(*OpenMemory(files), {});
+  ASSERT_TRUE(a.ok() && b.ok());
+  (*a).erase("source");
+  (*b).erase("source");
+  EXPECT_EQ(Dump(*a), Dump(*b));
+  const Json& s = (*a)["services"][0];
+  EXPECT_EQ(s["env_vars"].size(), 600u);
+  EXPECT_EQ(s["port"]["value"], 4321);
+}
+
 }  // namespace
 }  // namespace ps::stages::audit
 

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cmath>
 
+#include "core/parallel.h"
 #include "stages/audit/languages.h"
 
 namespace ps::stages::audit {
@@ -288,7 +289,11 @@ std::optional<std::string> RepoIndex::Read(const std::string& path) {
   if (kept == kept_.end()) return std::nullopt;  // not in the tree (or too large: warned already)
   auto it = cache_.find(path);
   if (it != cache_.end()) return it->second;
-  auto r = view_.Read(path, limits_.max_read_bytes);
+  return Accept(path, kept->second, view_.Read(path, limits_.max_read_bytes));
+}
+
+std::optional<std::string> RepoIndex::Accept(const std::string& path, bool cache,
+                                             Result<std::string> r) {
   if (!r.ok()) {
     Warn(path, r.problem().Message());
     return std::nullopt;
@@ -297,8 +302,38 @@ std::optional<std::string> RepoIndex::Read(const std::string& path) {
     Warn(path, "binary content; skipped");
     return std::nullopt;
   }
-  if (!kept->second) return std::move(r).value();
+  if (!cache) return std::move(r).value();
   return cache_.emplace(path, std::move(r).value()).first->second;
+}
+
+void RepoIndex::ReadEach(const std::vector<std::string>& paths,
+                         const std::function<void(const std::string&, const std::string&)>& fn) {
+  // Windows bound memory: at most kWindow texts are held at once. Within a
+  // window, threads claim files by index; the results are used in order, so
+  // the audit's output does not depend on the schedule.
+  constexpr std::size_t kWindow = 512;
+  const unsigned threads = view_.ConcurrentReads() ? IoThreads() : 1U;
+  std::vector<std::optional<Result<std::string>>> slots;
+  for (std::size_t start = 0; start < paths.size(); start += kWindow) {
+    const std::size_t end = std::min(paths.size(), start + kWindow);
+    slots.assign(end - start, std::nullopt);
+    ParallelFor(start, end, threads, [&](std::size_t i) {
+      const std::string& p = paths[i];
+      if (!kept_.count(p) || cache_.count(p)) return;  // read below, on this thread
+      slots[i - start] = view_.Read(p, limits_.max_read_bytes);
+    });
+    for (std::size_t i = start; i < end; ++i) {
+      const std::string& p = paths[i];
+      auto& slot = slots[i - start];
+      std::optional<std::string> text;
+      if (slot) {
+        text = Accept(p, kept_.at(p), std::move(*slot));
+      } else {
+        text = Read(p);
+      }
+      if (text) fn(p, *text);
+    }
+  }
 }
 
 std::optional<Json> RepoIndex::ReadJson(const std::string& path) {
@@ -358,9 +393,12 @@ Result<Json> Audit(RepoView& view, const AuditLimits& limits,
       return;  // neither counted nor read: node_modules and friends
     }
     // Migration folders, by convention.
-    for (std::string_view m : {"/migrations/", "/migrate/", "/versions/"}) {
-      auto pos = ("/" + f.path).find(m);
-      if (pos != std::string::npos) migration_dirs.insert(f.path.substr(0, pos + m.size() - 2));
+    if (f.path.find("migrat") != std::string::npos || f.path.find("versions/") != std::string::npos) {
+      const std::string slashed = "/" + f.path;
+      for (std::string_view m : {"/migrations/", "/migrate/", "/versions/"}) {
+        auto pos = slashed.find(m);
+        if (pos != std::string::npos) migration_dirs.insert(f.path.substr(0, pos + m.size() - 2));
+      }
     }
     std::string cls = KeptNames().count(base) ? base : NameClass(f.path, base);
     if (!cls.empty() && f.size <= limits.max_read_bytes) {

@@ -64,6 +64,10 @@ class RepoIndex {
   bool Has(const std::string& path) const { return kept_.count(path) != 0; }
   // Reads a kept file (bounded); a warning and nullopt if unreadable or binary.
   std::optional<std::string> Read(const std::string& path);
+  // Reads kept files, several at once where the view allows it, and calls
+  // `fn(path, text)` for each readable one on this thread, in `paths` order.
+  void ReadEach(const std::vector<std::string>& paths,
+                const std::function<void(const std::string&, const std::string&)>& fn);
   // Reads and parses a JSON manifest; a warning and nullopt if malformed.
   std::optional<Json> ReadJson(const std::string& path);
   void Warn(const std::string& file, const std::string& message);
@@ -80,6 +84,9 @@ class RepoIndex {
   std::map<std::string, bool> kept_;
 
  private:
+  // What Read does with the bytes: warn if unreadable or binary, cache manifests.
+  std::optional<std::string> Accept(const std::string& path, bool cache, Result<std::string> r);
+
   RepoView& view_;
   AuditLimits limits_;
   std::map<std::string, std::string> cache_;
@@ -111,6 +118,11 @@ void DetectKubernetes(RepoIndex& idx, Services& out);  // workloads: ports, env,
 void DetectEnvFiles(RepoIndex& idx, Services& out);    // .env.example and friends
 // Ports and env reads in source code of each service.
 void ScanSources(RepoIndex& idx, Services& out);
+// Whether ScanSources reads a source file: tests and fixtures do not say what
+// a service reads in production.
+inline bool IsScannedSource(std::string_view path) {
+  return path.find("test") == std::string_view::npos && path.find("spec") == std::string_view::npos;
+}
 
 // Helpers shared by detectors.
 std::string DirOf(const std::string& path);  // "." for root files

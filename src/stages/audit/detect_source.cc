@@ -255,28 +255,26 @@ void DetectEnvFiles(RepoIndex& idx, Services& out) {
 }
 
 void ScanSources(RepoIndex& idx, Services& out) {
+  std::vector<std::string> paths;
   for (const auto& path : idx.Sources()) {
-    Service* s = Owner(out, path);
-    if (!s) continue;
-    // Tests and fixtures do not say what the service reads in production.
-    if (path.find("test") != std::string::npos || path.find("spec") != std::string::npos) continue;
-    auto t = idx.Read(path);
-    if (!t) continue;
+    if (IsScannedSource(path) && Owner(out, path)) paths.push_back(path);
+  }
+  idx.ReadEach(paths, [&](const std::string& path, const std::string& text) {
+    Service& s = *Owner(out, path);
     // Cheap tests first: most files read no environment and open no port.
-    const std::string& text = *t;
     if (text.find("env") != std::string::npos || text.find("ENV") != std::string::npos ||
         text.find("Env") != std::string::npos) {
-      ScanEnvReads(path, text, *s);
+      ScanEnvReads(path, text, s);
     }
     if (text.find("isten") != std::string::npos || text.find("un(") != std::string::npos ||
         text.find("port") != std::string::npos || text.find("PORT") != std::string::npos) {
-      ScanPorts(path, text, *s);
+      ScanPorts(path, text, s);
     }
     if ((text.find("'/") != std::string::npos || text.find("\"/") != std::string::npos ||
          text.find("`/") != std::string::npos)) {
-      ScanHealth(path, text, *s);
+      ScanHealth(path, text, s);
     }
-  }
+  });
   // Connection URLs name their backing service by scheme.
   for (auto& [root, s] : out) {
     for (const auto& [name, var] : s.env_vars) {

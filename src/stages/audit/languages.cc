@@ -184,14 +184,24 @@ bool IsVendored(std::string_view path) {
 }
 
 bool IsDocumentation(std::string_view path) {
-  for (std::string_view f :
-       {"docs", "doc", "Docs", "Documentation", "examples", "example", "samples"}) {
-    if (path.rfind(std::string(f) + "/", 0) == 0) return true;
+  const std::string_view first = path.substr(0, path.find('/'));
+  if (first.size() < path.size()) {
+    for (std::string_view f :
+         {"docs", "doc", "Docs", "Documentation", "examples", "example", "samples"}) {
+      if (first == f) return true;
+    }
   }
-  const std::string base = Lower(BaseName(path));
+  const std::string_view base = BaseName(path);
+  auto starts_ci = [&](std::string_view prefix) {
+    if (base.size() < prefix.size()) return false;
+    for (std::size_t i = 0; i < prefix.size(); ++i) {
+      if (std::tolower(static_cast<unsigned char>(base[i])) != prefix[i]) return false;
+    }
+    return true;
+  };
   for (std::string_view p : {"readme", "changelog", "license", "licence", "contributing", "authors",
                              "notice", "copying"}) {
-    if (base.rfind(p, 0) == 0) return true;
+    if (starts_ci(p)) return true;
   }
   return false;
 }

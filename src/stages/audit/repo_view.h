@@ -42,6 +42,8 @@ class RepoView {
                                  const std::function<void(const FileEntry&)>& fn) = 0;
   // The first `max_bytes` of a file (less if shorter).
   virtual Result<std::string> Read(const std::string& path, std::uint64_t max_bytes) = 0;
+  // Whether Read may be called from several threads at once.
+  virtual bool ConcurrentReads() const { return false; }
   // "worktree /path" or "git /path@rev (commit)".
   virtual std::string Describe() const = 0;
   // The commit a revision view reads, empty for working trees.
