@@ -477,7 +477,13 @@ INSTANTIATE_TEST_SUITE_P(
                       StackCase{"bun", "Hono", "web", 3000, "bun"},
                       StackCase{"quarkus", "Quarkus", "web", 8080, "maven"},
                       StackCase{"go-echo", "Echo", "web", 1323, "go"},
-                      StackCase{"rocket", "Rocket", "web", 8000, "cargo"}),
+                      StackCase{"rocket", "Rocket", "web", 8000, "cargo"},
+                      StackCase{"react-router", "React Router", "web", 3000, "npm"},
+                      StackCase{"go-fiber", "Fiber", "web", 3000, "go"},
+                      StackCase{"go-chi", "Chi", "web", 8080, "go"},
+                      StackCase{"spring-gradle", "Spring Boot", "web", 8081, "gradle"},
+                      StackCase{"micronaut-maven", "Micronaut", "web", 8082, "maven"},
+                      StackCase{"helm-chart", "FastAPI", "web", 8000, "uv"}),
     [](const auto& info) {
       std::string n = info.param.fixture;
       for (auto& ch : n) {
@@ -494,6 +500,102 @@ TEST_F(AuditFixture, KotlinAndMicronautDetails) {
   EXPECT_EQ(Value(s, "build_command"), "./gradlew build -x test");
   EXPECT_EQ(Backing(s), (std::set<std::string>{"postgres", "redis"}));
   EXPECT_TRUE(Env(s, "ORDERS_TOPIC"));
+}
+
+
+TEST_F(AuditFixture, JvmDetailsFromConfigurationAndTheRightPom) {
+  auto g = Run("spring-gradle");
+  const Json& inv = g["services"][0];
+  EXPECT_EQ(inv["name"], "inventory");  // rootProject.name, not the folder
+  EXPECT_EQ(Value(inv, "healthcheck"), "/actuator/health");
+  ASSERT_TRUE(Env(inv, "DATABASE_PASSWORD"));
+  EXPECT_TRUE((*Env(inv, "DATABASE_PASSWORD"))["required"].get<bool>());  // ${X} without default
+  EXPECT_EQ((*Env(inv, "DATABASE_USER"))["default"], "inventory");
+  auto m = Run("micronaut-maven");
+  const Json& cat = m["services"][0];
+  EXPECT_EQ(cat["name"], "catalog");  // the project's artifactId, not a dependency's
+  EXPECT_EQ(Value(cat, "runtime_version")["version"], "21");
+  EXPECT_EQ(Value(cat, "migrations")["tool"], "liquibase");
+  EXPECT_EQ(Backing(cat), (std::set<std::string>{"mysql"}));
+}
+
+TEST_F(AuditFixture, GoMigrationsFolderAndFallbackPort) {
+  auto chi = Run("go-chi");
+  EXPECT_EQ(Value(chi["services"][0], "migrations")["dir"], "db/migrations");
+  EXPECT_EQ(Value(chi["services"][0], "runtime_version")["version"], "1.23.4");  // toolchain
+  auto fiber = Run("go-fiber");
+  // `if port == "" { port = "3000" }`: the fallback is the port.
+  EXPECT_EQ(fiber["services"][0]["port"]["evidence"][0]["file"], "main.go");
+}
+
+TEST_F(AuditFixture, NxProjectsAndTheirGraph) {
+  auto a = Run("nx-monorepo");
+  ASSERT_EQ(a["services"].size(), 2u) << "the workspace root is tooling, not a service";
+  const Json& api = Service(a, "api");
+  EXPECT_EQ(Value(api, "framework"), "Express");
+  EXPECT_EQ(Value(api, "port"), 3333);
+  EXPECT_EQ(Value(api, "build_command"), "npx nx build api");
+  EXPECT_EQ(Value(api, "start_command"), "node dist/apps/api/main.js");
+  EXPECT_EQ(Value(api, "test_framework"), "jest");
+  EXPECT_EQ(Backing(api), (std::set<std::string>{"redis"}));
+  const Json& web = Service(a, "web");
+  EXPECT_EQ(Value(web, "framework"), "React (Vite)");
+  EXPECT_EQ(Value(web, "kind"), "static");
+  EXPECT_EQ(a["libraries"][0]["name"], "shared-types");
+  EXPECT_EQ(a["monorepo"]["tools"], Json::parse(R"(["nx"])"));
+  ASSERT_EQ(a["monorepo"]["graph"].size(), 1u);
+  EXPECT_EQ(a["monorepo"]["graph"][0]["from"], "apps/api");
+  EXPECT_EQ(a["monorepo"]["graph"][0]["to"], "libs/shared-types");
+}
+
+TEST_F(AuditFixture, GradleMultiProjectAndMavenModules) {
+  auto g = Run("gradle-multi");
+  ASSERT_EQ(g["services"].size(), 2u);
+  const Json& api = Service(g, "api");
+  EXPECT_EQ(Value(api, "port"), 8085);  // server.port=${PORT:8085}
+  EXPECT_EQ(Value(api, "build_command"), "../gradlew build -x test");
+  EXPECT_EQ(Value(Service(g, "worker"), "kind"), "worker");
+  EXPECT_EQ(g["monorepo"]["tools"], Json::parse(R"(["gradle-multi-project"])"));
+  EXPECT_EQ(g["monorepo"]["graph"].size(), 2u);
+  for (const auto& e : g["monorepo"]["graph"]) EXPECT_EQ(e["to"], "common");
+
+  auto m = Run("maven-modules");
+  ASSERT_EQ(m["services"].size(), 1u) << "the aggregator and the shared jar are not services";
+  const Json& orders = m["services"][0];
+  EXPECT_EQ(Value(orders, "build_command"), "../mvnw -B -f ../pom.xml -pl orders -am package -DskipTests");
+  EXPECT_EQ(Value(orders, "runtime_version")["version"], "17");  // inherited from the aggregator
+  EXPECT_EQ(Backing(orders), (std::set<std::string>{"redis"}));
+  ASSERT_EQ(m["monorepo"]["graph"].size(), 1u);
+  EXPECT_EQ(m["monorepo"]["graph"][0]["to"], "shared");
+}
+
+TEST_F(AuditFixture, HelmValuesAndShebangScripts) {
+  auto a = Run("helm-chart");
+  const Json& s = a["services"][0];
+  EXPECT_EQ(s["name"], "payments");
+  EXPECT_EQ(a["files"]["helm_charts"], Json::parse(R"(["deploy/helm/payments/Chart.yaml"])"));
+  EXPECT_TRUE(a["files"]["kubernetes"].empty()) << "templates are not manifests";
+  EXPECT_TRUE(a["warnings"].empty()) << Dump(a["warnings"]);
+  ASSERT_TRUE(Env(s, "PAYMENTS_CURRENCY"));
+  EXPECT_EQ((*Env(s, "PAYMENTS_CURRENCY"))["default"], "EUR");
+  EXPECT_TRUE((*Env(s, "DATABASE_URL"))["secret"].get<bool>());
+  bool from_chart = false;
+  for (const auto& e : s["port"]["evidence"]) {
+    from_chart |= e["file"] == "deploy/helm/payments/values.yaml";
+  }
+  EXPECT_TRUE(from_chart);
+  // bin/reconcile has no extension: its #! line makes it Python.
+  EXPECT_EQ(a["languages"][0]["files"], 2);
+}
+
+TEST(Languages, ShebangNamesTheInterpreter) {
+  EXPECT_EQ(LanguageOfShebang("#!/usr/bin/env python3\n")->name, "Python");
+  EXPECT_EQ(LanguageOfShebang("#!/bin/bash -e\n")->name, "Shell");
+  EXPECT_EQ(LanguageOfShebang("#!/usr/bin/env -S node --enable-source-maps\n")->name, "JavaScript");
+  EXPECT_EQ(LanguageOfShebang("#!/usr/local/bin/ruby3.3\n")->name, "Ruby");
+  EXPECT_EQ(LanguageOfShebang("#!/usr/bin/env awk -f\n"), nullptr);
+  EXPECT_EQ(LanguageOfShebang("plain text"), nullptr);
+  EXPECT_EQ(LanguageOfShebang("#!"), nullptr);
 }
 
 }  // namespace

@@ -92,6 +92,8 @@ const std::set<std::string>& KeptNames() {
       "Dockerfile",
       "Containerfile",
       "tsconfig.json",
+      "tsconfig.base.json",
+      "tsconfig.app.json",
       "next.config.js",
       "next.config.mjs",
       "next.config.ts",
@@ -107,6 +109,7 @@ const std::set<std::string>& KeptNames() {
       "remix.config.js",
       "react-router.config.ts",
       "nest-cli.json",
+      "project.json",
       "main.go",
       "app.py",
       "main.py",
@@ -284,6 +287,13 @@ std::vector<std::string> RepoIndex::Under(const std::string& dir, const std::str
   return out;
 }
 
+std::string RepoIndex::MigrationDirUnder(const std::string& root) const {
+  for (const auto& d : migration_dirs_) {
+    if (root == "." || d.rfind(root + "/", 0) == 0) return d;
+  }
+  return JoinPath(root, "migrations");
+}
+
 std::optional<std::string> RepoIndex::Read(const std::string& path) {
   auto kept = kept_.find(path);
   if (kept == kept_.end()) return std::nullopt;  // not in the tree (or too large: warned already)
@@ -357,8 +367,8 @@ Result<Json> Audit(RepoView& view, const AuditLimits& limits,
   std::map<std::string, LangTotal> languages;
   LangTotal headers;
   std::uint64_t symlinks = 0, vendored = 0, generated = 0, skipped_large = 0;
-  std::set<std::string> migration_dirs;
   Json links_out = Json::array();
+  std::set<std::string> chart_dirs;
   WalkOptions wo;
   wo.max_files = limits.max_files;
   wo.stopping = stopping;
@@ -397,10 +407,26 @@ Result<Json> Audit(RepoView& view, const AuditLimits& limits,
       const std::string slashed = "/" + f.path;
       for (std::string_view m : {"/migrations/", "/migrate/", "/versions/"}) {
         auto pos = slashed.find(m);
-        if (pos != std::string::npos) migration_dirs.insert(f.path.substr(0, pos + m.size() - 2));
+        if (pos != std::string::npos) idx.migration_dirs_.insert(f.path.substr(0, pos + m.size() - 2));
       }
     }
     std::string cls = KeptNames().count(base) ? base : NameClass(f.path, base);
+    // Inside a Helm chart (its Chart.yaml comes first in the walk): templates
+    // are not manifests until rendered; values files hold the settings.
+    if (base == "Chart.yaml") chart_dirs.insert(DirOf(f.path));
+    if (!chart_dirs.empty() && (EndsWith(base, ".yaml") || EndsWith(base, ".yml"))) {
+      for (std::string d = DirOf(f.path);; d = DirOf(d)) {
+        if (chart_dirs.count(d)) {
+          if (DirOf(f.path) == d && base.rfind("values", 0) == 0) {
+            cls = "@helm-values";
+          } else if (cls == "@k8s") {
+            cls.clear();
+          }
+          break;
+        }
+        if (d == ".") break;
+      }
+    }
     if (!cls.empty() && f.size <= limits.max_read_bytes) {
       idx.by_name_[cls].push_back(f.path);
       idx.kept_[f.path] = true;
@@ -409,6 +435,12 @@ Result<Json> Audit(RepoView& view, const AuditLimits& limits,
       idx.Warn(f.path, "larger than " + std::to_string(limits.max_read_bytes) + " bytes; not read");
     }
     const Language* lang = LanguageOf(f.path);
+    // A script without an extension says what it is on its first line.
+    // (Build tool wrappers are vendored code, as Linguist has it.)
+    if (!lang && base.find('.') == std::string::npos && f.size > 2 &&
+        f.size <= limits.max_read_bytes && base != "gradlew" && base != "mvnw") {
+      if (auto h = view.Read(f.path, 256); h.ok()) lang = LanguageOfShebang(*h);
+    }
     if (!lang) return;
     // Only files whose content can betray generation are opened for it.
     std::string head;
@@ -514,7 +546,7 @@ Result<Json> Audit(RepoView& view, const AuditLimits& limits,
   }
 
   // Migration folders belong to the service whose root holds them.
-  for (const auto& dir : migration_dirs) {
+  for (const auto& dir : idx.migration_dirs_) {
     for (auto& [root, s] : services) {
       if (root == "." || dir.rfind(root + "/", 0) == 0) {
         if (s.migrations.empty()) {
@@ -575,13 +607,42 @@ Result<Json> Audit(RepoView& view, const AuditLimits& limits,
                                                           {"go.work", "go-work"}}) {
       if (!idx.Named(cls).empty()) tools.push_back(tool);
     }
+    // Workspaces declared in the build tool's own manifest.
+    auto declares = [&](const std::string& name, const std::string& needle) {
+      for (const auto& p : idx.Named(name)) {
+        auto t = idx.Read(p);
+        if (t && t->find(needle) != std::string::npos) return true;
+      }
+      return false;
+    };
+    if (declares("package.json", "\"workspaces\"") && idx.Named("pnpm-workspace.yaml").empty())
+      tools.push_back("npm-workspaces");
+    if (declares("Cargo.toml", "[workspace]")) tools.push_back("cargo-workspace");
+    if (declares("pom.xml", "<modules>")) tools.push_back("maven-modules");
+    if (declares("settings.gradle", "include") || declares("settings.gradle.kts", "include"))
+      tools.push_back("gradle-multi-project");
     std::size_t packages = 0;
     for (const auto& [root, s] : services) packages += root != ".";
     for (const auto& [root, s] : services) {
       if (root != ".") workspaces.push_back(root);
     }
+    // The graph: which package of the repository uses which, by the names
+    // their manifests give each other.
+    std::map<std::string, const Service*> by_id;
+    for (const auto& [root, s] : services) {
+      if (!s.package_id.empty()) by_id.emplace(s.package_id, &s);
+    }
+    Json graph = Json::array();
+    for (const auto& [root, s] : services) {
+      std::set<std::string> seen;
+      for (const auto& [name, ev] : s.uses) {
+        auto it = by_id.find(name);
+        if (it == by_id.end() || it->second == &s || !seen.insert(it->second->root).second) continue;
+        graph.push_back({{"from", s.root}, {"to", it->second->root}, {"evidence", ev.ToJson()}});
+      }
+    }
     if (!tools.empty() || packages > 1) {
-      monorepo = {{"tools", tools}, {"workspaces", workspaces}};
+      monorepo = {{"tools", tools}, {"workspaces", workspaces}, {"graph", graph}};
     }
   }
 

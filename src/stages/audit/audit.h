@@ -41,6 +41,11 @@ struct Service {
   std::map<std::string, EnvVar> env_vars;
   std::map<std::string, std::vector<Evidence>> backing_services;  // canonical name -> evidence
   bool deployable = true;  // false: a library or an asset build folded into another service
+  // For the monorepo graph: the name other packages of the repository use
+  // for this one (npm name, Maven artifactId, Gradle path, crate, Go module,
+  // Nx project), and the names this one depends on, with where.
+  std::string package_id;
+  std::vector<std::pair<std::string, Evidence>> uses;
 
   void AddEnv(const std::string& name, bool required, bool secret,
               std::optional<std::string> default_value, Evidence ev);
@@ -75,8 +80,12 @@ class RepoIndex {
   // Paths of kept files under `dir` ("" or "." for all).
   std::vector<std::string> Under(const std::string& dir, const std::string& base) const;
 
+  // The first migrations folder the walk saw under `root`, else root/migrations.
+  std::string MigrationDirUnder(const std::string& root) const;
+
   // Filled by the walk.
   std::map<std::string, std::vector<std::string>> by_name_;
+  std::set<std::string> migration_dirs_;  // folders named migrations, migrate, versions
   std::vector<std::string> sources_;
   // Every kept path, and whether its content is cached once read: manifests
   // are (several detectors read them); source files are not, so memory stays
@@ -128,6 +137,8 @@ inline bool IsScannedSource(std::string_view path) {
 std::string DirOf(const std::string& path);  // "." for root files
 std::string JoinPath(const std::string& dir, const std::string& name);
 bool IsSecretName(std::string_view name);
+// An environment variable's name by convention: upper case, digits, '_'.
+bool IsEnvName(const std::string& name);
 Service& ServiceAt(Services& out, const std::string& root);
 
 // Runs the audit. `stopping` lets a stage stop it.

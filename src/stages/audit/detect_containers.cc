@@ -382,7 +382,102 @@ namespace ps::stages::audit {
 
 // Kubernetes workloads: container ports, env and probes, given to the service
 // whose name matches the workload or container (or to the only service).
+namespace {
+
+// The service a workload deploys: the one named like it, or the only one.
+Service* DeployedAs(Services& out, const std::string& name, const std::string& other_name) {
+  Service* target = nullptr;
+  int deployable = 0;
+  for (auto& [root, s] : out) {
+    if (!s.deployable) continue;
+    ++deployable;
+    if (s.name == name || s.name == other_name) target = &s;
+  }
+  if (!target && deployable == 1) {
+    for (auto& [root, s] : out) {
+      if (s.deployable) target = &s;
+    }
+  }
+  return target;
+}
+
+// A Helm chart's values file: the port the container listens on, its
+// environment and probes, as chart authors commonly name them.
+void DetectHelmValues(RepoIndex& idx, Services& out) {
+  for (const auto& chart : idx.Named("Chart.yaml")) {
+    auto meta = idx.Read(chart);
+    if (!meta || !YamlNestingWithinLimit(*meta)) continue;
+    std::string name;
+    try {
+      YAML::Node doc = YAML::Load(*meta);
+      if (doc.IsMap() && doc["name"]) name = doc["name"].as<std::string>("");
+    } catch (const YAML::Exception& e) {
+      idx.Warn(chart, "malformed YAML: " + e.msg);
+      continue;
+    }
+    Service* target = DeployedAs(out, name, name);
+    if (!target) continue;
+    for (const auto& path : idx.Named("@helm-values")) {
+      if (DirOf(path) != DirOf(chart)) continue;
+      auto text = idx.Read(path);
+      if (!text) continue;
+      if (!YamlNestingWithinLimit(*text)) {
+        idx.Warn(path, "nested too deeply to be a values file; skipped");
+        continue;
+      }
+      try {
+        YAML::Node v = YAML::Load(*text);
+        if (!v.IsMap()) continue;
+        const std::string where = "chart " + name;
+        if (v["service"] && v["service"].IsMap()) {
+          YAML::Node svc = v["service"];
+          if (svc["targetPort"] && svc["targetPort"].as<int>(0) > 0) {
+            target->port.Add(svc["targetPort"].as<int>(0), 0.7,
+                             {path, svc["targetPort"].Mark().line + 1, where + " service.targetPort"});
+          } else if (svc["port"] && svc["port"].as<int>(0) > 0) {
+            target->port.Add(svc["port"].as<int>(0), 0.45,
+                             {path, svc["port"].Mark().line + 1, where + " service.port"});
+          }
+        }
+        if (v["containerPort"] && v["containerPort"].as<int>(0) > 0) {
+          target->port.Add(v["containerPort"].as<int>(0), 0.7,
+                           {path, v["containerPort"].Mark().line + 1, where + " containerPort"});
+        }
+        if (v["env"] && v["env"].IsSequence()) {
+          for (const auto& e : v["env"]) {
+            if (!e.IsMap() || !e["name"]) continue;
+            std::optional<std::string> val;
+            if (e["value"] && e["value"].IsScalar()) val = e["value"].as<std::string>("");
+            const bool from_secret = e["valueFrom"] && e["valueFrom"]["secretKeyRef"];
+            target->AddEnv(e["name"].as<std::string>(""), false, from_secret, val,
+                           {path, e.Mark().line + 1, where + " env"});
+          }
+        } else if (v["env"] && v["env"].IsMap()) {
+          for (const auto& kv : v["env"]) {
+            const std::string k = kv.first.as<std::string>("");
+            if (!IsEnvName(k)) continue;
+            std::optional<std::string> val;
+            if (kv.second.IsScalar()) val = kv.second.as<std::string>("");
+            target->AddEnv(k, false, false, val, {path, kv.first.Mark().line + 1, where + " env"});
+          }
+        }
+        for (const char* probe : {"readinessProbe", "livenessProbe", "startupProbe"}) {
+          if (v[probe] && v[probe]["httpGet"] && v[probe]["httpGet"]["path"]) {
+            target->healthcheck.Add(v[probe]["httpGet"]["path"].as<std::string>(""), 0.8,
+                                    {path, v[probe].Mark().line + 1, where + " " + probe});
+          }
+        }
+      } catch (const YAML::Exception& e) {
+        idx.Warn(path, "malformed YAML: " + e.msg);
+      }
+    }
+  }
+}
+
+}  // namespace
+
 void DetectKubernetes(RepoIndex& idx, Services& out) {
+  DetectHelmValues(idx, out);
   for (const auto& path : idx.Named("@k8s")) {
     auto text = idx.Read(path);
     if (!text) continue;
@@ -419,18 +514,7 @@ void DetectKubernetes(RepoIndex& idx, Services& out) {
         for (const auto& c : pod["containers"]) {
           if (!c.IsMap()) continue;
           const std::string cname = c["name"] ? c["name"].as<std::string>("") : "";
-          Service* target = nullptr;
-          int deployable = 0;
-          for (auto& [root, s] : out) {
-            if (!s.deployable) continue;
-            ++deployable;
-            if (s.name == workload || s.name == cname) target = &s;
-          }
-          if (!target && deployable == 1) {
-            for (auto& [root, s] : out) {
-              if (s.deployable) target = &s;
-            }
-          }
+          Service* target = DeployedAs(out, workload, cname);
           if (!target) continue;
           const std::string where = kind + "/" + workload;
           if (c["ports"] && c["ports"].IsSequence()) {

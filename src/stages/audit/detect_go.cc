@@ -103,6 +103,8 @@ void DetectGo(RepoIndex& idx, Services& out) {
       Service& lib = ServiceAt(out, root);
       lib.language.Add("Go", 0.95, {path, 1, "module " + module});
       lib.deployable = false;
+      lib.package_id = module;  // as other modules of a go.work repository require it
+      for (const auto& [mod, line] : requires_) lib.uses.emplace_back(mod, Evidence{path, line, mod});
       continue;
     }
     for (const auto& dir : mains) {
@@ -114,6 +116,8 @@ void DetectGo(RepoIndex& idx, Services& out) {
       }
       s.language.Add("Go", 0.95, {path, 1, "module " + module});
       s.package_manager.Add("go", 0.95, {path, 1, "go modules"});
+      if (dir == root) s.package_id = module;
+      for (const auto& [mod, line] : requires_) s.uses.emplace_back(mod, Evidence{path, line, mod});
       if (!go_version.empty()) {
         s.runtime_version.Add(Json{{"runtime", "go"}, {"version", go_version}}, 0.85,
                               {path, 0, "go " + go_version});
@@ -153,7 +157,7 @@ void DetectGo(RepoIndex& idx, Services& out) {
         }
         for (const auto& m : kMigrations) {
           if (mod.rfind(m.module, 0) == 0) {
-            s.migrations.Add(Json{{"tool", m.value}, {"dir", JoinPath(root, "migrations")}}, 0.7,
+            s.migrations.Add(Json{{"tool", m.value}, {"dir", idx.MigrationDirUnder(root)}}, 0.7,
                              {path, line, mod});
           }
         }

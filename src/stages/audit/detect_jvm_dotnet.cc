@@ -24,6 +24,36 @@ std::optional<std::string> TagText(const std::string& xml, const std::string& ta
   return v;
 }
 
+// A POM with the blocks that hold other projects' coordinates blanked (same
+// length, newlines kept), so that TagText finds the project's own elements.
+std::string OwnElements(const std::string& pom) {
+  std::string out = pom;
+  for (const char* block : {"parent", "dependencies", "dependencyManagement", "build", "profiles",
+                            "reporting", "pluginRepositories", "repositories", "distributionManagement"}) {
+    const std::string open = std::string("<") + block + ">";
+    const std::string close = std::string("</") + block + ">";
+    std::size_t from = 0;
+    while (true) {
+      auto a = out.find(open, from);
+      if (a == std::string::npos) break;
+      auto b = out.find(close, a);
+      if (b == std::string::npos) b = out.size() - close.size();
+      for (std::size_t i = a; i < b + close.size(); ++i) {
+        if (out[i] != '\n') out[i] = ' ';
+      }
+      from = b + close.size();
+    }
+  }
+  return out;
+}
+
+bool HasSourcesUnder(const RepoIndex& idx, const std::string& dir) {
+  for (const auto& p : idx.Sources()) {
+    if (p.rfind(dir + "/", 0) == 0) return true;
+  }
+  return false;
+}
+
 struct JvmRule {
   const char* needle;
   const char* framework;
@@ -69,9 +99,25 @@ void JvmCommon(RepoIndex& idx, Service& s, const std::string& path, const std::s
   s.language.Add(kotlin ? "Kotlin" : "Java", kotlin ? 0.8 : 0.85,
                  {path, 0, gradle ? "Gradle build" : "Maven build"});
   s.package_manager.Add(gradle ? "gradle" : "maven", 0.95, {path, 0, gradle ? "Gradle" : "Maven"});
-  const bool wrapper = idx.Has(JoinPath(root, gradle ? "gradlew" : "mvnw"));
-  const std::string tool =
-      gradle ? (wrapper ? "./gradlew" : "gradle") : (wrapper ? "./mvnw" : "mvn");
+  // The wrapper of a multi-project build sits at its root, above modules:
+  // commands run from the service's folder call it there.
+  std::string up, wrapper_dir;
+  for (std::string d = root;; d = DirOf(d)) {
+    if (idx.Has(JoinPath(d, gradle ? "gradlew" : "mvnw"))) {
+      wrapper_dir = d;
+      break;
+    }
+    if (d == ".") break;
+    up += "../";
+  }
+  const bool wrapper = !wrapper_dir.empty();
+  const std::string tool = gradle ? (wrapper ? (up.empty() ? "./" : up) + "gradlew" : "gradle")
+                                  : (wrapper ? (up.empty() ? "./" : up) + "mvnw" : "mvn");
+  // A Maven module is built from the aggregator with what it depends on.
+  const std::string maven_scope =
+      !gradle && wrapper && !up.empty()
+          ? " -f " + up + "pom.xml -pl " + root.substr(wrapper_dir == "." ? 0 : wrapper_dir.size() + 1) + " -am"
+          : "";
   if (gradle) {
     s.build_command.Add(tool + " build -x test", 0.8, {path, 0, "gradle"});
     s.test_command.Add(tool + " test", 0.85, {path, 0, "gradle"});
@@ -79,8 +125,8 @@ void JvmCommon(RepoIndex& idx, Service& s, const std::string& path, const std::s
                                                : "java -jar build/libs/app.jar",
                         0.5, {path, 0, "built jar"});
   } else {
-    s.build_command.Add(tool + " -B package -DskipTests", 0.8, {path, 0, "maven"});
-    s.test_command.Add(tool + " -B test", 0.85, {path, 0, "maven"});
+    s.build_command.Add(tool + " -B" + maven_scope + " package -DskipTests", 0.8, {path, 0, "maven"});
+    s.test_command.Add(tool + " -B" + maven_scope + " test", 0.85, {path, 0, "maven"});
     s.start_command.Add(framework == "Quarkus" ? "java -jar target/quarkus-app/quarkus-run.jar"
                                                : "java -jar target/app.jar",
                         0.5, {path, 0, "built jar"});
@@ -89,6 +135,13 @@ void JvmCommon(RepoIndex& idx, Service& s, const std::string& path, const std::s
   for (const auto& [needle, svc] : kJvmBacking) {
     auto pos = text.find(needle);
     if (pos != std::string::npos) s.AddBacking(svc, {path, LineOf(text, pos), needle});
+  }
+  for (const auto& [needle, route] : std::vector<std::pair<std::string, std::string>>{
+           {"spring-boot-starter-actuator", "/actuator/health"},
+           {"micronaut-management", "/health"},
+           {"quarkus-smallrye-health", "/q/health"}}) {
+    auto pos = text.find(needle);
+    if (pos != std::string::npos) s.healthcheck.Add(route, 0.75, {path, LineOf(text, pos), needle});
   }
   for (const auto& [needle, tool_name, dir] :
        std::vector<std::tuple<std::string, std::string, std::string>>{
@@ -106,14 +159,23 @@ void JvmCommon(RepoIndex& idx, Service& s, const std::string& path, const std::s
 
 namespace {
 
-// server.port from Spring's application.properties or application.yml.
-void SpringPort(RepoIndex& idx, Service& s, const std::string& root) {
+// What a Spring Boot, Micronaut or Quarkus service's configuration files say:
+// server.port (or micronaut.server.port, quarkus.http.port), and the
+// environment it reads through ${NAME:default} placeholders.
+void JvmConfig(RepoIndex& idx, Service& s, const std::string& root) {
   for (const char* name : {"application.properties", "application.yml", "application.yaml"}) {
     for (const auto& p : idx.Under(root, name)) {
+      if (p.find("/test/") != std::string::npos) continue;  // test configuration
       auto t = idx.Read(p);
       if (!t) continue;
-      std::size_t pos = t->find("server.port");
-      std::size_t after = pos == std::string::npos ? pos : pos + 11;
+      std::size_t pos = std::string::npos, after = 0;
+      for (const char* key : {"server.port", "quarkus.http.port"}) {
+        pos = t->find(key);
+        if (pos != std::string::npos) {
+          after = pos + std::string(key).size();
+          break;
+        }
+      }
       if (pos == std::string::npos) {
         auto server = t->find("server:");
         auto port = server == std::string::npos ? server : t->find("port:", server);
@@ -122,14 +184,42 @@ void SpringPort(RepoIndex& idx, Service& s, const std::string& root) {
           after = port + 5;
         }
       }
-      if (pos == std::string::npos) continue;
-      std::size_t i = after;
-      while (i < t->size() && ((*t)[i] == ' ' || (*t)[i] == '=' || (*t)[i] == ':')) ++i;
-      std::size_t j = i;
-      while (j < t->size() && std::isdigit(static_cast<unsigned char>((*t)[j]))) ++j;
-      int port = j > i && j - i <= 5 ? std::stoi(t->substr(i, j - i)) : 0;
-      if (port > 0 && port < 65536)
-        s.port.Add(port, 0.8, {p, LineOf(*t, pos), t->substr(pos, j - pos)});
+      if (pos != std::string::npos) {
+        std::size_t i = after;
+        while (i < t->size() && ((*t)[i] == ' ' || (*t)[i] == '=' || (*t)[i] == ':')) ++i;
+        // server.port=${PORT:8080}: the default is the port.
+        if (t->compare(i, 2, "${") == 0) {
+          auto colon = t->find(':', i);
+          auto close = t->find('}', i);
+          if (colon != std::string::npos && colon < close) i = colon + 1;
+        }
+        std::size_t j = i;
+        while (j < t->size() && std::isdigit(static_cast<unsigned char>((*t)[j]))) ++j;
+        int port = j > i && j - i <= 5 ? std::stoi(t->substr(i, j - i)) : 0;
+        if (port > 0 && port < 65536)
+          s.port.Add(port, 0.8, {p, LineOf(*t, pos), t->substr(pos, j - pos)});
+      }
+      // ${NAME} and ${NAME:default}: environment variables by convention
+      // when the name is upper case (lower-case names are other properties).
+      for (std::size_t at = t->find("${"); at != std::string::npos; at = t->find("${", at + 2)) {
+        auto close = t->find('}', at);
+        if (close == std::string::npos || close - at > 300) continue;
+        std::string inner = t->substr(at + 2, close - at - 2);
+        auto colon = inner.find(':');
+        std::string var = inner.substr(0, colon);
+        if (!IsEnvName(var)) continue;
+        std::optional<std::string> def;
+        if (colon != std::string::npos) {
+          std::string d = inner.substr(colon + 1);
+          if (d.size() >= 2 && (d.front() == '`' || d.front() == '"' || d.front() == '\'') &&
+              d.back() == d.front())
+            d = d.substr(1, d.size() - 2);
+          if (!d.empty()) def = d;
+        }
+        const int line = LineOf(*t, at);
+        s.AddEnv(var, colon == std::string::npos, false, def,
+                 {p, line, IsSecretName(var) ? var : LineTextAt(*t, at)});
+      }
     }
   }
 }
@@ -146,29 +236,46 @@ void DetectJvm(RepoIndex& idx, Services& out) {
     }
     const std::string root = DirOf(path);
     Service& s = ServiceAt(out, root);
-    if (auto a = TagText(*text, "artifactId")) {
-      // The project's own artifactId follows the parent block, if any.
-      std::size_t parent_end = text->find("</parent>");
-      if (auto own =
-              TagText(*text, "artifactId", parent_end == std::string::npos ? 0 : parent_end)) {
-        s.name = *own;
-      } else {
-        s.name = *a;
+    // The project's own elements: nested blocks (parent, dependencies,
+    // build...) blanked out, offsets kept for line numbers.
+    const std::string own = OwnElements(*text);
+    if (auto a = TagText(own, "artifactId")) {
+      s.name = *a;
+      s.package_id = *a;
+    }
+    // Dependencies by artifactId: a sibling module's is an edge of the graph.
+    for (std::size_t at = text->find("<dependency>"); at != std::string::npos;
+         at = text->find("<dependency>", at + 1)) {
+      std::size_t a_at = 0;
+      if (auto a = TagText(*text, "artifactId", at, &a_at)) {
+        s.uses.emplace_back(*a, Evidence{path, LineOf(*text, a_at), "<artifactId>" + *a + "</artifactId>"});
       }
     }
     JvmCommon(idx, s, path, *text, false);
-    if (!s.framework.empty()) SpringPort(idx, s, root);
-    if (TagText(*text, "packaging").value_or("") == "pom" ||
+    if (!s.framework.empty()) JvmConfig(idx, s, root);
+    if (TagText(own, "packaging").value_or("") == "pom" ||
         text->find("<modules>") != std::string::npos) {
       s.deployable = false;  // an aggregator of modules
     }
-    for (const char* prop : {"java.version", "maven.compiler.release", "maven.compiler.source"}) {
-      std::size_t at = 0;
-      if (auto v = TagText(*text, prop, 0, &at)) {
-        s.runtime_version.Add(Json{{"runtime", "java"}, {"version", *v}}, 0.85,
-                              {path, LineOf(*text, at), prop});
-        break;
+    // The Java version: this POM's properties, else an aggregator's above it
+    // (a module inherits its parent's properties).
+    for (std::string d = root, pom = path;;) {
+      auto t = pom == path ? text : idx.Read(pom);
+      bool found = false;
+      for (const char* prop : {"java.version", "maven.compiler.release", "release.version",
+                               "jdk.version", "maven.compiler.source", "maven.compiler.target"}) {
+        std::size_t at = 0;
+        if (auto v = t ? TagText(*t, prop, 0, &at) : std::nullopt) {
+          s.runtime_version.Add(Json{{"runtime", "java"}, {"version", *v}}, pom == path ? 0.85 : 0.75,
+                                {pom, LineOf(*t, at), prop});
+          found = true;
+          break;
+        }
       }
+      if (found || d == ".") break;
+      d = DirOf(d);
+      pom = JoinPath(d, "pom.xml");
+      if (!idx.Has(pom)) break;
     }
     if (s.framework.empty() && !text->empty() && s.deployable)
       s.deployable = text->find("<mainClass>") != std::string::npos;
@@ -177,9 +284,51 @@ void DetectJvm(RepoIndex& idx, Services& out) {
     for (const auto& path : idx.Named(name)) {
       auto text = idx.Read(path);
       if (!text) continue;
-      Service& s = ServiceAt(out, DirOf(path));
+      const std::string root = DirOf(path);
+      Service& s = ServiceAt(out, root);
+      // Gradle's project path (":api", ":services:billing") from the
+      // nearest settings file at or above the project, and its name.
+      std::string settings_dir;
+      std::optional<std::string> settings;
+      for (std::string d = root;; d = DirOf(d)) {
+        for (const char* f : {"settings.gradle.kts", "settings.gradle"}) {
+          if (!settings && idx.Has(JoinPath(d, f))) {
+            settings = idx.Read(JoinPath(d, f));
+            settings_dir = d;
+          }
+        }
+        if (settings || d == ".") break;
+      }
+      if (settings) {
+        std::string rel = root == settings_dir ? ""
+                          : settings_dir == "." ? root
+                                                : root.substr(settings_dir.size() + 1);
+        std::replace(rel.begin(), rel.end(), '/', ':');
+        s.package_id = ":" + rel;
+        auto rp = settings->find("rootProject.name");
+        if (root == settings_dir && rp != std::string::npos) {
+          auto q = settings->find_first_of("'\"", rp);
+          auto e = q == std::string::npos ? q : settings->find((*settings)[q], q + 1);
+          if (e != std::string::npos && e - q < 100) s.name = settings->substr(q + 1, e - q - 1);
+        }
+        // The root of a multi-project build only configures its subprojects.
+        if (root == settings_dir && settings->find("include") != std::string::npos &&
+            !HasSourcesUnder(idx, JoinPath(root, "src/main"))) {
+          s.deployable = false;
+        }
+      }
+      for (std::size_t at = text->find("project("); at != std::string::npos;
+           at = text->find("project(", at + 1)) {
+        auto q = text->find_first_of("'\"", at);
+        if (q == std::string::npos || q > at + 10) continue;
+        auto e = text->find((*text)[q], q + 1);
+        if (e == std::string::npos || e - q > 200) continue;
+        const std::string ref = text->substr(q + 1, e - q - 1);
+        if (!ref.empty() && ref[0] == ':')
+          s.uses.emplace_back(ref, Evidence{path, LineOf(*text, at), LineTextAt(*text, at)});
+      }
       JvmCommon(idx, s, path, *text, true);
-      if (!s.framework.empty()) SpringPort(idx, s, DirOf(path));
+      if (!s.framework.empty()) JvmConfig(idx, s, root);
       // The Java version: a toolchain or sourceCompatibility, digits soon after.
       for (const char* key : {"JavaLanguageVersion.of(", "jvmToolchain(", "sourceCompatibility"}) {
         auto pos = text->find(key);
@@ -201,6 +350,10 @@ void DetectJvm(RepoIndex& idx, Services& out) {
       }
       if (s.framework.empty() && text->find("application") == std::string::npos)
         s.deployable = false;
+      // A program with a main class and no server framework: a worker.
+      auto main_class = text->find("mainClass");
+      if (s.framework.empty() && s.deployable && main_class != std::string::npos)
+        s.kind.Add("worker", 0.5, {path, LineOf(*text, main_class), LineTextAt(*text, main_class)});
     }
   }
 }

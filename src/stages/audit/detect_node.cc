@@ -98,6 +98,162 @@ std::string RunScript(const std::string& pm, const std::string& script) {
   return pm + " " + script;  // yarn build, pnpm build
 }
 
+// Nx projects (project.json): applications are services, libraries are
+// libraries; what they are comes from their executors and their entry point's
+// imports, the dependencies from the workspace's root package.json.
+void DetectNx(RepoIndex& idx, Services& out) {
+  if (idx.Named("nx.json").empty()) return;
+  const std::string nx_root = DirOf(idx.Named("nx.json").front());
+  std::map<std::string, std::string> root_deps;
+  const std::string root_pkg = JoinPath(nx_root, "package.json");
+  if (idx.Has(root_pkg)) {
+    if (auto pkg = idx.ReadJson(root_pkg)) {
+      for (const char* section : {"dependencies", "devDependencies"}) {
+        if (!pkg->contains(section) || !(*pkg)[section].is_object()) continue;
+        for (const auto& [k, v] : (*pkg)[section].items())
+          root_deps[k] = v.is_string() ? v.get<std::string>() : "";
+      }
+    }
+  }
+  std::string pm = "npm";
+  for (const auto& [lock, manager] : std::vector<std::pair<std::string, std::string>>{
+           {"pnpm-lock.yaml", "pnpm"}, {"yarn.lock", "yarn"}, {"bun.lockb", "bun"}}) {
+    if (idx.Has(JoinPath(nx_root, lock))) pm = manager;
+  }
+  const std::string nx = pm == "npm" ? "npx nx" : pm == "bun" ? "bunx nx" : pm + " nx";
+  for (const auto& path : idx.Named("project.json")) {
+    auto doc = idx.ReadJson(path);
+    if (!doc || !doc->contains("name") || !(*doc)["name"].is_string()) continue;
+    auto text = idx.Read(path);
+    const std::string root = DirOf(path);
+    const std::string name = (*doc)["name"].get<std::string>();
+    const Json targets = doc->contains("targets") && (*doc)["targets"].is_object()
+                             ? (*doc)["targets"]
+                             : Json::object();
+    auto executor = [&](const char* target) -> std::string {
+      if (!targets.contains(target) || !targets[target].is_object()) return "";
+      return targets[target].value("executor", "");
+    };
+    auto option = [&](const char* target, const char* key) -> Json {
+      if (!targets.contains(target) || !targets[target].is_object()) return nullptr;
+      const Json& t = targets[target];
+      if (!t.contains("options") || !t["options"].is_object()) return nullptr;
+      return t["options"].value(key, Json());
+    };
+    Service& s = ServiceAt(out, root);
+    s.name = name;
+    s.package_id = name;
+    if (doc->contains("implicitDependencies") && (*doc)["implicitDependencies"].is_array()) {
+      for (const auto& d : (*doc)["implicitDependencies"]) {
+        if (d.is_string())
+          s.uses.emplace_back(d.get<std::string>(),
+                              Evidence{path, KeyLine(*text, "implicitDependencies"),
+                                       "implicitDependencies: " + d.get<std::string>()});
+      }
+    }
+    const Evidence at{path, KeyLine(*text, "projectType"), "nx project " + name};
+    if (doc->value("projectType", "") != "application") {
+      s.deployable = false;
+      s.language.Add("TypeScript", 0.6, at);
+      continue;
+    }
+    s.package_manager.Add(pm, 0.85, {path, 0, "Nx workspace at " + nx_root});
+    const bool ts = idx.Has(JoinPath(nx_root, "tsconfig.base.json")) ||
+                    idx.Has(JoinPath(nx_root, "tsconfig.json")) ||
+                    idx.Has(JoinPath(root, "tsconfig.app.json")) ||
+                    idx.Has(JoinPath(root, "tsconfig.json"));
+    s.language.Add(ts ? "TypeScript" : "JavaScript", 0.8, {path, 0, "Nx project"});
+    const std::string build = executor("build"), serve = executor("serve");
+    auto ex_ev = [&](const std::string& target, const std::string& ex) {
+      return Evidence{path, KeyLine(*text, ex), target + ": " + ex};
+    };
+    // What the entry point imports names a server framework.
+    std::string entry;
+    if (option("build", "main").is_string()) entry = option("build", "main").get<std::string>();
+    const FrameworkRule* fw = nullptr;
+    if (!entry.empty()) {
+      if (auto t = idx.Read(entry)) {
+        for (const auto& f : kFrameworks) {
+          const std::string dep = f.dep;
+          if (t->find("'" + dep + "'") != std::string::npos ||
+              t->find("\"" + dep + "\"") != std::string::npos) {
+            fw = &f;
+            break;
+          }
+        }
+      }
+    }
+    if (build.rfind("@nx/next", 0) == 0) {
+      s.framework.Add("Next.js", 0.9, ex_ev("build", build));
+      s.kind.Add("web", 0.9, ex_ev("build", build));
+      s.port.Add(3000, 0.3, {path, 0, "Next.js default port"});
+      s.start_command.Add(nx + " start " + name, 0.6, ex_ev("build", build));
+    } else if (build.find("angular") != std::string::npos) {
+      s.framework.Add("Angular", 0.9, ex_ev("build", build));
+      s.kind.Add("static", 0.85, ex_ev("build", build));
+    } else if (build.rfind("@nx/vite", 0) == 0 || build.rfind("@nx/webpack", 0) == 0 ||
+               build.rfind("@nx/rspack", 0) == 0) {
+      const bool node = option("build", "target") == "node" || fw;
+      if (node && fw) {
+        s.framework.Add(fw->name, 0.85, {entry, 0, std::string("imports ") + fw->dep});
+        s.kind.Add(fw->kind, 0.8, {entry, 0, std::string("imports ") + fw->dep});
+      } else {
+        std::string spa = root_deps.count("react")   ? "React (Vite)"
+                          : root_deps.count("vue")   ? "Vue (Vite)"
+                          : root_deps.count("svelte") ? "Svelte (Vite)"
+                                                      : "Vite";
+        if (build.rfind("@nx/vite", 0) != 0) spa = spa.substr(0, spa.find(" (")) + " (webpack)";
+        s.framework.Add(spa, 0.8, ex_ev("build", build));
+        s.kind.Add("static", 0.8, ex_ev("build", build));
+      }
+    } else if (fw) {
+      s.framework.Add(fw->name, 0.85, {entry, 0, std::string("imports ") + fw->dep});
+      s.kind.Add(fw->kind, 0.8, {entry, 0, std::string("imports ") + fw->dep});
+      s.port.Add(fw->port, 0.3, {entry, 0, std::string(fw->name) + " default port"});
+    } else if (serve.find("node") != std::string::npos) {
+      s.kind.Add("worker", 0.5, ex_ev("serve", serve));
+    }
+    if (option("serve", "port").is_number_integer()) {
+      s.port.Add(option("serve", "port").get<int>(), 0.7,
+                 {path, KeyLine(*text, "\"port\""), "serve.options.port"});
+    }
+    if (!build.empty()) s.build_command.Add(nx + " build " + name, 0.9, ex_ev("build", build));
+    if (!executor("test").empty())
+      s.test_command.Add(nx + " test " + name, 0.9, ex_ev("test", executor("test")));
+    for (const auto& [needle, tf] : std::vector<std::pair<std::string, std::string>>{
+             {"@nx/jest", "jest"}, {"@nx/vite:test", "vitest"}, {"@nx/vitest", "vitest"}}) {
+      if (executor("test").rfind(needle, 0) == 0) s.test_framework.Add(tf, 0.9, ex_ev("test", needle));
+    }
+    // A node program is started from its bundle; anything else by nx.
+    const Json out_path = option("build", "outputPath");
+    if (out_path.is_string() && (serve.find("node") != std::string::npos || fw) &&
+        s.kind.value() != "static") {
+      s.start_command.Add("node " + out_path.get<std::string>() + "/main.js", 0.7,
+                          {path, KeyLine(*text, "outputPath"), "build output"});
+    } else if (!serve.empty() && s.kind.value() != "static") {
+      s.start_command.Add(nx + " serve " + name, 0.5, ex_ev("serve", serve));
+    }
+    if (auto found = FindUp(idx, root, ".nvmrc")) {
+      if (auto v = idx.Read(*found)) {
+        std::string ver = Trim(*v);
+        if (!ver.empty() && ver.size() < 40)
+          s.runtime_version.Add(Json{{"runtime", "node"}, {"version", ver}}, 0.9, {*found, 1, ver});
+      }
+    }
+    // Backing services from the workspace's dependencies that the entry point imports.
+    if (!entry.empty()) {
+      if (auto t = idx.Read(entry)) {
+        for (const auto& b : kBacking) {
+          const std::string dep = b.dep;
+          if (root_deps.count(dep) && (t->find("'" + dep + "'") != std::string::npos ||
+                                       t->find("\"" + dep + "\"") != std::string::npos))
+            s.AddBacking(b.service, {entry, 0, "imports " + dep});
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void DetectNode(RepoIndex& idx, Services& out) {
@@ -124,6 +280,12 @@ void DetectNode(RepoIndex& idx, Services& out) {
     };
     const bool workspace_root =
         pkg.contains("workspaces") || idx.Has(JoinPath(root, "pnpm-workspace.yaml"));
+    // An Nx workspace's root package.json holds every project's dependencies:
+    // tooling, the projects are its project.json files (DetectNx).
+    if (idx.Has(JoinPath(root, "nx.json")) && !idx.Has(JoinPath(root, "project.json")) &&
+        !idx.Named("project.json").empty()) {
+      continue;
+    }
 
     // Another language already owns this folder: package.json only builds
     // its assets (Rails, Django, Laravel...).
@@ -169,6 +331,10 @@ void DetectNode(RepoIndex& idx, Services& out) {
       s.name = slash == std::string::npos ? n : n.substr(slash + 1);
     }
     if (!deployable) s.deployable = false;
+    if (pkg.contains("name") && pkg["name"].is_string()) s.package_id = pkg["name"].get<std::string>();
+    for (const auto& [dep, spec] : deps) {
+      s.uses.emplace_back(dep, Evidence{path, KeyLine(*text, dep), dep + ": " + spec});
+    }
 
     const bool ts = deps.count("typescript") || idx.Has(JoinPath(root, "tsconfig.json"));
     s.language.Add(
@@ -343,6 +509,8 @@ void DetectNode(RepoIndex& idx, Services& out) {
                        0.5, {path, KeyLine(*text, "typeorm"), "typeorm"});
     }
   }
+
+  DetectNx(idx, out);
 
   // Deno and Bun.
   for (const char* cfg : {"deno.json", "deno.jsonc"}) {

@@ -114,6 +114,7 @@ void DetectPython(RepoIndex& idx, Services& out) {
   std::map<std::string, std::vector<Dep>> deps;
   std::map<std::string, std::vector<std::pair<std::string, Evidence>>> managers;
   std::map<std::string, std::vector<std::pair<std::string, Evidence>>> versions;
+  std::map<std::string, std::string> names_of;  // root -> [project] or [tool.poetry] name
 
   for (const auto& path : idx.Named("requirements.txt")) {
     auto text = idx.Read(path);
@@ -146,6 +147,11 @@ void DetectPython(RepoIndex& idx, Services& out) {
         }
         continue;
       }
+      if (auto n = doc["project"]["name"].value<std::string>()) {
+        names_of[root] = *n;
+      } else if (auto pn = doc["tool"]["poetry"]["name"].value<std::string>()) {
+        names_of[root] = *pn;
+      }
       AddTomlDeps(doc["project"]["dependencies"].as_array(), path, *text, list);
       if (auto* opt = doc["project"]["optional-dependencies"].as_table()) {
         for (const auto& [k, v] : *opt) AddTomlDeps(v.as_array(), path, *text, list);
@@ -176,6 +182,10 @@ void DetectPython(RepoIndex& idx, Services& out) {
     const std::string& root = entry.first;  // not a structured binding: lambdas capture it
     auto& list = entry.second;
     Service& s = ServiceAt(out, root);
+    if (names_of.count(root) && s.name.empty()) {
+      s.name = names_of[root];
+      s.package_id = names_of[root];
+    }
     s.language.Add("Python", 0.9, {root, 0, "Python manifests in this folder"});
     std::set<std::string> names;
     for (const auto& d : list) names.insert(d.name);

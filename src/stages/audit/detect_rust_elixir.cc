@@ -43,6 +43,8 @@ void DetectRust(RepoIndex& idx, Services& out) {
     }
     Service& s = ServiceAt(out, root);
     s.name = *name;
+    s.package_id = *name;
+    for (const auto& dep : deps) s.uses.emplace_back(dep, At(path, *text, dep));
     s.language.Add("Rust", 0.95, {path, 0, "Cargo.toml"});
     s.package_manager.Add("cargo", 0.95, {path, 0, "Cargo.toml"});
     s.build_command.Add("cargo build --release --locked", 0.8, {path, 0, "cargo"});

@@ -57,14 +57,6 @@ std::optional<std::string> QuotedAt(const std::string& t, std::size_t pos) {
   return t.substr(pos + 1, end - pos - 1);
 }
 
-bool IsEnvName(const std::string& n) {
-  if (n.empty() || n.size() > 100 || std::isdigit(static_cast<unsigned char>(n[0]))) return false;
-  return std::all_of(n.begin(), n.end(), [](char c) {
-    return std::isupper(static_cast<unsigned char>(c)) ||
-           std::isdigit(static_cast<unsigned char>(c)) || c == '_';
-  });
-}
-
 // A port number right after `pos` (skipping spaces, quotes and ':').
 std::optional<int> PortAfter(const std::string& t, std::size_t pos) {
   while (pos < t.size() && (t[pos] == ' ' || t[pos] == '"' || t[pos] == '\'' || t[pos] == ':' ||
@@ -79,14 +71,7 @@ std::optional<int> PortAfter(const std::string& t, std::size_t pos) {
   return p;
 }
 
-std::string LineText(const std::string& t, std::size_t pos) {
-  auto start = t.rfind('\n', pos);
-  start = start == std::string::npos ? 0 : start + 1;
-  auto end = t.find('\n', pos);
-  std::string l = t.substr(start, end == std::string::npos ? std::string::npos : end - start);
-  l.erase(0, l.find_first_not_of(" \t"));
-  return l;
-}
+std::string LineText(const std::string& t, std::size_t pos) { return LineTextAt(t, pos); }
 
 void ScanEnvReads(const std::string& path, const std::string& t, Service& s) {
   // Prefix -> how the name follows: '.' identifier, or a quoted literal.
@@ -168,7 +153,8 @@ void ScanPorts(const std::string& path, const std::string& t, Service& s) {
       "PORT || ",        "PORT ?? ",     "\"PORT\", \"",
       "'PORT', '",       "\"PORT\", ",   "Bun.serve({ port:",
       "port: ",          "\"0.0.0.0:",   "'0.0.0.0:",
-      "\"[::]:",
+      "\"[::]:",        "port = ",      "port := ",
+      "PORT = ",         "PORT) : ",
   };
   for (const auto& k : kListen) {
     std::size_t pos = 0;
@@ -181,6 +167,11 @@ void ScanPorts(const std::string& path, const std::string& t, Service& s) {
         auto p = t.find("port=", at);
         if (p == std::string::npos || p > close) continue;
         at = p + 5;
+      }
+      // A variable named port given a number: `const port = 3000`, Go's
+      // `if port == "" { port = "3000" }`. Not `report = 3`, not `port = cfg.x`.
+      if (k == "port = " || k == "port := " || k == "PORT = ") {
+        if (pos - k.size() > 0 && IdentChar(t[pos - k.size() - 1])) continue;
       }
       if (k == "port: " || k == "port=") {
         // Only where the line talks about listening or serving.
@@ -214,6 +205,14 @@ void ScanHealth(const std::string& path, const std::string& t, Service& s) {
 }
 
 }  // namespace
+
+bool IsEnvName(const std::string& n) {
+  if (n.empty() || n.size() > 100 || std::isdigit(static_cast<unsigned char>(n[0]))) return false;
+  return std::all_of(n.begin(), n.end(), [](char c) {
+    return std::isupper(static_cast<unsigned char>(c)) ||
+           std::isdigit(static_cast<unsigned char>(c)) || c == '_';
+  });
+}
 
 void DetectEnvFiles(RepoIndex& idx, Services& out) {
   for (const char* name :

@@ -101,4 +101,13 @@ int LineOf(std::string_view text, std::size_t pos) {
          static_cast<int>(std::count(text.begin(), text.begin() + static_cast<long>(pos), '\n'));
 }
 
+std::string LineTextAt(std::string_view t, std::size_t pos) {
+  auto start = t.rfind('\n', pos);
+  start = start == std::string_view::npos ? 0 : start + 1;
+  auto end = t.find('\n', pos);
+  std::string l(t.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+  l.erase(0, l.find_first_not_of(" \t"));
+  return l;
+}
+
 }  // namespace ps::stages::audit

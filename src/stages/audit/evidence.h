@@ -58,5 +58,7 @@ bool Compatible(const Json& a, const Json& b);
 
 // 1-based line number of byte offset `pos` in `text`.
 int LineOf(std::string_view text, std::size_t pos);
+// The line holding `pos`, without its leading blanks.
+std::string LineTextAt(std::string_view text, std::size_t pos);
 
 }  // namespace ps::stages::audit

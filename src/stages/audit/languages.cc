@@ -4,6 +4,7 @@
 #include <array>
 #include <cctype>
 #include <string>
+#include <vector>
 
 namespace ps::stages::audit {
 
@@ -156,8 +157,10 @@ constexpr std::array<std::string_view, 27> kVendorFolders = {
     "node_modules", "site-packages", "third-party",
     "third_party",  "vendor",        "venv",
 };
-constexpr std::array<std::string_view, 9> kGeneratedFolders = {
-    ".output", "__generated__", "bin", "build", "dist", "generated", "obj", "out", "target",
+// Not bin/: Rails and many others keep scripts there; .NET's build output is
+// bin/Debug and bin/Release (below), and binaries are skipped by content.
+constexpr std::array<std::string_view, 8> kGeneratedFolders = {
+    ".output", "__generated__", "build", "dist", "generated", "obj", "out", "target",
 };
 
 std::string Lower(std::string_view s) {
@@ -175,6 +178,47 @@ const Language* LanguageOf(std::string_view path) {
   const auto dot = base.rfind('.');
   if (dot == std::string_view::npos || dot == 0) return nullptr;
   return Find(kExtensions, Lower(base.substr(dot)));
+}
+
+const Language* LanguageOfShebang(std::string_view head) {
+  if (head.substr(0, 2) != "#!") return nullptr;
+  std::string_view line = head.substr(2, head.find('\n') == std::string_view::npos
+                                             ? std::string_view::npos
+                                             : head.find('\n') - 2);
+  // The interpreter: the program's base name, or what `env [-S] X` runs.
+  std::vector<std::string_view> words;
+  for (std::size_t i = 0; i < line.size();) {
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) ++i;
+    std::size_t j = i;
+    while (j < line.size() && line[j] != ' ' && line[j] != '\t' && line[j] != '\r') ++j;
+    if (j > i) words.push_back(line.substr(i, j - i));
+    i = j;
+  }
+  std::string_view prog;
+  for (std::size_t w = 0; w < words.size(); ++w) {
+    std::string_view b = words[w].substr(words[w].rfind('/') == std::string_view::npos
+                                             ? 0
+                                             : words[w].rfind('/') + 1);
+    if (b == "env" || (!b.empty() && b[0] == '-')) continue;
+    prog = b;
+    break;
+  }
+  // python3.12 -> python, node -> node.
+  while (!prog.empty() && (std::isdigit(static_cast<unsigned char>(prog.back())) || prog.back() == '.'))
+    prog.remove_suffix(1);
+  static constexpr std::array<std::pair<std::string_view, Language>, 14> kInterpreters = {{
+      {"ash", {"Shell", T::kProgramming}},     {"bash", {"Shell", T::kProgramming}},
+      {"bun", {"TypeScript", T::kProgramming}}, {"dash", {"Shell", T::kProgramming}},
+      {"deno", {"TypeScript", T::kProgramming}}, {"node", {"JavaScript", T::kProgramming}},
+      {"perl", {"Perl", T::kProgramming}},     {"php", {"PHP", T::kProgramming}},
+      {"python", {"Python", T::kProgramming}}, {"ruby", {"Ruby", T::kProgramming}},
+      {"sh", {"Shell", T::kProgramming}},      {"ts-node", {"TypeScript", T::kProgramming}},
+      {"tsx", {"TypeScript", T::kProgramming}}, {"zsh", {"Shell", T::kProgramming}},
+  }};
+  for (const auto& [name, lang] : kInterpreters) {
+    if (prog == name) return &lang;
+  }
+  return nullptr;
 }
 
 bool IsVendored(std::string_view path) {
@@ -221,6 +265,10 @@ bool IsGenerated(std::string_view path, std::string_view head) {
     if (EndsWith(base, suffix)) return true;
   }
   if (AnyFolderIn(path, kGeneratedFolders)) return true;
+  if (path.find("bin/Debug/") != std::string_view::npos ||
+      path.find("bin/Release/") != std::string_view::npos) {
+    return true;
+  }
   const std::string_view first = head.substr(0, std::min<std::size_t>(head.size(), 1024));
   if (first.find("Code generated") != std::string_view::npos &&
       first.find("DO NOT EDIT") != std::string_view::npos) {

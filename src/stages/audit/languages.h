@@ -18,6 +18,9 @@ struct Language {
 // By file name first (Dockerfile, Makefile, Gemfile...), then extension.
 // Null when unknown.
 const Language* LanguageOf(std::string_view path);
+// For a file without an extension: the language its interpreter line names
+// (`#!/usr/bin/env python3`, `#!/bin/bash`), as Linguist does. Null if none.
+const Language* LanguageOfShebang(std::string_view head);
 
 bool IsVendored(std::string_view path);
 bool IsDocumentation(std::string_view path);
