@@ -47,6 +47,14 @@ const char* const kNames[] = {
     "config/app.rb",
     "src/main.rs",
     "k8s/deployment.yaml",
+    "nx.json",
+    "apps/api/project.json",
+    "settings.gradle.kts",
+    "api/build.gradle.kts",
+    "deploy/chart/Chart.yaml",
+    "deploy/chart/values.yaml",
+    "bin/tool",
+    "orders/pom.xml",
 };
 }  // namespace
 

@@ -588,6 +588,18 @@ TEST_F(AuditFixture, HelmValuesAndShebangScripts) {
   EXPECT_EQ(a["languages"][0]["files"], 2);
 }
 
+TEST(AuditNode, PortOnTheStartCommandBeatsTheFrameworkDefault) {
+  for (const auto& [start, port] : std::vector<std::pair<std::string, int>>{
+           {"next start -p 4000", 4000}, {"next start --port=4100", 4100},
+           {"PORT=5000 node server.js", 5000}, {"next start", 3000}}) {
+    auto view = OpenMemory({{"package.json", R"({"name":"site","scripts":{"start":")" + start +
+                                                 R"("},"dependencies":{"next":"15"}})"}});
+    auto a = Audit(*view, {});
+    ASSERT_TRUE(a.ok());
+    EXPECT_EQ((*a)["services"][0]["port"]["value"], port) << start;
+  }
+}
+
 TEST(Languages, ShebangNamesTheInterpreter) {
   EXPECT_EQ(LanguageOfShebang("#!/usr/bin/env python3\n")->name, "Python");
   EXPECT_EQ(LanguageOfShebang("#!/bin/bash -e\n")->name, "Shell");

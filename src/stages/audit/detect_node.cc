@@ -1,6 +1,7 @@
 // Node.js, Deno and Bun projects: package.json, lock files, version files,
 // framework configs.
 #include <algorithm>
+#include <cctype>
 #include <array>
 
 #include "stages/audit/audit.h"
@@ -441,6 +442,24 @@ void DetectNode(RepoIndex& idx, Services& out) {
                std::string(fw->kind) != "static") {
       s.start_command.Add("node " + pkg["main"].get<std::string>(), 0.5,
                           {path, KeyLine(*text, "main"), "main"});
+    }
+    // A port given on the start command: `next start -p 4000`, `--port=8080`,
+    // `PORT=5000 node server.js`.
+    if (has_start) {
+      const std::string cmd = script("start");
+      for (const char* flag : {"-p ", "--port ", "--port=", "PORT="}) {
+        auto at = cmd.find(flag);
+        if (at == std::string::npos || (at > 0 && std::string(flag) == "-p " && cmd[at - 1] != ' '))
+          continue;
+        std::size_t i = at + std::string(flag).size(), j = i;
+        while (j < cmd.size() && std::isdigit(static_cast<unsigned char>(cmd[j]))) ++j;
+        if (j > i && j - i <= 5) {
+          const int port = std::stoi(cmd.substr(i, j - i));
+          if (port > 0 && port < 65536)
+            s.port.Add(port, 0.8, {path, KeyLine(*text, "start"), "start: " + cmd});
+          break;
+        }
+      }
     }
     const std::string test = script("test");
     if (!test.empty() && test.find("no test specified") == std::string::npos) {
