@@ -15,6 +15,7 @@
 #include "artifacts/artifact_store.h"
 #include "cli/builtin.h"
 #include "cli/output.h"
+#include "cli/plan_cmd.h"
 #include "core/config.h"
 #include "core/fs.h"
 #include "core/ids.h"
@@ -431,31 +432,43 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
               return p;
             }));
 
-  // Resume an unfinished import run of this project rather than start anew.
-  PS_ASSIGN(auto runs, store::ReadValue<std::vector<Run>>(*s->store, [&](Tx& tx) {
-              return tx.ListRuns(s->tenant, {project.id, 20});
-            }));
-  std::string run_id;
-  for (const auto& r : runs) {
-    if (r.kind == store::RunKind::kImport && !Finished(r.status)) {
-      run_id = r.id;
-      break;
-    }
-  }
   if (!json) {
     std::cerr << term.Bold("ProdSprint") << " " << PS_VERSION << "  " << project.name << "  "
               << term.Dim(repo.string()) << "\n";
   }
-  if (!run_id.empty()) {
-    if (!json) std::cerr << "resuming unfinished run " << run_id << "\n";
-  } else {
-    PS_ASSIGN(engine::PipelineSpec spec, PipelineFor(store::RunKind::kImport));
-    PS_ASSIGN(Run run, s->engine->Submit(s->tenant, project.id, spec, {{"path", repo.string()}}));
-    run_id = run.id;
-    if (!json) std::cerr << term.Dim("run " + run_id) << "\n";
-  }
-  PS_ASSIGN(Run run, DriveRun(*s, run_id, !json));
+  // The runs of the pipeline, in order: each resumes an unfinished run of its
+  // kind rather than starting anew, and the next starts only if it is done.
+  auto run_kind = [&](store::RunKind kind, const Json& input) -> Result<Run> {
+    PS_ASSIGN(auto runs, store::ReadValue<std::vector<Run>>(*s->store, [&](Tx& tx) {
+                return tx.ListRuns(s->tenant, {project.id, 20});
+              }));
+    std::string run_id;
+    for (const auto& r : runs) {
+      if (r.kind == kind && !Finished(r.status)) {
+        run_id = r.id;
+        break;
+      }
+    }
+    if (!run_id.empty()) {
+      if (!json) std::cerr << "resuming unfinished " << store::ToString(kind) << " run " << run_id << "\n";
+    } else {
+      PS_ASSIGN(engine::PipelineSpec spec, PipelineFor(kind));
+      PS_ASSIGN(Run run, s->engine->Submit(s->tenant, project.id, spec, input));
+      run_id = run.id;
+      if (!json) std::cerr << term.Dim(std::string(store::ToString(kind)) + " run " + run_id) << "\n";
+    }
+    return DriveRun(*s, run_id, !json);
+  };
+  PS_ASSIGN(Run run, run_kind(store::RunKind::kImport, {{"path", repo.string()}}));
+  const std::string run_id = run.id;
   PS_ASSIGN(RunDetail d, LoadDetail(*s, run_id));
+  std::optional<RunDetail> bd;
+  if (run.status == RunStatus::kDone) {
+    PS_ASSIGN(Run brun, run_kind(store::RunKind::kBlueprint,
+                                 {{"path", repo.string()}, {"target", "local"}, {"env", "staging"}}));
+    PS_ASSIGN(bd, LoadDetail(*s, brun.id));
+    if (brun.status != RunStatus::kDone) run = brun;  // the failure to report
+  }
 
   const Json* source = nullptr;
   for (const auto& st : d.stages) {
@@ -463,6 +476,7 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
   }
   if (json) {
     Json out = DetailJson(d);
+    out["blueprint_run"] = bd ? DetailJson(*bd) : Json(nullptr);
     out["not_in_this_build"] = MissingProductStages();
     std::cout << Dump(out, 2) << std::endl;
   } else {
@@ -500,6 +514,23 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
       if (st.name == "audit" && st.output.is_object() && st.output.contains("services")) {
         std::cout << "\n";
         PrintAudit(term, st.output, project.name);
+      }
+    }
+    if (bd) {
+      for (const auto& st : bd->stages) {
+        if (st.name != "plan" || !st.output.is_object() || !st.output.contains("files")) continue;
+        const Json& p = st.output;
+        int errors = 0, warnings = 0;
+        for (const auto& f : p["findings"]) {
+          errors += f["severity"] == "error";
+          warnings += f["severity"] == "warning";
+        }
+        std::cout << "\n" << term.Bold("Plan") << " (" << p["target"].get<std::string>() << "/"
+                  << p["env"].get<std::string>() << "): " << p["files"].size() << " file(s), "
+                  << p["findings"].size() << " finding(s) (" << errors << " error(s), " << warnings
+                  << " warning(s)); stored as artifacts of run " << bd->run.id << "\n";
+        for (const auto& f : p["files"]) std::cout << "  " << f["path"].get<std::string>() << "\n";
+        std::cout << term.Dim("  'prodsprint plan " + path + "' writes them to a folder and lists the findings") << "\n";
       }
     }
     std::string missing;
@@ -864,6 +895,23 @@ int Main(int argc, char** argv) {
   audit->add_option("--ref", ref, "Read this git revision from the object database, no checkout");
   audit->add_flag("--json", json, "The full result as JSON");
 
+  PlanArgs plan_args;
+  auto* plan = app.add_subcommand(
+      "plan",
+      "Plan how the repository reaches production: audit it, then write a blueprint to a folder\n"
+      "(a multi-stage Dockerfile and .dockerignore per service without one, a review of the\n"
+      "Dockerfiles it has, a GitHub Actions workflow, drafted gate policies) with a finding for\n"
+      "each fact the audit could not establish. The same input writes the same bytes; a second\n"
+      "plan reports what changed. docs/PLAN.md describes the files.");
+  plan->add_option("PATH", plan_args.path, "The repository's folder")->required();
+  plan->add_option("--ref", plan_args.ref, "Plan this git revision, read from the object database");
+  plan->add_option("--target", plan_args.target, "Where it runs: local, kubernetes, aws, render, vercel")
+      ->capture_default_str();
+  plan->add_option("--env", plan_args.env, "staging or production")->capture_default_str();
+  plan->add_option("--out", plan_args.out, "Folder to write to (default: PATH/.prodsprint/plan/ENV)");
+  plan->add_option("--project", plan_args.project, "Project name for images and resources (default: the folder's name)");
+  plan->add_flag("--json", plan_args.json, "The plan summary (files, findings, policies, diff) as JSON");
+
   bool until_idle = false;
   auto* worker = app.add_subcommand(
       "worker",
@@ -893,6 +941,9 @@ int Main(int argc, char** argv) {
     r = CmdVersion(json);
   } else if (audit->parsed()) {
     r = CmdAudit(path, ref, json);
+  } else if (plan->parsed()) {
+    json = plan_args.json;
+    r = CmdPlan(plan_args, [] { return g_interrupted.load(); });
   } else if (up->parsed()) {
     r = CmdUp(o, path, json, workers);
   } else if (runs->parsed()) {

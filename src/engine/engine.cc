@@ -218,6 +218,12 @@ Status Engine::Execute(Lease& lease) {
     for (const auto& other : stages) {
       if (other.status == StageStatus::kDone) init.inputs[other.name] = other.output;
     }
+    auto bp = tx.GetBlueprint(s.tenant, s.project_id);
+    if (bp.ok()) {
+      init.blueprint = *bp;
+    } else if (!bp.problem().Is("not-found")) {
+      return bp.problem();
+    }
     return Ok();
   }));
   if (already_finished) return Ok();
@@ -386,6 +392,13 @@ Status Engine::Complete(const Lease& lease, const StageOutput& out) {
     m["attempt"] = s.attempt;
     run.metrics[s.name] = m;
     if (out.policy_result) run.policy_result[s.name] = *out.policy_result;
+    if (out.blueprint) {
+      store::Blueprint b = *out.blueprint;
+      b.tenant = s.tenant;
+      b.project_id = s.project_id;
+      b.updated_at = now;
+      PS_TRY(tx.PutBlueprint(b));
+    }
     if (out.project_state) {
       PS_ASSIGN(store::Project project, tx.GetProject(s.tenant, s.project_id));
       project.state = *out.project_state;

@@ -44,6 +44,9 @@ struct StageOutput {
   Json metrics = Json::object();             // merged into runs.metrics[stage]
   std::optional<Json> policy_result;         // into runs.policy_result[stage]
   std::optional<std::string> project_state;  // the project's new state ("imported", ...)
+  // The project's blueprint row, replaced with the completion (plan stage).
+  // Tenant, project and time are filled in by the engine.
+  std::optional<store::Blueprint> blueprint;
   std::vector<ArtifactOut> artifacts;
   std::vector<EventOut> events;
 };
@@ -61,6 +64,7 @@ class StageContext {
     int attempt = 0;
     Millis deadline = 0;
     std::map<std::string, Json> inputs;  // outputs of the done stages of this run
+    std::optional<store::Blueprint> blueprint;  // the project's current blueprint, if any
     const Config* config = nullptr;
   };
   StageContext(Init init, Clock& clock, artifacts::ArtifactStore& artifacts, Logger log,
@@ -75,6 +79,8 @@ class StageContext {
   const Config& config() const { return *init_.config; }
   // The output of an earlier stage of this run, or null.
   const Json& Input(const std::string& stage) const;
+  // The project's blueprint before this run (for the plan's diff).
+  const std::optional<store::Blueprint>& blueprint() const { return init_.blueprint; }
 
   // project_id:run_id:stage:attempt — this attempt's idempotency key.
   std::string AttemptKey() const;

@@ -1,5 +1,7 @@
 // The prodsprint binary, end to end, as a user runs it.
 #include <gtest/gtest.h>
+
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
@@ -69,10 +71,14 @@ TEST_F(CliTest, UpRunsTheImportAndTheRunCanBeInspected) {
   auto runs = Ps({"runs", "--json"});
   ASSERT_EQ(runs.exit_code, 0) << runs.err;
   auto list = nlohmann::json::parse(runs.out);
-  ASSERT_EQ(list.size(), 1u);
-  const std::string id = list[0]["id"];
-  EXPECT_EQ(list[0]["kind"], "import");
+  // The import run, then the blueprint run (newest first).
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0]["kind"], "blueprint");
   EXPECT_EQ(list[0]["status"], "done");
+  const std::string id = list[1]["id"];
+  EXPECT_EQ(list[1]["kind"], "import");
+  EXPECT_EQ(list[1]["status"], "done");
+  EXPECT_NE(up.out.find("Plan (local/staging)"), std::string::npos) << up.out;
 
   auto show = Ps({"run", "show", id.substr(0, 20), "--json"});
   ASSERT_EQ(show.exit_code, 0) << show.err;
@@ -94,7 +100,9 @@ TEST_F(CliTest, UpRunsTheImportAndTheRunCanBeInspected) {
   EXPECT_EQ(events.exit_code, 0);
   EXPECT_NE(events.out.find("\"run.done\""), std::string::npos);
   // Resuming after the last seen number gives nothing new.
-  std::string last_line = events.out.substr(events.out.rfind('\n', events.out.size() - 2) + 1);
+  auto all = Ps({"events", "--json"});
+  EXPECT_NE(all.out.find("\"plan.ready\""), std::string::npos);
+  std::string last_line = all.out.substr(all.out.rfind('\n', all.out.size() - 2) + 1);
   auto last_seq = nlohmann::json::parse(last_line)["seq"].get<long long>();
   auto after = Ps({"events", "--json", "--after", std::to_string(last_seq)});
   EXPECT_EQ(after.out, "");
@@ -104,6 +112,19 @@ TEST_F(CliTest, UpRunsTheImportAndTheRunCanBeInspected) {
   ASSERT_EQ(again.exit_code, 0) << again.err;
   auto j = nlohmann::json::parse(again.out);
   EXPECT_EQ(j["project"]["id"], detail["project"]["id"]);
+  EXPECT_EQ(j["blueprint_run"]["run"]["status"], "done");
+  // The second plan diffs against the blueprint the first one stored.
+  auto evs = Ps({"events", "--json"});
+  std::vector<nlohmann::json> ready;
+  std::istringstream lines(evs.out);
+  for (std::string l; std::getline(lines, l);) {
+    auto e = nlohmann::json::parse(l);
+    if (e["name"] == "plan.ready") ready.push_back(e);
+  }
+  ASSERT_EQ(ready.size(), 2u);
+  EXPECT_EQ(ready[0]["payload"]["diff"]["added"].size(), 3u);
+  EXPECT_TRUE(ready[1]["payload"]["diff"]["added"].empty());
+  EXPECT_TRUE(ready[1]["payload"]["diff"]["changed"].empty());
 }
 
 TEST_F(CliTest, RetryAndCancelOfADoneRunAreConflicts) {

@@ -1,0 +1,171 @@
+#include "cli/plan_cmd.h"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <iostream>
+
+#include "cli/output.h"
+#include "core/fs.h"
+#include "stages/audit/audit.h"
+#include "stages/plan/blueprint.h"
+
+namespace ps::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Refuses a path in the output folder that goes through a symbolic link (a
+// blueprint never writes outside the folder it was given).
+Status CheckNoLink(const fs::path& out, const std::string& rel) {
+  fs::path at = out;
+  for (const auto& part : fs::path(rel)) {
+    at /= part;
+    struct stat st {};
+    if (::lstat(at.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+      return problems::InvalidInput(at.string() + " is a symbolic link; the plan writes only "
+                                    "inside the output folder");
+    }
+  }
+  return Ok();
+}
+
+// Writes the blueprint's files and plan.json. Files of the previous plan in
+// this folder that the new one no longer has are removed, but only if they
+// are still what that plan wrote (a user's edit is kept, and reported).
+Result<Json> WriteBlueprint(const fs::path& out, const stages::plan::Blueprint& b, Json summary) {
+  std::error_code ec;
+  fs::create_directories(out, ec);
+  if (ec) return problems::InvalidInput("cannot create " + out.string() + ": " + ec.message());
+  Json previous = nullptr;
+  const fs::path plan_json = out / "plan.json";
+  if (fs::exists(plan_json, ec)) {
+    auto text = ReadFile(plan_json, 16 << 20);
+    if (text.ok()) {
+      Json p = Json::parse(*text, nullptr, false);
+      if (p.is_object() && p.contains("files") && p["files"].is_array()) {
+        previous = Json::object();
+        for (const auto& f : p["files"]) {
+          if (f.is_object() && f["path"].is_string() && f["sha256"].is_string())
+            previous[f["path"].get<std::string>()] = f["sha256"];
+        }
+      }
+    }
+  }
+  const Json manifest = b.Manifest();
+  summary["diff"] = stages::plan::DiffManifests(previous, manifest);
+  for (const auto& [rel, content] : b.files) {
+    if (rel.empty() || rel[0] == '/' || rel.find("..") != std::string::npos) {
+      return problems::InvalidInput("refusing to write outside the output folder: " + rel);
+    }
+    PS_TRY(CheckNoLink(out, rel));
+    fs::create_directories((out / rel).parent_path(), ec);
+    if (ec) return problems::InvalidInput("cannot create " + (out / rel).parent_path().string());
+    PS_TRY(WriteFileAtomic(out / rel, content));
+  }
+  Json kept = Json::array();
+  for (const auto& rel : summary["diff"]["files"]["removed"]) {
+    const std::string r = rel.get<std::string>();
+    if (r.empty() || r[0] == '/' || r.find("..") != std::string::npos) continue;
+    if (!CheckNoLink(out, r).ok()) continue;
+    auto sha = Sha256File(out / r);
+    if (sha.ok() && *sha == previous[r]) {
+      fs::remove(out / r, ec);
+    } else if (sha.ok()) {
+      kept.push_back(r);
+    }
+  }
+  if (!kept.empty()) summary["diff"]["kept_edited"] = kept;
+  PS_TRY(CheckNoLink(out, "plan.json"));
+  PS_TRY(WriteFileAtomic(plan_json, Dump(summary, 2) + "\n"));
+  return summary;
+}
+
+void PrintPlan(const Term& t, const Json& s, const fs::path& out) {
+  std::cout << t.Bold("Plan for " + s["target"].get<std::string>() + "/" +
+                      s["env"].get<std::string>())
+            << " written to " << out.string() << "\n\n";
+  std::vector<std::vector<std::string>> rows = {
+      {t.Bold("SERVICE"), t.Bold("ROOT"), t.Bold("KIND"), t.Bold("PORT"), t.Bold("DOCKERFILE")}};
+  for (const auto& sv : s["services"]) {
+    rows.push_back({sv["name"].get<std::string>(), sv["root"].get<std::string>(),
+                    sv["kind"].get<std::string>(),
+                    sv["port"].is_number() ? std::to_string(sv["port"].get<int>()) : "-",
+                    sv.contains("image_of")
+                        ? "image of " + sv["image_of"].get<std::string>() + ": " +
+                              sv["command"].get<std::string>()
+                        : sv["dockerfile"].get<std::string>() +
+                              (sv["generated_dockerfile"].get<bool>() ? " (written)" : " (reviewed)")});
+  }
+  std::cout << Table(rows) << "\n";
+  const Json& d = s["diff"]["files"];
+  std::cout << t.Bold("Files") << ": " << s["files"].size() << " (" << d["added"].size()
+            << " added, " << d["changed"].size() << " changed, " << d["removed"].size()
+            << " removed)\n";
+  for (const auto& f : s["files"]) std::cout << "  " << f["path"].get<std::string>() << "\n";
+  if (s["diff"].contains("kept_edited")) {
+    for (const auto& k : s["diff"]["kept_edited"])
+      std::cout << t.Yellow("  kept (edited since the last plan): ") << k.get<std::string>() << "\n";
+  }
+  const Json& fs_ = s["findings"];
+  std::cout << "\n" << t.Bold("Findings") << ": " << fs_.size() << "\n";
+  for (const auto& f : fs_) {
+    const std::string sev = f["severity"].get<std::string>();
+    const std::string tag = sev == "error" ? t.Red(sev) : sev == "warning" ? t.Yellow(sev) : t.Dim(sev);
+    std::string where = f["service"].is_string() ? f["service"].get<std::string>() : "repository";
+    if (f["file"].is_string()) {
+      where += " " + f["file"].get<std::string>();
+      if (f.contains("line")) where += ":" + std::to_string(f["line"].get<int>());
+    }
+    std::cout << "  " << tag << " " << f["id"].get<std::string>() << " " << where << ": "
+              << f["message"].get<std::string>() << "\n      " << t.Dim(f["fix"].get<std::string>())
+              << "\n";
+  }
+  const Json& p = s["policies"];
+  std::cout << "\n" << t.Bold("Policies") << " (drafted; copy into prodsprint.yaml's policy section)\n"
+            << "  tests: required=" << p["tests"]["required"] << ", coverage >= "
+            << p["tests"]["coverage_min"] << "%\n"
+            << "  security: block at " << p["security"]["max_severity"].get<std::string>()
+            << " severity and above, secrets " << p["security"]["secrets"].get<std::string>() << "\n";
+}
+
+}  // namespace
+
+Result<int> CmdPlan(const PlanArgs& a, const std::function<bool()>& stopping) {
+  std::unique_ptr<stages::audit::RepoView> view;
+  if (a.ref.empty()) {
+    PS_ASSIGN(view, stages::audit::OpenWorkTree(a.path));
+  } else {
+    PS_ASSIGN(view, stages::audit::OpenGitRevision(a.path, a.ref));
+  }
+  stages::plan::PlanOptions o;
+  o.project = stages::plan::Slug(
+      !a.project.empty() ? a.project : fs::absolute(fs::path(a.path)).lexically_normal().filename().string());
+  o.target = a.target;
+  o.env = a.env;
+  PS_TRY(stages::plan::CheckOptions(o));
+  PS_ASSIGN(Json audited, stages::audit::Audit(*view, {}, stopping));
+  auto& repo = *view;
+  PS_ASSIGN(stages::plan::Blueprint b,
+            stages::plan::MakeBlueprint(audited, o, [&](const std::string& p) -> std::optional<std::string> {
+              auto r = repo.Read(p, 1 << 20);
+              if (!r.ok()) return std::nullopt;
+              return std::move(r).value();
+            }));
+  Json summary = b.ToJson();
+  summary["project"] = o.project;
+  summary["target"] = o.target;
+  summary["env"] = o.env;
+  const fs::path out = a.out.empty() ? fs::path(a.path) / ".prodsprint" / "plan" / o.env : fs::path(a.out);
+  PS_ASSIGN(summary, WriteBlueprint(out, b, summary));
+  summary["out"] = out.string();
+  if (a.json) {
+    std::cout << Dump(summary, 2) << std::endl;
+  } else {
+    PrintPlan(Term::Detect(), summary, out);
+  }
+  return kExitOk;
+}
+
+}  // namespace ps::cli

@@ -1,0 +1,96 @@
+// The plan: from an audit, the files that take a repository to production —
+// a container build per service, a CI workflow, gate policies — with a
+// finding for every fact the audit could not establish (never a made-up
+// value). Pure: the same audit and options give the same bytes.
+// docs/PLAN.md documents what is written and why.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/json.h"
+#include "core/problem.h"
+
+namespace ps::stages::plan {
+
+struct PlanOptions {
+  std::string project;           // names the workflow, images and resources
+  std::string target = "local";  // local | kubernetes | aws | render | vercel
+  std::string env = "staging";   // staging | production
+};
+
+// A fact a generated file needs and the audit did not give, or a problem in a
+// file the repository already has. `fix` says what to set, and where.
+struct Finding {
+  std::string id;        // PLAN001, DF002...
+  std::string severity;  // error | warning | info
+  std::string service;   // empty: the whole repository
+  std::string message;
+  std::string fix;
+  std::string file;  // the file concerned (in the repository or the blueprint)
+  int line = 0;
+  Json ToJson() const;
+};
+
+struct Blueprint {
+  std::map<std::string, std::string> files;  // path in the output folder -> content
+  std::vector<Finding> findings;
+  Json policies = Json::object();
+  Json services = Json::array();  // per service: what the plan decided, with its sources
+  Json ToJson() const;            // the summary: files (with sha256), findings, policies
+  Json Manifest() const;          // {path: sha256} of the files
+};
+
+// Files added, changed and removed between two manifests ({path: sha256});
+// `previous` null means a first plan (everything added).
+Json DiffManifests(const Json& previous, const Json& current);
+
+// A folder or project name as a name usable for images and resources:
+// lower case, [a-z0-9-], at most 63 characters; "app" if nothing is left.
+std::string Slug(const std::string& name);
+
+// Reads a file of the repository (for reviewing what it already has);
+// nullopt when absent or unreadable.
+using RepoReader = std::function<std::optional<std::string>(const std::string& path)>;
+
+Result<Blueprint> MakeBlueprint(const Json& audit, const PlanOptions& options,
+                                const RepoReader& read);
+
+// Validates options: target and env from their lists, a project name usable
+// in image and resource names.
+Status CheckOptions(const PlanOptions& options);
+
+// --- the parts (one file each) ------------------------------------------
+
+// "apps/api" + "Dockerfile" -> "apps/api/Dockerfile"; "." + name -> name.
+std::string JoinRoot(const std::string& root, const std::string& name);
+
+// A service as the plan reads it from the audit's JSON: field values or
+// empty, with the file the value came from.
+struct ServiceFacts {
+  std::string name, root, kind, language, framework, package_manager;
+  std::string runtime, runtime_version;  // "node", "20.11.1" (may be a range: ">=20")
+  std::optional<int> port;
+  std::string build_command, start_command, test_command, test_framework, healthcheck;
+  std::string dockerfile;  // an existing Dockerfile's path
+  std::vector<std::string> backing;
+  std::vector<Json> env_vars;  // as in the audit
+  Json migrations;             // {"tool", "dir", "command"} or null
+  std::map<std::string, std::string> source_of;  // field -> "file:line" of its evidence
+};
+std::vector<ServiceFacts> ServicesOf(const Json& audit);
+
+// A multi-stage Dockerfile and .dockerignore for a service without one, or
+// findings for the one it has.
+void PlanContainer(const ServiceFacts& s, const PlanOptions& o, const RepoReader& read,
+                   Blueprint& out);
+// .github/workflows/prodsprint.yml for the repository.
+void PlanWorkflow(const std::vector<ServiceFacts>& services, const PlanOptions& o,
+                  Blueprint& out);
+// The readiness gates' thresholds, drafted from what the audit found.
+Json DraftPolicies(const std::vector<ServiceFacts>& services, const Json& audit);
+
+}  // namespace ps::stages::plan

@@ -1,0 +1,88 @@
+#include "stages/plan/plan_stage.h"
+
+#include "core/fs.h"
+#include "stages/audit/audit.h"
+#include "stages/plan/blueprint.h"
+
+namespace ps::stages {
+
+Result<engine::StageOutput> PlanStage::Run(engine::StageContext& ctx) {
+  const Json& input = ctx.run_input();
+  if (!input.contains("path") || !input["path"].is_string()) {
+    return problems::InvalidInput("the blueprint run needs input.path, the repository's folder");
+  }
+  const std::string path = input["path"].get<std::string>();
+  const std::string ref = input.value("ref", "");
+  std::unique_ptr<audit::RepoView> view;
+  if (ref.empty()) {
+    PS_ASSIGN(view, audit::OpenWorkTree(path));
+  } else {
+    PS_ASSIGN(view, audit::OpenGitRevision(path, ref));
+  }
+  ctx.Progress(0.0, "auditing " + view->Describe());
+  PS_ASSIGN(Json audited, audit::Audit(*view, {}, [&] { return ctx.Stopping(); }));
+  plan::PlanOptions o;
+  o.project = plan::Slug(ctx.project().name);
+  o.target = input.value("target", "local");
+  o.env = input.value("env", "staging");
+  ctx.Progress(0.5, "planning " + o.target + "/" + o.env);
+  audit::RepoView& repo = *view;
+  PS_ASSIGN(plan::Blueprint b,
+            plan::MakeBlueprint(audited, o, [&](const std::string& p) -> std::optional<std::string> {
+              auto r = repo.Read(p, 1 << 20);
+              if (!r.ok()) return std::nullopt;
+              return std::move(r).value();
+            }));
+
+  engine::StageOutput out;
+  Json summary = b.ToJson();
+  summary["target"] = o.target;
+  summary["env"] = o.env;
+  const Json manifest = b.Manifest();
+  const auto& previous = ctx.blueprint();
+  Json diff = plan::DiffManifests(
+      previous && previous->plan_diff.contains("manifest") ? previous->plan_diff["manifest"]
+                                                           : Json(nullptr),
+      manifest);
+  summary["diff"] = diff;
+  std::string cicd_sha;
+  for (const auto& [name, content] : b.files) {
+    const bool cicd = name.rfind(".github/", 0) == 0;
+    PS_ASSIGN(engine::ArtifactOut a,
+              ctx.PutArtifact(cicd ? store::ArtifactType::kCicd : store::ArtifactType::kIac, name,
+                              content, "text/plain", {{"target", o.target}, {"env", o.env}}));
+    if (cicd) cicd_sha = a.blob.sha256;
+    out.artifacts.push_back(a);
+  }
+  const std::string plan_json = Dump(summary, 2) + "\n";
+  PS_ASSIGN(engine::ArtifactOut plan_art,
+            ctx.PutArtifact(store::ArtifactType::kIac, "plan.json", plan_json, "application/json",
+                            {{"target", o.target}, {"env", o.env}}));
+  out.artifacts.push_back(plan_art);
+
+  store::Blueprint row;
+  row.iac_ref = "sha256:" + plan_art.blob.sha256;
+  row.cicd_ref = cicd_sha.empty() ? "" : "sha256:" + cicd_sha;
+  row.policies = b.policies;
+  row.cost_estimate = Json::object();  // priced by a later part of the plan
+  row.plan_diff = diff;
+  row.plan_diff["manifest"] = manifest;  // what the next plan diffs against
+  out.blueprint = row;
+
+  int errors = 0;
+  for (const auto& f : b.findings) errors += f.severity == "error";
+  out.facts = summary;
+  out.metrics = {{"files", b.files.size()}, {"findings", b.findings.size()}, {"errors", errors}};
+  out.project_state = "planned";
+  out.events.push_back({"plan.ready",
+                        {{"target", o.target},
+                         {"env", o.env},
+                         {"files", b.files.size()},
+                         {"findings", b.findings.size()},
+                         {"diff", diff["files"]}}});
+  ctx.Progress(1.0, std::to_string(b.files.size()) + " file(s), " +
+                        std::to_string(b.findings.size()) + " finding(s)");
+  return out;
+}
+
+}  // namespace ps::stages

@@ -1,0 +1,289 @@
+// The plan on fixture repositories: every file it writes and its summary are
+// compared with tests/fixtures/plan/NAME/ (PS_UPDATE_GOLDEN=1 rewrites them
+// after a deliberate change; review the diff). Then the facts each part
+// exists for, spelled out: findings instead of made-up values, the review of
+// an existing Dockerfile, determinism, and the CLI's writing and diffing.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "core/fs.h"
+#include "stages/audit/audit.h"
+#include "stages/plan/blueprint.h"
+#include "testing/testing.h"
+
+namespace ps::stages::plan {
+namespace {
+
+namespace fs = std::filesystem;
+using ps::testing::ReadText;
+using ps::testing::WriteText;
+
+const fs::path kAudit = fs::path(PS_SOURCE_DIR) / "tests/fixtures/audit";
+const fs::path kPlan = fs::path(PS_SOURCE_DIR) / "tests/fixtures/plan";
+
+Blueprint PlanOf(audit::RepoView& view, const std::string& project,
+                 const std::string& target = "local") {
+  auto audited = audit::Audit(view, {});
+  EXPECT_TRUE(audited.ok());
+  PlanOptions o;
+  o.project = project;
+  o.target = target;
+  auto b = MakeBlueprint(*audited, o, [&](const std::string& p) -> std::optional<std::string> {
+    auto r = view.Read(p, 1 << 20);
+    if (!r.ok()) return std::nullopt;
+    return std::move(r).value();
+  });
+  EXPECT_TRUE(b.ok()) << b.problem().Message();
+  return b.ok() ? *b : Blueprint{};
+}
+
+Blueprint PlanFixture(const std::string& name) {
+  auto view = audit::OpenWorkTree((kAudit / name / "repo").string());
+  EXPECT_TRUE(view.ok());
+  return PlanOf(**view, name);
+}
+
+const Finding* FindingOf(const Blueprint& b, const std::string& id) {
+  for (const auto& f : b.findings) {
+    if (f.id == id) return &f;
+  }
+  return nullptr;
+}
+
+class PlanGolden : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(PlanGolden, WritesWhatItWroteBefore) {
+  const std::string name = GetParam();
+  Blueprint b = PlanFixture(name);
+  std::map<std::string, std::string> files = b.files;
+  files["plan.json"] = Dump(b.ToJson(), 2) + "\n";
+  const fs::path dir = kPlan / name;
+  if (std::getenv("PS_UPDATE_GOLDEN")) {
+    fs::remove_all(dir);
+    for (const auto& [path, content] : files) WriteText(dir / path, content);
+    return;
+  }
+  std::set<std::string> expected;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); it != fs::recursive_directory_iterator();
+       ++it) {
+    if (it->is_regular_file()) expected.insert(fs::relative(it->path(), dir).generic_string());
+  }
+  ASSERT_FALSE(expected.empty()) << "no golden files in " << dir << "; run with PS_UPDATE_GOLDEN=1";
+  std::set<std::string> got;
+  for (const auto& [path, content] : files) {
+    got.insert(path);
+    if (expected.count(path)) {
+      EXPECT_EQ(content, ReadText(dir / path)) << name << ": " << path;
+    }
+  }
+  EXPECT_EQ(got, expected) << name << ": the set of files changed";
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, PlanGolden,
+                         ::testing::Values("node-express", "python-fastapi", "go-services",
+                                           "turbo-monorepo", "rails", "spring-gradle", "aspnet",
+                                           "vite-react", "rust-axum", "laravel", "nx-monorepo",
+                                           "maven-modules", "static-site"),
+                         [](const auto& info) {
+                           std::string n = info.param;
+                           for (auto& c : n) c = c == '-' ? '_' : c;
+                           return n;
+                         });
+
+TEST(Plan, SameInputSameBytes) {
+  // Twice from disk, and once from the same files held in memory.
+  const fs::path repo = kAudit / "turbo-monorepo" / "repo";
+  Blueprint a = PlanFixture("turbo-monorepo");
+  Blueprint b = PlanFixture("turbo-monorepo");
+  EXPECT_EQ(a.files, b.files);
+  EXPECT_EQ(Dump(a.ToJson()), Dump(b.ToJson()));
+  std::map<std::string, std::string> mem;
+  for (auto it = fs::recursive_directory_iterator(repo); it != fs::recursive_directory_iterator(); ++it) {
+    if (it->is_regular_file() && !it->is_symlink())
+      mem[fs::relative(it->path(), repo).generic_string()] = ReadText(it->path());
+  }
+  auto view = audit::OpenMemory(mem);
+  Blueprint c = PlanOf(*view, "turbo-monorepo");
+  EXPECT_EQ(a.files, c.files);
+}
+
+TEST(Plan, MissingFactsBecomeFindingsNotMadeUpValues) {
+  auto view = audit::OpenMemory({{"package.json", R"({"name":"bare","dependencies":{"express":"4"}})"},
+                                 {"index.js", "require('express')().listen(process.env.PORT)\n"}});
+  Blueprint b = PlanOf(*view, "bare");
+  const std::string df = b.files["Dockerfile"];
+  ASSERT_FALSE(df.empty());
+  // No Node.js version anywhere: the Dockerfile asks for one.
+  EXPECT_NE(df.find("ARG NODE_VERSION\nFROM node:${NODE_VERSION}-bookworm-slim"), std::string::npos) << df;
+  ASSERT_TRUE(FindingOf(b, "PLAN001"));
+  EXPECT_NE(FindingOf(b, "PLAN001")->fix.find("engines.node"), std::string::npos);
+  // No start command: the image refuses to start and says why.
+  ASSERT_TRUE(FindingOf(b, "PLAN002"));
+  EXPECT_EQ(FindingOf(b, "PLAN002")->severity, "error");
+  EXPECT_NE(df.find("see finding PLAN002"), std::string::npos);
+  // No health route: no HEALTHCHECK, and an info finding.
+  EXPECT_EQ(df.find("HEALTHCHECK"), std::string::npos);
+  EXPECT_TRUE(FindingOf(b, "PLAN006"));
+  // The workflow reads the version from a repository variable, not a guess (below).
+  EXPECT_TRUE(FindingOf(b, "PLAN009"));  // no test command
+  EXPECT_FALSE(FindingOf(b, "PLAN011"));  // so no test job that needs the version
+
+  auto tested = audit::OpenMemory(
+      {{"package.json", R"({"name":"bare","scripts":{"test":"node --test"},"dependencies":{"express":"4"}})"}});
+  Blueprint t = PlanOf(*tested, "bare");
+  EXPECT_NE(t.files[".github/workflows/prodsprint.yml"].find("node-version: ${{ vars.NODE_VERSION }}"),
+            std::string::npos);
+  EXPECT_TRUE(FindingOf(t, "PLAN011"));
+}
+
+TEST(Plan, GeneratedDockerfileIsHardened) {
+  Blueprint b = PlanFixture("python-fastapi");
+  const std::string df = b.files["Dockerfile"];
+  EXPECT_EQ(df.rfind("# syntax=docker/dockerfile:1\n", 0), 0u);
+  EXPECT_NE(df.find("FROM python:3.12-slim-bookworm AS build"), std::string::npos);
+  EXPECT_NE(df.find("--mount=type=cache"), std::string::npos);  // dependency cache
+  EXPECT_NE(df.find("USER 10001"), std::string::npos);           // non-root
+  EXPECT_NE(df.find("HEALTHCHECK"), std::string::npos);
+  EXPECT_NE(df.find("/health"), std::string::npos);
+  EXPECT_TRUE(b.files.count("Dockerfile.dockerignore"));
+  EXPECT_NE(b.files["Dockerfile.dockerignore"].find("**/.env"), std::string::npos);
+}
+
+TEST(Plan, ReviewsAnExistingDockerfile) {
+  auto view = audit::OpenMemory(
+      {{"package.json",
+        R"({"name":"old","scripts":{"start":"node s.js"},"engines":{"node":"20"},"dependencies":{"express":"4"}})"},
+       {"s.js", "require('express')().get('/healthz', (q, r) => r.send('ok')).listen(3000)\n"},
+       {"Dockerfile",
+        "FROM node:latest\nENV API_TOKEN=abc123secret\nADD https://example.com/x.tgz /x.tgz\n"
+        "RUN apt-get update && apt-get install -y curl\nCOPY . .\nCMD [\"node\", \"s.js\"]\n"}});
+  Blueprint b = PlanOf(*view, "old");
+  EXPECT_FALSE(b.files.count("Dockerfile")) << "an existing Dockerfile is reviewed, not replaced";
+  for (const char* id : {"DF001", "DF002", "DF003", "DF004", "DF005", "DF006"}) {
+    EXPECT_TRUE(FindingOf(b, id)) << id;
+  }
+  EXPECT_EQ(FindingOf(b, "DF004")->line, 2);
+  EXPECT_EQ(FindingOf(b, "DF004")->message.find("abc123secret"), std::string::npos)
+      << "a finding never prints the secret";
+  // A pinned image of another version than the project asks for.
+  auto v2 = audit::OpenMemory(
+      {{"package.json", R"({"name":"old","scripts":{"start":"node s.js"},"engines":{"node":"22.1.0"}})"},
+       {"Dockerfile", "FROM node:18.20-slim\nUSER node\nCMD [\"node\", \"s.js\"]\n"}});
+  Blueprint c = PlanOf(*v2, "old");
+  ASSERT_TRUE(FindingOf(c, "DF008"));
+  EXPECT_FALSE(FindingOf(c, "DF001"));
+  EXPECT_FALSE(FindingOf(c, "DF002"));
+}
+
+TEST(Plan, WorkflowIsLeastPrivilegeAndPinned) {
+  Blueprint b = PlanFixture("go-services");
+  const std::string w = b.files[".github/workflows/prodsprint.yml"];
+  EXPECT_NE(w.find("\npermissions: {}\n"), std::string::npos);
+  EXPECT_NE(w.find("concurrency:"), std::string::npos);
+  // Every `uses:` names a 40-hex commit and its release.
+  std::size_t pos = 0, count = 0;
+  while ((pos = w.find("uses: ", pos)) != std::string::npos) {
+    auto at = w.find('@', pos);
+    auto eol = w.find('\n', pos);
+    ASSERT_LT(at, eol);
+    const std::string sha = w.substr(at + 1, 40);
+    EXPECT_EQ(sha.find_first_not_of("0123456789abcdef"), std::string::npos) << sha;
+    EXPECT_EQ(w.substr(at + 41, 4), " # v");
+    pos = eol;
+    ++count;
+  }
+  EXPECT_GT(count, 5u);
+  EXPECT_NE(w.find("id-token: write"), std::string::npos);  // keyless signing
+  EXPECT_EQ(w.find("AWS_SECRET_ACCESS_KEY"), std::string::npos);
+}
+
+TEST(Plan, RefusesBadOptions) {
+  auto view = audit::OpenMemory({{"index.html", "<html></html>"}});
+  auto audited = audit::Audit(*view, {});
+  ASSERT_TRUE(audited.ok());
+  for (const auto& [target, env, project] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"mars", "staging", "p"}, {"local", "qa", "p"}, {"local", "staging", "Bad Name"},
+           {"local", "staging", ""}}) {
+    PlanOptions o{project, target, env};
+    auto b = MakeBlueprint(*audited, o, {});
+    ASSERT_FALSE(b.ok());
+    EXPECT_TRUE(b.problem().Is("invalid-input"));
+  }
+  EXPECT_FALSE(MakeBlueprint(Json::parse("[1,2]"), {"p", "local", "staging"}, {}).ok());
+  EXPECT_EQ(Slug("My App_2"), "my-app-2");
+  EXPECT_EQ(Slug("--"), "app");
+}
+
+// The command: files written under --out, a second plan reports no change,
+// a file the plan no longer makes is removed unless the user edited it, and
+// a symbolic link in the output folder is refused.
+TEST(PlanCli, WritesDiffsAndCleansUp) {
+  ps::testing::TempDir dir;
+  const fs::path repo = dir / "shop";
+  fs::copy(kAudit / "go-services" / "repo", repo, fs::copy_options::recursive);
+  const fs::path out = dir / "out";
+  auto plan = [&](const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> argv{PS_BINARY, "plan", repo.string(), "--out", out.string(), "--json"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return ps::testing::RunCommand(argv, dir.path());
+  };
+  auto r1 = plan();
+  ASSERT_EQ(r1.exit_code, 0) << r1.err;
+  Json j1 = Json::parse(r1.out);
+  EXPECT_TRUE(j1["diff"]["first"].get<bool>());
+  EXPECT_TRUE(fs::exists(out / "cmd/worker/Dockerfile"));
+  EXPECT_TRUE(fs::exists(out / ".github/workflows/prodsprint.yml"));
+  EXPECT_TRUE(fs::exists(out / "plan.json"));
+  const std::string first = ReadText(out / "cmd/worker/Dockerfile");
+
+  auto r2 = plan();
+  ASSERT_EQ(r2.exit_code, 0) << r2.err;
+  Json j2 = Json::parse(r2.out);
+  EXPECT_FALSE(j2["diff"]["first"].get<bool>());
+  EXPECT_TRUE(j2["diff"]["files"]["added"].empty());
+  EXPECT_TRUE(j2["diff"]["files"]["changed"].empty());
+  EXPECT_EQ(ReadText(out / "cmd/worker/Dockerfile"), first);
+
+  // The worker gets its own Dockerfile: the plan no longer writes one.
+  WriteText(repo / "cmd/worker/Dockerfile", "FROM golang:1.22.3\nUSER 1000\nCMD [\"/w\"]\n");
+  auto r3 = plan();
+  ASSERT_EQ(r3.exit_code, 0) << r3.err;
+  Json j3 = Json::parse(r3.out);
+  EXPECT_EQ(j3["diff"]["files"]["removed"].size(), 2u) << j3["diff"];
+  EXPECT_FALSE(fs::exists(out / "cmd/worker/Dockerfile"));
+
+  // A file the user edited is kept.
+  fs::remove(repo / "cmd/worker/Dockerfile");
+  ASSERT_EQ(plan().exit_code, 0);
+  WriteText(out / "cmd/worker/Dockerfile", "# mine now\n");
+  WriteText(repo / "cmd/worker/Dockerfile", "FROM golang:1.22.3\nUSER 1000\nCMD [\"/w\"]\n");
+  auto r4 = plan();
+  ASSERT_EQ(r4.exit_code, 0) << r4.err;
+  EXPECT_TRUE(fs::exists(out / "cmd/worker/Dockerfile"));
+  EXPECT_EQ(Json::parse(r4.out)["diff"]["kept_edited"].size(), 1u);
+
+  // A link in the output folder: refused, nothing written through it.
+  fs::remove_all(out / ".github");
+  fs::create_directories(dir / "elsewhere");
+  fs::create_directory_symlink(dir / "elsewhere", out / ".github");
+  auto r5 = plan();
+  EXPECT_NE(r5.exit_code, 0);
+  EXPECT_TRUE(fs::is_empty(dir / "elsewhere"));
+
+  // Bad options: a usage-level error, nothing written.
+  auto r6 = ps::testing::RunCommand({PS_BINARY, "plan", repo.string(), "--target", "mars",
+                                     "--out", (dir / "out2").string()},
+                                    dir.path());
+  EXPECT_NE(r6.exit_code, 0);
+  EXPECT_NE(r6.err.find("unknown target"), std::string::npos) << r6.err;
+  EXPECT_FALSE(fs::exists(dir / "out2"));
+}
+
+}  // namespace
+}  // namespace ps::stages::plan
