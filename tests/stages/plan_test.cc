@@ -56,12 +56,19 @@ const Finding* FindingOf(const Blueprint& b, const std::string& id) {
 
 class PlanGolden : public ::testing::TestWithParam<const char*> {};
 
+// NAME or NAME@TARGET (golden folder NAME-TARGET).
 TEST_P(PlanGolden, WritesWhatItWroteBefore) {
-  const std::string name = GetParam();
-  Blueprint b = PlanFixture(name);
+  std::string name = GetParam(), target = "local";
+  if (auto at = name.find('@'); at != std::string::npos) {
+    target = name.substr(at + 1);
+    name = name.substr(0, at);
+  }
+  auto view = audit::OpenWorkTree((kAudit / name / "repo").string());
+  ASSERT_TRUE(view.ok());
+  Blueprint b = PlanOf(**view, name, target);
   std::map<std::string, std::string> files = b.files;
   files["plan.json"] = Dump(b.ToJson(), 2) + "\n";
-  const fs::path dir = kPlan / name;
+  const fs::path dir = kPlan / (target == "local" ? name : name + "-" + target);
   if (std::getenv("PS_UPDATE_GOLDEN")) {
     fs::remove_all(dir);
     for (const auto& [path, content] : files) WriteText(dir / path, content);
@@ -88,10 +95,12 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, PlanGolden,
                          ::testing::Values("node-express", "python-fastapi", "go-services",
                                            "turbo-monorepo", "rails", "spring-gradle", "aspnet",
                                            "vite-react", "rust-axum", "laravel", "nx-monorepo",
-                                           "maven-modules", "static-site"),
+                                           "maven-modules", "static-site", "node-express@aws",
+                                           "turbo-monorepo@aws", "python-fastapi@aws",
+                                           "rails@aws", "vite-react@aws"),
                          [](const auto& info) {
                            std::string n = info.param;
-                           for (auto& c : n) c = c == '-' ? '_' : c;
+                           for (auto& c : n) c = (c == '-' || c == '@') ? '_' : c;
                            return n;
                          });
 

@@ -231,6 +231,7 @@ Result<Blueprint> MakeBlueprint(const Json& audit, const PlanOptions& o, const R
     b.services.push_back(decided);
   }
   PlanWorkflow(imaged, o, b);
+  if (o.target == "aws") PlanTerraform(imaged, o, b);
   b.policies = DraftPolicies(services, audit);
   // Findings in a stable order: by service, then id, then file and line.
   std::stable_sort(b.findings.begin(), b.findings.end(), [](const Finding& a, const Finding& c) {

@@ -90,6 +90,24 @@ void PlanContainer(const ServiceFacts& s, const PlanOptions& o, const RepoReader
 // .github/workflows/prodsprint.yml for the repository.
 void PlanWorkflow(const std::vector<ServiceFacts>& services, const PlanOptions& o,
                   Blueprint& out);
+// The sizes the AWS plan provisions in an environment; the cost estimate
+// prices the same numbers.
+struct AwsSizing {
+  int nat_gateways = 1;
+  int desired_count = 1;
+  int cpu = 256;      // Fargate CPU units (1024 = 1 vCPU)
+  int memory = 512;   // MiB
+  std::string db_class = "db.t4g.micro";
+  bool db_multi_az = false;
+  int db_storage_gb = 20;
+  std::string cache_node = "cache.t4g.micro";
+  int cache_nodes = 1;
+  int log_retention_days = 14;
+  int backup_days = 7;
+};
+AwsSizing SizingFor(const std::string& env);
+// infra/aws/ENV/*.tf and infra/aws/bootstrap/ (target aws).
+void PlanTerraform(const std::vector<ServiceFacts>& services, const PlanOptions& o, Blueprint& out);
 // The readiness gates' thresholds, drafted from what the audit found.
 Json DraftPolicies(const std::vector<ServiceFacts>& services, const Json& audit);
 
