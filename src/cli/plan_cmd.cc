@@ -82,6 +82,21 @@ Result<Json> WriteBlueprint(const fs::path& out, const stages::plan::Blueprint& 
   return summary;
 }
 
+void PrintCost(const Term& t, const Json& cost) {
+  if (!cost.is_object()) return;
+  std::vector<std::vector<std::string>> rows = {{t.Bold("RESOURCE"), t.Bold("MONTHLY (USD)")}};
+  for (const auto& p : cost["projects"]) {
+    for (const auto& r : p["breakdown"]["resources"]) {
+      rows.push_back({r["name"].get<std::string>(), r["monthlyCost"].get<std::string>()});
+    }
+  }
+  rows.push_back({t.Bold("total"), t.Bold(cost["totalMonthlyCost"].get<std::string>())});
+  std::cout << "\n"
+            << t.Bold("Cost") << " (price table " << cost["priceTable"]["version"].get<std::string>()
+            << "; usage assumptions in usage.yml, override with prodsprint-usage.yml)\n"
+            << Table(rows);
+}
+
 void PrintPlan(const Term& t, const Json& s, const fs::path& out) {
   std::cout << t.Bold("Plan for " + s["target"].get<std::string>() + "/" +
                       s["env"].get<std::string>())
@@ -164,6 +179,7 @@ Result<int> CmdPlan(const PlanArgs& a, const std::function<bool()>& stopping) {
     std::cout << Dump(summary, 2) << std::endl;
   } else {
     PrintPlan(Term::Detect(), summary, out);
+    PrintCost(Term::Detect(), b.cost);
   }
   return kExitOk;
 }

@@ -1,5 +1,8 @@
 #include "core/config.h"
 
+#include <cerrno>
+#include <cstdlib>
+
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>
@@ -41,6 +44,37 @@ bool ParseDurationIn(const std::string& s, Millis lo, Millis hi, Millis* out) {
 }
 
 std::string Quote(const std::string& s) { return "'" + s + "'"; }
+
+bool ParseBoolean(const std::string& s, bool* out) {
+  if (s == "true" || s == "yes" || s == "on") {
+    *out = true;
+    return true;
+  }
+  if (s == "false" || s == "no" || s == "off") {
+    *out = false;
+    return true;
+  }
+  return false;
+}
+
+bool ParseRatio(const std::string& s, double lo, double hi, double* out) {
+  char* end = nullptr;
+  errno = 0;
+  const double v = std::strtod(s.c_str(), &end);
+  if (s.empty() || end != s.c_str() + s.size() || errno != 0 || !(v >= lo && v <= hi)) return false;
+  *out = v;
+  return true;
+}
+
+bool OneOf(const std::string& s, std::initializer_list<const char*> options, std::string* out) {
+  for (const char* o : options) {
+    if (s == o) {
+      *out = s;
+      return true;
+    }
+  }
+  return false;
+}
 
 const std::vector<Setting>& Settings() {
   static const std::vector<Setting> kSettings = {
@@ -95,6 +129,40 @@ const std::vector<Setting>& Settings() {
       {"engine.poll", "a duration from 1ms to 10s",
        [](Config& c, const std::string& v) {
          return ParseDurationIn(v, 1, 10'000, &c.engine.poll);
+       }},
+      {"policy.tests.required", "true or false",
+       [](Config& c, const std::string& v) { return ParseBoolean(v, &c.policy.tests_required); }},
+      {"policy.tests.max_failures", "an integer from 0 to 100000",
+       [](Config& c, const std::string& v) {
+         return ParseInt(v, 0, 100'000, &c.policy.tests_max_failures);
+       }},
+      {"policy.tests.coverage_min", "a percentage from 0 to 100",
+       [](Config& c, const std::string& v) {
+         return ParseInt(v, 0, 100, &c.policy.tests_coverage_min);
+       }},
+      {"policy.security.max_severity", "low, medium, high or critical",
+       [](Config& c, const std::string& v) {
+         return OneOf(v, {"low", "medium", "high", "critical"}, &c.policy.security_max_severity);
+       }},
+      {"policy.security.secrets", "block or warn",
+       [](Config& c, const std::string& v) {
+         return OneOf(v, {"block", "warn"}, &c.policy.security_secrets);
+       }},
+      {"policy.performance.p95_ms", "milliseconds from 0 (no budget) to 600000",
+       [](Config& c, const std::string& v) { return ParseInt(v, 0, 600'000, &c.policy.perf_p95_ms); }},
+      {"policy.performance.p99_ms", "milliseconds from 0 (no budget) to 600000",
+       [](Config& c, const std::string& v) { return ParseInt(v, 0, 600'000, &c.policy.perf_p99_ms); }},
+      {"policy.performance.max_regression_pct", "a percentage from 0 to 1000",
+       [](Config& c, const std::string& v) {
+         return ParseInt(v, 0, 1000, &c.policy.perf_max_regression_pct);
+       }},
+      {"policy.release.error_budget", "a ratio from 0 to 1 (e.g. 0.001)",
+       [](Config& c, const std::string& v) {
+         return ParseRatio(v, 0, 1, &c.policy.release_error_budget);
+       }},
+      {"policy.release.max_error_ratio_increase", "a ratio from 0 to 1 (e.g. 0.01)",
+       [](Config& c, const std::string& v) {
+         return ParseRatio(v, 0, 1, &c.policy.release_max_error_ratio_increase);
        }},
   };
   return kSettings;
@@ -332,6 +400,21 @@ std::string ConfigError::ToString() const {
   return where + ": " + (key.empty() ? "" : key + ": ") + message;
 }
 
+Json PolicyConfig::ToJson() const {
+  return {{"tests",
+           {{"required", tests_required},
+            {"max_failures", tests_max_failures},
+            {"coverage_min", tests_coverage_min}}},
+          {"security", {{"max_severity", security_max_severity}, {"secrets", security_secrets}}},
+          {"performance",
+           {{"p95_ms", perf_p95_ms},
+            {"p99_ms", perf_p99_ms},
+            {"max_regression_pct", perf_max_regression_pct}}},
+          {"release",
+           {{"error_budget", release_error_budget},
+            {"max_error_ratio_increase", release_max_error_ratio_increase}}}};
+}
+
 Json Config::ToJson() const {
   Json stages = Json::object();
   for (const auto& [name, o] : engine.stages) {
@@ -359,6 +442,7 @@ Json Config::ToJson() const {
         {"stage_timeout", FormatDuration(engine.stage_timeout)},
         {"poll", FormatDuration(engine.poll)},
         {"stages", stages}}},
+      {"policy", policy.ToJson()},
   };
 }
 

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <set>
 
+#include "core/config.h"
 #include "core/fs.h"
 #include "stages/audit/audit.h"
 #include "stages/plan/blueprint.h"
@@ -209,6 +210,93 @@ TEST(Plan, WorkflowIsLeastPrivilegeAndPinned) {
   EXPECT_GT(count, 5u);
   EXPECT_NE(w.find("id-token: write"), std::string::npos);  // keyless signing
   EXPECT_EQ(w.find("AWS_SECRET_ACCESS_KEY"), std::string::npos);
+}
+
+TEST(PlanCost, PricesWhatTheTerraformMakesWithExplicitUsage) {
+  std::map<std::string, std::string> files = {
+      {"package.json",
+       R"({"name":"shop","scripts":{"start":"node s.js"},"engines":{"node":"20"},"dependencies":{"express":"4","pg":"8"}})"},
+      {"s.js", "require('express')().listen(8080)\n"}};
+  auto plan = [&](const std::string& env) {
+    auto view = audit::OpenMemory(files);
+    auto audited = audit::Audit(*view, {});
+    PlanOptions o{"shop", "aws", env};
+    auto b = MakeBlueprint(*audited, o, [&](const std::string& p) -> std::optional<std::string> {
+      auto r = view->Read(p, 1 << 20);
+      if (!r.ok()) return std::nullopt;
+      return std::move(r).value();
+    });
+    EXPECT_TRUE(b.ok());
+    return *b;
+  };
+  Blueprint b = plan("staging");
+  ASSERT_TRUE(b.cost.is_object());
+  const Json& res = b.cost["projects"][0]["breakdown"]["resources"];
+  double sum = 0;
+  for (const auto& r : res) sum += std::stod(r["monthlyCost"].get<std::string>());
+  EXPECT_NEAR(sum, std::stod(b.cost["totalMonthlyCost"].get<std::string>()), 0.05);
+  // The Fargate task: 0.25 vCPU and 0.5 GB for 730 hours at the table's prices.
+  const Json* svc = nullptr;
+  for (const auto& r : res) {
+    if (r["name"] == "aws_ecs_service.shop") svc = &r;
+  }
+  ASSERT_TRUE(svc);
+  EXPECT_EQ((*svc)["monthlyCost"], "9.01");  // 0.25*0.04048*730 + 0.5*0.004445*730
+  EXPECT_EQ(b.cost["usage"]["aws_ecs_service.shop"]["desired_count"]["from"], "default");
+  EXPECT_TRUE(b.files.count("infra/aws/staging/cost.json"));
+  EXPECT_TRUE(b.files.count("infra/aws/staging/usage.yml"));
+  // Production is bigger.
+  Blueprint p = plan("production");
+  EXPECT_GT(std::stod(p.cost["totalMonthlyCost"].get<std::string>()),
+            std::stod(b.cost["totalMonthlyCost"].get<std::string>()));
+  // A usage file overrides the assumption it names.
+  files["prodsprint-usage.yml"] =
+      "version: 0.1\nresource_usage:\n  aws_ecs_service.shop:\n    desired_count: 4\n";
+  Blueprint u = plan("staging");
+  for (const auto& r : u.cost["projects"][0]["breakdown"]["resources"]) {
+    if (r["name"] == "aws_ecs_service.shop") {
+      EXPECT_EQ(r["monthlyCost"], "36.04");
+    }
+  }
+  EXPECT_EQ(u.cost["usage"]["aws_ecs_service.shop"]["desired_count"]["from"], "prodsprint-usage.yml");
+  // A broken usage file: a finding, and the defaults.
+  files["prodsprint-usage.yml"] = "resource_usage: [unclosed\n";
+  Blueprint x = plan("staging");
+  EXPECT_TRUE(FindingOf(x, "PLAN017"));
+  EXPECT_EQ(x.cost["totalMonthlyCost"], b.cost["totalMonthlyCost"]);
+  // The table says where its prices come from.
+  Json t = PriceTable();
+  EXPECT_EQ(t["hoursPerMonth"], 730);
+  EXPECT_FALSE(t["sources"].empty());
+}
+
+TEST(Plan, DraftedPolicyIsAValidConfiguration) {
+  Blueprint b = PlanFixture("node-express");  // postgres and redis: data to protect
+  ASSERT_TRUE(b.files.count("prodsprint.yaml"));
+  auto c = ParseConfig(b.files["prodsprint.yaml"], "prodsprint.yaml");
+  ASSERT_TRUE(c.ok()) << c.problem().Message();
+  EXPECT_EQ(c->policy.security_max_severity, "medium");
+  EXPECT_EQ(c->policy.perf_p95_ms, 300);
+  EXPECT_TRUE(c->policy.tests_required);
+  EXPECT_EQ(c->policy.tests_coverage_min, 60);
+  EXPECT_EQ(c->policy.ToJson(), [&] {
+    Json p = b.policies;
+    p.erase("why");
+    return p;
+  }());
+  // A repository with its own prodsprint.yaml gets the section beside it.
+  auto view = audit::OpenMemory({{"index.html", "<html></html>"}, {"prodsprint.yaml", "version: 1\n"}});
+  Blueprint own = PlanOf(*view, "site");
+  EXPECT_FALSE(own.files.count("prodsprint.yaml"));
+  ASSERT_TRUE(own.files.count("prodsprint.policy.yaml"));
+  EXPECT_TRUE(FindingOf(own, "PLAN018"));
+  auto section = ParseConfig(own.files["prodsprint.policy.yaml"], "p.yaml");
+  ASSERT_TRUE(section.ok()) << section.problem().Message();
+  EXPECT_EQ(section->policy.security_max_severity, "high");  // no data behind a static site
+  // Bad values are refused with the key named.
+  auto bad = ParseConfig("version: 1\npolicy:\n  security:\n    max_severity: extreme\n", "x.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.problem().Message().find("policy.security.max_severity"), std::string::npos);
 }
 
 TEST(Plan, RefusesBadOptions) {

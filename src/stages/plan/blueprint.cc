@@ -5,6 +5,7 @@
 #include <set>
 #include <tuple>
 
+#include "core/config.h"
 #include "core/fs.h"
 
 namespace ps::stages::plan {
@@ -28,7 +29,11 @@ Json Blueprint::ToJson() const {
           {"files", f},
           {"findings", fs},
           {"policies", policies},
-          {"services", services}};
+          {"services", services},
+          {"cost", cost.is_object() ? Json{{"currency", cost["currency"]},
+                                           {"totalMonthlyCost", cost["totalMonthlyCost"]},
+                                           {"priceTable", cost["priceTable"]}}
+                                    : Json(nullptr)}};
 }
 
 Json Blueprint::Manifest() const {
@@ -164,28 +169,46 @@ Status CheckOptions(const PlanOptions& o) {
 
 Json DraftPolicies(const std::vector<ServiceFacts>& services, const Json& audit) {
   // Stricter where there is something to protect: a database means data, a
-  // web service means users waiting on latency.
+  // web service means users waiting on latency. Keys as prodsprint.yaml's
+  // policy section has them (core/config.h PolicyConfig).
   bool data = false, web = false, tests = false;
   for (const auto& s : services) {
     data = data || !s.backing.empty();
     web = web || s.kind == "web" || s.kind == "grpc";
     tests = tests || !s.test_command.empty();
   }
-  Json p;
-  p["tests"] = {{"required", tests}, {"max_failures", 0}, {"coverage_min", tests ? 60 : 0}};
-  p["security"] = {{"max_severity", data ? "medium" : "high"},
-                   {"secrets", "block"},
-                   {"licenses_denied", Json::array({"AGPL-3.0-only", "AGPL-3.0-or-later"})}};
-  p["performance"] = {{"p95_ms", web ? Json(300) : Json(nullptr)},
-                      {"p99_ms", web ? Json(800) : Json(nullptr)},
-                      {"max_regression_pct", 10}};
-  p["release"] = {{"error_budget", 0.001}, {"max_error_ratio_increase", 0.01}};
-  p["why"] = Json::array();
-  if (data) p["why"].push_back("backing services hold data: vulnerabilities of medium severity block");
-  if (web) p["why"].push_back("web services: latency budgets apply to the smoke routes");
-  if (!tests) p["why"].push_back("no test command found: the test gate cannot require tests yet");
+  PolicyConfig p;
+  p.tests_required = tests;
+  p.tests_max_failures = 0;
+  p.tests_coverage_min = tests ? 60 : 0;
+  p.security_max_severity = data ? "medium" : "high";
+  p.security_secrets = "block";
+  p.perf_p95_ms = web ? 300 : 0;
+  p.perf_p99_ms = web ? 800 : 0;
+  Json j = p.ToJson();
+  j["why"] = Json::array();
+  if (data) j["why"].push_back("backing services hold data: vulnerabilities of medium severity and above block");
+  if (web) j["why"].push_back("web services: latency budgets (p95 300 ms, p99 800 ms) apply to the smoke routes");
+  if (!tests) j["why"].push_back("no test command found: the test gate cannot require tests yet");
   (void)audit;
-  return p;
+  return j;
+}
+
+std::string PolicyYaml(const Json& p) {
+  auto num = [](const Json& v) {
+    if (v.is_boolean()) return std::string(v.get<bool>() ? "true" : "false");
+    if (v.is_string()) return v.get<std::string>();
+    if (v.is_number_integer()) return std::to_string(v.get<long long>());
+    std::string s = v.dump();
+    return s;
+  };
+  std::string y = "policy:\n";
+  for (const auto& line : p["why"]) y += "  # " + line.get<std::string>() + "\n";
+  for (const char* section : {"tests", "security", "performance", "release"}) {
+    y += std::string("  ") + section + ":\n";
+    for (const auto& [k, v] : p[section].items()) y += "    " + k + ": " + num(v) + "\n";
+  }
+  return y;
 }
 
 Result<Blueprint> MakeBlueprint(const Json& audit, const PlanOptions& o, const RepoReader& read) {
@@ -231,8 +254,26 @@ Result<Blueprint> MakeBlueprint(const Json& audit, const PlanOptions& o, const R
     b.services.push_back(decided);
   }
   PlanWorkflow(imaged, o, b);
-  if (o.target == "aws") PlanTerraform(imaged, o, b);
+  if (o.target == "aws") {
+    PlanTerraform(imaged, o, b);
+    PlanCost(imaged, o, read, b);
+  }
   b.policies = DraftPolicies(services, audit);
+  // The policy as prodsprint.yaml takes it: the whole file when the
+  // repository has none, else the section to merge.
+  const bool has_config = read && read("prodsprint.yaml").has_value();
+  if (has_config) {
+    b.files["prodsprint.policy.yaml"] =
+        "# The policy section drafted by `prodsprint plan`: merge it into prodsprint.yaml.\n" +
+        PolicyYaml(b.policies);
+    b.findings.push_back({"PLAN018", "info", "", "the repository has a prodsprint.yaml: the drafted policy is "
+                          "written beside it, not into it",
+                          "merge prodsprint.policy.yaml's policy section into prodsprint.yaml",
+                          "prodsprint.yaml", 0});
+  } else {
+    b.files["prodsprint.yaml"] = "# Drafted by `prodsprint plan` (docs/CONFIG.md).\nversion: 1\n" +
+                                 PolicyYaml(b.policies);
+  }
   // Findings in a stable order: by service, then id, then file and line.
   std::stable_sort(b.findings.begin(), b.findings.end(), [](const Finding& a, const Finding& c) {
     return std::tie(a.service, a.id, a.file, a.line) < std::tie(c.service, c.id, c.file, c.line);

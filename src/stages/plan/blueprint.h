@@ -40,6 +40,7 @@ struct Blueprint {
   std::vector<Finding> findings;
   Json policies = Json::object();
   Json services = Json::array();  // per service: what the plan decided, with its sources
+  Json cost = nullptr;            // Infracost-shaped estimate (target aws), else null
   Json ToJson() const;            // the summary: files (with sha256), findings, policies
   Json Manifest() const;          // {path: sha256} of the files
 };
@@ -108,7 +109,16 @@ struct AwsSizing {
 AwsSizing SizingFor(const std::string& env);
 // infra/aws/ENV/*.tf and infra/aws/bootstrap/ (target aws).
 void PlanTerraform(const std::vector<ServiceFacts>& services, const PlanOptions& o, Blueprint& out);
-// The readiness gates' thresholds, drafted from what the audit found.
+// The monthly cost of the AWS plan (infra/aws/ENV/cost.json, usage.yml),
+// with usage from prodsprint-usage.yml at the repository's root if present.
+void PlanCost(const std::vector<ServiceFacts>& services, const PlanOptions& o,
+              const RepoReader& read, Blueprint& out);
+// The bundled price table: version, date, sources, prices.
+Json PriceTable();
+// The readiness gates' thresholds, drafted from what the audit found, keyed
+// as prodsprint.yaml's policy section, with `why` for each choice.
 Json DraftPolicies(const std::vector<ServiceFacts>& services, const Json& audit);
+// That policy as prodsprint.yaml's `policy:` section.
+std::string PolicyYaml(const Json& policies);
 
 }  // namespace ps::stages::plan

@@ -64,7 +64,7 @@ Result<engine::StageOutput> PlanStage::Run(engine::StageContext& ctx) {
   row.iac_ref = "sha256:" + plan_art.blob.sha256;
   row.cicd_ref = cicd_sha.empty() ? "" : "sha256:" + cicd_sha;
   row.policies = b.policies;
-  row.cost_estimate = Json::object();  // priced by a later part of the plan
+  row.cost_estimate = b.cost.is_object() ? b.cost : Json::object();
   row.plan_diff = diff;
   row.plan_diff["manifest"] = manifest;  // what the next plan diffs against
   out.blueprint = row;

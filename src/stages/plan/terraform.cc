@@ -478,8 +478,9 @@ resource "aws_db_instance" "main" {
   engine = "{{engine}}"
   engine_version = "{{version}}"
   instance_class = "{{class}}"
-  allocated_storage = 20
+  allocated_storage = {{storage}}
   max_allocated_storage = 100
+  storage_type = "gp3"
   storage_encrypted = true
   db_name = "app"
   username = "app"
@@ -496,6 +497,7 @@ resource "aws_db_instance" "main" {
 }
 )HCL",
                 {{"engine", pg ? "postgres" : "mysql"},
+                 {"storage", std::to_string(z.db_storage_gb)},
                  {"version", pg ? "16" : "8.4"},
                  {"class", z.db_class},
                  {"multi_az", z.db_multi_az ? "true" : "false"},

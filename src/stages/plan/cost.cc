@@ -1,0 +1,327 @@
+// The monthly cost of the AWS plan, per resource and in total, from a price
+// table bundled here (versioned, with its date and sources) and usage
+// assumptions that are explicit and overridable (prodsprint-usage.yml). The
+// JSON has Infracost's shape: projects, breakdown, resources,
+// costComponents, amounts as decimal strings; 730 hours a month.
+#include <yaml-cpp/yaml.h>
+
+#include <cmath>
+#include <cstdio>
+
+#include "core/config.h"
+#include "stages/plan/blueprint.h"
+#include "stages/plan/hcl.h"
+
+namespace ps::stages::plan {
+
+namespace {
+
+constexpr double kHoursPerMonth = 730;
+
+// On-demand prices, us-east-1, Linux, USD. Bump kPriceVersion with any change.
+constexpr const char* kPriceVersion = "aws-us-east-1-2026.11";
+constexpr const char* kPriceDate = "2026-11-01";
+struct Price {
+  const char* key;
+  const char* usd;  // decimal string, per unit
+  const char* unit;
+  const char* source;
+};
+constexpr Price kPrices[] = {
+    {"fargate.vcpu_hour", "0.04048", "vCPU-hours", "https://aws.amazon.com/fargate/pricing/"},
+    {"fargate.gb_hour", "0.004445", "GB-hours", "https://aws.amazon.com/fargate/pricing/"},
+    {"alb.hour", "0.0225", "hours", "https://aws.amazon.com/elasticloadbalancing/pricing/"},
+    {"alb.lcu_hour", "0.008", "LCU-hours", "https://aws.amazon.com/elasticloadbalancing/pricing/"},
+    {"nat.hour", "0.045", "hours", "https://aws.amazon.com/vpc/pricing/"},
+    {"nat.gb", "0.045", "GB", "https://aws.amazon.com/vpc/pricing/"},
+    {"ipv4.hour", "0.005", "hours", "https://aws.amazon.com/vpc/pricing/"},
+    {"transfer_out.gb", "0.09", "GB", "https://aws.amazon.com/ec2/pricing/on-demand/"},
+    {"rds.db.t4g.micro", "0.016", "hours", "https://aws.amazon.com/rds/postgresql/pricing/"},
+    {"rds.db.t4g.small", "0.032", "hours", "https://aws.amazon.com/rds/postgresql/pricing/"},
+    {"rds.gp3.gb_month", "0.115", "GB-months", "https://aws.amazon.com/rds/postgresql/pricing/"},
+    {"cache.cache.t4g.micro", "0.016", "hours", "https://aws.amazon.com/elasticache/pricing/"},
+    {"cache.cache.t4g.small", "0.032", "hours", "https://aws.amazon.com/elasticache/pricing/"},
+    {"logs.ingest_gb", "0.50", "GB", "https://aws.amazon.com/cloudwatch/pricing/"},
+    {"logs.storage_gb_month", "0.03", "GB-months", "https://aws.amazon.com/cloudwatch/pricing/"},
+    {"ecr.gb_month", "0.10", "GB-months", "https://aws.amazon.com/ecr/pricing/"},
+    {"secrets.secret_month", "0.40", "months", "https://aws.amazon.com/secrets-manager/pricing/"},
+    {"secrets.10k_calls", "0.05", "10k requests", "https://aws.amazon.com/secrets-manager/pricing/"},
+    {"s3.gb_month", "0.023", "GB-months", "https://aws.amazon.com/s3/pricing/"},
+    {"s3.1k_writes", "0.005", "1k requests", "https://aws.amazon.com/s3/pricing/"},
+    {"s3.1k_reads", "0.0004", "1k requests", "https://aws.amazon.com/s3/pricing/"},
+    {"cloudfront.gb", "0.085", "GB", "https://aws.amazon.com/cloudfront/pricing/"},
+    {"cloudfront.10k_https", "0.01", "10k requests", "https://aws.amazon.com/cloudfront/pricing/"},
+};
+
+const Price* PriceOf(const std::string& key) {
+  for (const auto& p : kPrices) {
+    if (key == p.key) return &p;
+  }
+  return nullptr;
+}
+
+std::string Dec(double v, int places) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", places, v + 0.0);  // +0.0: never "-0"
+  std::string s = buf;
+  // Decimal strings as Infracost writes them: no trailing zeros.
+  if (s.find('.') != std::string::npos) {
+    while (s.back() == '0') s.pop_back();
+    if (s.back() == '.') s.pop_back();
+  }
+  return s;
+}
+
+// The usage a cost depends on: the file's value, or the default, recorded
+// either way so the estimate says what it assumed.
+class Usage {
+ public:
+  explicit Usage(YAML::Node file) : file_(std::move(file)) {}
+  double Get(const std::string& resource, const std::string& key, double fallback) {
+    double v = fallback;
+    std::string from = "default";
+    try {
+      if (file_ && file_["resource_usage"] && file_["resource_usage"][resource] &&
+          file_["resource_usage"][resource][key]) {
+        v = file_["resource_usage"][resource][key].as<double>();
+        from = "prodsprint-usage.yml";
+      }
+    } catch (const YAML::Exception&) {
+      from = "default (the file's value is not a number)";
+    }
+    used_[resource][key] = {{"value", v}, {"from", from}};
+    return v;
+  }
+  const Json& used() const { return used_; }
+
+ private:
+  YAML::Node file_;
+  Json used_ = Json::object();
+};
+
+struct Resource {
+  std::string name, type;
+  Json components = Json::array();
+  double monthly = 0, hourly = 0;
+
+  // A component priced per hour (quantity per hour).
+  void Hourly(const std::string& label, double per_hour, const std::string& price_key) {
+    const Price* p = PriceOf(price_key);
+    const double price = std::stod(p->usd);
+    const double h = per_hour * price;
+    components.push_back({{"name", label},
+                          {"unit", p->unit},
+                          {"hourlyQuantity", Dec(per_hour, 6)},
+                          {"monthlyQuantity", Dec(per_hour * kHoursPerMonth, 4)},
+                          {"price", p->usd},
+                          {"hourlyCost", Dec(h, 6)},
+                          {"monthlyCost", Dec(h * kHoursPerMonth, 4)}});
+    hourly += h;
+    monthly += h * kHoursPerMonth;
+  }
+  // A component priced per month (quantity per month, from usage).
+  void Monthly(const std::string& label, double per_month, const std::string& price_key,
+               double unit_divisor = 1) {
+    const Price* p = PriceOf(price_key);
+    const double price = std::stod(p->usd);
+    const double m = per_month / unit_divisor * price;
+    components.push_back({{"name", label},
+                          {"unit", p->unit},
+                          {"hourlyQuantity", Dec(per_month / unit_divisor / kHoursPerMonth, 6)},
+                          {"monthlyQuantity", Dec(per_month / unit_divisor, 4)},
+                          {"price", p->usd},
+                          {"hourlyCost", Dec(m / kHoursPerMonth, 6)},
+                          {"monthlyCost", Dec(m, 4)}});
+    hourly += m / kHoursPerMonth;
+    monthly += m;
+  }
+  Json ToJson() const {
+    return {{"name", name},
+            {"resourceType", type},
+            {"hourlyCost", Dec(hourly, 6)},
+            {"monthlyCost", Dec(monthly, 2)},
+            {"costComponents", components},
+            {"subresources", Json::array()}};
+  }
+};
+
+bool HasB(const ServiceFacts& s, const std::string& b) {
+  return std::find(s.backing.begin(), s.backing.end(), b) != s.backing.end();
+}
+
+}  // namespace
+
+Json PriceTable() {
+  Json prices = Json::object();
+  Json sources = Json::array();
+  for (const auto& p : kPrices) {
+    prices[p.key] = {{"usd", p.usd}, {"unit", p.unit}};
+    if (std::find(sources.begin(), sources.end(), p.source) == sources.end()) sources.push_back(p.source);
+  }
+  return {{"version", kPriceVersion}, {"date", kPriceDate}, {"region", "us-east-1"},
+          {"currency", "USD"}, {"hoursPerMonth", kHoursPerMonth}, {"sources", sources},
+          {"prices", prices}};
+}
+
+void PlanCost(const std::vector<ServiceFacts>& services, const PlanOptions& o,
+              const RepoReader& read, Blueprint& out) {
+  YAML::Node file;
+  if (read) {
+    if (auto text = read("prodsprint-usage.yml")) {
+      if (!YamlNestingWithinLimit(*text)) {
+        out.findings.push_back({"PLAN017", "warning", "", "prodsprint-usage.yml is nested too deeply; defaults used",
+                                "fix the file's structure (see docs/PLAN.md)", "prodsprint-usage.yml", 0});
+      } else {
+        try {
+          file = YAML::Load(*text);
+        } catch (const YAML::Exception& e) {
+          out.findings.push_back({"PLAN017", "warning", "",
+                                  "prodsprint-usage.yml is not valid YAML (" + e.msg + "); defaults used",
+                                  "fix the file (see docs/PLAN.md)", "prodsprint-usage.yml", e.mark.line + 1});
+        }
+      }
+    }
+  }
+  Usage usage(file);
+  const AwsSizing z = SizingFor(o.env);
+  const bool prod = o.env == "production";
+  std::vector<Resource> rs;
+  std::set<std::string> backing;
+  bool web = false, containers = false;
+  int secrets = 0;
+  for (const auto& s : services) {
+    for (const auto& b : s.backing) backing.insert(b);
+    if (s.kind == "static") continue;
+    containers = true;
+    web = web || ((s.kind == "web" || s.kind == "grpc") && s.port);
+  }
+  const bool vpc = containers || backing.count("postgres") || backing.count("mysql") || backing.count("redis");
+  if (vpc) {
+    Resource nat{"aws_nat_gateway.main", "aws_nat_gateway"};
+    nat.Hourly("NAT gateway", z.nat_gateways, "nat.hour");
+    nat.Monthly("Data processed",
+                usage.Get(nat.name, "monthly_data_processed_gb", prod ? 100 : 10), "nat.gb");
+    rs.push_back(nat);
+    Resource eip{"aws_eip.nat", "aws_eip"};
+    eip.Hourly("Public IPv4 address", z.nat_gateways, "ipv4.hour");
+    rs.push_back(eip);
+  }
+  if (web) {
+    Resource lb{"aws_lb.main", "aws_lb"};
+    lb.Hourly("Application load balancer", 1, "alb.hour");
+    lb.Hourly("Load balancer capacity units", usage.Get(lb.name, "capacity_units", 1), "alb.lcu_hour");
+    lb.Monthly("Data transfer out to the internet",
+               usage.Get(lb.name, "monthly_data_transfer_out_gb", prod ? 100 : 10), "transfer_out.gb");
+    // The ALB's public addresses: one per subnet.
+    lb.Hourly("Public IPv4 addresses", 2, "ipv4.hour");
+    rs.push_back(lb);
+  }
+  for (const auto& s : services) {
+    const std::string n = hcl::Name(s.name);
+    if (s.kind == "static") {
+      Resource b{"aws_s3_bucket." + n, "aws_s3_bucket"};
+      b.Monthly("Storage (standard)", usage.Get(b.name, "storage_gb", 1), "s3.gb_month");
+      rs.push_back(b);
+      Resource cf{"aws_cloudfront_distribution." + n, "aws_cloudfront_distribution"};
+      cf.Monthly("Data transfer out (North America, Europe)",
+                 usage.Get(cf.name, "monthly_data_transfer_to_internet_gb", prod ? 100 : 5), "cloudfront.gb");
+      cf.Monthly("HTTPS requests", usage.Get(cf.name, "monthly_https_requests", prod ? 1'000'000 : 50'000),
+                 "cloudfront.10k_https", 10'000);
+      rs.push_back(cf);
+      continue;
+    }
+    Resource svc{"aws_ecs_service." + n, "aws_ecs_service"};
+    const double tasks = usage.Get(svc.name, "desired_count", z.desired_count);
+    svc.Hourly("Fargate vCPU (" + Dec(z.cpu / 1024.0, 2) + " vCPU x " + Dec(tasks, 0) + ")",
+               tasks * z.cpu / 1024.0, "fargate.vcpu_hour");
+    svc.Hourly("Fargate memory (" + Dec(z.memory / 1024.0, 2) + " GB x " + Dec(tasks, 0) + ")",
+               tasks * z.memory / 1024.0, "fargate.gb_hour");
+    rs.push_back(svc);
+    Resource logs{"aws_cloudwatch_log_group." + n, "aws_cloudwatch_log_group"};
+    const double ingest = usage.Get(logs.name, "monthly_data_ingested_gb", prod ? 10 : 1);
+    logs.Monthly("Data ingested", ingest, "logs.ingest_gb");
+    logs.Monthly("Storage", usage.Get(logs.name, "storage_gb", ingest * z.log_retention_days / 30.0),
+                 "logs.storage_gb_month");
+    rs.push_back(logs);
+    Resource ecr{"aws_ecr_repository." + n, "aws_ecr_repository"};
+    ecr.Monthly("Image storage", usage.Get(ecr.name, "storage_gb", 1), "ecr.gb_month");
+    rs.push_back(ecr);
+    for (const auto& e : s.env_vars) {
+      if (!e.value("secret", false) || e.value("name", "") == "PORT") continue;
+      if (e.value("name", "") == "REDIS_URL" && HasB(s, "redis")) continue;
+      ++secrets;
+    }
+  }
+  // RDS keeps the master password in a secret of its own.
+  const bool db = backing.count("postgres") || backing.count("mysql");
+  if (db) ++secrets;
+  if (secrets > 0) {
+    Resource sm{"aws_secretsmanager_secret (" + std::to_string(secrets) + ")", "aws_secretsmanager_secret"};
+    sm.Monthly("Secrets", secrets, "secrets.secret_month");
+    sm.Monthly("API requests", usage.Get("aws_secretsmanager_secret", "monthly_requests", secrets * 1000.0),
+               "secrets.10k_calls", 10'000);
+    rs.push_back(sm);
+  }
+  if (db) {
+    Resource r{"aws_db_instance.main", "aws_db_instance"};
+    r.Hourly(std::string("Database instance (") + z.db_class + (z.db_multi_az ? ", Multi-AZ)" : ")"),
+             z.db_multi_az ? 2 : 1, "rds." + z.db_class);
+    r.Monthly("Storage (gp3)", usage.Get(r.name, "storage_gb", z.db_storage_gb) * (z.db_multi_az ? 2 : 1),
+              "rds.gp3.gb_month");
+    rs.push_back(r);
+  }
+  if (backing.count("redis")) {
+    Resource c{"aws_elasticache_replication_group.main", "aws_elasticache_replication_group"};
+    c.Hourly("Cache nodes (" + z.cache_node + " x " + std::to_string(z.cache_nodes) + ")", z.cache_nodes,
+             "cache." + z.cache_node);
+    rs.push_back(c);
+  }
+  if (backing.count("s3")) {
+    Resource b{"aws_s3_bucket.data", "aws_s3_bucket"};
+    b.Monthly("Storage (standard)", usage.Get(b.name, "storage_gb", prod ? 50 : 5), "s3.gb_month");
+    b.Monthly("PUT, COPY, POST, LIST requests", usage.Get(b.name, "monthly_write_requests", 100'000),
+              "s3.1k_writes", 1'000);
+    b.Monthly("GET and other requests", usage.Get(b.name, "monthly_read_requests", 1'000'000), "s3.1k_reads",
+              1'000);
+    rs.push_back(b);
+  }
+
+  Json resources = Json::array();
+  double hourly = 0, monthly = 0;
+  for (const auto& r : rs) {
+    resources.push_back(r.ToJson());
+    hourly += r.hourly;
+    monthly += r.monthly;
+  }
+  const std::string project = "infra/aws/" + o.env;
+  Json breakdown{{"resources", resources},
+                 {"totalHourlyCost", Dec(hourly, 6)},
+                 {"totalMonthlyCost", Dec(monthly, 2)}};
+  Json cost{{"version", "0.2"},
+            {"currency", "USD"},
+            {"projects", Json::array({{{"name", project},
+                                       {"metadata", {{"path", project}, {"type", "terraform_dir"}}},
+                                       {"breakdown", breakdown},
+                                       {"summary", {{"totalDetectedResources", rs.size()}}}}})},
+            {"totalHourlyCost", Dec(hourly, 6)},
+            {"totalMonthlyCost", Dec(monthly, 2)},
+            {"priceTable", {{"version", kPriceVersion}, {"date", kPriceDate}, {"region", "us-east-1"}}},
+            {"usage", usage.used()},
+            {"notes", Json::array({"on-demand prices, us-east-1, 730 hours a month",
+                                   "free here: ACM certificates, Route 53 alias queries, AWS-managed KMS keys",
+                                   "not priced: Container Insights metrics, backups beyond the database's size, "
+                                   "data transfer between zones"})}};
+  out.files[project + "/cost.json"] = Dump(cost, 2) + "\n";
+  out.cost = cost;
+  // The usage file with every value this estimate assumed: edit and put it
+  // at the repository's root as prodsprint-usage.yml.
+  std::string y = "# Usage the cost estimate assumed (" + o.env +
+                  "). Copy to the repository's root as prodsprint-usage.yml and edit.\nversion: 0.1\nresource_usage:\n";
+  for (const auto& [res, keys] : usage.used().items()) {
+    y += "  " + res + ":\n";
+    for (const auto& [k, v] : keys.items()) y += "    " + k + ": " + Dec(v["value"].get<double>(), 4) + "\n";
+  }
+  out.files[project + "/usage.yml"] = y;
+}
+
+}  // namespace ps::stages::plan
