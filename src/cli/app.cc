@@ -910,6 +910,7 @@ int Main(int argc, char** argv) {
   plan->add_option("--env", plan_args.env, "staging or production")->capture_default_str();
   plan->add_option("--out", plan_args.out, "Folder to write to (default: PATH/.prodsprint/plan/ENV)");
   plan->add_option("--project", plan_args.project, "Project name for images and resources (default: the folder's name)");
+  plan->add_option("--repo-url", plan_args.repo_url, "The Git URL Argo CD syncs from (target kubernetes)");
   plan->add_flag("--json", plan_args.json, "The plan summary (files, findings, policies, diff) as JSON");
 
   bool until_idle = false;

@@ -159,6 +159,7 @@ Result<int> CmdPlan(const PlanArgs& a, const std::function<bool()>& stopping) {
       !a.project.empty() ? a.project : fs::absolute(fs::path(a.path)).lexically_normal().filename().string());
   o.target = a.target;
   o.env = a.env;
+  o.repo_url = a.repo_url;
   PS_TRY(stages::plan::CheckOptions(o));
   PS_ASSIGN(Json audited, stages::audit::Audit(*view, {}, stopping));
   auto& repo = *view;

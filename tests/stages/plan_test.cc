@@ -4,6 +4,7 @@
 // exists for, spelled out: findings instead of made-up values, the review of
 // an existing Dockerfile, determinism, and the CLI's writing and diffing.
 #include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -98,7 +99,8 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, PlanGolden,
                                            "vite-react", "rust-axum", "laravel", "nx-monorepo",
                                            "maven-modules", "static-site", "node-express@aws",
                                            "turbo-monorepo@aws", "python-fastapi@aws",
-                                           "rails@aws", "vite-react@aws"),
+                                           "rails@aws", "vite-react@aws", "node-express@kubernetes",
+                                           "go-services@kubernetes"),
                          [](const auto& info) {
                            std::string n = info.param;
                            for (auto& c : n) c = (c == '-' || c == '@') ? '_' : c;
@@ -220,7 +222,7 @@ TEST(PlanCost, PricesWhatTheTerraformMakesWithExplicitUsage) {
   auto plan = [&](const std::string& env) {
     auto view = audit::OpenMemory(files);
     auto audited = audit::Audit(*view, {});
-    PlanOptions o{"shop", "aws", env};
+    PlanOptions o{"shop", "aws", env, ""};
     auto b = MakeBlueprint(*audited, o, [&](const std::string& p) -> std::optional<std::string> {
       auto r = view->Read(p, 1 << 20);
       if (!r.ok()) return std::nullopt;
@@ -299,6 +301,61 @@ TEST(Plan, DraftedPolicyIsAValidConfiguration) {
   EXPECT_NE(bad.problem().Message().find("policy.security.max_severity"), std::string::npos);
 }
 
+// The chart's plain YAML parses, and every .Values path its templates use is
+// in values.yaml (a typo there renders as an empty string, silently).
+TEST(PlanKubernetes, ChartsAreConsistent) {
+  auto view = audit::OpenWorkTree((kAudit / "go-services" / "repo").string());
+  ASSERT_TRUE(view.ok());
+  Blueprint b = PlanOf(**view, "go-services", "kubernetes");
+  int charts = 0;
+  for (const auto& [path, content] : b.files) {
+    const bool yaml = path.size() > 5 && (path.substr(path.size() - 5) == ".yaml");
+    if (yaml && path.find("/templates/") == std::string::npos) {
+      EXPECT_NO_THROW(YAML::Load(content)) << path;
+    }
+    if (path.find("/templates/") == std::string::npos) continue;
+    const std::string chart = path.substr(0, path.find("/templates/"));
+    YAML::Node values = YAML::Load(b.files[chart + "/values.yaml"]);
+    ++charts;
+    // Balanced actions.
+    std::size_t open = 0, close = 0;
+    for (std::size_t at = content.find("{{"); at != std::string::npos; at = content.find("{{", at + 2)) ++open;
+    for (std::size_t at = content.find("}}"); at != std::string::npos; at = content.find("}}", at + 2)) ++close;
+    EXPECT_EQ(open, close) << path;
+    for (std::size_t at = content.find(".Values."); at != std::string::npos;
+         at = content.find(".Values.", at + 1)) {
+      std::size_t e = at + 8;
+      while (e < content.size() && (std::isalnum(static_cast<unsigned char>(content[e])) || content[e] == '.' || content[e] == '_')) ++e;
+      std::string key = content.substr(at + 8, e - at - 8);
+      if (key == "nameOverride" || key == "fullnameOverride" || key == "serviceAccount.name") continue;
+      YAML::Node n = YAML::Clone(values);
+      std::size_t from = 0;
+      bool found = true;
+      while (found) {
+        auto dot = key.find('.', from);
+        const std::string part = key.substr(from, dot == std::string::npos ? std::string::npos : dot - from);
+        if (!n.IsMap() || !n[part]) {
+          found = false;
+          break;
+        }
+        n = n[part];
+        if (dot == std::string::npos) break;
+        from = dot + 1;
+      }
+      EXPECT_TRUE(found) << path << " uses .Values." << key << ", which values.yaml lacks";
+    }
+  }
+  EXPECT_GT(charts, 0);
+  // Non-root, read-only, and a Rollout, not a Deployment.
+  const std::string rollout = b.files["deploy/helm/api/templates/rollout.yaml"];
+  EXPECT_NE(rollout.find("kind: Rollout"), std::string::npos);
+  EXPECT_NE(rollout.find("runAsNonRoot: true"), std::string::npos);
+  EXPECT_NE(rollout.find("readOnlyRootFilesystem: true"), std::string::npos);
+  EXPECT_TRUE(b.files.count("deploy/helm/api/templates/analysistemplate.yaml"));
+  EXPECT_TRUE(b.files.count("deploy/argocd/api-production.yaml"));
+  EXPECT_TRUE(FindingOf(b, "PLAN020"));  // no repository URL given
+}
+
 TEST(Plan, RefusesBadOptions) {
   auto view = audit::OpenMemory({{"index.html", "<html></html>"}});
   auto audited = audit::Audit(*view, {});
@@ -307,12 +364,12 @@ TEST(Plan, RefusesBadOptions) {
        std::vector<std::tuple<std::string, std::string, std::string>>{
            {"mars", "staging", "p"}, {"local", "qa", "p"}, {"local", "staging", "Bad Name"},
            {"local", "staging", ""}}) {
-    PlanOptions o{project, target, env};
+    PlanOptions o{project, target, env, ""};
     auto b = MakeBlueprint(*audited, o, {});
     ASSERT_FALSE(b.ok());
     EXPECT_TRUE(b.problem().Is("invalid-input"));
   }
-  EXPECT_FALSE(MakeBlueprint(Json::parse("[1,2]"), {"p", "local", "staging"}, {}).ok());
+  EXPECT_FALSE(MakeBlueprint(Json::parse("[1,2]"), {"p", "local", "staging", ""}, {}).ok());
   EXPECT_EQ(Slug("My App_2"), "my-app-2");
   EXPECT_EQ(Slug("--"), "app");
 }

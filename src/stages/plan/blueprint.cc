@@ -257,6 +257,9 @@ Result<Blueprint> MakeBlueprint(const Json& audit, const PlanOptions& o, const R
   if (o.target == "aws") {
     PlanTerraform(imaged, o, b);
     PlanCost(imaged, o, read, b);
+  } else if (o.target == "kubernetes") {
+    PlanKubernetes(imaged, o, b);
+    PlanCost(imaged, o, read, b);
   }
   b.policies = DraftPolicies(services, audit);
   // The policy as prodsprint.yaml takes it: the whole file when the

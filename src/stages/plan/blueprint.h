@@ -20,6 +20,7 @@ struct PlanOptions {
   std::string project;           // names the workflow, images and resources
   std::string target = "local";  // local | kubernetes | aws | render | vercel
   std::string env = "staging";   // staging | production
+  std::string repo_url;          // the Git remote Argo CD syncs from; empty: unknown
 };
 
 // A fact a generated file needs and the audit did not give, or a problem in a
@@ -115,6 +116,8 @@ void PlanCost(const std::vector<ServiceFacts>& services, const PlanOptions& o,
               const RepoReader& read, Blueprint& out);
 // The bundled price table: version, date, sources, prices.
 Json PriceTable();
+// deploy/helm/SERVICE (Rollout, AnalysisTemplate...) and deploy/argocd (target kubernetes).
+void PlanKubernetes(const std::vector<ServiceFacts>& services, const PlanOptions& o, Blueprint& out);
 // The readiness gates' thresholds, drafted from what the audit found, keyed
 // as prodsprint.yaml's policy section, with `why` for each choice.
 Json DraftPolicies(const std::vector<ServiceFacts>& services, const Json& audit);

@@ -195,7 +195,24 @@ void PlanCost(const std::vector<ServiceFacts>& services, const PlanOptions& o,
     containers = true;
     web = web || ((s.kind == "web" || s.kind == "grpc") && s.port);
   }
-  const bool vpc = containers || backing.count("postgres") || backing.count("mysql") || backing.count("redis");
+  const bool k8s = o.target == "kubernetes";
+  if (k8s) {
+    // Pods priced by what they request, at EKS on Fargate's rates; the
+    // cluster, its ingress controller and Prometheus are shared, not counted.
+    for (const auto& s : services) {
+      if (s.kind == "static") continue;
+      Resource r{"Rollout/" + Slug(s.name), "argoproj.io/v1alpha1/Rollout"};
+      const double replicas = usage.Get(r.name, "replicas", prod ? 2 : 1);
+      const double cpu = prod ? 0.5 : 0.25, mem = prod ? 1 : 0.5;
+      r.Hourly("Pod vCPU requested (" + Dec(cpu, 2) + " x " + Dec(replicas, 0) + ")", replicas * cpu,
+               "fargate.vcpu_hour");
+      r.Hourly("Pod memory requested (" + Dec(mem, 2) + " GB x " + Dec(replicas, 0) + ")", replicas * mem,
+               "fargate.gb_hour");
+      rs.push_back(r);
+    }
+  }
+  const bool vpc = !k8s && (containers || backing.count("postgres") || backing.count("mysql") ||
+                            backing.count("redis"));
   if (vpc) {
     Resource nat{"aws_nat_gateway.main", "aws_nat_gateway"};
     nat.Hourly("NAT gateway", z.nat_gateways, "nat.hour");
@@ -206,7 +223,7 @@ void PlanCost(const std::vector<ServiceFacts>& services, const PlanOptions& o,
     eip.Hourly("Public IPv4 address", z.nat_gateways, "ipv4.hour");
     rs.push_back(eip);
   }
-  if (web) {
+  if (web && !k8s) {
     Resource lb{"aws_lb.main", "aws_lb"};
     lb.Hourly("Application load balancer", 1, "alb.hour");
     lb.Hourly("Load balancer capacity units", usage.Get(lb.name, "capacity_units", 1), "alb.lcu_hour");
@@ -217,6 +234,7 @@ void PlanCost(const std::vector<ServiceFacts>& services, const PlanOptions& o,
     rs.push_back(lb);
   }
   for (const auto& s : services) {
+    if (k8s) break;
     const std::string n = hcl::Name(s.name);
     if (s.kind == "static") {
       Resource b{"aws_s3_bucket." + n, "aws_s3_bucket"};
@@ -253,7 +271,7 @@ void PlanCost(const std::vector<ServiceFacts>& services, const PlanOptions& o,
     }
   }
   // RDS keeps the master password in a secret of its own.
-  const bool db = backing.count("postgres") || backing.count("mysql");
+  const bool db = !k8s && (backing.count("postgres") || backing.count("mysql"));
   if (db) ++secrets;
   if (secrets > 0) {
     Resource sm{"aws_secretsmanager_secret (" + std::to_string(secrets) + ")", "aws_secretsmanager_secret"};
@@ -270,13 +288,13 @@ void PlanCost(const std::vector<ServiceFacts>& services, const PlanOptions& o,
               "rds.gp3.gb_month");
     rs.push_back(r);
   }
-  if (backing.count("redis")) {
+  if (backing.count("redis") && !k8s) {
     Resource c{"aws_elasticache_replication_group.main", "aws_elasticache_replication_group"};
     c.Hourly("Cache nodes (" + z.cache_node + " x " + std::to_string(z.cache_nodes) + ")", z.cache_nodes,
              "cache." + z.cache_node);
     rs.push_back(c);
   }
-  if (backing.count("s3")) {
+  if (backing.count("s3") && !k8s) {
     Resource b{"aws_s3_bucket.data", "aws_s3_bucket"};
     b.Monthly("Storage (standard)", usage.Get(b.name, "storage_gb", prod ? 50 : 5), "s3.gb_month");
     b.Monthly("PUT, COPY, POST, LIST requests", usage.Get(b.name, "monthly_write_requests", 100'000),
@@ -293,25 +311,30 @@ void PlanCost(const std::vector<ServiceFacts>& services, const PlanOptions& o,
     hourly += r.hourly;
     monthly += r.monthly;
   }
-  const std::string project = "infra/aws/" + o.env;
+  const std::string project = k8s ? "deploy/helm" : "infra/aws/" + o.env;
+  const std::string where = k8s ? "deploy/cost-" + o.env + ".json" : project + "/cost.json";
+  const std::string usage_file = k8s ? "deploy/usage-" + o.env + ".yml" : project + "/usage.yml";
   Json breakdown{{"resources", resources},
                  {"totalHourlyCost", Dec(hourly, 6)},
                  {"totalMonthlyCost", Dec(monthly, 2)}};
   Json cost{{"version", "0.2"},
             {"currency", "USD"},
             {"projects", Json::array({{{"name", project},
-                                       {"metadata", {{"path", project}, {"type", "terraform_dir"}}},
+                                       {"metadata", {{"path", project}, {"type", k8s ? "helm_charts" : "terraform_dir"}}},
                                        {"breakdown", breakdown},
                                        {"summary", {{"totalDetectedResources", rs.size()}}}}})},
             {"totalHourlyCost", Dec(hourly, 6)},
             {"totalMonthlyCost", Dec(monthly, 2)},
             {"priceTable", {{"version", kPriceVersion}, {"date", kPriceDate}, {"region", "us-east-1"}}},
             {"usage", usage.used()},
-            {"notes", Json::array({"on-demand prices, us-east-1, 730 hours a month",
-                                   "free here: ACM certificates, Route 53 alias queries, AWS-managed KMS keys",
-                                   "not priced: Container Insights metrics, backups beyond the database's size, "
-                                   "data transfer between zones"})}};
-  out.files[project + "/cost.json"] = Dump(cost, 2) + "\n";
+            {"notes", k8s ? Json::array({"pods priced by their requests at EKS on Fargate's on-demand rates, us-east-1, 730 hours a month",
+                                         "not counted: the cluster, its ingress controller, Prometheus and Argo (shared)",
+                                         "backing services are not in the charts: priced with --target aws"})
+                          : Json::array({"on-demand prices, us-east-1, 730 hours a month",
+                                         "free here: ACM certificates, Route 53 alias queries, AWS-managed KMS keys",
+                                         "not priced: Container Insights metrics, backups beyond the database's size, "
+                                         "data transfer between zones"})}};
+  out.files[where] = Dump(cost, 2) + "\n";
   out.cost = cost;
   // The usage file with every value this estimate assumed: edit and put it
   // at the repository's root as prodsprint-usage.yml.
@@ -321,7 +344,7 @@ void PlanCost(const std::vector<ServiceFacts>& services, const PlanOptions& o,
     y += "  " + res + ":\n";
     for (const auto& [k, v] : keys.items()) y += "    " + k + ": " + Dec(v["value"].get<double>(), 4) + "\n";
   }
-  out.files[project + "/usage.yml"] = y;
+  out.files[usage_file] = y;
 }
 
 }  // namespace ps::stages::plan
