@@ -100,7 +100,8 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, PlanGolden,
                                            "maven-modules", "static-site", "node-express@aws",
                                            "turbo-monorepo@aws", "python-fastapi@aws",
                                            "rails@aws", "vite-react@aws", "node-express@kubernetes",
-                                           "go-services@kubernetes"),
+                                           "go-services@kubernetes", "node-express@render",
+                                           "rails@render", "vite-react@vercel", "turbo-monorepo@vercel"),
                          [](const auto& info) {
                            std::string n = info.param;
                            for (auto& c : n) c = (c == '-' || c == '@') ? '_' : c;

@@ -260,6 +260,10 @@ Result<Blueprint> MakeBlueprint(const Json& audit, const PlanOptions& o, const R
   } else if (o.target == "kubernetes") {
     PlanKubernetes(imaged, o, b);
     PlanCost(imaged, o, read, b);
+  } else if (o.target == "render") {
+    PlanRender(imaged, o, b);
+  } else if (o.target == "vercel") {
+    PlanVercel(imaged, o, b);
   }
   b.policies = DraftPolicies(services, audit);
   // The policy as prodsprint.yaml takes it: the whole file when the

@@ -118,6 +118,10 @@ void PlanCost(const std::vector<ServiceFacts>& services, const PlanOptions& o,
 Json PriceTable();
 // deploy/helm/SERVICE (Rollout, AnalysisTemplate...) and deploy/argocd (target kubernetes).
 void PlanKubernetes(const std::vector<ServiceFacts>& services, const PlanOptions& o, Blueprint& out);
+// render.yaml (target render) and vercel.json per frontend (target vercel),
+// each with its monthly price in Blueprint::cost.
+void PlanRender(const std::vector<ServiceFacts>& services, const PlanOptions& o, Blueprint& out);
+void PlanVercel(const std::vector<ServiceFacts>& services, const PlanOptions& o, Blueprint& out);
 // The readiness gates' thresholds, drafted from what the audit found, keyed
 // as prodsprint.yaml's policy section, with `why` for each choice.
 Json DraftPolicies(const std::vector<ServiceFacts>& services, const Json& audit);
