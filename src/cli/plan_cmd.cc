@@ -45,16 +45,21 @@ Result<Json> WriteBlueprint(const fs::path& out, const stages::plan::Blueprint& 
     if (text.ok()) {
       Json p = Json::parse(*text, nullptr, false);
       if (p.is_object() && p.contains("files") && p["files"].is_array()) {
-        previous = Json::object();
+        Json files = Json::object();
         for (const auto& f : p["files"]) {
           if (f.is_object() && f["path"].is_string() && f["sha256"].is_string())
-            previous[f["path"].get<std::string>()] = f["sha256"];
+            files[f["path"].get<std::string>()] = f["sha256"];
         }
+        previous = {{"files", files},
+                    {"resources", p.contains("resources") && p["resources"].is_object() ? p["resources"]
+                                                                                        : Json::object()},
+                    {"monthly_cost", p.contains("cost") && p["cost"].is_object()
+                                         ? p["cost"].value("totalMonthlyCost", Json(nullptr))
+                                         : Json(nullptr)}};
       }
     }
   }
-  const Json manifest = b.Manifest();
-  summary["diff"] = stages::plan::DiffManifests(previous, manifest);
+  summary["diff"] = stages::plan::Diff(previous, b.State());
   for (const auto& [rel, content] : b.files) {
     if (rel.empty() || rel[0] == '/' || rel.find("..") != std::string::npos) {
       return problems::InvalidInput("refusing to write outside the output folder: " + rel);
@@ -70,7 +75,7 @@ Result<Json> WriteBlueprint(const fs::path& out, const stages::plan::Blueprint& 
     if (r.empty() || r[0] == '/' || r.find("..") != std::string::npos) continue;
     if (!CheckNoLink(out, r).ok()) continue;
     auto sha = Sha256File(out / r);
-    if (sha.ok() && *sha == previous[r]) {
+    if (sha.ok() && *sha == previous["files"][r]) {
       fs::remove(out / r, ec);
     } else if (sha.ok()) {
       kept.push_back(r);
@@ -118,6 +123,19 @@ void PrintPlan(const Term& t, const Json& s, const fs::path& out) {
   std::cout << t.Bold("Files") << ": " << s["files"].size() << " (" << d["added"].size()
             << " added, " << d["changed"].size() << " changed, " << d["removed"].size()
             << " removed)\n";
+  const Json& rd = s["diff"]["resources"];
+  if (!s["diff"]["first"].get<bool>()) {
+    for (const auto& [what, colour] : std::vector<std::pair<std::string, int>>{
+             {"added", 0}, {"changed", 1}, {"removed", 2}}) {
+      for (const auto& r : rd[what]) {
+        const std::string line = "  " + what + " " + r.get<std::string>();
+        std::cout << (colour == 0 ? t.Green(line) : colour == 1 ? t.Yellow(line) : t.Red(line)) << "\n";
+      }
+    }
+    if (s["diff"]["cost"].is_object()) {
+      std::cout << "  monthly cost " << s["diff"]["cost"]["delta"].get<std::string>() << " USD\n";
+    }
+  }
   for (const auto& f : s["files"]) std::cout << "  " << f["path"].get<std::string>() << "\n";
   if (s["diff"].contains("kept_edited")) {
     for (const auto& k : s["diff"]["kept_edited"])

@@ -302,6 +302,43 @@ TEST(Plan, DraftedPolicyIsAValidConfiguration) {
   EXPECT_NE(bad.problem().Message().find("policy.security.max_severity"), std::string::npos);
 }
 
+// The diff names resources, not only files, and the cost's change.
+TEST(PlanDiff, ResourcesAndCostBetweenTwoPlans) {
+  std::map<std::string, std::string> files = {
+      {"package.json",
+       R"({"name":"shop","scripts":{"start":"node s.js"},"engines":{"node":"20"},"dependencies":{"express":"4"}})"},
+      {"s.js", "require('express')().listen(8080)\n"}};
+  auto plan = [&] {
+    auto view = audit::OpenMemory(files);
+    return PlanOf(*view, "shop", "aws");
+  };
+  Blueprint a = plan();
+  Json first = Diff(nullptr, a.State());
+  EXPECT_TRUE(first["first"].get<bool>());
+  EXPECT_FALSE(first["resources"]["added"].empty());
+  Json same = Diff(a.State(), plan().State());
+  EXPECT_TRUE(same["resources"]["added"].empty());
+  EXPECT_TRUE(same["resources"]["changed"].empty());
+  EXPECT_EQ(same["cost"]["delta"], "+0.00");
+  // The app starts using PostgreSQL: a database appears, the task changes,
+  // and the cost goes up.
+  files["package.json"] =
+      R"({"name":"shop","scripts":{"start":"node s.js"},"engines":{"node":"20"},"dependencies":{"express":"4","pg":"8"}})";
+  Blueprint b = plan();
+  Json d = Diff(a.State(), b.State());
+  auto has = [](const Json& list, const std::string& x) {
+    return std::find(list.begin(), list.end(), Json(x)) != list.end();
+  };
+  EXPECT_TRUE(has(d["resources"]["added"], "infra/aws/staging:aws_db_instance.main")) << d;
+  EXPECT_TRUE(has(d["resources"]["changed"], "infra/aws/staging:aws_ecs_task_definition.shop")) << d;
+  EXPECT_EQ(d["cost"]["delta"].get<std::string>().front(), '+');
+  EXPECT_GT(std::stod(d["cost"]["delta"].get<std::string>()), 10.0);
+  // And back: removed.
+  Json back = Diff(b.State(), a.State());
+  EXPECT_TRUE(has(back["resources"]["removed"], "infra/aws/staging:aws_db_instance.main"));
+  EXPECT_EQ(back["cost"]["delta"].get<std::string>().front(), '-');
+}
+
 // The chart's plain YAML parses, and every .Values path its templates use is
 // in values.yaml (a typo there renders as an empty string, silently).
 TEST(PlanKubernetes, ChartsAreConsistent) {

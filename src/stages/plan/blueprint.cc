@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <set>
 #include <tuple>
 
@@ -18,6 +19,10 @@ Json Finding::ToJson() const {
   return j;
 }
 
+namespace {
+Json ResourcesOf(const std::map<std::string, std::string>& files);
+}  // namespace
+
 Json Blueprint::ToJson() const {
   Json f = Json::array();
   for (const auto& [path, content] : files) {
@@ -27,6 +32,7 @@ Json Blueprint::ToJson() const {
   for (const auto& x : findings) fs.push_back(x.ToJson());
   return {{"schema", "https://prodsprint.dev/schemas/plan/v1"},
           {"files", f},
+          {"resources", ResourcesOf(files)},
           {"findings", fs},
           {"policies", policies},
           {"services", services},
@@ -36,27 +42,109 @@ Json Blueprint::ToJson() const {
                                     : Json(nullptr)}};
 }
 
-Json Blueprint::Manifest() const {
-  Json m = Json::object();
-  for (const auto& [path, content] : files) m[path] = Sha256Hex(content);
-  return m;
-}
+namespace {
 
-Json DiffManifests(const Json& previous, const Json& current) {
-  Json added = Json::array(), changed = Json::array(), removed = Json::array();
-  const Json prev = previous.is_object() ? previous : Json::object();
-  for (const auto& [path, sha] : current.items()) {
-    if (!prev.contains(path)) {
-      added.push_back(path);
-    } else if (prev[path] != sha) {
-      changed.push_back(path);
+// The resources a set of files describes, each with a hash of its text.
+Json ResourcesOf(const std::map<std::string, std::string>& files) {
+  Json r = Json::object();
+  std::map<std::string, std::string> charts;  // chart -> all its files' text
+  for (const auto& [path, content] : files) {
+    auto ends = [&](const std::string& suffix) {
+      return path.size() >= suffix.size() && path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0;
+    };
+    const std::string dir = path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/'));
+    if (ends(".tf")) {
+      // resource "TYPE" "NAME" { ... } with its closing brace at column 0.
+      std::size_t at = 0;
+      while ((at = content.find("resource \"", at)) != std::string::npos) {
+        if (at > 0 && content[at - 1] != '\n') {
+          ++at;
+          continue;
+        }
+        auto t1 = content.find('"', at + 10);
+        auto t2 = content.find('"', t1 + 1);
+        auto t3 = content.find('"', t2 + 1);
+        if (t1 == std::string::npos || t2 == std::string::npos || t3 == std::string::npos) break;
+        const std::string address = content.substr(at + 10, t1 - at - 10) + "." + content.substr(t2 + 1, t3 - t2 - 1);
+        auto end = content.find("\n}", at);
+        end = end == std::string::npos ? content.size() : end + 2;
+        r[dir + ":" + address] = Sha256Hex(content.substr(at, end - at));
+        at = end;
+      }
+    } else if (path == "render.yaml") {
+      // One entry per "  - type:" block (services), "  - name:" (databases).
+      std::size_t at = 0;
+      while ((at = content.find("\n  - ", at)) != std::string::npos) {
+        auto next = content.find("\n  - ", at + 1);
+        auto top = content.find("\ndatabases:", at + 1);
+        if (top != std::string::npos && (next == std::string::npos || top < next)) next = top;
+        const std::string block = content.substr(at, next == std::string::npos ? std::string::npos : next - at);
+        auto n = block.find("name: ");
+        const std::string name = n == std::string::npos ? "?" : block.substr(n + 6, block.find('\n', n) - n - 6);
+        r["render:" + name] = Sha256Hex(block);
+        at = next == std::string::npos ? content.size() : next;
+      }
+    } else if (path.rfind("deploy/helm/", 0) == 0) {
+      const std::string chart = path.substr(12, path.find('/', 12) - 12);
+      charts[chart] += path + "\n" + content;
+    } else if (path.rfind("deploy/argocd/", 0) == 0) {
+      r["argocd:" + path.substr(14)] = Sha256Hex(content);
+    } else if (ends("vercel.json")) {
+      r["vercel:" + dir] = Sha256Hex(content);
+    } else if (ends("/Dockerfile") || path == "Dockerfile") {
+      r["image:" + dir] = Sha256Hex(content);
+    } else if (path.rfind(".github/workflows/", 0) == 0) {
+      r["workflow:" + path.substr(18)] = Sha256Hex(content);
     }
   }
-  for (const auto& [path, sha] : prev.items()) {
-    if (!current.contains(path)) removed.push_back(path);
+  for (const auto& [chart, text] : charts) r["helm:" + chart] = Sha256Hex(text);
+  return r;
+}
+
+Json Changes(const Json& prev_map, const Json& cur) {
+  Json added = Json::array(), changed = Json::array(), removed = Json::array();
+  const Json prev = prev_map.is_object() ? prev_map : Json::object();
+  for (const auto& [k, sha] : cur.items()) {
+    if (!prev.contains(k)) {
+      added.push_back(k);
+    } else if (prev[k] != sha) {
+      changed.push_back(k);
+    }
   }
-  return {{"first", !previous.is_object()},
-          {"files", {{"added", added}, {"changed", changed}, {"removed", removed}}}};
+  for (const auto& [k, sha] : prev.items()) {
+    if (!cur.contains(k)) removed.push_back(k);
+  }
+  return {{"added", added}, {"changed", changed}, {"removed", removed}};
+}
+
+}  // namespace
+
+Json Blueprint::State() const {
+  Json f = Json::object();
+  for (const auto& [path, content] : files) f[path] = Sha256Hex(content);
+  return {{"files", f},
+          {"resources", ResourcesOf(files)},
+          {"monthly_cost", cost.is_object() ? cost["totalMonthlyCost"] : Json(nullptr)}};
+}
+
+Json Diff(const Json& previous, const Json& current) {
+  const bool first = !previous.is_object();
+  const Json prev = first ? Json::object() : previous;
+  Json cost = nullptr;
+  const Json& now = current["monthly_cost"];
+  const Json before = prev.contains("monthly_cost") ? prev["monthly_cost"] : Json(nullptr);
+  if (now.is_string() || before.is_string()) {
+    const double a = before.is_string() ? std::stod(before.get<std::string>()) : 0;
+    const double b = now.is_string() ? std::stod(now.get<std::string>()) : 0;
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%+.2f", b - a);
+    cost = {{"previous", before}, {"current", now}, {"delta", buf}};
+  }
+  return {{"first", first},
+          {"files", Changes(prev.contains("files") ? prev["files"] : Json(nullptr), current["files"])},
+          {"resources",
+           Changes(prev.contains("resources") ? prev["resources"] : Json(nullptr), current["resources"])},
+          {"cost", cost}};
 }
 
 std::string Slug(const std::string& name) {

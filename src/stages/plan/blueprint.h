@@ -43,12 +43,16 @@ struct Blueprint {
   Json services = Json::array();  // per service: what the plan decided, with its sources
   Json cost = nullptr;            // Infracost-shaped estimate (target aws), else null
   Json ToJson() const;            // the summary: files (with sha256), findings, policies
-  Json Manifest() const;          // {path: sha256} of the files
+  // What the next plan diffs against: {"files": {path: sha256}, "resources":
+  // {address: sha256}, "monthly_cost": "12.34" or null}. Resources are the
+  // Terraform resources, Render services, Helm charts, Vercel projects,
+  // images and workflows the files describe.
+  Json State() const;
 };
 
-// Files added, changed and removed between two manifests ({path: sha256});
-// `previous` null means a first plan (everything added).
-Json DiffManifests(const Json& previous, const Json& current);
+// Files and resources added, changed and removed, and the cost's change,
+// between two states; `previous` null means a first plan (everything added).
+Json Diff(const Json& previous, const Json& current);
 
 // A folder or project name as a name usable for images and resources:
 // lower case, [a-z0-9-], at most 63 characters; "app" if nothing is left.

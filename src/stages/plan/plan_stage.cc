@@ -38,12 +38,11 @@ Result<engine::StageOutput> PlanStage::Run(engine::StageContext& ctx) {
   Json summary = b.ToJson();
   summary["target"] = o.target;
   summary["env"] = o.env;
-  const Json manifest = b.Manifest();
+  const Json state = b.State();
   const auto& previous = ctx.blueprint();
-  Json diff = plan::DiffManifests(
-      previous && previous->plan_diff.contains("manifest") ? previous->plan_diff["manifest"]
-                                                           : Json(nullptr),
-      manifest);
+  Json diff = plan::Diff(
+      previous && previous->plan_diff.contains("state") ? previous->plan_diff["state"] : Json(nullptr),
+      state);
   summary["diff"] = diff;
   std::string cicd_sha;
   for (const auto& [name, content] : b.files) {
@@ -66,7 +65,7 @@ Result<engine::StageOutput> PlanStage::Run(engine::StageContext& ctx) {
   row.policies = b.policies;
   row.cost_estimate = b.cost.is_object() ? b.cost : Json::object();
   row.plan_diff = diff;
-  row.plan_diff["manifest"] = manifest;  // what the next plan diffs against
+  row.plan_diff["state"] = state;  // what the next plan diffs against
   out.blueprint = row;
 
   int errors = 0;
@@ -79,7 +78,7 @@ Result<engine::StageOutput> PlanStage::Run(engine::StageContext& ctx) {
                          {"env", o.env},
                          {"files", b.files.size()},
                          {"findings", b.findings.size()},
-                         {"diff", diff["files"]}}});
+                         {"diff", {{"files", diff["files"]}, {"resources", diff["resources"]}, {"cost", diff["cost"]}}}}});
   ctx.Progress(1.0, std::to_string(b.files.size()) + " file(s), " +
                         std::to_string(b.findings.size()) + " finding(s)");
   return out;
