@@ -213,6 +213,15 @@ TEST(Plan, WorkflowIsLeastPrivilegeAndPinned) {
   EXPECT_GT(count, 5u);
   EXPECT_NE(w.find("id-token: write"), std::string::npos);  // keyless signing
   EXPECT_EQ(w.find("AWS_SECRET_ACCESS_KEY"), std::string::npos);
+  // To AWS: a role assumed with the OIDC token, never an access key.
+  auto view = audit::OpenWorkTree((kAudit / "go-services" / "repo").string());
+  Blueprint aws = PlanOf(**view, "go-services", "aws");
+  const std::string a = aws.files[".github/workflows/prodsprint.yml"];
+  EXPECT_NE(a.find("role-to-assume: ${{ vars.AWS_ROLE_ARN }}"), std::string::npos);
+  EXPECT_EQ(a.find("aws-access-key-id"), std::string::npos);
+  EXPECT_EQ(a.find("packages: write"), std::string::npos);  // ECR, not ghcr.io
+  EXPECT_NE(a.find("deploy-production:"), std::string::npos);
+  EXPECT_NE(a.find("environment: production"), std::string::npos);
 }
 
 TEST(PlanCost, PricesWhatTheTerraformMakesWithExplicitUsage) {

@@ -147,6 +147,10 @@ analysis:
              : "replicaCount: 1\n";
       if (serves) v += "\ningress:\n  enabled: true\n";
       out.files[dir + "values-" + env + ".yaml"] = v;
+      // The image Argo CD deploys: rewritten by the workflow on each deploy.
+      out.files[dir + "values-" + env + "-image.yaml"] =
+          std::string("# Written by the CI workflow's deploy-") + env +
+          " job: the image it built.\nimage:\n  repository: \"\"\n  tag: \"\"\n";
     }
 
     out.files[dir + "templates/_helpers.tpl"] = Sub(R"TPL({{/* Names and labels, as `helm create` writes them. */}}
@@ -422,6 +426,7 @@ spec:
       valueFiles:
         - values.yaml
         - values-[[env]].yaml
+        - values-[[env]]-image.yaml
   destination:
     server: https://kubernetes.default.svc
     namespace: [[ns]]

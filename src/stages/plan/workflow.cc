@@ -30,6 +30,8 @@ constexpr Pin kPins[] = {
     {"docker/login-action", "9780b0c442fbb1117ed29e0efdff1e18412f7567", "v3.3.0"},
     {"docker/build-push-action", "4f58ea79222b3b9dc2c8bbdd6debcef730109a75", "v6.9.0"},
     {"sigstore/cosign-installer", "dc72c7d5c4d10cd6bcb8cf6e3fd625a9e5e537da", "v3.7.0"},
+    {"aws-actions/configure-aws-credentials", "e3dd6a429d7300a6a4c196c26e071d42e0343502", "v4.0.2"},
+    {"hashicorp/setup-terraform", "b9cd54a3c349d3f38e8881555d616ced269862dd", "v3.1.2"},
 };
 
 std::string Uses(const std::string& action) {
@@ -278,12 +280,14 @@ void PlanWorkflow(const std::vector<ServiceFacts>& services, const PlanOptions& 
       for (const auto& j : test_jobs) needs += (needs.empty() ? "" : ", ") + j;
       y.Add(4, "needs: [" + needs + "]");
     }
+    const bool aws = o.target == "aws";
     y.Add(4, "if: github.event_name == 'push'");
     y.Add(4, "runs-on: ubuntu-24.04");
     y.Add(4, "permissions:");
     y.Add(6, "contents: read");
-    y.Add(6, "packages: write   # push to ghcr.io");
-    y.Add(6, "id-token: write   # keyless signing (OIDC), no stored key");
+    if (!aws) y.Add(6, "packages: write   # push to ghcr.io");
+    y.Add(6, aws ? "id-token: write   # OIDC: the AWS role and keyless signing, no stored key"
+                 : "id-token: write   # keyless signing (OIDC), no stored key");
     y.Add(4, "strategy:");
     y.Add(6, "matrix:");
     y.Add(8, "include:");
@@ -294,17 +298,34 @@ void PlanWorkflow(const std::vector<ServiceFacts>& services, const PlanOptions& 
       y.Add(12, "dockerfile: " + Scalar(df));
     }
     y.Add(4, "env:");
-    y.Add(6, "IMAGE: ghcr.io/${{ github.repository_owner }}/" + o.project + "-${{ matrix.service }}");
+    if (aws) {
+      // The ECR repositories the Terraform makes, reached through a role
+      // assumed with GitHub's OIDC token.
+      y.Add(6, "REGISTRY: ${{ vars.AWS_ACCOUNT_ID }}.dkr.ecr.${{ vars.AWS_REGION }}.amazonaws.com");
+      y.Add(6, "IMAGE: ${{ vars.AWS_ACCOUNT_ID }}.dkr.ecr.${{ vars.AWS_REGION }}.amazonaws.com/" + o.project +
+                   "/${{ matrix.service }}");
+    } else {
+      y.Add(6, "IMAGE: ghcr.io/${{ github.repository_owner }}/" + o.project + "-${{ matrix.service }}");
+    }
     y.Add(4, "steps:");
     y.Add(6, "- " + Uses("actions/checkout"));
     y.Add(8, "with:");
     y.Add(10, "persist-credentials: false");
     y.Add(6, "- " + Uses("docker/setup-buildx-action"));
-    y.Add(6, "- " + Uses("docker/login-action"));
-    y.Add(8, "with:");
-    y.Add(10, "registry: ghcr.io");
-    y.Add(10, "username: ${{ github.actor }}");
-    y.Add(10, "password: ${{ secrets.GITHUB_TOKEN }}");
+    if (aws) {
+      y.Add(6, "- " + Uses("aws-actions/configure-aws-credentials"));
+      y.Add(8, "with:");
+      y.Add(10, "role-to-assume: ${{ vars.AWS_ROLE_ARN }}");
+      y.Add(10, "aws-region: ${{ vars.AWS_REGION }}");
+      y.Add(6, "- name: log in to ECR");
+      y.Add(8, "run: aws ecr get-login-password | docker login --username AWS --password-stdin \"$REGISTRY\"");
+    } else {
+      y.Add(6, "- " + Uses("docker/login-action"));
+      y.Add(8, "with:");
+      y.Add(10, "registry: ghcr.io");
+      y.Add(10, "username: ${{ github.actor }}");
+      y.Add(10, "password: ${{ secrets.GITHUB_TOKEN }}");
+    }
     y.Add(6, "- id: build");
     y.Add(8, Uses("docker/build-push-action"));
     y.Add(8, "with:");
@@ -322,12 +343,75 @@ void PlanWorkflow(const std::vector<ServiceFacts>& services, const PlanOptions& 
     y.Add(10, "DIGEST: ${{ steps.build.outputs.digest }}");
     y.Add(8, "run: cosign sign --yes \"$IMAGE@$DIGEST\"");
   }
+  // Deploys: staging on every push to main, production on a version tag,
+  // each a GitHub environment (protect production with required reviewers).
+  if (!images.empty() && (o.target == "aws" || o.target == "kubernetes")) {
+    for (const std::string env : {"staging", "production"}) {
+      const std::string cond = env == "staging" ? "github.ref == 'refs/heads/main'"
+                                                : "startsWith(github.ref, 'refs/tags/v')";
+      y.Add(2, "deploy-" + env + ":");
+      y.Add(4, "needs: [image]");
+      y.Add(4, "if: " + cond);
+      y.Add(4, "runs-on: ubuntu-24.04");
+      y.Add(4, "environment: " + env);
+      y.Add(4, "concurrency: deploy-" + env + "  # one deploy at a time, never cancelled midway");
+      y.Add(4, "permissions:");
+      if (o.target == "aws") {
+        y.Add(6, "contents: read");
+        y.Add(6, "id-token: write   # OIDC to AWS");
+        y.Add(4, "steps:");
+        y.Add(6, "- " + Uses("actions/checkout"));
+        y.Add(8, "with:");
+        y.Add(10, "persist-credentials: false");
+        y.Add(6, "- " + Uses("aws-actions/configure-aws-credentials"));
+        y.Add(8, "with:");
+        y.Add(10, "role-to-assume: ${{ vars.AWS_ROLE_ARN }}");
+        y.Add(10, "aws-region: ${{ vars.AWS_REGION }}");
+        y.Add(6, "- " + Uses("hashicorp/setup-terraform"));
+        y.Add(6, "- name: terraform apply");
+        y.Add(8, "working-directory: infra/aws/" + env);
+        y.Add(8, "env:");
+        y.Add(10, "TF_VAR_domain: ${{ vars.DOMAIN }}");
+        y.Add(10, "TF_VAR_image_tag: ${{ github.sha }}");
+        y.Add(8, "run: |");
+        y.Add(10, "terraform init -input=false -backend-config=backend.hcl");
+        y.Add(10, "terraform apply -input=false -auto-approve");
+      } else {
+        // GitOps: the image tag is committed; Argo CD syncs the cluster.
+        y.Add(6, "contents: write   # commits the image tag Argo CD deploys");
+        y.Add(4, "steps:");
+        y.Add(6, "- " + Uses("actions/checkout"));
+        y.Add(8, "with:");
+        y.Add(10, "ref: main  # the commit goes on main, also when a tag triggered the run");
+        y.Add(6, "- name: set the image");
+        y.Add(8, "run: |");
+        for (const auto* s : images) {
+          if (s->kind == "static") continue;
+          const std::string f = "deploy/helm/" + Slug(s->name) + "/values-" + env + "-image.yaml";
+          y.Add(10, "printf 'image:\\n  repository: %s\\n  tag: %s\\n' \"ghcr.io/${{ github.repository_owner }}/" +
+                        o.project + "-" + Slug(s->name) + "\" \"$GITHUB_SHA\" > " + f);
+        }
+        y.Add(10, "git config user.name prodsprint-ci");
+        y.Add(10, "git config user.email prodsprint-ci@users.noreply.github.com");
+        y.Add(10, "git add deploy/helm && git commit -m \"deploy " + env + ": $GITHUB_SHA\" && git push origin HEAD:main");
+      }
+    }
+  }
   out.files[".github/workflows/prodsprint.yml"] = y.text;
-  if (o.target != "local") {
+  if (o.target == "aws" && !images.empty()) {
+    out.findings.push_back({"PLAN024", "info", "",
+                            "the workflow deploys staging from main and production from v* tags, "
+                            "with the Terraform of infra/aws/<env>",
+                            "run `prodsprint plan --target aws --env production` too, and set the repository "
+                            "variables AWS_ROLE_ARN, AWS_REGION, AWS_ACCOUNT_ID and DOMAIN",
+                            ".github/workflows/prodsprint.yml", 0});
+  }
+  if (o.target == "render" || o.target == "vercel") {
     out.findings.push_back({"PLAN010", "info", "",
-                            "the workflow builds, tests, attests and signs; deploying to " + o.target +
-                                " is not in this build's workflow yet",
-                            "deploy with `prodsprint apply` until the target's deploy job lands", "", 0});
+                            "the workflow tests, builds and signs images; " + o.target +
+                                " deploys from its Git integration, not from the workflow",
+                            "connect the repository in " + o.target + "'s dashboard (render.yaml / vercel.json are read from it)",
+                            "", 0});
   }
 }
 
