@@ -314,7 +314,7 @@ Result<Blueprint> MakeBlueprint(const Json& audit, const PlanOptions& o, const R
   }
   // A process of another service (a Procfile worker beside its web
   // process): the same image, started with its own command.
-  std::vector<ServiceFacts> imaged;
+  std::vector<ServiceFacts> imaged, deployed;  // images to build; everything to run
   for (const auto& s : services) {
     const ServiceFacts* owner = nullptr;
     if (s.language.empty() && s.dockerfile.empty()) {
@@ -333,23 +333,41 @@ Result<Blueprint> MakeBlueprint(const Json& audit, const PlanOptions& o, const R
       decided["dockerfile"] =
           owner->dockerfile.empty() ? JoinRoot(owner->root, "Dockerfile") : owner->dockerfile;
       decided["generated_dockerfile"] = false;
+      ServiceFacts p = s;
+      p.image_of = owner->name;
+      p.image_dockerfile = decided["dockerfile"].get<std::string>();
+      p.language = owner->language;
+      // The same code: the same environment and backing services.
+      for (const auto& e : owner->env_vars) {
+        bool have = false;
+        for (const auto& mine : p.env_vars) have = have || mine.value("name", "") == e.value("name", "");
+        if (!have) p.env_vars.push_back(e);
+      }
+      for (const auto& bk : owner->backing) {
+        if (std::find(p.backing.begin(), p.backing.end(), bk) == p.backing.end()) p.backing.push_back(bk);
+      }
+      deployed.push_back(p);
     } else {
       PlanContainer(s, o, read, b);
       decided["dockerfile"] = s.dockerfile.empty() ? JoinRoot(s.root, "Dockerfile") : s.dockerfile;
       decided["generated_dockerfile"] = s.dockerfile.empty() && b.files.count(JoinRoot(s.root, "Dockerfile"));
       imaged.push_back(s);
+      deployed.push_back(s);
     }
     b.services.push_back(decided);
   }
-  PlanWorkflow(imaged, o, b);
+  // Processes after the services whose image they use.
+  std::stable_partition(deployed.begin(), deployed.end(),
+                        [](const ServiceFacts& x) { return x.image_of.empty(); });
+  PlanWorkflow(imaged, deployed, o, b);
   if (o.target == "aws") {
-    PlanTerraform(imaged, o, b);
-    PlanCost(imaged, o, read, b);
+    PlanTerraform(deployed, o, b);
+    PlanCost(deployed, o, read, b);
   } else if (o.target == "kubernetes") {
-    PlanKubernetes(imaged, o, b);
-    PlanCost(imaged, o, read, b);
+    PlanKubernetes(deployed, o, b);
+    PlanCost(deployed, o, read, b);
   } else if (o.target == "render") {
-    PlanRender(imaged, o, b);
+    PlanRender(deployed, o, b);
   } else if (o.target == "vercel") {
     PlanVercel(imaged, o, b);
   }

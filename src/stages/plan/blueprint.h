@@ -86,6 +86,9 @@ struct ServiceFacts {
   std::vector<Json> env_vars;  // as in the audit
   Json migrations;             // {"tool", "dir", "command"} or null
   std::map<std::string, std::string> source_of;  // field -> "file:line" of its evidence
+  // A process run from another service's image (a Procfile worker): that
+  // service's name, and the Dockerfile it is built from; empty otherwise.
+  std::string image_of, image_dockerfile;
 };
 std::vector<ServiceFacts> ServicesOf(const Json& audit);
 
@@ -94,8 +97,10 @@ std::vector<ServiceFacts> ServicesOf(const Json& audit);
 void PlanContainer(const ServiceFacts& s, const PlanOptions& o, const RepoReader& read,
                    Blueprint& out);
 // .github/workflows/prodsprint.yml for the repository.
-void PlanWorkflow(const std::vector<ServiceFacts>& services, const PlanOptions& o,
-                  Blueprint& out);
+// `images`: the services built into an image; `deployed`: everything that
+// runs (processes sharing an image too).
+void PlanWorkflow(const std::vector<ServiceFacts>& images, const std::vector<ServiceFacts>& deployed,
+                  const PlanOptions& o, Blueprint& out);
 // The sizes the AWS plan provisions in an environment; the cost estimate
 // prices the same numbers.
 struct AwsSizing {

@@ -261,9 +261,11 @@ void PlanCost(const std::vector<ServiceFacts>& services, const PlanOptions& o,
     logs.Monthly("Storage", usage.Get(logs.name, "storage_gb", ingest * z.log_retention_days / 30.0),
                  "logs.storage_gb_month");
     rs.push_back(logs);
-    Resource ecr{"aws_ecr_repository." + n, "aws_ecr_repository"};
-    ecr.Monthly("Image storage", usage.Get(ecr.name, "storage_gb", 1), "ecr.gb_month");
-    rs.push_back(ecr);
+    if (s.image_of.empty()) {
+      Resource ecr{"aws_ecr_repository." + n, "aws_ecr_repository"};
+      ecr.Monthly("Image storage", usage.Get(ecr.name, "storage_gb", 1), "ecr.gb_month");
+      rs.push_back(ecr);
+    }
     for (const auto& e : s.env_vars) {
       if (!e.value("secret", false) || e.value("name", "") == "PORT") continue;
       if (e.value("name", "") == "REDIS_URL" && HasB(s, "redis")) continue;

@@ -280,7 +280,7 @@ spec:
       containers:
         - name: [[svc]]
           image: "{{ required "image.repository is required" .Values.image.repository }}:{{ required "image.tag is required" .Values.image.tag }}"
-          securityContext:
+[[command]]          securityContext:
             allowPrivilegeEscalation: false
             readOnlyRootFilesystem: true
             capabilities:
@@ -308,6 +308,9 @@ spec:
           emptyDir: {}
 [[strategy]])TPL",
                                                     {{"svc", svc},
+                                                     {"command", s.image_of.empty() || s.start_command.empty()
+                                                                     ? std::string()
+                                                                     : "          command: [\"sh\", \"-c\", " + Q("exec " + s.start_command) + "]\n"},
                                                      {"ports", ports},
                                                      {"portenv", serves ? "- name: PORT\n              value: {{ .Values.service.port | quote }}" : ""},
                                                      {"probes", probes},

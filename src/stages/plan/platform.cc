@@ -117,8 +117,12 @@ void PlanRender(const std::vector<ServiceFacts>& services, const PlanOptions& o,
     const bool web = s.kind == "web" || s.kind == "grpc";
     y += std::string("  - type: ") + (web ? "web" : "worker") + "\n    name: " + name +
          "\n    runtime: docker\n    plan: " + web_plan + "\n";
-    const std::string df = s.dockerfile.empty() ? JoinRoot(s.root, "Dockerfile") : s.dockerfile;
+    const std::string df = !s.image_dockerfile.empty() ? s.image_dockerfile
+                           : s.dockerfile.empty()        ? JoinRoot(s.root, "Dockerfile")
+                                                         : s.dockerfile;
     y += "    dockerfilePath: " + Q("./" + df) + "\n    dockerContext: .\n";
+    if (!s.image_of.empty() && !s.start_command.empty())
+      y += "    dockerCommand: " + Q(s.start_command) + "\n";
     if (web && !s.healthcheck.empty()) y += "    healthCheckPath: " + Q(s.healthcheck) + "\n";
     std::string env;
     for (const auto& e : s.env_vars) {
@@ -137,6 +141,32 @@ void PlanRender(const std::vector<ServiceFacts>& services, const PlanOptions& o,
       } else if (e.contains("default") && e["default"].is_string()) {
         env += "      - key: " + key + "\n        value: " + Q(e["default"].get<std::string>()) + "\n";
       }
+    }
+    // A backing service whose address variable the audit did not see: the
+    // conventional name (ActiveRecord, Sidekiq, Prisma, dj-database-url read it).
+    auto reads = [&](const std::string& var) {
+      for (const auto& e : s.env_vars) {
+        if (e.value("name", "") == var) return true;
+      }
+      return false;
+    };
+    if (HasB(s, "postgres") && !reads("DATABASE_URL")) {
+      env += "      - key: DATABASE_URL\n        fromDatabase:\n          name: " + db +
+             "\n          property: connectionString\n";
+      need_db = true;
+      out.findings.push_back({"PLAN025", "info", s.name,
+                              "the service needs PostgreSQL but no variable for its address was seen: "
+                              "DATABASE_URL is given, the common convention",
+                              "read DATABASE_URL, or rename the variable in render.yaml", "render.yaml", 0});
+    }
+    if (HasB(s, "redis") && !reads("REDIS_URL")) {
+      env += "      - key: REDIS_URL\n        fromService:\n          type: keyvalue\n          name: " + cache +
+             "\n          property: connectionString\n";
+      need_cache = true;
+      out.findings.push_back({"PLAN025", "info", s.name,
+                              "the service needs Redis but no variable for its address was seen: "
+                              "REDIS_URL is given, the common convention",
+                              "read REDIS_URL, or rename the variable in render.yaml", "render.yaml", 0});
     }
     if (s.port) env += "      - key: PORT\n        value: " + Q(std::to_string(*s.port)) + "\n";
     if (!env.empty()) y += "    envVars:\n" + env;

@@ -594,7 +594,9 @@ resource "aws_s3_bucket_public_access_block" "data" {
     const ServiceFacts& s = *sp;
     const std::string n = Name(s.name), svc = Slug(s.name);
     const bool serves = (s.kind == "web" || s.kind == "grpc") && s.port.has_value();
-    std::string t = Sub(R"HCL(resource "aws_ecr_repository" "{{n}}" {
+    // A process of another service runs that service's image.
+    const std::string repo = s.image_of.empty() ? n : Name(s.image_of);
+    std::string t = s.image_of.empty() ? Sub(R"HCL(resource "aws_ecr_repository" "{{n}}" {
   name = "${local.project}/{{svc}}"
   image_tag_mutability = "IMMUTABLE"
 
@@ -607,12 +609,15 @@ resource "aws_s3_bucket_public_access_block" "data" {
   }
 }
 
-resource "aws_cloudwatch_log_group" "{{n}}" {
+)HCL",
+                                               {{"n", n}, {"svc", svc}})
+                                         : std::string();
+    t += Sub(R"HCL(resource "aws_cloudwatch_log_group" "{{n}}" {
   name = "/ecs/${local.name}/{{svc}}"
   retention_in_days = {{retention}}
 }
 )HCL",
-                        {{"n", n}, {"svc", svc}, {"retention", std::to_string(z.log_retention_days)}});
+             {{"n", n}, {"svc", svc}, {"retention", std::to_string(z.log_retention_days)}});
     // Secrets: one per secret env var, value set outside Terraform.
     std::vector<std::pair<std::string, std::string>> secrets;  // name -> arn expression
     std::vector<std::pair<std::string, std::string>> env;      // name -> HCL value
@@ -654,6 +659,10 @@ resource "aws_secretsmanager_secret" "{{sn}}" {
       secrets.push_back({"DB_PASSWORD", "\"${aws_db_instance.main.master_user_secret[0].secret_arn}:password::\""});
     }
     if (Has(s.backing, "s3")) env.push_back({"S3_BUCKET", "aws_s3_bucket.data.id"});
+    // Redis' address under its conventional name when the audit saw none.
+    if (redis_url && std::none_of(env.begin(), env.end(), [](const auto& kv) { return kv.first == "REDIS_URL"; })) {
+      env.push_back({"REDIS_URL", "\"rediss://${aws_elasticache_replication_group.main.primary_endpoint_address}:6379\""});
+    }
     if (!secrets.empty()) {
       out.findings.push_back({"PLAN014", "info", s.name,
                               std::to_string(secrets.size()) + " secret(s) are read from Secrets Manager; "
@@ -683,7 +692,7 @@ data "aws_iam_policy_document" "{{n}}_execution" {
 
   statement {
     actions = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
-    resources = [aws_ecr_repository.{{n}}.arn]
+    resources = [aws_ecr_repository.{{repo}}.arn]
   }
 
   statement {
@@ -691,7 +700,7 @@ data "aws_iam_policy_document" "{{n}}_execution" {
     resources = ["${aws_cloudwatch_log_group.{{n}}.arn}:*"]
   }
 )HCL",
-             {{"n", n}, {"svc", svc}});
+             {{"n", n}, {"svc", svc}, {"repo", repo}});
     if (!secret_arns.empty()) {
       t += Sub(R"HCL(
   statement {
@@ -805,8 +814,8 @@ resource "aws_ecs_task_definition" "{{n}}" {
   container_definitions = jsonencode([
     {
       name = "{{svc}}"
-      image = "${aws_ecr_repository.{{n}}.repository_url}:${var.image_tag}"
-      essential = true
+      image = "${aws_ecr_repository.{{repo}}.repository_url}:${var.image_tag}"
+      essential = true{{command}}
       portMappings = [{{ports}}]
       environment = concat([
 {{env}}      ], [for k, v in var.{{n}}_environment : { name = k, value = v }])
@@ -830,7 +839,11 @@ resource "aws_ecs_task_definition" "{{n}}" {
               {"memory", std::to_string(z.memory)},
               {"ports", s.port ? "{ containerPort = " + std::to_string(*s.port) + ", protocol = \"tcp\" }" : ""},
               {"env", env_list},
-              {"secrets", secret_list}});
+              {"secrets", secret_list},
+              {"repo", repo},
+              {"command", s.image_of.empty() || s.start_command.empty()
+                              ? std::string()
+                              : "\n      command = [\"sh\", \"-c\", " + Str("exec " + s.start_command) + "]"}});
     if (serves) {
       t += Sub(R"HCL(
 resource "aws_lb_target_group" "{{n}}" {
@@ -1041,7 +1054,7 @@ resource "aws_route53_record" "{{n}}" {
   std::string outs;
   for (const auto* s : containers) {
     const std::string n = Name(s->name);
-    outs += Sub(R"HCL(output "{{n}}_repository" {
+    if (s->image_of.empty()) outs += Sub(R"HCL(output "{{n}}_repository" {
   description = "Where CI pushes {{svc}}'s image"
   value = aws_ecr_repository.{{n}}.repository_url
 }
