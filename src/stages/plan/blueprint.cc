@@ -48,7 +48,9 @@ namespace {
 Json ResourcesOf(const std::map<std::string, std::string>& files) {
   Json r = Json::object();
   std::map<std::string, std::string> charts;  // chart -> all its files' text
-  for (const auto& [path, content] : files) {
+  for (const auto& entry : files) {
+    const std::string& path = entry.first;  // not a structured binding: the lambda captures it
+    const std::string& content = entry.second;
     auto ends = [&](const std::string& suffix) {
       return path.size() >= suffix.size() && path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0;
     };
