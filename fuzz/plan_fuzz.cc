@@ -10,11 +10,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto view = ps::stages::audit::OpenMemory(ps::fuzz::RepoFromInput(data, size));
   auto audited = ps::stages::audit::Audit(*view, {});
   if (!audited.ok()) return 0;
-  auto read = [&](const std::string& p) -> std::optional<std::string> {
-    auto r = view->Read(p, 1 << 20);
-    if (!r.ok()) return std::nullopt;
-    return std::move(r).value();
-  };
+  auto read = ps::stages::plan::ReaderOf(*view);
   for (const char* target : {"local", "aws", "kubernetes", "render", "vercel"}) {
     ps::stages::plan::PlanOptions o{"fuzz", target, "production", ""};
     auto b = ps::stages::plan::MakeBlueprint(*audited, o, read);

@@ -710,12 +710,7 @@ Result<int> CmdEvents(const Options& o, std::int64_t after, const std::string& r
 }
 
 Result<int> CmdAudit(const std::string& path, const std::string& ref, bool json) {
-  std::unique_ptr<stages::audit::RepoView> view;
-  if (ref.empty()) {
-    PS_ASSIGN(view, stages::audit::OpenWorkTree(path));
-  } else {
-    PS_ASSIGN(view, stages::audit::OpenGitRevision(path, ref));
-  }
+  PS_ASSIGN(std::unique_ptr<stages::audit::RepoView> view, stages::audit::OpenView(path, ref));
   PS_ASSIGN(Json result, stages::audit::Audit(*view, {}, [] { return g_interrupted.load(); }));
   if (json) {
     std::cout << Dump(result, 2) << std::endl;

@@ -166,12 +166,7 @@ void PrintPlan(const Term& t, const Json& s, const fs::path& out) {
 }  // namespace
 
 Result<int> CmdPlan(const PlanArgs& a, const std::function<bool()>& stopping) {
-  std::unique_ptr<stages::audit::RepoView> view;
-  if (a.ref.empty()) {
-    PS_ASSIGN(view, stages::audit::OpenWorkTree(a.path));
-  } else {
-    PS_ASSIGN(view, stages::audit::OpenGitRevision(a.path, a.ref));
-  }
+  PS_ASSIGN(std::unique_ptr<stages::audit::RepoView> view, stages::audit::OpenView(a.path, a.ref));
   stages::plan::PlanOptions o;
   o.project = stages::plan::Slug(
       !a.project.empty() ? a.project : fs::absolute(fs::path(a.path)).lexically_normal().filename().string());
@@ -180,13 +175,8 @@ Result<int> CmdPlan(const PlanArgs& a, const std::function<bool()>& stopping) {
   o.repo_url = a.repo_url;
   PS_TRY(stages::plan::CheckOptions(o));
   PS_ASSIGN(Json audited, stages::audit::Audit(*view, {}, stopping));
-  auto& repo = *view;
   PS_ASSIGN(stages::plan::Blueprint b,
-            stages::plan::MakeBlueprint(audited, o, [&](const std::string& p) -> std::optional<std::string> {
-              auto r = repo.Read(p, 1 << 20);
-              if (!r.ok()) return std::nullopt;
-              return std::move(r).value();
-            }));
+            stages::plan::MakeBlueprint(audited, o, stages::plan::ReaderOf(*view)));
   Json summary = b.ToJson();
   summary["project"] = o.project;
   summary["target"] = o.target;

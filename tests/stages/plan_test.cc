@@ -34,11 +34,7 @@ Blueprint PlanOf(audit::RepoView& view, const std::string& project,
   PlanOptions o;
   o.project = project;
   o.target = target;
-  auto b = MakeBlueprint(*audited, o, [&](const std::string& p) -> std::optional<std::string> {
-    auto r = view.Read(p, 1 << 20);
-    if (!r.ok()) return std::nullopt;
-    return std::move(r).value();
-  });
+  auto b = MakeBlueprint(*audited, o, ReaderOf(view));
   EXPECT_TRUE(b.ok()) << b.problem().Message();
   return b.ok() ? *b : Blueprint{};
 }
@@ -233,11 +229,7 @@ TEST(PlanCost, PricesWhatTheTerraformMakesWithExplicitUsage) {
     auto view = audit::OpenMemory(files);
     auto audited = audit::Audit(*view, {});
     PlanOptions o{"shop", "aws", env, ""};
-    auto b = MakeBlueprint(*audited, o, [&](const std::string& p) -> std::optional<std::string> {
-      auto r = view->Read(p, 1 << 20);
-      if (!r.ok()) return std::nullopt;
-      return std::move(r).value();
-    });
+    auto b = MakeBlueprint(*audited, o, ReaderOf(*view));
     EXPECT_TRUE(b.ok());
     return *b;
   };

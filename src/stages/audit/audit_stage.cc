@@ -11,12 +11,7 @@ Result<engine::StageOutput> AuditStage::Run(engine::StageContext& ctx) {
   }
   const std::string path = input["path"].get<std::string>();
   const std::string ref = input.value("ref", "");
-  std::unique_ptr<audit::RepoView> view;
-  if (ref.empty()) {
-    PS_ASSIGN(view, audit::OpenWorkTree(path));
-  } else {
-    PS_ASSIGN(view, audit::OpenGitRevision(path, ref));
-  }
+  PS_ASSIGN(std::unique_ptr<audit::RepoView> view, audit::OpenView(path, ref));
   ctx.Progress(0.0, "auditing " + view->Describe());
   PS_ASSIGN(Json result, audit::Audit(*view, {}, [&] { return ctx.Stopping(); }));
   ctx.log().Info("audit done", {{"services", std::to_string(result["services"].size())},

@@ -271,6 +271,10 @@ class MemoryView final : public RepoView {
 
 }  // namespace
 
+Result<std::unique_ptr<RepoView>> OpenView(const std::string& path, const std::string& rev) {
+  return rev.empty() ? OpenWorkTree(path) : OpenGitRevision(path, rev);
+}
+
 std::unique_ptr<RepoView> OpenMemory(std::map<std::string, std::string> files) {
   return std::make_unique<MemoryView>(std::move(files));
 }

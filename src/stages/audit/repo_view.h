@@ -56,6 +56,8 @@ Result<std::unique_ptr<RepoView>> OpenWorkTree(const std::string& root);
 // repository that contains `path`; the view is rooted at `path`'s folder in
 // that revision.
 Result<std::unique_ptr<RepoView>> OpenGitRevision(const std::string& path, const std::string& rev);
+// PATH's working tree when REV is empty, else revision REV of its repository.
+Result<std::unique_ptr<RepoView>> OpenView(const std::string& path, const std::string& rev);
 // Files held in memory (path -> content): for uploads, tests and fuzzing.
 std::unique_ptr<RepoView> OpenMemory(std::map<std::string, std::string> files);
 

@@ -11,6 +11,23 @@
 
 namespace ps::stages::plan {
 
+RepoReader ReaderOf(audit::RepoView& view) {
+  return [&view](const std::string& p) -> std::optional<std::string> {
+    auto r = view.Read(p, 1 << 20);
+    if (!r.ok()) return std::nullopt;
+    return std::move(r).value();
+  };
+}
+
+std::string YamlQuote(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
 Json Finding::ToJson() const {
   Json j{{"id", id}, {"severity", severity}, {"message", message}, {"fix", fix}};
   j["service"] = service.empty() ? Json(nullptr) : Json(service);

@@ -13,6 +13,7 @@
 
 #include "core/json.h"
 #include "core/problem.h"
+#include "stages/audit/repo_view.h"
 
 namespace ps::stages::plan {
 
@@ -61,6 +62,10 @@ std::string Slug(const std::string& name);
 // Reads a file of the repository (for reviewing what it already has);
 // nullopt when absent or unreadable.
 using RepoReader = std::function<std::optional<std::string>(const std::string& path)>;
+// A reader of `view` (bounded reads of 1 MiB); the view must outlive it.
+RepoReader ReaderOf(audit::RepoView& view);
+// A YAML (and JSON) double-quoted scalar.
+std::string YamlQuote(const std::string& s);
 
 Result<Blueprint> MakeBlueprint(const Json& audit, const PlanOptions& options,
                                 const RepoReader& read);

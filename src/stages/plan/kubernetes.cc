@@ -19,15 +19,7 @@ std::string Sub(std::string t, const std::vector<std::pair<std::string, std::str
   return t;
 }
 
-// A YAML double-quoted scalar.
-std::string Q(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
+std::string Q(const std::string& s) { return YamlQuote(s); }
 
 }  // namespace
 

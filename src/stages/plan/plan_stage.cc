@@ -13,12 +13,7 @@ Result<engine::StageOutput> PlanStage::Run(engine::StageContext& ctx) {
   }
   const std::string path = input["path"].get<std::string>();
   const std::string ref = input.value("ref", "");
-  std::unique_ptr<audit::RepoView> view;
-  if (ref.empty()) {
-    PS_ASSIGN(view, audit::OpenWorkTree(path));
-  } else {
-    PS_ASSIGN(view, audit::OpenGitRevision(path, ref));
-  }
+  PS_ASSIGN(std::unique_ptr<audit::RepoView> view, audit::OpenView(path, ref));
   ctx.Progress(0.0, "auditing " + view->Describe());
   PS_ASSIGN(Json audited, audit::Audit(*view, {}, [&] { return ctx.Stopping(); }));
   plan::PlanOptions o;
@@ -26,13 +21,7 @@ Result<engine::StageOutput> PlanStage::Run(engine::StageContext& ctx) {
   o.target = input.value("target", "local");
   o.env = input.value("env", "staging");
   ctx.Progress(0.5, "planning " + o.target + "/" + o.env);
-  audit::RepoView& repo = *view;
-  PS_ASSIGN(plan::Blueprint b,
-            plan::MakeBlueprint(audited, o, [&](const std::string& p) -> std::optional<std::string> {
-              auto r = repo.Read(p, 1 << 20);
-              if (!r.ok()) return std::nullopt;
-              return std::move(r).value();
-            }));
+  PS_ASSIGN(plan::Blueprint b, plan::MakeBlueprint(audited, o, plan::ReaderOf(*view)));
 
   engine::StageOutput out;
   Json summary = b.ToJson();

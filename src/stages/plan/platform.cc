@@ -6,14 +6,7 @@ namespace ps::stages::plan {
 
 namespace {
 
-std::string Q(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
+std::string Q(const std::string& s) { return YamlQuote(s); }
 
 bool HasB(const ServiceFacts& s, const std::string& b) {
   return std::find(s.backing.begin(), s.backing.end(), b) != s.backing.end();
