@@ -483,7 +483,9 @@ INSTANTIATE_TEST_SUITE_P(
                       StackCase{"go-chi", "Chi", "web", 8080, "go"},
                       StackCase{"spring-gradle", "Spring Boot", "web", 8081, "gradle"},
                       StackCase{"micronaut-maven", "Micronaut", "web", 8082, "maven"},
-                      StackCase{"helm-chart", "FastAPI", "web", 8000, "uv"}),
+                      StackCase{"helm-chart", "FastAPI", "web", 8000, "uv"},
+                      StackCase{"vue-vite", "Vue (Vite)", "static", 0, "pnpm"},
+                      StackCase{"python-grpc", "gRPC", "grpc", 50052, "pip"}),
     [](const auto& info) {
       std::string n = info.param.fixture;
       for (auto& ch : n) {

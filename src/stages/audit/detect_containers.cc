@@ -288,7 +288,10 @@ void DetectContainers(RepoIndex& idx, Services& out) {
         s.root = root;
         s.kind.Add("worker", 0.8, {path, n, line});
       } else {
-        s.kind.Add("web", 0.8, {path, n, line});
+        // Procfile's web process serves on $PORT; the protocol is the
+        // framework's (a gRPC server listed as web is still gRPC).
+        const bool grpc = !s.framework.empty() && s.framework.value() == "gRPC";
+        s.kind.Add(grpc ? "grpc" : "web", 0.8, {path, n, line});
       }
       s.start_command.Add(cmd, 0.85, {path, n, line});
     }
