@@ -97,7 +97,8 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, PlanGolden,
                                            "turbo-monorepo@aws", "python-fastapi@aws",
                                            "rails@aws", "vite-react@aws", "node-express@kubernetes",
                                            "go-services@kubernetes", "node-express@render",
-                                           "rails@render", "vite-react@vercel", "turbo-monorepo@vercel"),
+                                           "rails@render", "vite-react@vercel", "turbo-monorepo@vercel",
+                                           "vue-vite@aws", "python-grpc@kubernetes"),
                          [](const auto& info) {
                            std::string n = info.param;
                            for (auto& c : n) c = (c == '-' || c == '@') ? '_' : c;

@@ -1067,7 +1067,8 @@ resource "aws_route53_record" "{{n}}" {
   }
   for (const auto* s : sites) {
     outs += Sub("output \"{{n}}_url\" {\n  value = \"https://${aws_route53_record.{{n}}.fqdn}\"\n}\n\n"
-                "output \"{{n}}_bucket\" {\n  description = \"Where CI uploads the site\"\n  value = aws_s3_bucket.{{n}}.id\n}\n\n",
+                "output \"{{n}}_bucket\" {\n  description = \"Where CI uploads the site\"\n  value = aws_s3_bucket.{{n}}.id\n}\n\n"
+                "output \"{{n}}_distribution\" {\n  description = \"The CloudFront distribution CI invalidates after an upload\"\n  value = aws_cloudfront_distribution.{{n}}.id\n}\n\n",
                 {{"n", Name(s->name)}});
   }
   if (pg || my) {

@@ -7,10 +7,13 @@
 #include <set>
 
 #include "stages/plan/blueprint.h"
+#include "stages/plan/hcl.h"
 
 namespace ps::stages::plan {
 
 namespace {
+
+using hcl::Name;
 
 struct Pin {
   const char* action;
@@ -377,6 +380,39 @@ void PlanWorkflow(const std::vector<ServiceFacts>& services, const std::vector<S
         y.Add(8, "run: |");
         y.Add(10, "terraform init -input=false -backend-config=backend.hcl");
         y.Add(10, "terraform apply -input=false -auto-approve");
+        // Static sites: built here, uploaded to their bucket, CDN invalidated.
+        for (const auto& st : deployed) {
+          if (st.kind != "static") continue;
+          const std::string n = Name(st.name);
+          const std::string wd = st.root == "." ? "." : st.root;
+          std::string dir = wd;
+          if (st.framework.find("Vite") != std::string::npos || st.framework == "Astro") dir = JoinRoot(st.root, "dist");
+          if (st.framework == "SvelteKit") dir = JoinRoot(st.root, "build");
+          if (st.framework == "Angular") dir = JoinRoot(st.root, "dist/" + st.name + "/browser");
+          const bool builds = !st.build_command.empty() && !InstallCommand(st).empty();
+          if (!st.build_command.empty() && !builds) {
+            if (env == "staging") {
+              out.findings.push_back({"PLAN026", "warning", st.name,
+                                      "the workflow cannot build this site (" + st.package_manager +
+                                          " has no pinned setup action here): it is not uploaded",
+                                      "add a build step before the upload, or build with npm, yarn or pnpm",
+                                      ".github/workflows/prodsprint.yml", 0});
+            }
+            continue;
+          }
+          if (builds) {
+            Toolchain(st, y, out.findings);
+            y.Add(6, "- name: build " + Scalar(st.name));
+            y.Add(8, "working-directory: " + Scalar(wd));
+            y.Add(8, "run: " + Scalar(InstallCommand(st) + " && " + st.build_command));
+          }
+          y.Add(6, "- name: upload " + Scalar(st.name));
+          y.Add(8, "run: |");
+          y.Add(10, "bucket=$(terraform -chdir=infra/aws/" + env + " output -raw " + n + "_bucket)");
+          y.Add(10, "distribution=$(terraform -chdir=infra/aws/" + env + " output -raw " + n + "_distribution)");
+          y.Add(10, "aws s3 sync " + dir + " \"s3://$bucket\" --delete");
+          y.Add(10, "aws cloudfront create-invalidation --distribution-id \"$distribution\" --paths '/*'");
+        }
       } else {
         // GitOps: the image tag is committed; Argo CD syncs the cluster.
         y.Add(6, "contents: write   # commits the image tag Argo CD deploys");
