@@ -893,11 +893,13 @@ int Main(int argc, char** argv) {
   PlanArgs plan_args;
   auto* plan = app.add_subcommand(
       "plan",
-      "Plan how the repository reaches production: audit it, then write a blueprint to a folder\n"
-      "(a multi-stage Dockerfile and .dockerignore per service without one, a review of the\n"
-      "Dockerfiles it has, a GitHub Actions workflow, drafted gate policies) with a finding for\n"
-      "each fact the audit could not establish. The same input writes the same bytes; a second\n"
-      "plan reports what changed. docs/PLAN.md describes the files.");
+      "Plan how the repository reaches production: audit it, then write a blueprint to a folder:\n"
+      "a multi-stage Dockerfile and .dockerignore per service without one (a review of the ones\n"
+      "it has), a GitHub Actions workflow, the drafted policy, and per target Terraform (aws),\n"
+      "Helm charts with Argo Rollouts and Argo CD (kubernetes), render.yaml (render) or\n"
+      "vercel.json (vercel), priced per month. Every fact the audit could not establish is a\n"
+      "finding, never a guess. The same input writes the same bytes; a second plan reports the\n"
+      "files, resources and cost that changed. docs/PLAN.md describes the files.");
   plan->add_option("PATH", plan_args.path, "The repository's folder")->required();
   plan->add_option("--ref", plan_args.ref, "Plan this git revision, read from the object database");
   plan->add_option("--target", plan_args.target, "Where it runs: local, kubernetes, aws, render, vercel")
