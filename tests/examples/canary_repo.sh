@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The release example: its repository has the three tagged versions, the same
+# commit ids every time, v1's own tests pass, and the worse versions are worse
+# by what they claim (5% errors; 200 ms slower), measured in-process.
+set -euo pipefail
+root=${1:?source folder}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+"$root/examples/canary/make-repo.sh" "$work/a" >/dev/null
+"$root/examples/canary/make-repo.sh" "$work/b" >/dev/null
+[[ $(git -C "$work/a" tag | sort | tr '\n' ' ') == "v1 v2-errors v3-slow " ]]
+[[ $(git -C "$work/a" rev-parse v3-slow) == $(git -C "$work/b" rev-parse v3-slow) ]]
+(cd "$work/a" && git checkout -q v1 && node --test >/dev/null)
+for tag in v1 v2-errors v3-slow; do
+  git -C "$work/a" checkout -q "$tag"
+  node - "$work/a/server.js" "$tag" <<'JS'
+const http = require('node:http');
+const { handler } = require(process.argv[2]);
+const tag = process.argv[3];
+const server = http.createServer(handler).listen(0, '127.0.0.1', async () => {
+  const { port } = server.address();
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 20 });
+  let failed = 0, slow = 0;
+  const one = () => new Promise((resolve) => {
+    const t0 = Date.now();
+    http.get({ host: '127.0.0.1', port, path: '/api/items', agent }, (res) => {
+      res.resume();
+      res.on('end', () => { failed += res.statusCode >= 500; slow += Date.now() - t0 >= 190; resolve(); });
+    });
+  });
+  await Promise.all(Array.from({ length: 200 }, one));
+  server.close();
+  agent.destroy();
+  const ok = tag === 'v1' ? failed === 0 && slow === 0
+           : tag === 'v2-errors' ? failed === 10 && slow === 0
+           : failed === 0 && slow === 200;
+  console.log(`${tag}: ${failed} failed, ${slow} slow of 200`);
+  process.exit(ok ? 0 : 1);
+});
+JS
+done
+echo "the example's versions behave as tagged"
