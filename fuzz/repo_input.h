@@ -61,7 +61,8 @@ inline const char* const kNames[] = {
     "prodsprint.yaml",
 };
 
-inline std::map<std::string, std::string> RepoFromInput(const std::uint8_t* data, std::size_t size) {
+inline std::map<std::string, std::string> RepoFromInput(const std::uint8_t* data,
+                                                        std::size_t size) {
   std::string input(reinterpret_cast<const char*>(data), size);
   std::map<std::string, std::string> files;
   std::size_t pos = 0;

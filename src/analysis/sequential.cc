@@ -47,7 +47,8 @@ void LatencyTest::AddStable(double latency_ms) {
 
 double LatencyTest::StableQuantile() const {
   if (stable_.size() < min_stable_) return std::numeric_limits<double>::quiet_NaN();
-  const auto at = static_cast<std::size_t>(std::ceil(quantile_ * static_cast<double>(sorted_.size()))) - 1;
+  const auto at =
+      static_cast<std::size_t>(std::ceil(quantile_ * static_cast<double>(sorted_.size()))) - 1;
   return sorted_[std::min(at, sorted_.size() - 1)];
 }
 

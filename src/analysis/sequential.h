@@ -88,7 +88,7 @@ enum class Verdict { kContinue, kRollback, kPromotable };
 const char* ToString(Verdict v);
 
 struct AnalysisConfig {
-  double alpha = 0.01;                 // false rollbacks, over the whole release
+  double alpha = 0.01;                    // false rollbacks, over the whole release
   std::int64_t min_canary_requests = 50;  // before "promotable"
   double max_canary_error_rate = 0.01;    // promotable only if the bound is below
 };

@@ -450,12 +450,14 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
       }
     }
     if (!run_id.empty()) {
-      if (!json) std::cerr << "resuming unfinished " << store::ToString(kind) << " run " << run_id << "\n";
+      if (!json)
+        std::cerr << "resuming unfinished " << store::ToString(kind) << " run " << run_id << "\n";
     } else {
       PS_ASSIGN(engine::PipelineSpec spec, PipelineFor(kind));
       PS_ASSIGN(Run run, s->engine->Submit(s->tenant, project.id, spec, input));
       run_id = run.id;
-      if (!json) std::cerr << term.Dim(std::string(store::ToString(kind)) + " run " + run_id) << "\n";
+      if (!json)
+        std::cerr << term.Dim(std::string(store::ToString(kind)) + " run " + run_id) << "\n";
     }
     return DriveRun(*s, run_id, !json);
   };
@@ -464,8 +466,9 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
   PS_ASSIGN(RunDetail d, LoadDetail(*s, run_id));
   std::optional<RunDetail> bd;
   if (run.status == RunStatus::kDone) {
-    PS_ASSIGN(Run brun, run_kind(store::RunKind::kBlueprint,
-                                 {{"path", repo.string()}, {"target", "local"}, {"env", "staging"}}));
+    PS_ASSIGN(Run brun,
+              run_kind(store::RunKind::kBlueprint,
+                       {{"path", repo.string()}, {"target", "local"}, {"env", "staging"}}));
     PS_ASSIGN(bd, LoadDetail(*s, brun.id));
     if (brun.status != RunStatus::kDone) run = brun;  // the failure to report
   }
@@ -525,12 +528,15 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
           errors += f["severity"] == "error";
           warnings += f["severity"] == "warning";
         }
-        std::cout << "\n" << term.Bold("Plan") << " (" << p["target"].get<std::string>() << "/"
+        std::cout << "\n"
+                  << term.Bold("Plan") << " (" << p["target"].get<std::string>() << "/"
                   << p["env"].get<std::string>() << "): " << p["files"].size() << " file(s), "
                   << p["findings"].size() << " finding(s) (" << errors << " error(s), " << warnings
                   << " warning(s)); stored as artifacts of run " << bd->run.id << "\n";
         for (const auto& f : p["files"]) std::cout << "  " << f["path"].get<std::string>() << "\n";
-        std::cout << term.Dim("  'prodsprint plan " + path + "' writes them to a folder and lists the findings") << "\n";
+        std::cout << term.Dim("  'prodsprint plan " + path +
+                              "' writes them to a folder and lists the findings")
+                  << "\n";
       }
     }
     std::string missing;
@@ -902,13 +908,18 @@ int Main(int argc, char** argv) {
       "files, resources and cost that changed. docs/PLAN.md describes the files.");
   plan->add_option("PATH", plan_args.path, "The repository's folder")->required();
   plan->add_option("--ref", plan_args.ref, "Plan this git revision, read from the object database");
-  plan->add_option("--target", plan_args.target, "Where it runs: local, kubernetes, aws, render, vercel")
+  plan->add_option("--target", plan_args.target,
+                   "Where it runs: local, kubernetes, aws, render, vercel")
       ->capture_default_str();
   plan->add_option("--env", plan_args.env, "staging or production")->capture_default_str();
-  plan->add_option("--out", plan_args.out, "Folder to write to (default: PATH/.prodsprint/plan/ENV)");
-  plan->add_option("--project", plan_args.project, "Project name for images and resources (default: the folder's name)");
-  plan->add_option("--repo-url", plan_args.repo_url, "The Git URL Argo CD syncs from (target kubernetes)");
-  plan->add_flag("--json", plan_args.json, "The plan summary (files, findings, policies, diff) as JSON");
+  plan->add_option("--out", plan_args.out,
+                   "Folder to write to (default: PATH/.prodsprint/plan/ENV)");
+  plan->add_option("--project", plan_args.project,
+                   "Project name for images and resources (default: the folder's name)");
+  plan->add_option("--repo-url", plan_args.repo_url,
+                   "The Git URL Argo CD syncs from (target kubernetes)");
+  plan->add_flag("--json", plan_args.json,
+                 "The plan summary (files, findings, policies, diff) as JSON");
 
   bool until_idle = false;
   auto* worker = app.add_subcommand(

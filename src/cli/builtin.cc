@@ -22,10 +22,9 @@ Result<engine::PipelineSpec> PipelineFor(store::RunKind kind) {
     case store::RunKind::kBlueprint:
       // The plan audits the tree itself (milliseconds), so a blueprint run
       // always plans what the repository is now.
-      return engine::PipelineSpec{
-          kind,
-          {{stages::SourceStage::kName, {}, 0, 0},
-           {stages::PlanStage::kName, {stages::SourceStage::kName}, 0, 0}}};
+      return engine::PipelineSpec{kind,
+                                  {{stages::SourceStage::kName, {}, 0, 0},
+                                   {stages::PlanStage::kName, {stages::SourceStage::kName}, 0, 0}}};
     default:
       return Problem::Make("not-implemented", "Not in this build", 501,
                            "runs of kind '" + std::string(store::ToString(kind)) +
@@ -33,8 +32,6 @@ Result<engine::PipelineSpec> PipelineFor(store::RunKind kind) {
   }
 }
 
-std::vector<std::string> MissingProductStages() {
-  return {"apply", "readiness", "release"};
-}
+std::vector<std::string> MissingProductStages() { return {"apply", "readiness", "release"}; }
 
 }  // namespace ps::cli

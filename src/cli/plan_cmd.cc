@@ -24,7 +24,8 @@ Status CheckNoLink(const fs::path& out, const std::string& rel) {
     at /= part;
     struct stat st {};
     if (::lstat(at.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
-      return problems::InvalidInput(at.string() + " is a symbolic link; the plan writes only "
+      return problems::InvalidInput(at.string() +
+                                    " is a symbolic link; the plan writes only "
                                     "inside the output folder");
     }
   }
@@ -50,12 +51,13 @@ Result<Json> WriteBlueprint(const fs::path& out, const stages::plan::Blueprint& 
           if (f.is_object() && f["path"].is_string() && f["sha256"].is_string())
             files[f["path"].get<std::string>()] = f["sha256"];
         }
-        previous = {{"files", files},
-                    {"resources", p.contains("resources") && p["resources"].is_object() ? p["resources"]
-                                                                                        : Json::object()},
-                    {"monthly_cost", p.contains("cost") && p["cost"].is_object()
-                                         ? p["cost"].value("totalMonthlyCost", Json(nullptr))
-                                         : Json(nullptr)}};
+        previous = {
+            {"files", files},
+            {"resources", p.contains("resources") && p["resources"].is_object() ? p["resources"]
+                                                                                : Json::object()},
+            {"monthly_cost", p.contains("cost") && p["cost"].is_object()
+                                 ? p["cost"].value("totalMonthlyCost", Json(nullptr))
+                                 : Json(nullptr)}};
       }
     }
   }
@@ -97,7 +99,8 @@ void PrintCost(const Term& t, const Json& cost) {
   }
   rows.push_back({t.Bold("total"), t.Bold(cost["totalMonthlyCost"].get<std::string>())});
   std::cout << "\n"
-            << t.Bold("Cost") << " (price table " << cost["priceTable"]["version"].get<std::string>()
+            << t.Bold("Cost") << " (price table "
+            << cost["priceTable"]["version"].get<std::string>()
             << "; usage assumptions in usage.yml, override with prodsprint-usage.yml)\n"
             << Table(rows);
 }
@@ -109,14 +112,15 @@ void PrintPlan(const Term& t, const Json& s, const fs::path& out) {
   std::vector<std::vector<std::string>> rows = {
       {t.Bold("SERVICE"), t.Bold("ROOT"), t.Bold("KIND"), t.Bold("PORT"), t.Bold("DOCKERFILE")}};
   for (const auto& sv : s["services"]) {
-    rows.push_back({sv["name"].get<std::string>(), sv["root"].get<std::string>(),
-                    sv["kind"].get<std::string>(),
-                    sv["port"].is_number() ? std::to_string(sv["port"].get<int>()) : "-",
-                    sv.contains("image_of")
-                        ? "image of " + sv["image_of"].get<std::string>() + ": " +
-                              sv["command"].get<std::string>()
-                        : sv["dockerfile"].get<std::string>() +
-                              (sv["generated_dockerfile"].get<bool>() ? " (written)" : " (reviewed)")});
+    rows.push_back(
+        {sv["name"].get<std::string>(), sv["root"].get<std::string>(),
+         sv["kind"].get<std::string>(),
+         sv["port"].is_number() ? std::to_string(sv["port"].get<int>()) : "-",
+         sv.contains("image_of")
+             ? "image of " + sv["image_of"].get<std::string>() + ": " +
+                   sv["command"].get<std::string>()
+             : sv["dockerfile"].get<std::string>() +
+                   (sv["generated_dockerfile"].get<bool>() ? " (written)" : " (reviewed)")});
   }
   std::cout << Table(rows) << "\n";
   const Json& d = s["diff"]["files"];
@@ -125,11 +129,14 @@ void PrintPlan(const Term& t, const Json& s, const fs::path& out) {
             << " removed)\n";
   const Json& rd = s["diff"]["resources"];
   if (!s["diff"]["first"].get<bool>()) {
-    for (const auto& [what, colour] : std::vector<std::pair<std::string, int>>{
-             {"added", 0}, {"changed", 1}, {"removed", 2}}) {
+    for (const auto& [what, colour] :
+         std::vector<std::pair<std::string, int>>{{"added", 0}, {"changed", 1}, {"removed", 2}}) {
       for (const auto& r : rd[what]) {
         const std::string line = "  " + what + " " + r.get<std::string>();
-        std::cout << (colour == 0 ? t.Green(line) : colour == 1 ? t.Yellow(line) : t.Red(line)) << "\n";
+        std::cout << (colour == 0   ? t.Green(line)
+                      : colour == 1 ? t.Yellow(line)
+                                    : t.Red(line))
+                  << "\n";
       }
     }
     if (s["diff"]["cost"].is_object()) {
@@ -139,13 +146,16 @@ void PrintPlan(const Term& t, const Json& s, const fs::path& out) {
   for (const auto& f : s["files"]) std::cout << "  " << f["path"].get<std::string>() << "\n";
   if (s["diff"].contains("kept_edited")) {
     for (const auto& k : s["diff"]["kept_edited"])
-      std::cout << t.Yellow("  kept (edited since the last plan): ") << k.get<std::string>() << "\n";
+      std::cout << t.Yellow("  kept (edited since the last plan): ") << k.get<std::string>()
+                << "\n";
   }
   const Json& fs_ = s["findings"];
   std::cout << "\n" << t.Bold("Findings") << ": " << fs_.size() << "\n";
   for (const auto& f : fs_) {
     const std::string sev = f["severity"].get<std::string>();
-    const std::string tag = sev == "error" ? t.Red(sev) : sev == "warning" ? t.Yellow(sev) : t.Dim(sev);
+    const std::string tag = sev == "error"     ? t.Red(sev)
+                            : sev == "warning" ? t.Yellow(sev)
+                                               : t.Dim(sev);
     std::string where = f["service"].is_string() ? f["service"].get<std::string>() : "repository";
     if (f["file"].is_string()) {
       where += " " + f["file"].get<std::string>();
@@ -156,11 +166,13 @@ void PrintPlan(const Term& t, const Json& s, const fs::path& out) {
               << "\n";
   }
   const Json& p = s["policies"];
-  std::cout << "\n" << t.Bold("Policies") << " (drafted; copy into prodsprint.yaml's policy section)\n"
-            << "  tests: required=" << p["tests"]["required"] << ", coverage >= "
-            << p["tests"]["coverage_min"] << "%\n"
+  std::cout << "\n"
+            << t.Bold("Policies") << " (drafted; copy into prodsprint.yaml's policy section)\n"
+            << "  tests: required=" << p["tests"]["required"]
+            << ", coverage >= " << p["tests"]["coverage_min"] << "%\n"
             << "  security: block at " << p["security"]["max_severity"].get<std::string>()
-            << " severity and above, secrets " << p["security"]["secrets"].get<std::string>() << "\n";
+            << " severity and above, secrets " << p["security"]["secrets"].get<std::string>()
+            << "\n";
 }
 
 }  // namespace
@@ -169,7 +181,8 @@ Result<int> CmdPlan(const PlanArgs& a, const std::function<bool()>& stopping) {
   PS_ASSIGN(std::unique_ptr<stages::audit::RepoView> view, stages::audit::OpenView(a.path, a.ref));
   stages::plan::PlanOptions o;
   o.project = stages::plan::Slug(
-      !a.project.empty() ? a.project : fs::absolute(fs::path(a.path)).lexically_normal().filename().string());
+      !a.project.empty() ? a.project
+                         : fs::absolute(fs::path(a.path)).lexically_normal().filename().string());
   o.target = a.target;
   o.env = a.env;
   o.repo_url = a.repo_url;
@@ -181,7 +194,8 @@ Result<int> CmdPlan(const PlanArgs& a, const std::function<bool()>& stopping) {
   summary["project"] = o.project;
   summary["target"] = o.target;
   summary["env"] = o.env;
-  const fs::path out = a.out.empty() ? fs::path(a.path) / ".prodsprint" / "plan" / o.env : fs::path(a.out);
+  const fs::path out =
+      a.out.empty() ? fs::path(a.path) / ".prodsprint" / "plan" / o.env : fs::path(a.out);
   PS_ASSIGN(summary, WriteBlueprint(out, b, summary));
   summary["out"] = out.string();
   if (a.json) {

@@ -149,9 +149,13 @@ const std::vector<Setting>& Settings() {
          return OneOf(v, {"block", "warn"}, &c.policy.security_secrets);
        }},
       {"policy.performance.p95_ms", "milliseconds from 0 (no budget) to 600000",
-       [](Config& c, const std::string& v) { return ParseInt(v, 0, 600'000, &c.policy.perf_p95_ms); }},
+       [](Config& c, const std::string& v) {
+         return ParseInt(v, 0, 600'000, &c.policy.perf_p95_ms);
+       }},
       {"policy.performance.p99_ms", "milliseconds from 0 (no budget) to 600000",
-       [](Config& c, const std::string& v) { return ParseInt(v, 0, 600'000, &c.policy.perf_p99_ms); }},
+       [](Config& c, const std::string& v) {
+         return ParseInt(v, 0, 600'000, &c.policy.perf_p99_ms);
+       }},
       {"policy.performance.max_regression_pct", "a percentage from 0 to 1000",
        [](Config& c, const std::string& v) {
          return ParseInt(v, 0, 1000, &c.policy.perf_max_regression_pct);

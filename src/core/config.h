@@ -36,13 +36,13 @@ struct EngineConfig {
 struct PolicyConfig {
   bool tests_required = true;
   int tests_max_failures = 0;
-  int tests_coverage_min = 0;              // percent
+  int tests_coverage_min = 0;                  // percent
   std::string security_max_severity = "high";  // low, medium, high, critical
   std::string security_secrets = "block";      // block or warn
-  int perf_p95_ms = 0;                     // 0: no budget
+  int perf_p95_ms = 0;                         // 0: no budget
   int perf_p99_ms = 0;
   int perf_max_regression_pct = 10;
-  double release_error_budget = 0.001;     // allowed error ratio
+  double release_error_budget = 0.001;  // allowed error ratio
   double release_max_error_ratio_increase = 0.01;
   Json ToJson() const;
 };

@@ -63,7 +63,7 @@ class StageContext {
     std::string stage;
     int attempt = 0;
     Millis deadline = 0;
-    std::map<std::string, Json> inputs;  // outputs of the done stages of this run
+    std::map<std::string, Json> inputs;         // outputs of the done stages of this run
     std::optional<store::Blueprint> blueprint;  // the project's current blueprint, if any
     const Config* config = nullptr;
   };

@@ -99,7 +99,8 @@ TEST(CanaryAnalysis, CatchesFivePercentErrorsWithinSeconds) {
   for (std::uint64_t seed = 1; seed <= 300; ++seed) {
     auto o = RunTrial(seed, {0.0, 5, 0.3}, {0.05, 5, 0.3}, 0.1, 20000);
     caught += o.verdict == Verdict::kRollback;
-    if (o.verdict == Verdict::kRollback) canary_requests.push_back(static_cast<double>(o.canary_requests));
+    if (o.verdict == Verdict::kRollback)
+      canary_requests.push_back(static_cast<double>(o.canary_requests));
   }
   EXPECT_EQ(caught, 300);
   // At 10 canary requests/s: the median delay in seconds is this / 10.

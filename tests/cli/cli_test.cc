@@ -1,8 +1,8 @@
 // The prodsprint binary, end to end, as a user runs it.
 #include <gtest/gtest.h>
 
-#include <sstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include <filesystem>
 
@@ -122,7 +122,8 @@ TEST_F(CliTest, UpRunsTheImportAndTheRunCanBeInspected) {
     if (e["name"] == "plan.ready") ready.push_back(e);
   }
   ASSERT_EQ(ready.size(), 2u);
-  EXPECT_EQ(ready[0]["payload"]["diff"]["files"]["added"].size(), ready[0]["payload"]["files"].get<std::size_t>());
+  EXPECT_EQ(ready[0]["payload"]["diff"]["files"]["added"].size(),
+            ready[0]["payload"]["files"].get<std::size_t>());
   EXPECT_GE(ready[0]["payload"]["files"].get<int>(), 3);  // Dockerfile, .dockerignore, workflow...
   EXPECT_TRUE(ready[1]["payload"]["diff"]["files"]["added"].empty());
   EXPECT_TRUE(ready[1]["payload"]["diff"]["files"]["changed"].empty());

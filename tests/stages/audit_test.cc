@@ -504,7 +504,6 @@ TEST_F(AuditFixture, KotlinAndMicronautDetails) {
   EXPECT_TRUE(Env(s, "ORDERS_TOPIC"));
 }
 
-
 TEST_F(AuditFixture, JvmDetailsFromConfigurationAndTheRightPom) {
   auto g = Run("spring-gradle");
   const Json& inv = g["services"][0];
@@ -564,7 +563,8 @@ TEST_F(AuditFixture, GradleMultiProjectAndMavenModules) {
   auto m = Run("maven-modules");
   ASSERT_EQ(m["services"].size(), 1u) << "the aggregator and the shared jar are not services";
   const Json& orders = m["services"][0];
-  EXPECT_EQ(Value(orders, "build_command"), "../mvnw -B -f ../pom.xml -pl orders -am package -DskipTests");
+  EXPECT_EQ(Value(orders, "build_command"),
+            "../mvnw -B -f ../pom.xml -pl orders -am package -DskipTests");
   EXPECT_EQ(Value(orders, "runtime_version")["version"], "17");  // inherited from the aggregator
   EXPECT_EQ(Backing(orders), (std::set<std::string>{"redis"}));
   ASSERT_EQ(m["monorepo"]["graph"].size(), 1u);
@@ -591,9 +591,11 @@ TEST_F(AuditFixture, HelmValuesAndShebangScripts) {
 }
 
 TEST(AuditNode, PortOnTheStartCommandBeatsTheFrameworkDefault) {
-  for (const auto& [start, port] : std::vector<std::pair<std::string, int>>{
-           {"next start -p 4000", 4000}, {"next start --port=4100", 4100},
-           {"PORT=5000 node server.js", 5000}, {"next start", 3000}}) {
+  for (const auto& [start, port] :
+       std::vector<std::pair<std::string, int>>{{"next start -p 4000", 4000},
+                                                {"next start --port=4100", 4100},
+                                                {"PORT=5000 node server.js", 5000},
+                                                {"next start", 3000}}) {
     auto view = OpenMemory({{"package.json", R"({"name":"site","scripts":{"start":")" + start +
                                                  R"("},"dependencies":{"next":"15"}})"}});
     auto a = Audit(*view, {});

@@ -74,8 +74,8 @@ TEST_P(PlanGolden, WritesWhatItWroteBefore) {
   }
   std::set<std::string> expected;
   std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); it != fs::recursive_directory_iterator();
-       ++it) {
+  for (auto it = fs::recursive_directory_iterator(dir, ec);
+       it != fs::recursive_directory_iterator(); ++it) {
     if (it->is_regular_file()) expected.insert(fs::relative(it->path(), dir).generic_string());
   }
   ASSERT_FALSE(expected.empty()) << "no golden files in " << dir << "; run with PS_UPDATE_GOLDEN=1";
@@ -89,21 +89,20 @@ TEST_P(PlanGolden, WritesWhatItWroteBefore) {
   EXPECT_EQ(got, expected) << name << ": the set of files changed";
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, PlanGolden,
-                         ::testing::Values("node-express", "python-fastapi", "go-services",
-                                           "turbo-monorepo", "rails", "spring-gradle", "aspnet",
-                                           "vite-react", "rust-axum", "laravel", "nx-monorepo",
-                                           "maven-modules", "static-site", "node-express@aws",
-                                           "turbo-monorepo@aws", "python-fastapi@aws",
-                                           "rails@aws", "vite-react@aws", "node-express@kubernetes",
-                                           "go-services@kubernetes", "node-express@render",
-                                           "rails@render", "vite-react@vercel", "turbo-monorepo@vercel",
-                                           "vue-vite@aws", "python-grpc@kubernetes"),
-                         [](const auto& info) {
-                           std::string n = info.param;
-                           for (auto& c : n) c = (c == '-' || c == '@') ? '_' : c;
-                           return n;
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Fixtures, PlanGolden,
+    ::testing::Values("node-express", "python-fastapi", "go-services", "turbo-monorepo", "rails",
+                      "spring-gradle", "aspnet", "vite-react", "rust-axum", "laravel",
+                      "nx-monorepo", "maven-modules", "static-site", "node-express@aws",
+                      "turbo-monorepo@aws", "python-fastapi@aws", "rails@aws", "vite-react@aws",
+                      "node-express@kubernetes", "go-services@kubernetes", "node-express@render",
+                      "rails@render", "vite-react@vercel", "turbo-monorepo@vercel", "vue-vite@aws",
+                      "python-grpc@kubernetes"),
+    [](const auto& info) {
+      std::string n = info.param;
+      for (auto& c : n) c = (c == '-' || c == '@') ? '_' : c;
+      return n;
+    });
 
 TEST(Plan, SameInputSameBytes) {
   // Twice from disk, and once from the same files held in memory.
@@ -113,7 +112,8 @@ TEST(Plan, SameInputSameBytes) {
   EXPECT_EQ(a.files, b.files);
   EXPECT_EQ(Dump(a.ToJson()), Dump(b.ToJson()));
   std::map<std::string, std::string> mem;
-  for (auto it = fs::recursive_directory_iterator(repo); it != fs::recursive_directory_iterator(); ++it) {
+  for (auto it = fs::recursive_directory_iterator(repo); it != fs::recursive_directory_iterator();
+       ++it) {
     if (it->is_regular_file() && !it->is_symlink())
       mem[fs::relative(it->path(), repo).generic_string()] = ReadText(it->path());
   }
@@ -123,13 +123,15 @@ TEST(Plan, SameInputSameBytes) {
 }
 
 TEST(Plan, MissingFactsBecomeFindingsNotMadeUpValues) {
-  auto view = audit::OpenMemory({{"package.json", R"({"name":"bare","dependencies":{"express":"4"}})"},
-                                 {"index.js", "require('express')().listen(process.env.PORT)\n"}});
+  auto view =
+      audit::OpenMemory({{"package.json", R"({"name":"bare","dependencies":{"express":"4"}})"},
+                         {"index.js", "require('express')().listen(process.env.PORT)\n"}});
   Blueprint b = PlanOf(*view, "bare");
   const std::string df = b.files["Dockerfile"];
   ASSERT_FALSE(df.empty());
   // No Node.js version anywhere: the Dockerfile asks for one.
-  EXPECT_NE(df.find("ARG NODE_VERSION\nFROM node:${NODE_VERSION}-bookworm-slim"), std::string::npos) << df;
+  EXPECT_NE(df.find("ARG NODE_VERSION\nFROM node:${NODE_VERSION}-bookworm-slim"), std::string::npos)
+      << df;
   ASSERT_TRUE(FindingOf(b, "PLAN001"));
   EXPECT_NE(FindingOf(b, "PLAN001")->fix.find("engines.node"), std::string::npos);
   // No start command: the image refuses to start and says why.
@@ -140,14 +142,16 @@ TEST(Plan, MissingFactsBecomeFindingsNotMadeUpValues) {
   EXPECT_EQ(df.find("HEALTHCHECK"), std::string::npos);
   EXPECT_TRUE(FindingOf(b, "PLAN006"));
   // The workflow reads the version from a repository variable, not a guess (below).
-  EXPECT_TRUE(FindingOf(b, "PLAN009"));  // no test command
+  EXPECT_TRUE(FindingOf(b, "PLAN009"));   // no test command
   EXPECT_FALSE(FindingOf(b, "PLAN011"));  // so no test job that needs the version
 
   auto tested = audit::OpenMemory(
-      {{"package.json", R"({"name":"bare","scripts":{"test":"node --test"},"dependencies":{"express":"4"}})"}});
+      {{"package.json",
+        R"({"name":"bare","scripts":{"test":"node --test"},"dependencies":{"express":"4"}})"}});
   Blueprint t = PlanOf(*tested, "bare");
-  EXPECT_NE(t.files[".github/workflows/prodsprint.yml"].find("node-version: ${{ vars.NODE_VERSION }}"),
-            std::string::npos);
+  EXPECT_NE(
+      t.files[".github/workflows/prodsprint.yml"].find("node-version: ${{ vars.NODE_VERSION }}"),
+      std::string::npos);
   EXPECT_TRUE(FindingOf(t, "PLAN011"));
 }
 
@@ -157,7 +161,7 @@ TEST(Plan, GeneratedDockerfileIsHardened) {
   EXPECT_EQ(df.rfind("# syntax=docker/dockerfile:1\n", 0), 0u);
   EXPECT_NE(df.find("FROM python:3.12-slim-bookworm AS build"), std::string::npos);
   EXPECT_NE(df.find("--mount=type=cache"), std::string::npos);  // dependency cache
-  EXPECT_NE(df.find("USER 10001"), std::string::npos);           // non-root
+  EXPECT_NE(df.find("USER 10001"), std::string::npos);          // non-root
   EXPECT_NE(df.find("HEALTHCHECK"), std::string::npos);
   EXPECT_NE(df.find("/health"), std::string::npos);
   EXPECT_TRUE(b.files.count("Dockerfile.dockerignore"));
@@ -182,7 +186,8 @@ TEST(Plan, ReviewsAnExistingDockerfile) {
       << "a finding never prints the secret";
   // A pinned image of another version than the project asks for.
   auto v2 = audit::OpenMemory(
-      {{"package.json", R"({"name":"old","scripts":{"start":"node s.js"},"engines":{"node":"22.1.0"}})"},
+      {{"package.json",
+        R"({"name":"old","scripts":{"start":"node s.js"},"engines":{"node":"22.1.0"}})"},
        {"Dockerfile", "FROM node:18.20-slim\nUSER node\nCMD [\"node\", \"s.js\"]\n"}});
   Blueprint c = PlanOf(*v2, "old");
   ASSERT_TRUE(FindingOf(c, "DF008"));
@@ -263,7 +268,8 @@ TEST(PlanCost, PricesWhatTheTerraformMakesWithExplicitUsage) {
       EXPECT_EQ(r["monthlyCost"], "36.04");
     }
   }
-  EXPECT_EQ(u.cost["usage"]["aws_ecs_service.shop"]["desired_count"]["from"], "prodsprint-usage.yml");
+  EXPECT_EQ(u.cost["usage"]["aws_ecs_service.shop"]["desired_count"]["from"],
+            "prodsprint-usage.yml");
   // A broken usage file: a finding, and the defaults.
   files["prodsprint-usage.yml"] = "resource_usage: [unclosed\n";
   Blueprint x = plan("staging");
@@ -290,7 +296,8 @@ TEST(Plan, DraftedPolicyIsAValidConfiguration) {
     return p;
   }());
   // A repository with its own prodsprint.yaml gets the section beside it.
-  auto view = audit::OpenMemory({{"index.html", "<html></html>"}, {"prodsprint.yaml", "version: 1\n"}});
+  auto view =
+      audit::OpenMemory({{"index.html", "<html></html>"}, {"prodsprint.yaml", "version: 1\n"}});
   Blueprint own = PlanOf(*view, "site");
   EXPECT_FALSE(own.files.count("prodsprint.yaml"));
   ASSERT_TRUE(own.files.count("prodsprint.policy.yaml"));
@@ -332,7 +339,8 @@ TEST(PlanDiff, ResourcesAndCostBetweenTwoPlans) {
     return std::find(list.begin(), list.end(), Json(x)) != list.end();
   };
   EXPECT_TRUE(has(d["resources"]["added"], "infra/aws/staging:aws_db_instance.main")) << d;
-  EXPECT_TRUE(has(d["resources"]["changed"], "infra/aws/staging:aws_ecs_task_definition.shop")) << d;
+  EXPECT_TRUE(has(d["resources"]["changed"], "infra/aws/staging:aws_ecs_task_definition.shop"))
+      << d;
   EXPECT_EQ(d["cost"]["delta"].get<std::string>().front(), '+');
   EXPECT_GT(std::stod(d["cost"]["delta"].get<std::string>()), 10.0);
   // And back: removed.
@@ -359,21 +367,29 @@ TEST(PlanKubernetes, ChartsAreConsistent) {
     ++charts;
     // Balanced actions.
     std::size_t open = 0, close = 0;
-    for (std::size_t at = content.find("{{"); at != std::string::npos; at = content.find("{{", at + 2)) ++open;
-    for (std::size_t at = content.find("}}"); at != std::string::npos; at = content.find("}}", at + 2)) ++close;
+    for (std::size_t at = content.find("{{"); at != std::string::npos;
+         at = content.find("{{", at + 2))
+      ++open;
+    for (std::size_t at = content.find("}}"); at != std::string::npos;
+         at = content.find("}}", at + 2))
+      ++close;
     EXPECT_EQ(open, close) << path;
     for (std::size_t at = content.find(".Values."); at != std::string::npos;
          at = content.find(".Values.", at + 1)) {
       std::size_t e = at + 8;
-      while (e < content.size() && (std::isalnum(static_cast<unsigned char>(content[e])) || content[e] == '.' || content[e] == '_')) ++e;
+      while (e < content.size() && (std::isalnum(static_cast<unsigned char>(content[e])) ||
+                                    content[e] == '.' || content[e] == '_'))
+        ++e;
       std::string key = content.substr(at + 8, e - at - 8);
-      if (key == "nameOverride" || key == "fullnameOverride" || key == "serviceAccount.name") continue;
+      if (key == "nameOverride" || key == "fullnameOverride" || key == "serviceAccount.name")
+        continue;
       YAML::Node n = YAML::Clone(values);
       std::size_t from = 0;
       bool found = true;
       while (found) {
         auto dot = key.find('.', from);
-        const std::string part = key.substr(from, dot == std::string::npos ? std::string::npos : dot - from);
+        const std::string part =
+            key.substr(from, dot == std::string::npos ? std::string::npos : dot - from);
         if (!n.IsMap() || !n[part]) {
           found = false;
           break;
@@ -402,7 +418,9 @@ TEST(Plan, RefusesBadOptions) {
   ASSERT_TRUE(audited.ok());
   for (const auto& [target, env, project] :
        std::vector<std::tuple<std::string, std::string, std::string>>{
-           {"mars", "staging", "p"}, {"local", "qa", "p"}, {"local", "staging", "Bad Name"},
+           {"mars", "staging", "p"},
+           {"local", "qa", "p"},
+           {"local", "staging", "Bad Name"},
            {"local", "staging", ""}}) {
     PlanOptions o{project, target, env, ""};
     auto b = MakeBlueprint(*audited, o, {});
@@ -423,7 +441,8 @@ TEST(PlanCli, WritesDiffsAndCleansUp) {
   fs::copy(kAudit / "go-services" / "repo", repo, fs::copy_options::recursive);
   const fs::path out = dir / "out";
   auto plan = [&](const std::vector<std::string>& extra = {}) {
-    std::vector<std::string> argv{PS_BINARY, "plan", repo.string(), "--out", out.string(), "--json"};
+    std::vector<std::string> argv{PS_BINARY, "plan",       repo.string(),
+                                  "--out",   out.string(), "--json"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return ps::testing::RunCommand(argv, dir.path());
   };
@@ -471,9 +490,9 @@ TEST(PlanCli, WritesDiffsAndCleansUp) {
   EXPECT_TRUE(fs::is_empty(dir / "elsewhere"));
 
   // Bad options: a usage-level error, nothing written.
-  auto r6 = ps::testing::RunCommand({PS_BINARY, "plan", repo.string(), "--target", "mars",
-                                     "--out", (dir / "out2").string()},
-                                    dir.path());
+  auto r6 = ps::testing::RunCommand(
+      {PS_BINARY, "plan", repo.string(), "--target", "mars", "--out", (dir / "out2").string()},
+      dir.path());
   EXPECT_NE(r6.exit_code, 0);
   EXPECT_NE(r6.err.find("unknown target"), std::string::npos) << r6.err;
   EXPECT_FALSE(fs::exists(dir / "out2"));

@@ -403,11 +403,13 @@ Result<Json> Audit(RepoView& view, const AuditLimits& limits,
       return;  // neither counted nor read: node_modules and friends
     }
     // Migration folders, by convention.
-    if (f.path.find("migrat") != std::string::npos || f.path.find("versions/") != std::string::npos) {
+    if (f.path.find("migrat") != std::string::npos ||
+        f.path.find("versions/") != std::string::npos) {
       const std::string slashed = "/" + f.path;
       for (std::string_view m : {"/migrations/", "/migrate/", "/versions/"}) {
         auto pos = slashed.find(m);
-        if (pos != std::string::npos) idx.migration_dirs_.insert(f.path.substr(0, pos + m.size() - 2));
+        if (pos != std::string::npos)
+          idx.migration_dirs_.insert(f.path.substr(0, pos + m.size() - 2));
       }
     }
     std::string cls = KeptNames().count(base) ? base : NameClass(f.path, base);
@@ -637,7 +639,8 @@ Result<Json> Audit(RepoView& view, const AuditLimits& limits,
       std::set<std::string> seen;
       for (const auto& [name, ev] : s.uses) {
         auto it = by_id.find(name);
-        if (it == by_id.end() || it->second == &s || !seen.insert(it->second->root).second) continue;
+        if (it == by_id.end() || it->second == &s || !seen.insert(it->second->root).second)
+          continue;
         graph.push_back({{"from", s.root}, {"to", it->second->root}, {"evidence", ev.ToJson()}});
       }
     }

@@ -354,8 +354,9 @@ void DetectHelmValues(RepoIndex& idx, Services& out) {
         if (v["service"] && v["service"].IsMap()) {
           YAML::Node svc = v["service"];
           if (svc["targetPort"] && svc["targetPort"].as<int>(0) > 0) {
-            target->port.Add(svc["targetPort"].as<int>(0), 0.7,
-                             {path, svc["targetPort"].Mark().line + 1, where + " service.targetPort"});
+            target->port.Add(
+                svc["targetPort"].as<int>(0), 0.7,
+                {path, svc["targetPort"].Mark().line + 1, where + " service.targetPort"});
           } else if (svc["port"] && svc["port"].as<int>(0) > 0) {
             target->port.Add(svc["port"].as<int>(0), 0.45,
                              {path, svc["port"].Mark().line + 1, where + " service.port"});

@@ -104,7 +104,8 @@ void DetectGo(RepoIndex& idx, Services& out) {
       lib.language.Add("Go", 0.95, {path, 1, "module " + module});
       lib.deployable = false;
       lib.package_id = module;  // as other modules of a go.work repository require it
-      for (const auto& [mod, line] : requires_) lib.uses.emplace_back(mod, Evidence{path, line, mod});
+      for (const auto& [mod, line] : requires_)
+        lib.uses.emplace_back(mod, Evidence{path, line, mod});
       continue;
     }
     for (const auto& dir : mains) {

@@ -28,8 +28,9 @@ std::optional<std::string> TagText(const std::string& xml, const std::string& ta
 // length, newlines kept), so that TagText finds the project's own elements.
 std::string OwnElements(const std::string& pom) {
   std::string out = pom;
-  for (const char* block : {"parent", "dependencies", "dependencyManagement", "build", "profiles",
-                            "reporting", "pluginRepositories", "repositories", "distributionManagement"}) {
+  for (const char* block :
+       {"parent", "dependencies", "dependencyManagement", "build", "profiles", "reporting",
+        "pluginRepositories", "repositories", "distributionManagement"}) {
     const std::string open = std::string("<") + block + ">";
     const std::string close = std::string("</") + block + ">";
     std::size_t from = 0;
@@ -116,7 +117,8 @@ void JvmCommon(RepoIndex& idx, Service& s, const std::string& path, const std::s
   // A Maven module is built from the aggregator with what it depends on.
   const std::string maven_scope =
       !gradle && wrapper && !up.empty()
-          ? " -f " + up + "pom.xml -pl " + root.substr(wrapper_dir == "." ? 0 : wrapper_dir.size() + 1) + " -am"
+          ? " -f " + up + "pom.xml -pl " +
+                root.substr(wrapper_dir == "." ? 0 : wrapper_dir.size() + 1) + " -am"
           : "";
   if (gradle) {
     s.build_command.Add(tool + " build -x test", 0.8, {path, 0, "gradle"});
@@ -125,7 +127,8 @@ void JvmCommon(RepoIndex& idx, Service& s, const std::string& path, const std::s
                                                : "java -jar build/libs/app.jar",
                         0.5, {path, 0, "built jar"});
   } else {
-    s.build_command.Add(tool + " -B" + maven_scope + " package -DskipTests", 0.8, {path, 0, "maven"});
+    s.build_command.Add(tool + " -B" + maven_scope + " package -DskipTests", 0.8,
+                        {path, 0, "maven"});
     s.test_command.Add(tool + " -B" + maven_scope + " test", 0.85, {path, 0, "maven"});
     s.start_command.Add(framework == "Quarkus" ? "java -jar target/quarkus-app/quarkus-run.jar"
                                                : "java -jar target/app.jar",
@@ -248,7 +251,8 @@ void DetectJvm(RepoIndex& idx, Services& out) {
          at = text->find("<dependency>", at + 1)) {
       std::size_t a_at = 0;
       if (auto a = TagText(*text, "artifactId", at, &a_at)) {
-        s.uses.emplace_back(*a, Evidence{path, LineOf(*text, a_at), "<artifactId>" + *a + "</artifactId>"});
+        s.uses.emplace_back(
+            *a, Evidence{path, LineOf(*text, a_at), "<artifactId>" + *a + "</artifactId>"});
       }
     }
     JvmCommon(idx, s, path, *text, false);
@@ -266,8 +270,8 @@ void DetectJvm(RepoIndex& idx, Services& out) {
                                "jdk.version", "maven.compiler.source", "maven.compiler.target"}) {
         std::size_t at = 0;
         if (auto v = t ? TagText(*t, prop, 0, &at) : std::nullopt) {
-          s.runtime_version.Add(Json{{"runtime", "java"}, {"version", *v}}, pom == path ? 0.85 : 0.75,
-                                {pom, LineOf(*t, at), prop});
+          s.runtime_version.Add(Json{{"runtime", "java"}, {"version", *v}},
+                                pom == path ? 0.85 : 0.75, {pom, LineOf(*t, at), prop});
           found = true;
           break;
         }
@@ -300,7 +304,7 @@ void DetectJvm(RepoIndex& idx, Services& out) {
         if (settings || d == ".") break;
       }
       if (settings) {
-        std::string rel = root == settings_dir ? ""
+        std::string rel = root == settings_dir  ? ""
                           : settings_dir == "." ? root
                                                 : root.substr(settings_dir.size() + 1);
         std::replace(rel.begin(), rel.end(), '/', ':');

@@ -1,8 +1,8 @@
 // Node.js, Deno and Bun projects: package.json, lock files, version files,
 // framework configs.
 #include <algorithm>
-#include <cctype>
 #include <array>
+#include <cctype>
 
 #include "stages/audit/audit.h"
 
@@ -199,8 +199,8 @@ void DetectNx(RepoIndex& idx, Services& out) {
         s.framework.Add(fw->name, 0.85, {entry, 0, std::string("imports ") + fw->dep});
         s.kind.Add(fw->kind, 0.8, {entry, 0, std::string("imports ") + fw->dep});
       } else {
-        std::string spa = root_deps.count("react")   ? "React (Vite)"
-                          : root_deps.count("vue")   ? "Vue (Vite)"
+        std::string spa = root_deps.count("react")    ? "React (Vite)"
+                          : root_deps.count("vue")    ? "Vue (Vite)"
                           : root_deps.count("svelte") ? "Svelte (Vite)"
                                                       : "Vite";
         if (build.rfind("@nx/vite", 0) != 0) spa = spa.substr(0, spa.find(" (")) + " (webpack)";
@@ -223,7 +223,8 @@ void DetectNx(RepoIndex& idx, Services& out) {
       s.test_command.Add(nx + " test " + name, 0.9, ex_ev("test", executor("test")));
     for (const auto& [needle, tf] : std::vector<std::pair<std::string, std::string>>{
              {"@nx/jest", "jest"}, {"@nx/vite:test", "vitest"}, {"@nx/vitest", "vitest"}}) {
-      if (executor("test").rfind(needle, 0) == 0) s.test_framework.Add(tf, 0.9, ex_ev("test", needle));
+      if (executor("test").rfind(needle, 0) == 0)
+        s.test_framework.Add(tf, 0.9, ex_ev("test", needle));
     }
     // A node program is started from its bundle; anything else by nx.
     const Json out_path = option("build", "outputPath");
@@ -332,7 +333,8 @@ void DetectNode(RepoIndex& idx, Services& out) {
       s.name = slash == std::string::npos ? n : n.substr(slash + 1);
     }
     if (!deployable) s.deployable = false;
-    if (pkg.contains("name") && pkg["name"].is_string()) s.package_id = pkg["name"].get<std::string>();
+    if (pkg.contains("name") && pkg["name"].is_string())
+      s.package_id = pkg["name"].get<std::string>();
     for (const auto& [dep, spec] : deps) {
       s.uses.emplace_back(dep, Evidence{path, KeyLine(*text, dep), dep + ": " + spec});
     }

@@ -153,7 +153,7 @@ void ScanPorts(const std::string& path, const std::string& t, Service& s) {
       "PORT || ",        "PORT ?? ",     "\"PORT\", \"",
       "'PORT', '",       "\"PORT\", ",   "Bun.serve({ port:",
       "port: ",          "\"0.0.0.0:",   "'0.0.0.0:",
-      "\"[::]:",        "port = ",      "port := ",
+      "\"[::]:",         "port = ",      "port := ",
       "PORT = ",         "PORT) : ",
   };
   for (const auto& k : kListen) {

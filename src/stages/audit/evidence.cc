@@ -105,7 +105,8 @@ std::string LineTextAt(std::string_view t, std::size_t pos) {
   auto start = t.rfind('\n', pos);
   start = start == std::string_view::npos ? 0 : start + 1;
   auto end = t.find('\n', pos);
-  std::string l(t.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+  std::string l(
+      t.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
   l.erase(0, l.find_first_not_of(" \t"));
   return l;
 }

@@ -182,9 +182,8 @@ const Language* LanguageOf(std::string_view path) {
 
 const Language* LanguageOfShebang(std::string_view head) {
   if (head.substr(0, 2) != "#!") return nullptr;
-  std::string_view line = head.substr(2, head.find('\n') == std::string_view::npos
-                                             ? std::string_view::npos
-                                             : head.find('\n') - 2);
+  std::string_view line = head.substr(
+      2, head.find('\n') == std::string_view::npos ? std::string_view::npos : head.find('\n') - 2);
   // The interpreter: the program's base name, or what `env [-S] X` runs.
   std::vector<std::string_view> words;
   for (std::size_t i = 0; i < line.size();) {
@@ -196,24 +195,31 @@ const Language* LanguageOfShebang(std::string_view head) {
   }
   std::string_view prog;
   for (std::size_t w = 0; w < words.size(); ++w) {
-    std::string_view b = words[w].substr(words[w].rfind('/') == std::string_view::npos
-                                             ? 0
-                                             : words[w].rfind('/') + 1);
+    std::string_view b = words[w].substr(
+        words[w].rfind('/') == std::string_view::npos ? 0 : words[w].rfind('/') + 1);
     if (b == "env" || (!b.empty() && b[0] == '-')) continue;
     prog = b;
     break;
   }
   // python3.12 -> python, node -> node.
-  while (!prog.empty() && (std::isdigit(static_cast<unsigned char>(prog.back())) || prog.back() == '.'))
+  while (!prog.empty() &&
+         (std::isdigit(static_cast<unsigned char>(prog.back())) || prog.back() == '.'))
     prog.remove_suffix(1);
   static constexpr std::array<std::pair<std::string_view, Language>, 14> kInterpreters = {{
-      {"ash", {"Shell", T::kProgramming}},     {"bash", {"Shell", T::kProgramming}},
-      {"bun", {"TypeScript", T::kProgramming}}, {"dash", {"Shell", T::kProgramming}},
-      {"deno", {"TypeScript", T::kProgramming}}, {"node", {"JavaScript", T::kProgramming}},
-      {"perl", {"Perl", T::kProgramming}},     {"php", {"PHP", T::kProgramming}},
-      {"python", {"Python", T::kProgramming}}, {"ruby", {"Ruby", T::kProgramming}},
-      {"sh", {"Shell", T::kProgramming}},      {"ts-node", {"TypeScript", T::kProgramming}},
-      {"tsx", {"TypeScript", T::kProgramming}}, {"zsh", {"Shell", T::kProgramming}},
+      {"ash", {"Shell", T::kProgramming}},
+      {"bash", {"Shell", T::kProgramming}},
+      {"bun", {"TypeScript", T::kProgramming}},
+      {"dash", {"Shell", T::kProgramming}},
+      {"deno", {"TypeScript", T::kProgramming}},
+      {"node", {"JavaScript", T::kProgramming}},
+      {"perl", {"Perl", T::kProgramming}},
+      {"php", {"PHP", T::kProgramming}},
+      {"python", {"Python", T::kProgramming}},
+      {"ruby", {"Ruby", T::kProgramming}},
+      {"sh", {"Shell", T::kProgramming}},
+      {"ts-node", {"TypeScript", T::kProgramming}},
+      {"tsx", {"TypeScript", T::kProgramming}},
+      {"zsh", {"Shell", T::kProgramming}},
   }};
   for (const auto& [name, lang] : kInterpreters) {
     if (prog == name) return &lang;

@@ -61,9 +61,12 @@ class WorkTree final : public RepoView {
       // folders (the kernel's path lookups do not contend per entry).
       std::vector<struct stat> stats_of(names.size());
       std::vector<char> statted(names.size(), 0);
-      ParallelFor(0, names.size(), IoThreads(), [&](std::size_t i) {
-        statted[i] = ::fstatat(dfd, names[i].c_str(), &stats_of[i], AT_SYMLINK_NOFOLLOW) == 0;
-      }, 256);
+      ParallelFor(
+          0, names.size(), IoThreads(),
+          [&](std::size_t i) {
+            statted[i] = ::fstatat(dfd, names[i].c_str(), &stats_of[i], AT_SYMLINK_NOFOLLOW) == 0;
+          },
+          256);
       std::vector<std::string> subdirs;
       std::string rel;
       for (std::size_t i = 0; i < names.size(); ++i) {

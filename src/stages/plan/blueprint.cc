@@ -28,6 +28,29 @@ std::string YamlQuote(const std::string& s) {
   return out + "\"";
 }
 
+std::string Fill(std::string t, const char* open, const char* close,
+                 const std::vector<std::pair<std::string, std::string>>& values) {
+  for (const auto& [k, v] : values) {
+    const std::string key = open + k + close;
+    for (std::size_t at = t.find(key); at != std::string::npos; at = t.find(key, at + v.size())) {
+      t.replace(at, key.size(), v);
+    }
+  }
+  return t;
+}
+
+bool UsesBacking(const ServiceFacts& s, const std::string& name) {
+  return std::find(s.backing.begin(), s.backing.end(), name) != s.backing.end();
+}
+
+std::string SiteDir(const ServiceFacts& s) {
+  const std::string& fw = s.framework;
+  if (fw.find("Vite") != std::string::npos || fw == "Astro") return "dist";
+  if (fw == "SvelteKit") return "build";
+  if (fw == "Angular") return "dist/" + s.name + "/browser";
+  return "";
+}
+
 Json Finding::ToJson() const {
   Json j{{"id", id}, {"severity", severity}, {"message", message}, {"fix", fix}};
   j["service"] = service.empty() ? Json(nullptr) : Json(service);
@@ -69,9 +92,11 @@ Json ResourcesOf(const std::map<std::string, std::string>& files) {
     const std::string& path = entry.first;  // not a structured binding: the lambda captures it
     const std::string& content = entry.second;
     auto ends = [&](const std::string& suffix) {
-      return path.size() >= suffix.size() && path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0;
+      return path.size() >= suffix.size() &&
+             path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0;
     };
-    const std::string dir = path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/'));
+    const std::string dir =
+        path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/'));
     if (ends(".tf")) {
       // resource "TYPE" "NAME" { ... } with its closing brace at column 0.
       std::size_t at = 0;
@@ -84,7 +109,8 @@ Json ResourcesOf(const std::map<std::string, std::string>& files) {
         auto t2 = content.find('"', t1 + 1);
         auto t3 = content.find('"', t2 + 1);
         if (t1 == std::string::npos || t2 == std::string::npos || t3 == std::string::npos) break;
-        const std::string address = content.substr(at + 10, t1 - at - 10) + "." + content.substr(t2 + 1, t3 - t2 - 1);
+        const std::string address =
+            content.substr(at + 10, t1 - at - 10) + "." + content.substr(t2 + 1, t3 - t2 - 1);
         auto end = content.find("\n}", at);
         end = end == std::string::npos ? content.size() : end + 2;
         r[dir + ":" + address] = Sha256Hex(content.substr(at, end - at));
@@ -97,9 +123,11 @@ Json ResourcesOf(const std::map<std::string, std::string>& files) {
         auto next = content.find("\n  - ", at + 1);
         auto top = content.find("\ndatabases:", at + 1);
         if (top != std::string::npos && (next == std::string::npos || top < next)) next = top;
-        const std::string block = content.substr(at, next == std::string::npos ? std::string::npos : next - at);
+        const std::string block =
+            content.substr(at, next == std::string::npos ? std::string::npos : next - at);
         auto n = block.find("name: ");
-        const std::string name = n == std::string::npos ? "?" : block.substr(n + 6, block.find('\n', n) - n - 6);
+        const std::string name =
+            n == std::string::npos ? "?" : block.substr(n + 6, block.find('\n', n) - n - 6);
         r["render:" + name] = Sha256Hex(block);
         at = next == std::string::npos ? content.size() : next;
       }
@@ -159,11 +187,12 @@ Json Diff(const Json& previous, const Json& current) {
     std::snprintf(buf, sizeof buf, "%+.2f", b - a);
     cost = {{"previous", before}, {"current", now}, {"delta", buf}};
   }
-  return {{"first", first},
-          {"files", Changes(prev.contains("files") ? prev["files"] : Json(nullptr), current["files"])},
-          {"resources",
-           Changes(prev.contains("resources") ? prev["resources"] : Json(nullptr), current["resources"])},
-          {"cost", cost}};
+  return {
+      {"first", first},
+      {"files", Changes(prev.contains("files") ? prev["files"] : Json(nullptr), current["files"])},
+      {"resources", Changes(prev.contains("resources") ? prev["resources"] : Json(nullptr),
+                            current["resources"])},
+      {"cost", cost}};
 }
 
 std::string Slug(const std::string& name) {
@@ -197,7 +226,8 @@ std::string SourceOf(const Json& field) {
   }
   const Json& e = field["evidence"][0];
   std::string s = e.value("file", "");
-  if (e.contains("line") && e["line"].is_number_integer()) s += ":" + std::to_string(e["line"].get<int>());
+  if (e.contains("line") && e["line"].is_number_integer())
+    s += ":" + std::to_string(e["line"].get<int>());
   return s;
 }
 
@@ -211,17 +241,17 @@ std::vector<ServiceFacts> ServicesOf(const Json& audit) {
     ServiceFacts s;
     s.name = j.value("name", "");
     s.root = j.value("root", ".");
-    for (const auto& [key, dest] : std::vector<std::pair<const char*, std::string*>>{
-             {"kind", &s.kind},
-             {"language", &s.language},
-             {"framework", &s.framework},
-             {"package_manager", &s.package_manager},
-             {"build_command", &s.build_command},
-             {"start_command", &s.start_command},
-             {"test_command", &s.test_command},
-             {"test_framework", &s.test_framework},
-             {"healthcheck", &s.healthcheck},
-             {"dockerfile", &s.dockerfile}}) {
+    for (const auto& [key, dest] :
+         std::vector<std::pair<const char*, std::string*>>{{"kind", &s.kind},
+                                                           {"language", &s.language},
+                                                           {"framework", &s.framework},
+                                                           {"package_manager", &s.package_manager},
+                                                           {"build_command", &s.build_command},
+                                                           {"start_command", &s.start_command},
+                                                           {"test_command", &s.test_command},
+                                                           {"test_framework", &s.test_framework},
+                                                           {"healthcheck", &s.healthcheck},
+                                                           {"dockerfile", &s.dockerfile}}) {
       if (!j.contains(key)) continue;
       *dest = ValueString(j[key]);
       if (!dest->empty()) s.source_of[key] = SourceOf(j[key]);
@@ -263,9 +293,9 @@ Status CheckOptions(const PlanOptions& o) {
     return problems::InvalidInput("unknown environment '" + o.env + "': staging or production");
   }
   if (o.project.empty() || o.project.size() > 63 ||
-      !std::all_of(o.project.begin(), o.project.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-      }) ||
+      !std::all_of(
+          o.project.begin(), o.project.end(),
+          [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; }) ||
       o.project.front() == '-' || o.project.back() == '-') {
     return problems::InvalidInput("project name '" + o.project +
                                   "' is not usable in image and resource names: 1 to 63 of "
@@ -294,8 +324,12 @@ Json DraftPolicies(const std::vector<ServiceFacts>& services, const Json& audit)
   p.perf_p99_ms = web ? 800 : 0;
   Json j = p.ToJson();
   j["why"] = Json::array();
-  if (data) j["why"].push_back("backing services hold data: vulnerabilities of medium severity and above block");
-  if (web) j["why"].push_back("web services: latency budgets (p95 300 ms, p99 800 ms) apply to the smoke routes");
+  if (data)
+    j["why"].push_back(
+        "backing services hold data: vulnerabilities of medium severity and above block");
+  if (web)
+    j["why"].push_back(
+        "web services: latency budgets (p95 300 ms, p99 800 ms) apply to the smoke routes");
   if (!tests) j["why"].push_back("no test command found: the test gate cannot require tests yet");
   (void)audit;
   return j;
@@ -359,17 +393,20 @@ Result<Blueprint> MakeBlueprint(const Json& audit, const PlanOptions& o, const R
       // The same code: the same environment and backing services.
       for (const auto& e : owner->env_vars) {
         bool have = false;
-        for (const auto& mine : p.env_vars) have = have || mine.value("name", "") == e.value("name", "");
+        for (const auto& mine : p.env_vars)
+          have = have || mine.value("name", "") == e.value("name", "");
         if (!have) p.env_vars.push_back(e);
       }
       for (const auto& bk : owner->backing) {
-        if (std::find(p.backing.begin(), p.backing.end(), bk) == p.backing.end()) p.backing.push_back(bk);
+        if (std::find(p.backing.begin(), p.backing.end(), bk) == p.backing.end())
+          p.backing.push_back(bk);
       }
       deployed.push_back(p);
     } else {
       PlanContainer(s, o, read, b);
       decided["dockerfile"] = s.dockerfile.empty() ? JoinRoot(s.root, "Dockerfile") : s.dockerfile;
-      decided["generated_dockerfile"] = s.dockerfile.empty() && b.files.count(JoinRoot(s.root, "Dockerfile"));
+      decided["generated_dockerfile"] =
+          s.dockerfile.empty() && b.files.count(JoinRoot(s.root, "Dockerfile"));
       imaged.push_back(s);
       deployed.push_back(s);
     }
@@ -398,13 +435,14 @@ Result<Blueprint> MakeBlueprint(const Json& audit, const PlanOptions& o, const R
     b.files["prodsprint.policy.yaml"] =
         "# The policy section drafted by `prodsprint plan`: merge it into prodsprint.yaml.\n" +
         PolicyYaml(b.policies);
-    b.findings.push_back({"PLAN018", "info", "", "the repository has a prodsprint.yaml: the drafted policy is "
+    b.findings.push_back({"PLAN018", "info", "",
+                          "the repository has a prodsprint.yaml: the drafted policy is "
                           "written beside it, not into it",
                           "merge prodsprint.policy.yaml's policy section into prodsprint.yaml",
                           "prodsprint.yaml", 0});
   } else {
-    b.files["prodsprint.yaml"] = "# Drafted by `prodsprint plan` (docs/CONFIG.md).\nversion: 1\n" +
-                                 PolicyYaml(b.policies);
+    b.files["prodsprint.yaml"] =
+        "# Drafted by `prodsprint plan` (docs/CONFIG.md).\nversion: 1\n" + PolicyYaml(b.policies);
   }
   // Findings in a stable order: by service, then id, then file and line.
   std::stable_sort(b.findings.begin(), b.findings.end(), [](const Finding& a, const Finding& c) {

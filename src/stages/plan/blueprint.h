@@ -66,6 +66,9 @@ using RepoReader = std::function<std::optional<std::string>(const std::string& p
 RepoReader ReaderOf(audit::RepoView& view);
 // A YAML (and JSON) double-quoted scalar.
 std::string YamlQuote(const std::string& s);
+// Replaces each OPEN key CLOSE of a template ("{{n}}", "[[svc]]") by its value.
+std::string Fill(std::string t, const char* open, const char* close,
+                 const std::vector<std::pair<std::string, std::string>>& values);
 
 Result<Blueprint> MakeBlueprint(const Json& audit, const PlanOptions& options,
                                 const RepoReader& read);
@@ -88,14 +91,19 @@ struct ServiceFacts {
   std::string build_command, start_command, test_command, test_framework, healthcheck;
   std::string dockerfile;  // an existing Dockerfile's path
   std::vector<std::string> backing;
-  std::vector<Json> env_vars;  // as in the audit
-  Json migrations;             // {"tool", "dir", "command"} or null
+  std::vector<Json> env_vars;                    // as in the audit
+  Json migrations;                               // {"tool", "dir", "command"} or null
   std::map<std::string, std::string> source_of;  // field -> "file:line" of its evidence
   // A process run from another service's image (a Procfile worker): that
   // service's name, and the Dockerfile it is built from; empty otherwise.
   std::string image_of, image_dockerfile;
 };
 std::vector<ServiceFacts> ServicesOf(const Json& audit);
+// Whether the service needs the backing service `name` ("postgres", ...).
+bool UsesBacking(const ServiceFacts& s, const std::string& name);
+// The folder a static site's framework builds into, relative to the
+// service's root ("dist", "build", "dist/NAME/browser"); "" when unknown.
+std::string SiteDir(const ServiceFacts& s);
 
 // A multi-stage Dockerfile and .dockerignore for a service without one, or
 // findings for the one it has.
@@ -104,15 +112,15 @@ void PlanContainer(const ServiceFacts& s, const PlanOptions& o, const RepoReader
 // .github/workflows/prodsprint.yml for the repository.
 // `images`: the services built into an image; `deployed`: everything that
 // runs (processes sharing an image too).
-void PlanWorkflow(const std::vector<ServiceFacts>& images, const std::vector<ServiceFacts>& deployed,
-                  const PlanOptions& o, Blueprint& out);
+void PlanWorkflow(const std::vector<ServiceFacts>& images,
+                  const std::vector<ServiceFacts>& deployed, const PlanOptions& o, Blueprint& out);
 // The sizes the AWS plan provisions in an environment; the cost estimate
 // prices the same numbers.
 struct AwsSizing {
   int nat_gateways = 1;
   int desired_count = 1;
-  int cpu = 256;      // Fargate CPU units (1024 = 1 vCPU)
-  int memory = 512;   // MiB
+  int cpu = 256;     // Fargate CPU units (1024 = 1 vCPU)
+  int memory = 512;  // MiB
   std::string db_class = "db.t4g.micro";
   bool db_multi_az = false;
   int db_storage_gb = 20;
@@ -131,7 +139,8 @@ void PlanCost(const std::vector<ServiceFacts>& services, const PlanOptions& o,
 // The bundled price table: version, date, sources, prices.
 Json PriceTable();
 // deploy/helm/SERVICE (Rollout, AnalysisTemplate...) and deploy/argocd (target kubernetes).
-void PlanKubernetes(const std::vector<ServiceFacts>& services, const PlanOptions& o, Blueprint& out);
+void PlanKubernetes(const std::vector<ServiceFacts>& services, const PlanOptions& o,
+                    Blueprint& out);
 // render.yaml (target render) and vercel.json per frontend (target vercel),
 // each with its monthly price in Blueprint::cost.
 void PlanRender(const std::vector<ServiceFacts>& services, const PlanOptions& o, Blueprint& out);

@@ -45,7 +45,8 @@ constexpr Price kPrices[] = {
     {"logs.storage_gb_month", "0.03", "GB-months", "https://aws.amazon.com/cloudwatch/pricing/"},
     {"ecr.gb_month", "0.10", "GB-months", "https://aws.amazon.com/ecr/pricing/"},
     {"secrets.secret_month", "0.40", "months", "https://aws.amazon.com/secrets-manager/pricing/"},
-    {"secrets.10k_calls", "0.05", "10k requests", "https://aws.amazon.com/secrets-manager/pricing/"},
+    {"secrets.10k_calls", "0.05", "10k requests",
+     "https://aws.amazon.com/secrets-manager/pricing/"},
     {"s3.gb_month", "0.023", "GB-months", "https://aws.amazon.com/s3/pricing/"},
     {"s3.1k_writes", "0.005", "1k requests", "https://aws.amazon.com/s3/pricing/"},
     {"s3.1k_reads", "0.0004", "1k requests", "https://aws.amazon.com/s3/pricing/"},
@@ -145,10 +146,6 @@ struct Resource {
   }
 };
 
-bool HasB(const ServiceFacts& s, const std::string& b) {
-  return std::find(s.backing.begin(), s.backing.end(), b) != s.backing.end();
-}
-
 }  // namespace
 
 Json PriceTable() {
@@ -156,10 +153,15 @@ Json PriceTable() {
   Json sources = Json::array();
   for (const auto& p : kPrices) {
     prices[p.key] = {{"usd", p.usd}, {"unit", p.unit}};
-    if (std::find(sources.begin(), sources.end(), p.source) == sources.end()) sources.push_back(p.source);
+    if (std::find(sources.begin(), sources.end(), p.source) == sources.end())
+      sources.push_back(p.source);
   }
-  return {{"version", kPriceVersion}, {"date", kPriceDate}, {"region", "us-east-1"},
-          {"currency", "USD"}, {"hoursPerMonth", kHoursPerMonth}, {"sources", sources},
+  return {{"version", kPriceVersion},
+          {"date", kPriceDate},
+          {"region", "us-east-1"},
+          {"currency", "USD"},
+          {"hoursPerMonth", kHoursPerMonth},
+          {"sources", sources},
           {"prices", prices}};
 }
 
@@ -169,15 +171,17 @@ void PlanCost(const std::vector<ServiceFacts>& services, const PlanOptions& o,
   if (read) {
     if (auto text = read("prodsprint-usage.yml")) {
       if (!YamlNestingWithinLimit(*text)) {
-        out.findings.push_back({"PLAN017", "warning", "", "prodsprint-usage.yml is nested too deeply; defaults used",
-                                "fix the file's structure (see docs/PLAN.md)", "prodsprint-usage.yml", 0});
+        out.findings.push_back(
+            {"PLAN017", "warning", "", "prodsprint-usage.yml is nested too deeply; defaults used",
+             "fix the file's structure (see docs/PLAN.md)", "prodsprint-usage.yml", 0});
       } else {
         try {
           file = YAML::Load(*text);
         } catch (const YAML::Exception& e) {
-          out.findings.push_back({"PLAN017", "warning", "",
-                                  "prodsprint-usage.yml is not valid YAML (" + e.msg + "); defaults used",
-                                  "fix the file (see docs/PLAN.md)", "prodsprint-usage.yml", e.mark.line + 1});
+          out.findings.push_back(
+              {"PLAN017", "warning", "",
+               "prodsprint-usage.yml is not valid YAML (" + e.msg + "); defaults used",
+               "fix the file (see docs/PLAN.md)", "prodsprint-usage.yml", e.mark.line + 1});
         }
       }
     }
@@ -204,10 +208,10 @@ void PlanCost(const std::vector<ServiceFacts>& services, const PlanOptions& o,
       Resource r{"Rollout/" + Slug(s.name), "argoproj.io/v1alpha1/Rollout"};
       const double replicas = usage.Get(r.name, "replicas", prod ? 2 : 1);
       const double cpu = prod ? 0.5 : 0.25, mem = prod ? 1 : 0.5;
-      r.Hourly("Pod vCPU requested (" + Dec(cpu, 2) + " x " + Dec(replicas, 0) + ")", replicas * cpu,
-               "fargate.vcpu_hour");
-      r.Hourly("Pod memory requested (" + Dec(mem, 2) + " GB x " + Dec(replicas, 0) + ")", replicas * mem,
-               "fargate.gb_hour");
+      r.Hourly("Pod vCPU requested (" + Dec(cpu, 2) + " x " + Dec(replicas, 0) + ")",
+               replicas * cpu, "fargate.vcpu_hour");
+      r.Hourly("Pod memory requested (" + Dec(mem, 2) + " GB x " + Dec(replicas, 0) + ")",
+               replicas * mem, "fargate.gb_hour");
       rs.push_back(r);
     }
   }
@@ -216,8 +220,8 @@ void PlanCost(const std::vector<ServiceFacts>& services, const PlanOptions& o,
   if (vpc) {
     Resource nat{"aws_nat_gateway.main", "aws_nat_gateway"};
     nat.Hourly("NAT gateway", z.nat_gateways, "nat.hour");
-    nat.Monthly("Data processed",
-                usage.Get(nat.name, "monthly_data_processed_gb", prod ? 100 : 10), "nat.gb");
+    nat.Monthly("Data processed", usage.Get(nat.name, "monthly_data_processed_gb", prod ? 100 : 10),
+                "nat.gb");
     rs.push_back(nat);
     Resource eip{"aws_eip.nat", "aws_eip"};
     eip.Hourly("Public IPv4 address", z.nat_gateways, "ipv4.hour");
@@ -226,9 +230,11 @@ void PlanCost(const std::vector<ServiceFacts>& services, const PlanOptions& o,
   if (web && !k8s) {
     Resource lb{"aws_lb.main", "aws_lb"};
     lb.Hourly("Application load balancer", 1, "alb.hour");
-    lb.Hourly("Load balancer capacity units", usage.Get(lb.name, "capacity_units", 1), "alb.lcu_hour");
+    lb.Hourly("Load balancer capacity units", usage.Get(lb.name, "capacity_units", 1),
+              "alb.lcu_hour");
     lb.Monthly("Data transfer out to the internet",
-               usage.Get(lb.name, "monthly_data_transfer_out_gb", prod ? 100 : 10), "transfer_out.gb");
+               usage.Get(lb.name, "monthly_data_transfer_out_gb", prod ? 100 : 10),
+               "transfer_out.gb");
     // The ALB's public addresses: one per subnet.
     lb.Hourly("Public IPv4 addresses", 2, "ipv4.hour");
     rs.push_back(lb);
@@ -242,8 +248,10 @@ void PlanCost(const std::vector<ServiceFacts>& services, const PlanOptions& o,
       rs.push_back(b);
       Resource cf{"aws_cloudfront_distribution." + n, "aws_cloudfront_distribution"};
       cf.Monthly("Data transfer out (North America, Europe)",
-                 usage.Get(cf.name, "monthly_data_transfer_to_internet_gb", prod ? 100 : 5), "cloudfront.gb");
-      cf.Monthly("HTTPS requests", usage.Get(cf.name, "monthly_https_requests", prod ? 1'000'000 : 50'000),
+                 usage.Get(cf.name, "monthly_data_transfer_to_internet_gb", prod ? 100 : 5),
+                 "cloudfront.gb");
+      cf.Monthly("HTTPS requests",
+                 usage.Get(cf.name, "monthly_https_requests", prod ? 1'000'000 : 50'000),
                  "cloudfront.10k_https", 10'000);
       rs.push_back(cf);
       continue;
@@ -258,7 +266,8 @@ void PlanCost(const std::vector<ServiceFacts>& services, const PlanOptions& o,
     Resource logs{"aws_cloudwatch_log_group." + n, "aws_cloudwatch_log_group"};
     const double ingest = usage.Get(logs.name, "monthly_data_ingested_gb", prod ? 10 : 1);
     logs.Monthly("Data ingested", ingest, "logs.ingest_gb");
-    logs.Monthly("Storage", usage.Get(logs.name, "storage_gb", ingest * z.log_retention_days / 30.0),
+    logs.Monthly("Storage",
+                 usage.Get(logs.name, "storage_gb", ingest * z.log_retention_days / 30.0),
                  "logs.storage_gb_month");
     rs.push_back(logs);
     if (s.image_of.empty()) {
@@ -268,7 +277,7 @@ void PlanCost(const std::vector<ServiceFacts>& services, const PlanOptions& o,
     }
     for (const auto& e : s.env_vars) {
       if (!e.value("secret", false) || e.value("name", "") == "PORT") continue;
-      if (e.value("name", "") == "REDIS_URL" && HasB(s, "redis")) continue;
+      if (e.value("name", "") == "REDIS_URL" && UsesBacking(s, "redis")) continue;
       ++secrets;
     }
   }
@@ -276,33 +285,37 @@ void PlanCost(const std::vector<ServiceFacts>& services, const PlanOptions& o,
   const bool db = !k8s && (backing.count("postgres") || backing.count("mysql"));
   if (db) ++secrets;
   if (secrets > 0) {
-    Resource sm{"aws_secretsmanager_secret (" + std::to_string(secrets) + ")", "aws_secretsmanager_secret"};
+    Resource sm{"aws_secretsmanager_secret (" + std::to_string(secrets) + ")",
+                "aws_secretsmanager_secret"};
     sm.Monthly("Secrets", secrets, "secrets.secret_month");
-    sm.Monthly("API requests", usage.Get("aws_secretsmanager_secret", "monthly_requests", secrets * 1000.0),
+    sm.Monthly("API requests",
+               usage.Get("aws_secretsmanager_secret", "monthly_requests", secrets * 1000.0),
                "secrets.10k_calls", 10'000);
     rs.push_back(sm);
   }
   if (db) {
     Resource r{"aws_db_instance.main", "aws_db_instance"};
-    r.Hourly(std::string("Database instance (") + z.db_class + (z.db_multi_az ? ", Multi-AZ)" : ")"),
-             z.db_multi_az ? 2 : 1, "rds." + z.db_class);
-    r.Monthly("Storage (gp3)", usage.Get(r.name, "storage_gb", z.db_storage_gb) * (z.db_multi_az ? 2 : 1),
+    r.Hourly(
+        std::string("Database instance (") + z.db_class + (z.db_multi_az ? ", Multi-AZ)" : ")"),
+        z.db_multi_az ? 2 : 1, "rds." + z.db_class);
+    r.Monthly("Storage (gp3)",
+              usage.Get(r.name, "storage_gb", z.db_storage_gb) * (z.db_multi_az ? 2 : 1),
               "rds.gp3.gb_month");
     rs.push_back(r);
   }
   if (backing.count("redis") && !k8s) {
     Resource c{"aws_elasticache_replication_group.main", "aws_elasticache_replication_group"};
-    c.Hourly("Cache nodes (" + z.cache_node + " x " + std::to_string(z.cache_nodes) + ")", z.cache_nodes,
-             "cache." + z.cache_node);
+    c.Hourly("Cache nodes (" + z.cache_node + " x " + std::to_string(z.cache_nodes) + ")",
+             z.cache_nodes, "cache." + z.cache_node);
     rs.push_back(c);
   }
   if (backing.count("s3") && !k8s) {
     Resource b{"aws_s3_bucket.data", "aws_s3_bucket"};
     b.Monthly("Storage (standard)", usage.Get(b.name, "storage_gb", prod ? 50 : 5), "s3.gb_month");
-    b.Monthly("PUT, COPY, POST, LIST requests", usage.Get(b.name, "monthly_write_requests", 100'000),
-              "s3.1k_writes", 1'000);
-    b.Monthly("GET and other requests", usage.Get(b.name, "monthly_read_requests", 1'000'000), "s3.1k_reads",
-              1'000);
+    b.Monthly("PUT, COPY, POST, LIST requests",
+              usage.Get(b.name, "monthly_write_requests", 100'000), "s3.1k_writes", 1'000);
+    b.Monthly("GET and other requests", usage.Get(b.name, "monthly_read_requests", 1'000'000),
+              "s3.1k_reads", 1'000);
     rs.push_back(b);
   }
 
@@ -319,32 +332,41 @@ void PlanCost(const std::vector<ServiceFacts>& services, const PlanOptions& o,
   Json breakdown{{"resources", resources},
                  {"totalHourlyCost", Dec(hourly, 6)},
                  {"totalMonthlyCost", Dec(monthly, 2)}};
-  Json cost{{"version", "0.2"},
-            {"currency", "USD"},
-            {"projects", Json::array({{{"name", project},
-                                       {"metadata", {{"path", project}, {"type", k8s ? "helm_charts" : "terraform_dir"}}},
-                                       {"breakdown", breakdown},
-                                       {"summary", {{"totalDetectedResources", rs.size()}}}}})},
-            {"totalHourlyCost", Dec(hourly, 6)},
-            {"totalMonthlyCost", Dec(monthly, 2)},
-            {"priceTable", {{"version", kPriceVersion}, {"date", kPriceDate}, {"region", "us-east-1"}}},
-            {"usage", usage.used()},
-            {"notes", k8s ? Json::array({"pods priced by their requests at EKS on Fargate's on-demand rates, us-east-1, 730 hours a month",
-                                         "not counted: the cluster, its ingress controller, Prometheus and Argo (shared)",
-                                         "backing services are not in the charts: priced with --target aws"})
-                          : Json::array({"on-demand prices, us-east-1, 730 hours a month",
-                                         "free here: ACM certificates, Route 53 alias queries, AWS-managed KMS keys",
-                                         "not priced: Container Insights metrics, backups beyond the database's size, "
-                                         "data transfer between zones"})}};
+  Json cost{
+      {"version", "0.2"},
+      {"currency", "USD"},
+      {"projects",
+       Json::array(
+           {{{"name", project},
+             {"metadata", {{"path", project}, {"type", k8s ? "helm_charts" : "terraform_dir"}}},
+             {"breakdown", breakdown},
+             {"summary", {{"totalDetectedResources", rs.size()}}}}})},
+      {"totalHourlyCost", Dec(hourly, 6)},
+      {"totalMonthlyCost", Dec(monthly, 2)},
+      {"priceTable", {{"version", kPriceVersion}, {"date", kPriceDate}, {"region", "us-east-1"}}},
+      {"usage", usage.used()},
+      {"notes",
+       k8s ? Json::array(
+                 {"pods priced by their requests at EKS on Fargate's on-demand rates, us-east-1, "
+                  "730 hours a month",
+                  "not counted: the cluster, its ingress controller, Prometheus and Argo (shared)",
+                  "backing services are not in the charts: priced with --target aws"})
+           : Json::array(
+                 {"on-demand prices, us-east-1, 730 hours a month",
+                  "free here: ACM certificates, Route 53 alias queries, AWS-managed KMS keys",
+                  "not priced: Container Insights metrics, backups beyond the database's size, "
+                  "data transfer between zones"})}};
   out.files[where] = Dump(cost, 2) + "\n";
   out.cost = cost;
   // The usage file with every value this estimate assumed: edit and put it
   // at the repository's root as prodsprint-usage.yml.
   std::string y = "# Usage the cost estimate assumed (" + o.env +
-                  "). Copy to the repository's root as prodsprint-usage.yml and edit.\nversion: 0.1\nresource_usage:\n";
+                  "). Copy to the repository's root as prodsprint-usage.yml and edit.\nversion: "
+                  "0.1\nresource_usage:\n";
   for (const auto& [res, keys] : usage.used().items()) {
     y += "  " + res + ":\n";
-    for (const auto& [k, v] : keys.items()) y += "    " + k + ": " + Dec(v["value"].get<double>(), 4) + "\n";
+    for (const auto& [k, v] : keys.items())
+      y += "    " + k + ": " + Dec(v["value"].get<double>(), 4) + "\n";
   }
   out.files[usage_file] = y;
 }

@@ -130,7 +130,8 @@ std::string Format(const std::string& text) {
     i = j;
   }
   // One trailing newline, no blank lines at the end.
-  while (out.size() >= 2 && out[out.size() - 1] == '\n' && out[out.size() - 2] == '\n') out.pop_back();
+  while (out.size() >= 2 && out[out.size() - 1] == '\n' && out[out.size() - 2] == '\n')
+    out.pop_back();
   return out;
 }
 

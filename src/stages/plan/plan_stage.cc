@@ -29,9 +29,10 @@ Result<engine::StageOutput> PlanStage::Run(engine::StageContext& ctx) {
   summary["env"] = o.env;
   const Json state = b.State();
   const auto& previous = ctx.blueprint();
-  Json diff = plan::Diff(
-      previous && previous->plan_diff.contains("state") ? previous->plan_diff["state"] : Json(nullptr),
-      state);
+  Json diff =
+      plan::Diff(previous && previous->plan_diff.contains("state") ? previous->plan_diff["state"]
+                                                                   : Json(nullptr),
+                 state);
   summary["diff"] = diff;
   std::string cicd_sha;
   for (const auto& [name, content] : b.files) {
@@ -62,12 +63,14 @@ Result<engine::StageOutput> PlanStage::Run(engine::StageContext& ctx) {
   out.facts = summary;
   out.metrics = {{"files", b.files.size()}, {"findings", b.findings.size()}, {"errors", errors}};
   out.project_state = "planned";
-  out.events.push_back({"plan.ready",
-                        {{"target", o.target},
-                         {"env", o.env},
-                         {"files", b.files.size()},
-                         {"findings", b.findings.size()},
-                         {"diff", {{"files", diff["files"]}, {"resources", diff["resources"]}, {"cost", diff["cost"]}}}}});
+  out.events.push_back(
+      {"plan.ready",
+       {{"target", o.target},
+        {"env", o.env},
+        {"files", b.files.size()},
+        {"findings", b.findings.size()},
+        {"diff",
+         {{"files", diff["files"]}, {"resources", diff["resources"]}, {"cost", diff["cost"]}}}}});
   ctx.Progress(1.0, std::to_string(b.files.size()) + " file(s), " +
                         std::to_string(b.findings.size()) + " finding(s)");
   return out;

@@ -8,18 +8,6 @@ namespace {
 
 std::string Q(const std::string& s) { return YamlQuote(s); }
 
-bool HasB(const ServiceFacts& s, const std::string& b) {
-  return std::find(s.backing.begin(), s.backing.end(), b) != s.backing.end();
-}
-
-std::string OutputDir(const ServiceFacts& s) {
-  const std::string& fw = s.framework;
-  if (fw.find("Vite") != std::string::npos || fw == "Astro") return "dist";
-  if (fw == "SvelteKit") return "build";
-  if (fw == "Angular") return "dist/" + s.name + "/browser";
-  return "";
-}
-
 // Monthly prices of the platforms' plans, USD, checked on their pricing pages
 // on the date of the price table (cost.cc).
 struct PlanPrice {
@@ -27,11 +15,16 @@ struct PlanPrice {
   const char* usd;
 };
 constexpr PlanPrice kPlatformPrices[] = {
-    {"render.web.starter", "7"},          {"render.web.standard", "25"},
-    {"render.worker.starter", "7"},       {"render.worker.standard", "25"},
-    {"render.postgres.basic-256mb", "6"}, {"render.postgres.basic-1gb", "19"},
-    {"render.keyvalue.starter", "10"},    {"render.keyvalue.standard", "32"},
-    {"render.static", "0"},               {"vercel.pro.member", "20"},
+    {"render.web.starter", "7"},
+    {"render.web.standard", "25"},
+    {"render.worker.starter", "7"},
+    {"render.worker.standard", "25"},
+    {"render.postgres.basic-256mb", "6"},
+    {"render.postgres.basic-1gb", "19"},
+    {"render.keyvalue.starter", "10"},
+    {"render.keyvalue.standard", "32"},
+    {"render.static", "0"},
+    {"vercel.pro.member", "20"},
 };
 
 std::string PlatformPrice(const std::string& key) {
@@ -46,8 +39,12 @@ Json Component(const std::string& name, const std::string& key, double quantity)
   const double monthly = quantity * std::stod(price);
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.2f", monthly);
-  return {{"name", name},         {"unit", "months"},   {"monthlyQuantity", std::to_string(static_cast<int>(quantity))},
-          {"price", price},       {"monthlyCost", buf}, {"hourlyCost", nullptr},
+  return {{"name", name},
+          {"unit", "months"},
+          {"monthlyQuantity", std::to_string(static_cast<int>(quantity))},
+          {"price", price},
+          {"monthlyCost", buf},
+          {"hourlyCost", nullptr},
           {"hourlyQuantity", nullptr}};
 }
 
@@ -60,10 +57,11 @@ Json PlatformCost(const std::string& project, const std::string& type, const Jso
   std::snprintf(buf, sizeof buf, "%.2f", total);
   return {{"version", "0.2"},
           {"currency", "USD"},
-          {"projects", Json::array({{{"name", project},
-                                     {"metadata", {{"path", project}, {"type", type}}},
-                                     {"breakdown", {{"resources", resources}, {"totalMonthlyCost", buf}}},
-                                     {"summary", {{"totalDetectedResources", resources.size()}}}}})},
+          {"projects",
+           Json::array({{{"name", project},
+                         {"metadata", {{"path", project}, {"type", type}}},
+                         {"breakdown", {{"resources", resources}, {"totalMonthlyCost", buf}}},
+                         {"summary", {{"totalDetectedResources", resources.size()}}}}})},
           {"totalMonthlyCost", buf},
           {"priceTable", {{"version", "platforms-2026.11"}, {"date", "2026-11-01"}}},
           {"usage", Json::object()},
@@ -75,8 +73,11 @@ Json Resource(const std::string& name, const std::string& type, Json components)
   for (const auto& c : components) total += std::stod(c["monthlyCost"].get<std::string>());
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.2f", total);
-  return {{"name", name},          {"resourceType", type}, {"monthlyCost", buf},
-          {"hourlyCost", nullptr}, {"costComponents", std::move(components)},
+  return {{"name", name},
+          {"resourceType", type},
+          {"monthlyCost", buf},
+          {"hourlyCost", nullptr},
+          {"costComponents", std::move(components)},
           {"subresources", Json::array()}};
 }
 
@@ -96,7 +97,7 @@ void PlanRender(const std::vector<ServiceFacts>& services, const PlanOptions& o,
     if (s.kind == "static") {
       y += "  - type: web\n    name: " + name + "\n    runtime: static\n";
       if (!s.build_command.empty()) y += "    buildCommand: " + Q(s.build_command) + "\n";
-      const std::string dir = OutputDir(s);
+      const std::string dir = SiteDir(s);
       y += "    staticPublishPath: " + Q(dir.empty() ? root : root + "/" + dir) + "\n";
       if (!s.build_command.empty() && dir.empty()) {
         out.findings.push_back({"PLAN005", "warning", s.name,
@@ -111,8 +112,8 @@ void PlanRender(const std::vector<ServiceFacts>& services, const PlanOptions& o,
     y += std::string("  - type: ") + (web ? "web" : "worker") + "\n    name: " + name +
          "\n    runtime: docker\n    plan: " + web_plan + "\n";
     const std::string df = !s.image_dockerfile.empty() ? s.image_dockerfile
-                           : s.dockerfile.empty()        ? JoinRoot(s.root, "Dockerfile")
-                                                         : s.dockerfile;
+                           : s.dockerfile.empty()      ? JoinRoot(s.root, "Dockerfile")
+                                                       : s.dockerfile;
     y += "    dockerfilePath: " + Q("./" + df) + "\n    dockerContext: .\n";
     if (!s.image_of.empty() && !s.start_command.empty())
       y += "    dockerCommand: " + Q(s.start_command) + "\n";
@@ -121,18 +122,21 @@ void PlanRender(const std::vector<ServiceFacts>& services, const PlanOptions& o,
     for (const auto& e : s.env_vars) {
       const std::string key = e.value("name", "");
       if (key.empty() || key == "PORT") continue;
-      if (key == "DATABASE_URL" && (HasB(s, "postgres"))) {
+      if (key == "DATABASE_URL" && (UsesBacking(s, "postgres"))) {
         env += "      - key: DATABASE_URL\n        fromDatabase:\n          name: " + db +
                "\n          property: connectionString\n";
         need_db = true;
-      } else if (key == "REDIS_URL" && HasB(s, "redis")) {
-        env += "      - key: REDIS_URL\n        fromService:\n          type: keyvalue\n          name: " + cache +
-               "\n          property: connectionString\n";
+      } else if (key == "REDIS_URL" && UsesBacking(s, "redis")) {
+        env +=
+            "      - key: REDIS_URL\n        fromService:\n          type: keyvalue\n          "
+            "name: " +
+            cache + "\n          property: connectionString\n";
         need_cache = true;
       } else if (e.value("secret", false) || e.value("required", false)) {
         env += "      - key: " + key + "\n        sync: false\n";  // set in Render's dashboard
       } else if (e.contains("default") && e["default"].is_string()) {
-        env += "      - key: " + key + "\n        value: " + Q(e["default"].get<std::string>()) + "\n";
+        env +=
+            "      - key: " + key + "\n        value: " + Q(e["default"].get<std::string>()) + "\n";
       }
     }
     // A backing service whose address variable the audit did not see: the
@@ -143,40 +147,45 @@ void PlanRender(const std::vector<ServiceFacts>& services, const PlanOptions& o,
       }
       return false;
     };
-    if (HasB(s, "postgres") && !reads("DATABASE_URL")) {
+    if (UsesBacking(s, "postgres") && !reads("DATABASE_URL")) {
       env += "      - key: DATABASE_URL\n        fromDatabase:\n          name: " + db +
              "\n          property: connectionString\n";
       need_db = true;
-      out.findings.push_back({"PLAN025", "info", s.name,
-                              "the service needs PostgreSQL but no variable for its address was seen: "
-                              "DATABASE_URL is given, the common convention",
-                              "read DATABASE_URL, or rename the variable in render.yaml", "render.yaml", 0});
+      out.findings.push_back(
+          {"PLAN025", "info", s.name,
+           "the service needs PostgreSQL but no variable for its address was seen: "
+           "DATABASE_URL is given, the common convention",
+           "read DATABASE_URL, or rename the variable in render.yaml", "render.yaml", 0});
     }
-    if (HasB(s, "redis") && !reads("REDIS_URL")) {
-      env += "      - key: REDIS_URL\n        fromService:\n          type: keyvalue\n          name: " + cache +
-             "\n          property: connectionString\n";
+    if (UsesBacking(s, "redis") && !reads("REDIS_URL")) {
+      env +=
+          "      - key: REDIS_URL\n        fromService:\n          type: keyvalue\n          "
+          "name: " +
+          cache + "\n          property: connectionString\n";
       need_cache = true;
       out.findings.push_back({"PLAN025", "info", s.name,
                               "the service needs Redis but no variable for its address was seen: "
                               "REDIS_URL is given, the common convention",
-                              "read REDIS_URL, or rename the variable in render.yaml", "render.yaml", 0});
+                              "read REDIS_URL, or rename the variable in render.yaml",
+                              "render.yaml", 0});
     }
     if (s.port) env += "      - key: PORT\n        value: " + Q(std::to_string(*s.port)) + "\n";
     if (!env.empty()) y += "    envVars:\n" + env;
-    resources.push_back(Resource("render/" + std::string(web ? "web" : "worker") + "/" + name,
-                                 web ? "render_web_service" : "render_background_worker",
-                                 Json::array({Component(std::string(web ? "Web service" : "Background worker") +
-                                                            " (" + web_plan + ")",
-                                                        std::string("render.") + (web ? "web." : "worker.") + web_plan,
-                                                        1)})));
-    if (HasB(s, "postgres")) need_db = true;
-    if (HasB(s, "redis")) need_cache = true;
-    if (HasB(s, "mysql") || HasB(s, "mongodb") || HasB(s, "kafka") || HasB(s, "rabbitmq")) {
-      out.findings.push_back({"PLAN022", "warning", s.name,
-                              "Render has no managed MySQL, MongoDB, Kafka or RabbitMQ",
-                              "run it as a private service with a disk, or use a provider's managed "
-                              "offer and set its URL with sync: false",
-                              "render.yaml", 0});
+    resources.push_back(
+        Resource("render/" + std::string(web ? "web" : "worker") + "/" + name,
+                 web ? "render_web_service" : "render_background_worker",
+                 Json::array({Component(
+                     std::string(web ? "Web service" : "Background worker") + " (" + web_plan + ")",
+                     std::string("render.") + (web ? "web." : "worker.") + web_plan, 1)})));
+    if (UsesBacking(s, "postgres")) need_db = true;
+    if (UsesBacking(s, "redis")) need_cache = true;
+    if (UsesBacking(s, "mysql") || UsesBacking(s, "mongodb") || UsesBacking(s, "kafka") ||
+        UsesBacking(s, "rabbitmq")) {
+      out.findings.push_back(
+          {"PLAN022", "warning", s.name, "Render has no managed MySQL, MongoDB, Kafka or RabbitMQ",
+           "run it as a private service with a disk, or use a provider's managed "
+           "offer and set its URL with sync: false",
+           "render.yaml", 0});
     }
   }
   const std::string kv_plan = prod ? "standard" : "starter";
@@ -184,19 +193,22 @@ void PlanRender(const std::vector<ServiceFacts>& services, const PlanOptions& o,
   if (need_cache) {
     y += "  - type: keyvalue\n    name: " + cache + "\n    plan: " + kv_plan +
          "\n    ipAllowList: []  # private network only\n";
-    resources.push_back(Resource("render/keyvalue/" + cache, "render_keyvalue",
-                                 Json::array({Component("Key Value (" + kv_plan + ")", "render.keyvalue." + kv_plan, 1)})));
+    resources.push_back(Resource(
+        "render/keyvalue/" + cache, "render_keyvalue",
+        Json::array({Component("Key Value (" + kv_plan + ")", "render.keyvalue." + kv_plan, 1)})));
   }
   if (need_db) {
     y += "databases:\n  - name: " + db + "\n    plan: " + db_plan +
          "\n    databaseName: app\n    user: app\n    ipAllowList: []  # private network only\n";
-    resources.push_back(Resource("render/postgres/" + db, "render_postgres",
-                                 Json::array({Component("PostgreSQL (" + db_plan + ")", "render.postgres." + db_plan, 1)})));
+    resources.push_back(Resource(
+        "render/postgres/" + db, "render_postgres",
+        Json::array({Component("PostgreSQL (" + db_plan + ")", "render.postgres." + db_plan, 1)})));
   }
   out.files["render.yaml"] = y;
-  out.cost = PlatformCost("render.yaml", "render_blueprint", resources,
-                          {"Render's list prices per month, plans as chosen above",
-                           "bandwidth and build minutes beyond the workspace's included amounts are not priced"});
+  out.cost = PlatformCost(
+      "render.yaml", "render_blueprint", resources,
+      {"Render's list prices per month, plans as chosen above",
+       "bandwidth and build minutes beyond the workspace's included amounts are not priced"});
   out.files["render-cost-" + o.env + ".json"] = Dump(out.cost, 2) + "\n";
 }
 
@@ -207,18 +219,27 @@ void PlanVercel(const std::vector<ServiceFacts>& services, const PlanOptions& o,
     const bool js = s.package_manager == "npm" || s.package_manager == "yarn" ||
                     s.package_manager == "pnpm" || s.package_manager == "bun";
     std::string framework;
-    for (const auto& [name, slug] : std::vector<std::pair<std::string, std::string>>{
-             {"Next.js", "nextjs"}, {"Nuxt", "nuxtjs"}, {"SvelteKit", "sveltekit"}, {"Astro", "astro"},
-             {"Remix", "remix"}, {"React Router", "react-router"}, {"Angular", "angular"},
-             {"React (Vite)", "vite"}, {"Vue (Vite)", "vite"}, {"Svelte (Vite)", "vite"}, {"Vite", "vite"}}) {
+    for (const auto& [name, slug] :
+         std::vector<std::pair<std::string, std::string>>{{"Next.js", "nextjs"},
+                                                          {"Nuxt", "nuxtjs"},
+                                                          {"SvelteKit", "sveltekit"},
+                                                          {"Astro", "astro"},
+                                                          {"Remix", "remix"},
+                                                          {"React Router", "react-router"},
+                                                          {"Angular", "angular"},
+                                                          {"React (Vite)", "vite"},
+                                                          {"Vue (Vite)", "vite"},
+                                                          {"Svelte (Vite)", "vite"},
+                                                          {"Vite", "vite"}}) {
       if (s.framework == name) framework = slug;
     }
     const bool fits = s.kind == "static" || !framework.empty();
     if (!fits) {
-      out.findings.push_back({"PLAN023", "warning", s.name,
-                              "Vercel runs frontends and serverless functions, not a long-running " +
-                                  (s.framework.empty() ? s.language : s.framework) + " " + s.kind + " service",
-                              "deploy it with --target render, kubernetes or aws", "", 0});
+      out.findings.push_back(
+          {"PLAN023", "warning", s.name,
+           "Vercel runs frontends and serverless functions, not a long-running " +
+               (s.framework.empty() ? s.language : s.framework) + " " + s.kind + " service",
+           "deploy it with --target render, kubernetes or aws", "", 0});
       continue;
     }
     any = true;
@@ -227,28 +248,33 @@ void PlanVercel(const std::vector<ServiceFacts>& services, const PlanOptions& o,
     if (js && !s.build_command.empty()) v["buildCommand"] = s.build_command;
     if (js) {
       const std::string& pm = s.package_manager;
-      v["installCommand"] = pm == "npm" ? "npm ci" : pm == "yarn" ? "yarn install --frozen-lockfile"
-                            : pm == "pnpm" ? "pnpm install --frozen-lockfile" : "bun install --frozen-lockfile";
+      v["installCommand"] = pm == "npm"    ? "npm ci"
+                            : pm == "yarn" ? "yarn install --frozen-lockfile"
+                            : pm == "pnpm" ? "pnpm install --frozen-lockfile"
+                                           : "bun install --frozen-lockfile";
     }
-    if (!OutputDir(s).empty() && framework != "nextjs") v["outputDirectory"] = OutputDir(s);
-    v["headers"] = Json::array({{{"source", "/(.*)"},
-                                 {"headers", Json::array({{{"key", "Strict-Transport-Security"},
-                                                           {"value", "max-age=63072000; includeSubDomains; preload"}},
-                                                          {{"key", "X-Content-Type-Options"}, {"value", "nosniff"}},
-                                                          {{"key", "Referrer-Policy"},
-                                                           {"value", "strict-origin-when-cross-origin"}},
-                                                          {{"key", "X-Frame-Options"}, {"value", "DENY"}}})}}});
+    if (!SiteDir(s).empty() && framework != "nextjs") v["outputDirectory"] = SiteDir(s);
+    v["headers"] = Json::array(
+        {{{"source", "/(.*)"},
+          {"headers",
+           Json::array({{{"key", "Strict-Transport-Security"},
+                         {"value", "max-age=63072000; includeSubDomains; preload"}},
+                        {{"key", "X-Content-Type-Options"}, {"value", "nosniff"}},
+                        {{"key", "Referrer-Policy"}, {"value", "strict-origin-when-cross-origin"}},
+                        {{"key", "X-Frame-Options"}, {"value", "DENY"}}})}}});
     out.files[JoinRoot(s.root, "vercel.json")] = Dump(v, 2) + "\n";
-    resources.push_back(Resource("vercel/project/" + Slug(s.name), "vercel_project", Json::array()));
+    resources.push_back(
+        Resource("vercel/project/" + Slug(s.name), "vercel_project", Json::array()));
   }
   if (!any) return;
   // Vercel bills the team: Pro per member, usage beyond the included amounts.
   resources.push_back(Resource("vercel/team", "vercel_team",
                                Json::array({Component("Pro seat", "vercel.pro.member", 1)})));
-  out.cost = PlatformCost("vercel.json", "vercel_projects", resources,
-                          {"Vercel Pro, one member; projects are included in the team's plan",
-                           "usage beyond Pro's included bandwidth, function and build time is not priced",
-                           "the Hobby plan is free for non-commercial use"});
+  out.cost =
+      PlatformCost("vercel.json", "vercel_projects", resources,
+                   {"Vercel Pro, one member; projects are included in the team's plan",
+                    "usage beyond Pro's included bandwidth, function and build time is not priced",
+                    "the Hobby plan is free for non-commercial use"});
   out.files["vercel-cost-" + o.env + ".json"] = Dump(out.cost, 2) + "\n";
 }
 

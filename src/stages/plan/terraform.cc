@@ -18,15 +18,9 @@ namespace {
 using hcl::Name;
 using hcl::Str;
 
-// Replaces each {{key}} of a template.
-std::string Sub(std::string t, const std::vector<std::pair<std::string, std::string>>& values) {
-  for (const auto& [k, v] : values) {
-    const std::string key = "{{" + k + "}}";
-    for (std::size_t at = t.find(key); at != std::string::npos; at = t.find(key, at + v.size())) {
-      t.replace(at, key.size(), v);
-    }
-  }
-  return t;
+std::string Sub(const std::string& t,
+                const std::vector<std::pair<std::string, std::string>>& values) {
+  return Fill(t, "{{", "}}", values);
 }
 
 // AWS names with a length limit (ALB and target groups: 32): cut, with a
@@ -34,10 +28,6 @@ std::string Sub(std::string t, const std::vector<std::pair<std::string, std::str
 std::string Short(const std::string& name, std::size_t max) {
   if (name.size() <= max) return name;
   return name.substr(0, max - 7) + "-" + Sha256Hex(name).substr(0, 6);
-}
-
-bool Has(const std::vector<std::string>& v, const std::string& x) {
-  return std::find(v.begin(), v.end(), x) != v.end();
 }
 
 bool Secret(const Json& e) { return e.value("secret", false); }
@@ -78,7 +68,8 @@ void PlanTerraform(const std::vector<ServiceFacts>& services, const PlanOptions&
     for (const auto& b : s.backing) backing.insert(b);
   }
   bool web = false;
-  for (const auto* s : containers) web = web || ((s->kind == "web" || s->kind == "grpc") && s->port);
+  for (const auto* s : containers)
+    web = web || ((s->kind == "web" || s->kind == "grpc") && s->port);
   const bool vpc = !containers.empty() || backing.count("postgres") || backing.count("mysql") ||
                    backing.count("redis");
   // DNS names: <service>.<env>.<domain> in staging, <service>.<domain> in production.
@@ -87,7 +78,8 @@ void PlanTerraform(const std::vector<ServiceFacts>& services, const PlanOptions&
   };
 
   // --- state backend, once per account ---------------------------------------
-  out.files["infra/aws/bootstrap/main.tf"] = hcl::Format(Sub(R"HCL(# The bucket every environment's state lives in. Apply once, with local state:
+  out.files["infra/aws/bootstrap/main.tf"] = hcl::Format(
+      Sub(R"HCL(# The bucket every environment's state lives in. Apply once, with local state:
 #   terraform -chdir=infra/aws/bootstrap init && terraform -chdir=infra/aws/bootstrap apply
 terraform {
   required_version = ">= 1.10.0"
@@ -143,16 +135,17 @@ resource "aws_s3_bucket_public_access_block" "state" {
   restrict_public_buckets = true
 }
 )HCL",
-                                                              {{"project", o.project}}));
+          {{"project", o.project}}));
 
   // --- the environment --------------------------------------------------------
-  out.files[dir + "backend.hcl"] = hcl::Format(Sub(R"HCL(# terraform init -backend-config=backend.hcl (the region comes from AWS_REGION)
+  out.files[dir + "backend.hcl"] = hcl::Format(
+      Sub(R"HCL(# terraform init -backend-config=backend.hcl (the region comes from AWS_REGION)
 bucket = "{{project}}-terraform-state"
 key = "{{env}}/terraform.tfstate"
 use_lockfile = true
 encrypt = true
 )HCL",
-                                                   {{"project", o.project}, {"env", o.env}}));
+          {{"project", o.project}, {"env", o.env}}));
 
   std::string versions = R"HCL(terraform {
   required_version = ">= 1.10.0"
@@ -231,7 +224,8 @@ variable "{{n}}_environment" {
   out.files[dir + "main.tf"] = hcl::Format(vars);
 
   if (vpc) {
-    out.files[dir + "network.tf"] = hcl::Format(Sub(R"HCL(data "aws_availability_zones" "available" {
+    out.files[dir + "network.tf"] =
+        hcl::Format(Sub(R"HCL(data "aws_availability_zones" "available" {
   state = "available"
 }
 
@@ -317,7 +311,7 @@ resource "aws_route_table_association" "private" {
   route_table_id = aws_route_table.private[count.index].id
 }
 )HCL",
-                                                    {{"nat", std::to_string(z.nat_gateways)}}));
+                        {{"nat", std::to_string(z.nat_gateways)}}));
   }
 
   std::string ingress;
@@ -508,7 +502,8 @@ resource "aws_db_instance" "main" {
       out.findings.push_back({"PLAN013", "warning", "",
                               "the audit found both PostgreSQL and MySQL; the Terraform makes one "
                               "database (PostgreSQL)",
-                              "add the second database by hand, or settle on one engine", dir + "data.tf", 0});
+                              "add the second database by hand, or settle on one engine",
+                              dir + "data.tf", 0});
     }
   }
   if (backing.count("redis")) {
@@ -580,10 +575,12 @@ resource "aws_s3_bucket_public_access_block" "data" {
   for (const auto& b : backing) {
     if (b != "postgres" && b != "mysql" && b != "redis" && b != "s3") {
       out.findings.push_back({"PLAN012", "warning", "",
-                              "no managed " + b + " in the Terraform; the services that need it "
-                              "get its address from their environment",
-                              "provision " + b + " (Amazon MQ, MSK, OpenSearch...) and set its "
-                              "address in the service's *_environment variable",
+                              "no managed " + b +
+                                  " in the Terraform; the services that need it "
+                                  "get its address from their environment",
+                              "provision " + b +
+                                  " (Amazon MQ, MSK, OpenSearch...) and set its "
+                                  "address in the service's *_environment variable",
                               dir + "data.tf", 0});
     }
   }
@@ -610,8 +607,8 @@ resource "aws_s3_bucket_public_access_block" "data" {
 }
 
 )HCL",
-                                               {{"n", n}, {"svc", svc}})
-                                         : std::string();
+                                             {{"n", n}, {"svc", svc}})
+                                       : std::string();
     t += Sub(R"HCL(resource "aws_cloudwatch_log_group" "{{n}}" {
   name = "/ecs/${local.name}/{{svc}}"
   retention_in_days = {{retention}}
@@ -622,20 +619,23 @@ resource "aws_s3_bucket_public_access_block" "data" {
     std::vector<std::pair<std::string, std::string>> secrets;  // name -> arn expression
     std::vector<std::pair<std::string, std::string>> env;      // name -> HCL value
     if (s.port) env.push_back({"PORT", Str(std::to_string(*s.port))});
-    const bool redis_url = Has(s.backing, "redis");
+    const bool redis_url = UsesBacking(s, "redis");
     for (const auto& e : s.env_vars) {
       const std::string var = e.value("name", "");
       if (var.empty() || var == "PORT") continue;
       if (var == "REDIS_URL" && redis_url) {
-        env.push_back({var, "\"rediss://${aws_elasticache_replication_group.main.primary_endpoint_address}:6379\""});
+        env.push_back(
+            {var,
+             "\"rediss://"
+             "${aws_elasticache_replication_group.main.primary_endpoint_address}:6379\""});
         continue;
       }
       if (!Secret(e)) {
         if (e.value("required", false) && (e.value("default", Json()).is_null())) {
-          out.findings.push_back({"PLAN016", "warning", s.name,
-                                  var + " is required and has no value for " + o.env,
-                                  "set it in var." + n + "_environment (" + dir + "terraform.tfvars)",
-                                  dir + svc + ".tf", 0});
+          out.findings.push_back(
+              {"PLAN016", "warning", s.name, var + " is required and has no value for " + o.env,
+               "set it in var." + n + "_environment (" + dir + "terraform.tfvars)",
+               dir + svc + ".tf", 0});
         }
         continue;
       }
@@ -651,32 +651,40 @@ resource "aws_secretsmanager_secret" "{{sn}}" {
         secrets.push_back({var, "aws_secretsmanager_secret." + sn + ".arn"});
       }
     }
-    if (Has(s.backing, "postgres") || Has(s.backing, "mysql")) {
+    if (UsesBacking(s, "postgres") || UsesBacking(s, "mysql")) {
       env.push_back({"DB_HOST", "aws_db_instance.main.address"});
       env.push_back({"DB_PORT", "tostring(aws_db_instance.main.port)"});
       env.push_back({"DB_NAME", "aws_db_instance.main.db_name"});
       env.push_back({"DB_USER", "aws_db_instance.main.username"});
-      secrets.push_back({"DB_PASSWORD", "\"${aws_db_instance.main.master_user_secret[0].secret_arn}:password::\""});
+      secrets.push_back(
+          {"DB_PASSWORD",
+           "\"${aws_db_instance.main.master_user_secret[0].secret_arn}:password::\""});
     }
-    if (Has(s.backing, "s3")) env.push_back({"S3_BUCKET", "aws_s3_bucket.data.id"});
+    if (UsesBacking(s, "s3")) env.push_back({"S3_BUCKET", "aws_s3_bucket.data.id"});
     // Redis' address under its conventional name when the audit saw none.
-    if (redis_url && std::none_of(env.begin(), env.end(), [](const auto& kv) { return kv.first == "REDIS_URL"; })) {
-      env.push_back({"REDIS_URL", "\"rediss://${aws_elasticache_replication_group.main.primary_endpoint_address}:6379\""});
+    if (redis_url && std::none_of(env.begin(), env.end(),
+                                  [](const auto& kv) { return kv.first == "REDIS_URL"; })) {
+      env.push_back(
+          {"REDIS_URL",
+           "\"rediss://${aws_elasticache_replication_group.main.primary_endpoint_address}:6379\""});
     }
     if (!secrets.empty()) {
-      out.findings.push_back({"PLAN014", "info", s.name,
-                              std::to_string(secrets.size()) + " secret(s) are read from Secrets Manager; "
-                              "their values are never in Terraform state",
-                              "set each value once: aws secretsmanager put-secret-value --secret-id "
-                              + name + "/" + svc + "/NAME --secret-string ...",
-                              dir + svc + ".tf", 0});
+      out.findings.push_back(
+          {"PLAN014", "info", s.name,
+           std::to_string(secrets.size()) + " secret(s) are read from Secrets Manager; "
+                                            "their values are never in Terraform state",
+           "set each value once: aws secretsmanager put-secret-value --secret-id " + name + "/" +
+               svc + "/NAME --secret-string ...",
+           dir + svc + ".tf", 0});
     }
     // IAM: the execution role pulls this image, writes this log group and
     // reads these secrets; the task role reaches this service's data only.
     std::string secret_arns;
     for (const auto& [k, arn] : secrets) {
-      secret_arns += (secret_arns.empty() ? "" : ", ") +
-                     (k == "DB_PASSWORD" ? std::string("aws_db_instance.main.master_user_secret[0].secret_arn") : arn);
+      secret_arns +=
+          (secret_arns.empty() ? "" : ", ") +
+          (k == "DB_PASSWORD" ? std::string("aws_db_instance.main.master_user_secret[0].secret_arn")
+                              : arn);
     }
     t += Sub(R"HCL(
 resource "aws_iam_role" "{{n}}_execution" {
@@ -723,7 +731,7 @@ resource "aws_iam_role" "{{n}}_task" {
 }
 )HCL",
              {{"n", n}, {"svc", svc}});
-    if (Has(s.backing, "s3")) {
+    if (UsesBacking(s, "s3")) {
       t += Sub(R"HCL(
 data "aws_iam_policy_document" "{{n}}_task" {
   statement {
@@ -775,7 +783,7 @@ resource "aws_vpc_security_group_ingress_rule" "{{n}}_from_alb" {
     }
     for (const auto& [b, sg, port] : std::vector<std::tuple<std::string, std::string, int>>{
              {"postgres", "db", 5432}, {"mysql", "db", 3306}, {"redis", "cache", 6379}}) {
-      if (!Has(s.backing, b) || (b == "mysql" && Has(s.backing, "postgres"))) continue;
+      if (!UsesBacking(s, b) || (b == "mysql" && UsesBacking(s, "postgres"))) continue;
       t += Sub(R"HCL(
 resource "aws_vpc_security_group_ingress_rule" "{{sg}}_from_{{n}}" {
   security_group_id = aws_security_group.{{sg}}.id
@@ -789,14 +797,18 @@ resource "aws_vpc_security_group_ingress_rule" "{{sg}}_from_{{n}}" {
     }
     // The task.
     std::string env_list, secret_list;
-    for (const auto& [k, v] : env) env_list += "        { name = " + Str(k) + ", value = " + v + " },\n";
-    for (const auto& [k, v] : secrets) secret_list += "        { name = " + Str(k) + ", valueFrom = " + v + " },\n";
+    for (const auto& [k, v] : env)
+      env_list += "        { name = " + Str(k) + ", value = " + v + " },\n";
+    for (const auto& [k, v] : secrets)
+      secret_list += "        { name = " + Str(k) + ", valueFrom = " + v + " },\n";
     std::string health;
     if (serves && !s.healthcheck.empty()) {
       health = "\n  health_check {\n    path = " + Str(s.healthcheck) +
-               "\n    matcher = \"200-399\"\n    interval = 15\n    healthy_threshold = 2\n    unhealthy_threshold = 3\n  }\n";
+               "\n    matcher = \"200-399\"\n    interval = 15\n    healthy_threshold = 2\n    "
+               "unhealthy_threshold = 3\n  }\n";
     }
-    t += Sub(R"HCL(
+    t += Sub(
+        R"HCL(
 resource "aws_ecs_task_definition" "{{n}}" {
   family = "${local.name}-{{svc}}"
   requires_compatibilities = ["FARGATE"]
@@ -833,17 +845,19 @@ resource "aws_ecs_task_definition" "{{n}}" {
   ])
 }
 )HCL",
-             {{"n", n},
-              {"svc", svc},
-              {"cpu", std::to_string(z.cpu)},
-              {"memory", std::to_string(z.memory)},
-              {"ports", s.port ? "{ containerPort = " + std::to_string(*s.port) + ", protocol = \"tcp\" }" : ""},
-              {"env", env_list},
-              {"secrets", secret_list},
-              {"repo", repo},
-              {"command", s.image_of.empty() || s.start_command.empty()
-                              ? std::string()
-                              : "\n      command = [\"sh\", \"-c\", " + Str("exec " + s.start_command) + "]"}});
+        {{"n", n},
+         {"svc", svc},
+         {"cpu", std::to_string(z.cpu)},
+         {"memory", std::to_string(z.memory)},
+         {"ports",
+          s.port ? "{ containerPort = " + std::to_string(*s.port) + ", protocol = \"tcp\" }" : ""},
+         {"env", env_list},
+         {"secrets", secret_list},
+         {"repo", repo},
+         {"command",
+          s.image_of.empty() || s.start_command.empty()
+              ? std::string()
+              : "\n      command = [\"sh\", \"-c\", " + Str("exec " + s.start_command) + "]"}});
     if (serves) {
       t += Sub(R"HCL(
 resource "aws_lb_target_group" "{{n}}" {
@@ -1054,34 +1068,43 @@ resource "aws_route53_record" "{{n}}" {
   std::string outs;
   for (const auto* s : containers) {
     const std::string n = Name(s->name);
-    if (s->image_of.empty()) outs += Sub(R"HCL(output "{{n}}_repository" {
+    if (s->image_of.empty())
+      outs += Sub(R"HCL(output "{{n}}_repository" {
   description = "Where CI pushes {{svc}}'s image"
   value = aws_ecr_repository.{{n}}.repository_url
 }
 
 )HCL",
-                {{"n", n}, {"svc", s->name}});
+                  {{"n", n}, {"svc", s->name}});
     if ((s->kind == "web" || s->kind == "grpc") && s->port) {
-      outs += Sub("output \"{{n}}_url\" {\n  value = \"https://${aws_route53_record.{{n}}.fqdn}\"\n}\n\n", {{"n", n}});
+      outs += Sub(
+          "output \"{{n}}_url\" {\n  value = \"https://${aws_route53_record.{{n}}.fqdn}\"\n}\n\n",
+          {{"n", n}});
     }
   }
   for (const auto* s : sites) {
-    outs += Sub("output \"{{n}}_url\" {\n  value = \"https://${aws_route53_record.{{n}}.fqdn}\"\n}\n\n"
-                "output \"{{n}}_bucket\" {\n  description = \"Where CI uploads the site\"\n  value = aws_s3_bucket.{{n}}.id\n}\n\n"
-                "output \"{{n}}_distribution\" {\n  description = \"The CloudFront distribution CI invalidates after an upload\"\n  value = aws_cloudfront_distribution.{{n}}.id\n}\n\n",
-                {{"n", Name(s->name)}});
+    outs +=
+        Sub("output \"{{n}}_url\" {\n  value = \"https://${aws_route53_record.{{n}}.fqdn}\"\n}\n\n"
+            "output \"{{n}}_bucket\" {\n  description = \"Where CI uploads the site\"\n  value = "
+            "aws_s3_bucket.{{n}}.id\n}\n\n"
+            "output \"{{n}}_distribution\" {\n  description = \"The CloudFront distribution CI "
+            "invalidates after an upload\"\n  value = aws_cloudfront_distribution.{{n}}.id\n}\n\n",
+            {{"n", Name(s->name)}});
   }
   if (pg || my) {
-    outs += "output \"database_endpoint\" {\n  value = aws_db_instance.main.endpoint\n}\n\n"
-            "output \"database_master_secret\" {\n  description = \"Secrets Manager secret with the master user's password\"\n"
-            "  value = aws_db_instance.main.master_user_secret[0].secret_arn\n}\n\n";
+    outs +=
+        "output \"database_endpoint\" {\n  value = aws_db_instance.main.endpoint\n}\n\n"
+        "output \"database_master_secret\" {\n  description = \"Secrets Manager secret with the "
+        "master user's password\"\n"
+        "  value = aws_db_instance.main.master_user_secret[0].secret_arn\n}\n\n";
   }
   if (!outs.empty()) out.files[dir + "outputs.tf"] = hcl::Format(outs);
   out.findings.push_back({"PLAN015", "info", "",
                           "Terraform needs two values: var.domain (a Route 53 hosted zone) and "
                           "var.image_tag",
-                          "write them in " + dir + "terraform.tfvars, or pass -var; create the "
-                          "state bucket once with infra/aws/bootstrap",
+                          "write them in " + dir +
+                              "terraform.tfvars, or pass -var; create the "
+                              "state bucket once with infra/aws/bootstrap",
                           dir + "main.tf", 0});
 }
 
