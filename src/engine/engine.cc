@@ -205,6 +205,7 @@ Status Engine::Execute(Lease& lease) {
   init.attempt = s.attempt;
   init.deadline = lease.deadline;
   init.config = &deps_.config;
+  std::unique_ptr<Stage> impl = deps_.registry.Create(s.name);
   bool already_finished = false;
   PS_TRY(deps_.store.Read([&](Tx& tx) -> Status {
     PS_ASSIGN(store::AttemptRow a, tx.GetAttempt(s.tenant, lease.key));
@@ -218,6 +219,7 @@ Status Engine::Execute(Lease& lease) {
     for (const auto& other : stages) {
       if (other.status == StageStatus::kDone) init.inputs[other.name] = other.output;
     }
+    if (!impl || !impl->NeedsBlueprint()) return Ok();  // read only for the stages that diff
     auto bp = tx.GetBlueprint(s.tenant, s.project_id);
     if (bp.ok()) {
       init.blueprint = *bp;
@@ -262,7 +264,6 @@ Status Engine::Execute(Lease& lease) {
   };
 
   StageContext ctx(std::move(init), deps_.clock, deps_.artifacts, stage_log, progress);
-  std::unique_ptr<Stage> impl = deps_.registry.Create(s.name);
   if (!impl) {
     return Fail(lease, problems::Internal("no implementation for stage '" + s.name + "'"),
                 AttemptStatus::kFailed);

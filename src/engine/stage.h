@@ -79,7 +79,8 @@ class StageContext {
   const Config& config() const { return *init_.config; }
   // The output of an earlier stage of this run, or null.
   const Json& Input(const std::string& stage) const;
-  // The project's blueprint before this run (for the plan's diff).
+  // The project's blueprint before this run, for stages whose
+  // NeedsBlueprint() is true (the plan's diff); empty otherwise.
   const std::optional<store::Blueprint>& blueprint() const { return init_.blueprint; }
 
   // project_id:run_id:stage:attempt — this attempt's idempotency key.
@@ -116,6 +117,9 @@ class Stage {
  public:
   virtual ~Stage() = default;
   virtual Result<StageOutput> Run(StageContext& ctx) = 0;
+  // Whether the context carries the project's current blueprint (one more
+  // read per attempt; only the plan, which diffs against it, asks).
+  virtual bool NeedsBlueprint() const { return false; }
 };
 
 // Which stage implementation runs for a stage name. Filled explicitly in one

@@ -14,6 +14,7 @@ class PlanStage final : public engine::Stage {
  public:
   static constexpr const char* kName = "plan";
   Result<engine::StageOutput> Run(engine::StageContext& ctx) override;
+  bool NeedsBlueprint() const override { return true; }
 };
 
 }  // namespace ps::stages
