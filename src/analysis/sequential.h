@@ -105,6 +105,7 @@ class CanaryAnalysis {
   // latency, and the canary's share at the time.
   Verdict Observe(bool canary, bool failed, double latency_ms, double share);
   Verdict verdict() const { return verdict_; }
+  std::int64_t canary_requests() const { return canary_; }
   // The statistics behind the verdict, for the release row and events.
   Json Stats() const;
 

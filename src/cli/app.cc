@@ -16,6 +16,8 @@
 #include "cli/builtin.h"
 #include "cli/output.h"
 #include "cli/plan_cmd.h"
+#include "cli/session.h"
+#include "cli/deploy_cmd.h"
 #include "core/config.h"
 #include "core/fs.h"
 #include "core/ids.h"
@@ -37,8 +39,6 @@ using store::RunStatus;
 using store::Tenant;
 using store::Tx;
 
-std::atomic<bool> g_interrupted{false};
-
 void OnSignal(int) { g_interrupted = true; }
 
 void InstallSignalHandlers() {
@@ -49,203 +49,6 @@ void InstallSignalHandlers() {
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
 }
-
-Problem Interrupted() {
-  return Problem::Make("interrupted", "Interrupted", 499,
-                       "stopped by a signal; the run is kept and continues with "
-                       "'prodsprint worker' or the same command again");
-}
-
-struct Options {
-  std::string state;
-  std::string config;
-  std::string org = "default";
-  std::string workspace = "default";
-};
-
-// Everything a command needs once the state is open.
-struct Session {
-  Config config;
-  fs::path state_dir;
-  std::unique_ptr<store::Store> store;
-  std::unique_ptr<artifacts::FsArtifactStore> artifacts;
-  engine::StageRegistry registry;
-  Tenant tenant;
-  Logger log = Logger::Null();
-  std::unique_ptr<engine::Engine> engine;
-};
-
-// Opens the state. `default_config` is the prodsprint.yaml to read when
-// --config is not given; `create` makes the state folder and tenant if absent.
-Result<std::unique_ptr<Session>> OpenSession(const Options& o, const fs::path& default_config,
-                                             bool create) {
-  auto s = std::make_unique<Session>();
-  std::error_code ec;
-  fs::path config_path = o.config.empty() ? default_config : fs::path(o.config);
-  if (!o.config.empty() && !fs::exists(config_path, ec)) {
-    return problems::NotFound("configuration file", o.config);
-  }
-  PS_ASSIGN(s->config, LoadConfig(config_path.string()));
-  s->state_dir = o.state.empty() ? fs::path(s->config.state_dir) : fs::path(o.state);
-  s->state_dir = fs::absolute(s->state_dir, ec);
-  const fs::path db_path = s->state_dir / "state.db";
-  if (!create && !fs::exists(db_path, ec)) {
-    return problems::NotFound("ProdSprint state", s->state_dir.string())
-        .With("hint", "run 'prodsprint up PATH' first, or point --state at an existing state");
-  }
-  PS_TRY(EnsureDir(s->state_dir));
-  PS_ASSIGN(auto sqlite, store::sqlite::SqliteStore::Open(db_path.string()));
-  s->store = std::move(sqlite);
-  s->artifacts = std::make_unique<artifacts::FsArtifactStore>(s->state_dir / "artifacts");
-  RegisterBuiltinStages(s->registry);
-  auto& clock = SystemClock::Instance();
-  auto& random = SystemRandom::Instance();
-  if (create) {
-    PS_ASSIGN(s->tenant, store::EnsureTenant(*s->store, o.org, o.workspace, clock, random));
-  } else {
-    PS_ASSIGN(s->tenant, store::FindTenant(*s->store, o.org, o.workspace));
-  }
-  s->log = Logger::Stderr(s->config.log_format, s->config.log_level)
-               .With({{"org", s->tenant.org_id}, {"workspace", s->tenant.workspace_id}});
-  s->engine = std::make_unique<engine::Engine>(
-      engine::EngineDeps{*s->store, *s->artifacts, s->registry, clock, random, s->log, s->config,
-                         s->state_dir / "logs", true, engine::LocalOwnerAlive});
-  return s;
-}
-
-// Resolves a run id or a unique prefix of one.
-Result<Run> ResolveRun(Session& s, const std::string& id) {
-  if (id.empty()) return problems::InvalidInput("a run id is required");
-  return store::ReadValue<Run>(*s.store, [&](Tx& tx) -> Result<Run> {
-    if (IsUuid(id)) return tx.GetRun(s.tenant, id);
-    PS_ASSIGN(auto runs, tx.FindRuns(s.tenant, id));
-    if (runs.empty()) return problems::NotFound("run", id);
-    if (runs.size() > 1) {
-      std::string list;
-      for (const auto& r : runs) list += "\n" + r.id;
-      return Problem::Make("ambiguous", "Ambiguous run id", 409,
-                           "'" + id + "' starts " + std::to_string(runs.size()) + " runs:" + list);
-    }
-    return runs.front();
-  });
-}
-
-bool Finished(RunStatus s) { return s == RunStatus::kDone || s == RunStatus::kError; }
-
-// One progress line per event (stderr), for humans.
-void PrintEvent(const Term& t, const store::Event& e) {
-  const auto& p = e.payload;
-  const std::string stage = p.value("stage", "");
-  std::string line;
-  if (e.name == "stage.started") {
-    line =
-        t.Cyan("▸ ") + t.Bold(stage) + t.Dim("  attempt " + std::to_string(p.value("attempt", 0)));
-  } else if (e.name == "stage.done") {
-    line = t.Green("✓ ") + t.Bold(stage) + "  done in " + HumanDuration(p.value("duration_ms", 0));
-  } else if (e.name == "stage.progress") {
-    line = t.Dim("  " + stage + "  " +
-                 std::to_string(static_cast<int>(p.value("fraction", 0.0) * 100)) + "%  " +
-                 p.value("message", ""));
-  } else if (e.name == "stage.retrying") {
-    const auto prob = Problem::FromJson(p.value("problem", Json::object()));
-    line = t.Yellow("↻ ") + t.Bold(stage) + "  attempt " + std::to_string(p.value("attempt", 0)) +
-           " " + p.value("outcome", "") + (prob ? " (" + prob->Message() + ")" : "") +
-           "; retrying in " + HumanDuration(p.value("delay_ms", 0));
-  } else if (e.name == "error.stage_failed") {
-    const auto prob = Problem::FromJson(p.value("problem", Json::object()));
-    line = t.Red("✗ ") + t.Bold(stage) + "  failed after attempt " +
-           std::to_string(p.value("attempt", 0)) + (prob ? ": " + prob->Message() : "");
-  } else if (e.name == "run.cancelled") {
-    line = t.Yellow("■ ") + "run cancelled by " + p.value("by", "?");
-  } else if (e.name == "run.retried") {
-    line = t.Cyan("↻ ") + "run replayed from its dead letters";
-  } else if (e.name.rfind("run.", 0) == 0) {
-    return;  // the summary says how the run ended
-  } else {
-    line = t.Cyan("• ") + e.name;
-  }
-  std::cerr << line << std::endl;
-}
-
-// Runs workers in this process until the run finishes, printing progress.
-Result<Run> DriveRun(Session& s, const std::string& run_id, bool progress) {
-  const Term term = Term::Detect();
-  std::int64_t seq = 0;
-  // Only new events: a resumed run's history was printed before.
-  PS_TRY(s.store->Read([&](Tx& tx) -> Status {
-    PS_ASSIGN(auto all, tx.ListEvents(s.tenant, 0, 1'000'000, run_id));
-    if (!all.empty()) seq = all.back().seq;
-    return Ok();
-  }));
-  engine::WorkerPool pool(*s.engine, s.config.engine.workers, engine::ProcessWorkerId());
-  pool.Start();
-  Run run;
-  bool interrupted = false;
-  while (true) {
-    std::vector<store::Event> events;
-    auto st = s.store->Read([&](Tx& tx) -> Status {
-      PS_ASSIGN(events, tx.ListEvents(s.tenant, seq, 500, run_id));
-      PS_ASSIGN(run, tx.GetRun(s.tenant, run_id));
-      return Ok();
-    });
-    if (!st.ok()) {
-      if (st.problem().Is("store-busy")) continue;
-      pool.Stop();
-      return std::move(st).problem();
-    }
-    for (const auto& e : events) {
-      seq = e.seq;
-      if (progress) PrintEvent(term, e);
-    }
-    if (Finished(run.status) && events.empty()) break;
-    if (g_interrupted) {
-      interrupted = true;
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  pool.Stop();
-  if (interrupted) return Interrupted();
-  return run;
-}
-
-struct RunDetail {
-  Run run;
-  store::Project project;
-  std::vector<store::StageRow> stages;
-  std::vector<store::AttemptRow> attempts;
-  std::vector<store::DeadLetter> dead_letters;
-  std::vector<store::Artifact> artifacts;
-};
-
-Result<RunDetail> LoadDetail(Session& s, const std::string& run_id) {
-  return store::ReadValue<RunDetail>(*s.store, [&](Tx& tx) -> Result<RunDetail> {
-    RunDetail d;
-    PS_ASSIGN(d.run, tx.GetRun(s.tenant, run_id));
-    PS_ASSIGN(d.project, tx.GetProject(s.tenant, d.run.project_id));
-    PS_ASSIGN(d.stages, tx.ListStages(s.tenant, run_id));
-    PS_ASSIGN(d.attempts, tx.ListAttempts(s.tenant, run_id));
-    PS_ASSIGN(d.dead_letters, tx.ListDeadLetters(s.tenant, run_id, true));
-    PS_ASSIGN(d.artifacts, tx.ListArtifacts(s.tenant, d.run.project_id, run_id));
-    return d;
-  });
-}
-
-Json DetailJson(const RunDetail& d) {
-  Json stages = Json::array(), attempts = Json::array(), dls = Json::array(), arts = Json::array();
-  for (const auto& x : d.stages) stages.push_back(store::ToJson(x));
-  for (const auto& x : d.attempts) attempts.push_back(store::ToJson(x));
-  for (const auto& x : d.dead_letters) dls.push_back(store::ToJson(x));
-  for (const auto& x : d.artifacts) arts.push_back(store::ToJson(x));
-  return {{"run", store::ToJson(d.run)},
-          {"project", store::ToJson(d.project)},
-          {"stages", stages},
-          {"attempts", attempts},
-          {"dead_letters", dls},
-          {"artifacts", arts}};
-}
-
-Millis RunDuration(const Run& r) { return r.updated_at - r.created_at; }
 
 void PrintDetail(const Term& t, const Session& s, const RunDetail& d) {
   const Run& r = d.run;
@@ -411,26 +214,10 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
   }
   PS_ASSIGN(auto s, OpenSession(o, repo / "prodsprint.yaml", true));
   if (workers > 0) s->config.engine.workers = workers;
-  auto& clock = SystemClock::Instance();
   const Term term = Term::Detect();
 
   // The project is the repository, registered on first use.
-  PS_ASSIGN(store::Project project,
-            store::WriteValue<store::Project>(*s->store, [&](Tx& tx) -> Result<store::Project> {
-              auto found = tx.FindProjectByRepo(s->tenant, repo.string());
-              if (found.ok()) return found;
-              store::Project p;
-              p.id = NewId(clock, SystemRandom::Instance());
-              p.tenant = s->tenant;
-              p.name = s->config.project_name.empty() ? repo.filename().string()
-                                                      : s->config.project_name;
-              p.repo_url = repo.string();
-              p.branch = s->config.project_branch;
-              p.target = "local";
-              p.created_at = p.updated_at = clock.Now();
-              PS_TRY(tx.CreateProject(p));
-              return p;
-            }));
+  PS_ASSIGN(store::Project project, EnsureProject(*s, repo));
 
   if (!json) {
     std::cerr << term.Bold("ProdSprint") << " " << PS_VERSION << "  " << project.name << "  "
@@ -921,6 +708,81 @@ int Main(int argc, char** argv) {
   plan->add_flag("--json", plan_args.json,
                  "The plan summary (files, findings, policies, diff) as JSON");
 
+  DeployArgs dep;
+  auto add_env = [&](CLI::App* c) {
+    c->add_option("--env", dep.env, "The environment (staging, production, ...)")
+        ->capture_default_str();
+    c->add_flag("--json", dep.json, "Machine-readable output");
+  };
+  auto* apply = app.add_subcommand(
+      "apply",
+      "Make a revision the running version of an environment on this machine: export it (from\n"
+      "git, no checkout) into a release folder, install and build it, start PostgreSQL/Redis if\n"
+      "it needs them, run its migrations, start its instances under a supervisor (restarts with\n"
+      "backoff, graceful stops) and route to them through HAProxy. A running version is replaced\n"
+      "without dropping a request; the same revision again changes nothing.");
+  apply->add_option("PATH", dep.path, "The repository's folder")->required();
+  apply->add_option("--ref", dep.ref, "The git revision (default: HEAD)");
+  apply->add_option("--target", dep.target, "Where: local")->capture_default_str();
+  add_env(apply);
+
+  auto* status = app.add_subcommand(
+      "status", "Show a project's environments: services, versions, instances, weights, URLs");
+  status->add_option("PATH", dep.path, "The repository's folder (default: .)");
+  status->add_flag("--json", dep.json, "Machine-readable output");
+
+  auto* release = app.add_subcommand(
+      "release",
+      "Release a revision beside the stable version and move traffic to it: canary steps\n"
+      "(release.steps: setWeight, pause, analysis) or blue/green. ProdSprint drives traffic at\n"
+      "release.traffic.rate and compares the new version with the stable one on every request\n"
+      "from HAProxy's log (errors and latency, sequential tests); it rolls back by itself when\n"
+      "the new version is worse or unhealthy. Exit 0 when promoted, 1 when rolled back.");
+  release->add_option("PATH", dep.path, "The repository's folder")->required();
+  release->add_option("--ref", dep.ref, "The git revision to release")->required();
+  release->add_option("--strategy", dep.strategy, "canary or bluegreen (default: release.strategy)");
+  add_env(release);
+  auto* promote = app.add_subcommand(
+      "promote", "Let the running release go on: ends a pause, or promotes at once");
+  promote->add_option("PATH", dep.path, "The repository's folder")->required();
+  add_env(promote);
+  auto* abort_cmd = app.add_subcommand(
+      "abort", "Stop the running release: the new version's weight goes to 0, it drains and stops");
+  abort_cmd->add_option("PATH", dep.path, "The repository's folder")->required();
+  add_env(abort_cmd);
+  auto* rollback = app.add_subcommand(
+      "rollback",
+      "Roll back: the running release (as abort), or, when none runs, every service back to the\n"
+      "version it ran before (instantly when blue/green kept it warm)");
+  rollback->add_option("PATH", dep.path, "The repository's folder")->required();
+  add_env(rollback);
+  auto* down = app.add_subcommand(
+      "down", "Stop every process of an environment (release folders and data are kept)");
+  down->add_option("PATH", dep.path, "The repository's folder")->required();
+  add_env(down);
+
+  LoadArgs load_args;
+  auto* load = app.add_subcommand(
+      "load",
+      "Send HTTP GET requests at a fixed rate over keep-alive connections and report latency\n"
+      "measured from when each request was due (corrected for coordinated omission)");
+  load->add_option("URL", load_args.url, "http://127.0.0.1:PORT/path")->required();
+  load->add_option("--rate", load_args.rate, "Requests per second")
+      ->check(CLI::Range(0.1, 1e6))
+      ->capture_default_str();
+  load->add_option("--duration", load_args.duration_s, "Seconds")
+      ->check(CLI::Range(0.1, 86400.0))
+      ->capture_default_str();
+  load->add_option("--connections", load_args.connections, "Connections")
+      ->check(CLI::Range(1, 10000))
+      ->capture_default_str();
+  load->add_flag("--json", load_args.json, "Machine-readable output");
+
+  std::string supervise_dir;
+  auto* supervise = app.add_subcommand("__supervise", "");
+  supervise->group("");  // internal: the local target's process supervisor
+  supervise->add_option("DIR", supervise_dir)->required();
+
   bool until_idle = false;
   auto* worker = app.add_subcommand(
       "worker",
@@ -973,6 +835,32 @@ int Main(int argc, char** argv) {
     r = CmdWorker(o, workers, until_idle);
   } else if (config->parsed()) {
     r = CmdConfig(o, json, config_check->parsed() ? check : "");
+  } else if (apply->parsed()) {
+    json = dep.json;
+    r = CmdApply(o, dep);
+  } else if (status->parsed()) {
+    json = dep.json;
+    r = CmdStatus(o, dep);
+  } else if (release->parsed()) {
+    json = dep.json;
+    r = CmdRelease(o, dep);
+  } else if (promote->parsed()) {
+    json = dep.json;
+    r = CmdControl(o, dep, "promote");
+  } else if (abort_cmd->parsed()) {
+    json = dep.json;
+    r = CmdControl(o, dep, "abort");
+  } else if (rollback->parsed()) {
+    json = dep.json;
+    r = CmdRollback(o, dep);
+  } else if (down->parsed()) {
+    json = dep.json;
+    r = CmdDown(o, dep);
+  } else if (load->parsed()) {
+    json = load_args.json;
+    r = CmdLoad(load_args);
+  } else if (supervise->parsed()) {
+    return CmdSupervise(supervise_dir);
   }
   return Finish(r, json);
 }

@@ -1,6 +1,8 @@
 #include "cli/builtin.h"
 
 #include "stages/audit/audit_stage.h"
+#include "stages/deploy/apply_stage.h"
+#include "stages/deploy/release_stage.h"
 #include "stages/plan/plan_stage.h"
 #include "stages/source/source_stage.h"
 
@@ -10,6 +12,11 @@ void RegisterBuiltinStages(engine::StageRegistry& registry) {
   registry.Add(stages::SourceStage::kName, [] { return std::make_unique<stages::SourceStage>(); });
   registry.Add(stages::AuditStage::kName, [] { return std::make_unique<stages::AuditStage>(); });
   registry.Add(stages::PlanStage::kName, [] { return std::make_unique<stages::PlanStage>(); });
+  registry.Add(stages::ApplyStage::kName, [] { return std::make_unique<stages::ApplyStage>(); });
+  registry.Add(stages::ReleaseStage::kName,
+               [] { return std::make_unique<stages::ReleaseStage>(); });
+  registry.Add(stages::RollbackStage::kName,
+               [] { return std::make_unique<stages::RollbackStage>(); });
 }
 
 Result<engine::PipelineSpec> PipelineFor(store::RunKind kind) {
@@ -25,6 +32,15 @@ Result<engine::PipelineSpec> PipelineFor(store::RunKind kind) {
       return engine::PipelineSpec{kind,
                                   {{stages::SourceStage::kName, {}, 0, 0},
                                    {stages::PlanStage::kName, {stages::SourceStage::kName}, 0, 0}}};
+    // Apply, release and rollback change an environment: one attempt each.
+    // A retry would repeat a build or a traffic shift the user should see
+    // fail, not have hidden; the stable version keeps serving either way.
+    case store::RunKind::kApply:
+      return engine::PipelineSpec{kind, {{stages::ApplyStage::kName, {}, 0, 1}}};
+    case store::RunKind::kRelease:
+      return engine::PipelineSpec{kind, {{stages::ReleaseStage::kName, {}, 24 * 3'600'000LL, 1}}};
+    case store::RunKind::kRollback:
+      return engine::PipelineSpec{kind, {{stages::RollbackStage::kName, {}, 0, 1}}};
     default:
       return Problem::Make("not-implemented", "Not in this build", 501,
                            "runs of kind '" + std::string(store::ToString(kind)) +
@@ -32,6 +48,6 @@ Result<engine::PipelineSpec> PipelineFor(store::RunKind kind) {
   }
 }
 
-std::vector<std::string> MissingProductStages() { return {"apply", "readiness", "release"}; }
+std::vector<std::string> MissingProductStages() { return {"readiness"}; }
 
 }  // namespace ps::cli

@@ -126,6 +126,57 @@ const std::vector<Setting>& Settings() {
        [](Config& c, const std::string& v) {
          return ParseDurationIn(v, 1000, 7 * 86'400'000LL, &c.engine.stage_timeout);
        }},
+      {"release.strategy", "canary or bluegreen",
+       [](Config& c, const std::string& v) {
+         return OneOf(v, {"canary", "bluegreen"}, &c.release.strategy);
+       }},
+      {"release.analysis.alpha", "a probability from 0.0001 to 0.2 (e.g. 0.01)",
+       [](Config& c, const std::string& v) { return ParseRatio(v, 0.0001, 0.2, &c.release.alpha); }},
+      {"release.analysis.min_requests", "an integer from 1 to 1000000",
+       [](Config& c, const std::string& v) {
+         return ParseInt(v, 1, 1'000'000, &c.release.min_requests);
+       }},
+      {"release.analysis.max_error_rate", "a ratio from 0.0001 to 0.5 (e.g. 0.01)",
+       [](Config& c, const std::string& v) {
+         return ParseRatio(v, 0.0001, 0.5, &c.release.max_error_rate);
+       }},
+      {"release.analysis.max_duration", "a duration from 1s to 1d",
+       [](Config& c, const std::string& v) {
+         return ParseDurationIn(v, 1000, 86'400'000, &c.release.max_duration);
+       }},
+      {"release.traffic.rate", "requests per second from 0 (none) to 100000",
+       [](Config& c, const std::string& v) {
+         return ParseRatio(v, 0, 100'000, &c.release.traffic_rate);
+       }},
+      {"release.traffic.connections", "an integer from 1 to 1000",
+       [](Config& c, const std::string& v) {
+         return ParseInt(v, 1, 1000, &c.release.traffic_connections);
+       }},
+      {"release.traffic.paths", "URL paths separated by commas (e.g. /api/items,/healthz)",
+       [](Config& c, const std::string& v) {
+         c.release.traffic_paths.clear();
+         std::size_t a = 0;
+         while (a <= v.size()) {
+           auto e = v.find(',', a);
+           if (e == std::string::npos) e = v.size();
+           std::string p = v.substr(a, e - a);
+           while (!p.empty() && p.front() == ' ') p.erase(0, 1);
+           while (!p.empty() && p.back() == ' ') p.pop_back();
+           if (p.empty() || p[0] != '/' || p.find_first_of(" \r\n") != std::string::npos)
+             return false;
+           c.release.traffic_paths.push_back(p);
+           a = e + 1;
+         }
+         return !c.release.traffic_paths.empty();
+       }},
+      {"release.steps", "a list of steps: setWeight: N, pause: {duration: D} or {}, analysis: {}",
+       [](Config&, const std::string&) { return false; }},
+      {"deploy.instances", "an integer from 1 to 16",
+       [](Config& c, const std::string& v) { return ParseInt(v, 1, 16, &c.release.instances); }},
+      {"deploy.health_timeout", "a duration from 1s to 30m",
+       [](Config& c, const std::string& v) {
+         return ParseDurationIn(v, 1000, 1'800'000, &c.release.health_timeout);
+       }},
       {"engine.poll", "a duration from 1ms to 10s",
        [](Config& c, const std::string& v) {
          return ParseDurationIn(v, 1, 10'000, &c.engine.poll);
@@ -268,6 +319,8 @@ class Walker {
       }
       if (path == "engine.stages") {
         Stages(v, depth + 1);
+      } else if (path == "release.steps") {
+        Steps(v);
       } else if (const Setting* s = FindSetting(path)) {
         Leaf(*s, v);
       } else {
@@ -336,6 +389,68 @@ class Walker {
       c_.engine.stages[name] = o;
       c_.origin[path] = Where(it->first.Mark());
     }
+  }
+
+  // release.steps: a list of one-key mappings.
+  void Steps(const YAML::Node& node) {
+    const std::string path = "release.steps";
+    if (!node.IsSequence()) {
+      Error(node.Mark(), path, "expected a list of steps (- setWeight: 10)");
+      return;
+    }
+    std::vector<ReleaseStep> steps;
+    int i = 0;
+    for (const auto& item : node) {
+      const std::string at = path + "[" + std::to_string(i++) + "]";
+      if (!item.IsMap() || item.size() != 1) {
+        Error(item.Mark(), at, "a step is one of setWeight: N, pause: {...}, analysis: {}");
+        continue;
+      }
+      const std::string key = item.begin()->first.IsScalar() ? item.begin()->first.Scalar() : "";
+      const YAML::Node v = item.begin()->second;
+      ReleaseStep st;
+      st.kind = key;
+      if (key == "setWeight") {
+        if (!v.IsScalar() || !ParseInt(v.Scalar(), 0, 100, &st.weight)) {
+          Error(v.Mark(), at + ".setWeight", "expected a percentage from 0 to 100");
+          continue;
+        }
+      } else if (key == "pause") {
+        if (!(v.IsMap() || v.IsNull())) {
+          Error(v.Mark(), at + ".pause", "expected {duration: 30s} or {} (until promoted)");
+          continue;
+        }
+        if (v.IsMap()) {
+          bool bad = false;
+          for (auto jt = v.begin(); jt != v.end(); ++jt) {
+            const std::string k = jt->first.IsScalar() ? jt->first.Scalar() : "";
+            if (k != "duration") {
+              Error(jt->first.Mark(), at + ".pause." + k, "unknown key" + Suggest(k, {"duration"}));
+              bad = true;
+            } else if (!jt->second.IsScalar() ||
+                       !ParseDurationIn(jt->second.Scalar(), 0, 86'400'000, &st.duration)) {
+              Error(jt->second.Mark(), at + ".pause.duration", "expected a duration up to 1d");
+              bad = true;
+            }
+          }
+          if (bad) continue;
+        }
+      } else if (key == "analysis") {
+        if (!(v.IsMap() || v.IsNull()) || (v.IsMap() && v.size() != 0)) {
+          Error(v.Mark(), at + ".analysis",
+                "expected {} (the analysis is set under release.analysis)");
+          continue;
+        }
+      } else {
+        Error(item.begin()->first.Mark(), at,
+              "unknown step" + Suggest(key, {"setWeight", "pause", "analysis"}));
+        continue;
+      }
+      steps.push_back(st);
+    }
+    if (steps.size() > 100) Error(node.Mark(), path, "more than 100 steps");
+    c_.release.steps = std::move(steps);
+    c_.origin[path] = Where(node.Mark());
   }
 
   std::vector<ConfigError> errors_;
@@ -419,6 +534,34 @@ Json PolicyConfig::ToJson() const {
             {"max_error_ratio_increase", release_max_error_ratio_increase}}}};
 }
 
+std::vector<ReleaseStep> ReleaseConfig::EffectiveSteps() const {
+  if (!steps.empty()) return steps;
+  return {{"setWeight", 10, -1}, {"analysis", 0, -1}, {"setWeight", 50, -1}, {"analysis", 0, -1}};
+}
+
+Json ReleaseConfig::ToJson() const {
+  Json st = Json::array();
+  for (const auto& s : EffectiveSteps()) {
+    if (s.kind == "setWeight") {
+      st.push_back({{"setWeight", s.weight}});
+    } else if (s.kind == "pause") {
+      st.push_back({{"pause", s.duration >= 0 ? Json{{"duration", FormatDuration(s.duration)}}
+                                              : Json::object()}});
+    } else {
+      st.push_back({{"analysis", Json::object()}});
+    }
+  }
+  return {{"strategy", strategy},
+          {"steps", st},
+          {"analysis",
+           {{"alpha", alpha},
+            {"min_requests", min_requests},
+            {"max_error_rate", max_error_rate},
+            {"max_duration", FormatDuration(max_duration)}}},
+          {"traffic",
+           {{"rate", traffic_rate}, {"connections", traffic_connections}, {"paths", traffic_paths}}}};
+}
+
 Json Config::ToJson() const {
   Json stages = Json::object();
   for (const auto& [name, o] : engine.stages) {
@@ -447,6 +590,10 @@ Json Config::ToJson() const {
         {"poll", FormatDuration(engine.poll)},
         {"stages", stages}}},
       {"policy", policy.ToJson()},
+      {"release", release.ToJson()},
+      {"deploy",
+       {{"instances", release.instances},
+        {"health_timeout", FormatDuration(release.health_timeout)}}},
   };
 }
 

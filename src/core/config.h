@@ -47,6 +47,31 @@ struct PolicyConfig {
   Json ToJson() const;
 };
 
+// One step of a canary release, in Argo Rollouts' vocabulary.
+struct ReleaseStep {
+  std::string kind;    // "setWeight", "pause", "analysis"
+  int weight = 0;      // setWeight: the candidate's percent of traffic
+  Millis duration = -1;  // pause: how long; -1 until `prodsprint promote`
+};
+
+// How releases run (`release:` and `deploy:` in prodsprint.yaml).
+struct ReleaseConfig {
+  std::string strategy = "canary";  // canary or bluegreen
+  std::vector<ReleaseStep> steps;   // empty: setWeight 10, analysis, setWeight 50, analysis
+  double alpha = 0.01;              // false rollbacks per release, at most
+  int min_requests = 50;            // candidate requests before it may be called safe
+  double max_error_rate = 0.01;     // the candidate's tolerated error rate
+  Millis max_duration = 600'000;    // an analysis step inconclusive this long waits for a person
+  double traffic_rate = 100;        // requests/s driven during a release (0: none)
+  int traffic_connections = 16;
+  std::vector<std::string> traffic_paths;  // default: the service's health path, else /
+  int instances = 1;                       // deploy.instances: instances per version
+  Millis health_timeout = 60'000;          // deploy.health_timeout
+  // The steps to run: the configured ones or the defaults.
+  std::vector<ReleaseStep> EffectiveSteps() const;
+  Json ToJson() const;
+};
+
 struct Config {
   int version = 1;
   std::string project_name;  // empty: the folder's name
@@ -54,6 +79,7 @@ struct Config {
   std::string state_dir = ".prodsprint";
   EngineConfig engine;
   PolicyConfig policy;
+  ReleaseConfig release;
   LogFormat log_format = LogFormat::kLogfmt;
   LogLevel log_level = LogLevel::kWarn;
 

@@ -264,6 +264,37 @@ Status Engine::Execute(Lease& lease) {
   };
 
   StageContext ctx(std::move(init), deps_.clock, deps_.artifacts, stage_log, progress);
+  ctx.SetRecorder([this, &s](LiveRecord rec) -> Status {
+    const Millis now = deps_.clock.Now();
+    return deps_.store.Write([&](Tx& tx) -> Status {
+      if (rec.release) {
+        store::Release r = *rec.release;
+        r.tenant = s.tenant;
+        r.project_id = s.project_id;
+        r.updated_at = now;
+        auto existing = tx.GetRelease(s.tenant, r.id);
+        if (existing.ok()) {
+          r.created_at = existing->created_at;
+          PS_TRY(tx.UpdateRelease(r));
+        } else {
+          r.created_at = now;
+          PS_TRY(tx.CreateRelease(r));
+        }
+      }
+      if (rec.alert) {
+        store::Alert a = *rec.alert;
+        a.tenant = s.tenant;
+        a.project_id = s.project_id;
+        a.created_at = now;
+        PS_TRY(tx.CreateAlert(a));
+      }
+      for (auto& e : rec.events) {
+        PS_TRY(tx.AppendEvent(
+            MakeEvent(s.tenant, s.project_id, s.run_id, std::move(e.name), std::move(e.payload), now)));
+      }
+      return Ok();
+    });
+  });
   if (!impl) {
     return Fail(lease, problems::Internal("no implementation for stage '" + s.name + "'"),
                 AttemptStatus::kFailed);

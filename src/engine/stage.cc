@@ -43,6 +43,11 @@ void StageContext::Progress(double fraction, const std::string& message) {
   if (progress_) progress_(fraction, message);
 }
 
+Status StageContext::Record(LiveRecord record) {
+  if (!recorder_) return problems::Internal("this stage context records nothing");
+  return recorder_(std::move(record));
+}
+
 Result<ArtifactOut> StageContext::PutArtifact(store::ArtifactType type, std::string name,
                                               std::string_view content, std::string media_type,
                                               Json meta) {

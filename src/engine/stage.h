@@ -51,6 +51,15 @@ struct StageOutput {
   std::vector<EventOut> events;
 };
 
+// What a long stage (a release) records while it runs, in one transaction:
+// the release row as it now stands (created on first use, replaced after),
+// an alert, events. Tenant, project and times are filled in by the engine.
+struct LiveRecord {
+  std::optional<store::Release> release;
+  std::optional<store::Alert> alert;
+  std::vector<EventOut> events;
+};
+
 // Why a running stage should stop.
 enum class StopReason { kNone, kCancelled, kTimeout, kLeaseLost };
 
@@ -98,6 +107,10 @@ class StageContext {
   const Logger& log() const { return log_; }
   // Reports progress (0..1) as a stage.progress event.
   void Progress(double fraction, const std::string& message);
+  // Records now, not at completion: for decisions that must be visible (and
+  // survive) while the stage still runs. A Problem if the store refused.
+  Status Record(LiveRecord record);
+  void SetRecorder(std::function<Status(LiveRecord)> recorder) { recorder_ = std::move(recorder); }
   // Stores content now (content-addressed, idempotent); the artifacts row is
   // written when the stage completes.
   Result<ArtifactOut> PutArtifact(store::ArtifactType type, std::string name,
@@ -110,6 +123,7 @@ class StageContext {
   artifacts::ArtifactStore& artifacts_;
   Logger log_;
   std::function<void(double, const std::string&)> progress_;
+  std::function<Status(LiveRecord)> recorder_;
   std::atomic<StopReason> stop_{StopReason::kNone};
 };
 

@@ -97,6 +97,7 @@ class WorkTree final : public RepoView {
           continue;  // sockets, fifos, devices
         } else {
           f.size = static_cast<std::uint64_t>(st.st_size);
+          f.executable = (st.st_mode & S_IXUSR) != 0;
         }
         if (++stats.files > options.max_files) {
           stats.truncated = true;
@@ -199,6 +200,7 @@ class GitRevision final : public RepoView {
                                static_cast<std::size_t>(g_.blob_rawsize(blob)));
         } else {
           f.size = static_cast<std::uint64_t>(g_.blob_rawsize(blob));
+          f.executable = mode == GIT_FILEMODE_BLOB_EXECUTABLE;
         }
         g_.blob_free(blob);
         if (++stats.files > options.max_files) {
@@ -256,7 +258,7 @@ class MemoryView final : public RepoView {
         stats.truncated = true;
         break;
       }
-      fn({path, content.size(), false, {}});
+      fn({path, content.size(), false, false, {}});
     }
     return stats;
   }

@@ -18,6 +18,7 @@ struct FileEntry {
   std::string path;  // relative, '/'-separated
   std::uint64_t size = 0;
   bool symlink = false;
+  bool executable = false;  // regular files with the owner's execute bit (mode 100755 in git)
   std::string link_target;  // for symlinks
 };
 

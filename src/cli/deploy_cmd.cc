@@ -1,0 +1,402 @@
+#include "cli/deploy_cmd.h"
+
+#include <iostream>
+#include <thread>
+
+#include "cli/builtin.h"
+#include "core/fs.h"
+#include "load/http_load.h"
+#include "stages/plan/blueprint.h"
+#include "store/model_json.h"
+#include "targets/local/environment.h"
+
+namespace ps::cli {
+namespace {
+
+using store::Run;
+using store::RunStatus;
+namespace local = targets::local;
+
+struct Target {
+  std::unique_ptr<Session> session;
+  fs::path repo;
+  store::Project project;
+  fs::path env_dir;
+};
+
+Status CheckEnvName(const std::string& env) {
+  if (env.empty() || env.size() > 32 ||
+      env.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos) {
+    return problems::InvalidInput("environment names are 1-32 lower-case letters, digits and '-' ('" +
+                                  env + "' is not)");
+  }
+  return Ok();
+}
+
+Result<Target> Open(const Options& o, const DeployArgs& a, bool create) {
+  PS_TRY(CheckEnvName(a.env));
+  if (a.target != "local") {
+    return Problem::Make("target-unsupported", "Target not supported here", 422,
+                         "this command runs the local target; for '" + a.target +
+                             "' use the files 'prodsprint plan --target " + a.target + "' writes");
+  }
+  Target t;
+  std::error_code ec;
+  t.repo = fs::weakly_canonical(fs::absolute(a.path.empty() ? "." : a.path, ec), ec);
+  if (ec || !fs::is_directory(t.repo, ec)) {
+    return problems::InvalidInput("'" + a.path + "' is not a folder (give the repository's path)");
+  }
+  PS_ASSIGN(t.session, OpenSession(o, t.repo / "prodsprint.yaml", create));
+  PS_ASSIGN(t.project, EnsureProject(*t.session, t.repo));
+  t.env_dir = t.session->state_dir / "local" / stages::plan::Slug(t.project.name) / a.env;
+  return t;
+}
+
+std::string Exe() {
+  std::error_code ec;
+  return fs::read_symlink("/proc/self/exe", ec).string();
+}
+
+Result<RunDetail> Submit(Target& t, store::RunKind kind, const Json& input, bool progress) {
+  PS_ASSIGN(engine::PipelineSpec spec, PipelineFor(kind));
+  PS_ASSIGN(Run run, t.session->engine->Submit(t.session->tenant, t.project.id, spec, input));
+  if (progress) {
+    const Term term = Term::Detect();
+    std::cerr << term.Bold("ProdSprint") << " " << store::ToString(kind) << "  " << t.project.name
+              << "  " << term.Dim(input.value("env", "") + " · run " + run.id) << "\n";
+  }
+  PS_ASSIGN(run, DriveRun(*t.session, run.id, progress));
+  return LoadDetail(*t.session, run.id);
+}
+
+const Json* StageOutput(const RunDetail& d, const std::string& name) {
+  for (const auto& st : d.stages)
+    if (st.name == name && st.output.is_object() && !st.output.empty()) return &st.output;
+  return nullptr;
+}
+
+Result<int> Failed(const RunDetail& d, bool json) {
+  if (json) {
+    std::cout << Dump(DetailJson(d), 2) << std::endl;
+    return kExitFailed;
+  }
+  auto p = Problem::FromJson(d.run.error);
+  for (const auto& st : d.stages) {
+    if (st.error.is_object()) p = Problem::FromJson(st.error);
+  }
+  if (p) {
+    PrintProblem(*p, false);
+    if (p->extensions.contains("log_tail")) {
+      std::cerr << "--- " << p->extensions.value("log", "log") << " (end) ---\n"
+                << p->extensions["log_tail"].get<std::string>() << "\n";
+    }
+  }
+  std::cerr << "details: prodsprint run show " << d.run.id << "\n";
+  return p ? ExitCodeFor(*p) : kExitFailed;
+}
+
+std::string Short(const std::string& v) { return v.substr(0, 12); }
+
+Json ReleaseJson(const store::Release& r) {
+  return {{"id", r.id},         {"sha", r.sha},
+          {"env", r.env},       {"strategy", r.strategy},
+          {"status", r.status}, {"risk_score", r.risk_score ? Json(*r.risk_score) : Json(nullptr)},
+          {"meta", r.meta},     {"created_at", r.created_at},
+          {"updated_at", r.updated_at}};
+}
+
+void PrintServices(const Term& term, const Json& services) {
+  std::vector<std::vector<std::string>> rows = {
+      {term.Bold("SERVICE"), term.Bold("ACTION"), term.Bold("VERSION"), term.Bold("URL")}};
+  for (const auto& s : services) {
+    rows.push_back({s.value("service", ""), s.value("action", ""), Short(s.value("version", "")),
+                    s.value("url", "")});
+  }
+  std::cout << Table(rows);
+}
+
+}  // namespace
+
+Result<int> CmdApply(const Options& o, const DeployArgs& a) {
+  PS_ASSIGN(Target t, Open(o, a, true));
+  Json input = {{"path", t.repo.string()}, {"ref", a.ref},   {"env", a.env},
+                {"target", a.target},      {"env_dir", t.env_dir.string()}, {"exe", Exe()}};
+  PS_ASSIGN(RunDetail d, Submit(t, store::RunKind::kApply, input, !a.json));
+  if (d.run.status != RunStatus::kDone) return Failed(d, a.json);
+  const Json* out = StageOutput(d, "apply");
+  if (a.json) {
+    std::cout << Dump(out ? *out : Json::object(), 2) << std::endl;
+    return kExitOk;
+  }
+  const Term term = Term::Detect();
+  std::cout << "\n"
+            << term.Bold("Environment " + a.env) << " (local)  version "
+            << Short(out->value("version", "")) << "  "
+            << (out->value("changed", false) ? term.Green("applied") : term.Dim("nothing changed"))
+            << " in " << HumanDuration(RunDuration(d.run)) << "\n\n";
+  PrintServices(term, (*out)["services"]);
+  for (const auto& s : (*out)["skipped"]) {
+    std::cout << term.Yellow("note") << "  " << s.value("service", "") << ": "
+              << s.value("reason", s.value("warning", "")) << "\n";
+  }
+  std::cout << term.Dim("\n'prodsprint status' shows instances and weights; 'prodsprint release " +
+                        a.path + " --ref REV' releases another version; 'prodsprint down " +
+                        a.path + "' stops it all.")
+            << "\n";
+  return kExitOk;
+}
+
+Result<int> CmdStatus(const Options& o, const DeployArgs& a) {
+  PS_ASSIGN(Target t, Open(o, a, false));
+  std::error_code ec;
+  Json envs = Json::array();
+  const fs::path base = t.env_dir.parent_path();
+  std::vector<fs::path> dirs;
+  for (const auto& e : fs::directory_iterator(base, ec)) {
+    if (e.is_directory() && fs::exists(e.path() / "env.json")) dirs.push_back(e.path());
+  }
+  std::sort(dirs.begin(), dirs.end());
+  for (const auto& dir : dirs) {
+    PS_ASSIGN(auto env, local::LocalEnvironment::Open(dir, Exe(), t.project.name,
+                                                      dir.filename().string()));
+    Json d = env.Describe();
+    d["name"] = dir.filename().string();
+    d["folder"] = dir.string();
+    if (auto holder = local::LockHolder(dir)) d["busy"] = *holder;
+    envs.push_back(d);
+  }
+  // The latest release of each environment, from the state store.
+  PS_ASSIGN(auto releases, store::ReadValue<std::vector<store::Release>>(
+                               *t.session->store, [&](store::Tx& tx) {
+                                 return tx.ListReleases(t.session->tenant, t.project.id);
+                               }));
+  for (auto& e : envs) {
+    for (const auto& r : releases) {
+      if (r.env != e["name"]) continue;
+      if (!e.contains("last_release") || r.created_at > e["last_release"].value("created_at", Millis{0})) {
+        e["last_release"] = ReleaseJson(r);
+      }
+    }
+  }
+  if (a.json) {
+    std::cout << Dump({{"project", t.project.name}, {"environments", envs}}, 2) << std::endl;
+    return kExitOk;
+  }
+  const Term term = Term::Detect();
+  if (envs.empty()) {
+    std::cout << "no environment of " << t.project.name << " yet: 'prodsprint apply " << a.path
+              << "' creates staging\n";
+    return kExitOk;
+  }
+  for (const auto& e : envs) {
+    std::cout << term.Bold(t.project.name + " / " + e["name"].get<std::string>()) << " (local)  "
+              << "supervisor " << (e["supervisor"] == "running" ? term.Green("running") : term.Red("stopped"))
+              << (e.contains("busy") ? "  " + term.Yellow("busy: " + e["busy"].get<std::string>()) : "")
+              << "\n";
+    std::vector<std::vector<std::string>> rows = {
+        {term.Bold("SERVICE"), term.Bold("URL"), term.Bold("STABLE"), term.Bold("CANDIDATE"),
+         term.Bold("WEIGHTS"), term.Bold("INSTANCES")}};
+    const Json& procs = e["processes"];
+    for (const auto& [name, svc] : e["services"].items()) {
+      auto version_of = [&](const Json& colour) -> std::string {
+        if (!colour.is_string()) return "-";
+        const Json& run = svc["colours"][colour.get<std::string>()]["run"];
+        return run.is_object() ? Short(run.value("version", "")) + " (" + colour.get<std::string>() + ")" : "-";
+      };
+      std::string weights, instances;
+      int healthy = 0, total = 0;
+      for (const char* c : {"blue", "green"}) {
+        const Json& col = svc["colours"][c];
+        if (!col["run"].is_object()) continue;
+        weights += (weights.empty() ? "" : " ") + std::string(c) + " " + std::to_string(col.value("weight", 0)) + "%";
+        for (int i = 0; i < svc.value("instances", 1); ++i) {
+          const std::string pname = name + "-" + c + std::to_string(i);
+          ++total;
+          if (procs.contains(pname) && procs[pname].value("healthy", false)) ++healthy;
+        }
+      }
+      const int port = svc.value("frontend_port", 0);
+      rows.push_back({name, port > 0 ? "http://127.0.0.1:" + std::to_string(port) + "/" : "(worker)",
+                      version_of(svc["stable"]),
+                      svc["candidate"].is_string() ? version_of(svc["candidate"])
+                                                   : (svc["warm"].is_string() ? "warm: " + version_of(svc["warm"]) : "-"),
+                      weights, std::to_string(healthy) + "/" + std::to_string(total) + " healthy"});
+    }
+    std::cout << Table(rows);
+    std::vector<std::string> extra;
+    for (const auto& [name, b] : e["backing"].items()) {
+      extra.push_back(name + " 127.0.0.1:" + std::to_string(b.value("port", 0)));
+    }
+    if (e["router"].contains("metrics_port")) {
+      extra.push_back("HAProxy metrics http://127.0.0.1:" +
+                      std::to_string(e["router"].value("metrics_port", 0)) + "/metrics");
+    }
+    for (const auto& x : extra) std::cout << "  " << term.Dim(x) << "\n";
+    if (e.contains("last_release")) {
+      const Json& r = e["last_release"];
+      std::cout << "  last release " << Short(r.value("sha", "")) << " " << r.value("strategy", "")
+                << ": " << term.Status(r.value("status", ""))
+                << (r["meta"].value("reason", "").empty() ? "" : " (" + r["meta"].value("reason", "") + ")")
+                << "\n";
+    }
+    std::cout << "\n";
+  }
+  return kExitOk;
+}
+
+Result<int> CmdRelease(const Options& o, const DeployArgs& a) {
+  if (a.ref.empty()) return problems::InvalidInput("a release needs a revision: --ref REV");
+  if (!a.strategy.empty() && a.strategy != "canary" && a.strategy != "bluegreen") {
+    return problems::InvalidInput("--strategy is canary or bluegreen");
+  }
+  PS_ASSIGN(Target t, Open(o, a, true));
+  if (auto holder = local::LockHolder(t.env_dir)) {
+    return Problem::Make("environment-busy", "The environment is busy", 409,
+                         "'" + a.env + "' is held by " + *holder + "; one release at a time");
+  }
+  Json input = {{"path", t.repo.string()}, {"ref", a.ref},      {"env", a.env},
+                {"strategy", a.strategy},  {"env_dir", t.env_dir.string()}, {"exe", Exe()}};
+  PS_ASSIGN(RunDetail d, Submit(t, store::RunKind::kRelease, input, !a.json));
+  if (d.run.status != RunStatus::kDone) return Failed(d, a.json);
+  const Json* out = StageOutput(d, "release");
+  const std::string status = out ? out->value("status", "") : "";
+  if (a.json) {
+    std::cout << Dump(out ? *out : Json::object(), 2) << std::endl;
+  } else {
+    const Term term = Term::Detect();
+    std::cout << "\n" << term.Bold("Release " + Short(out->value("version", ""))) << "  ";
+    if (status == "promoted") {
+      std::cout << term.Green("promoted") << " in " << HumanDuration(RunDuration(d.run)) << "\n";
+    } else if (status == "unchanged") {
+      std::cout << term.Dim("nothing to release: ") << out->value("detail", "") << "\n";
+    } else {
+      std::cout << term.Red(status) << ": " << out->value("reason", "") << "\n";
+      if (out->contains("detection_ms")) {
+        std::cout << "  candidate weight 0 after " << HumanDuration((*out)["detection_ms"].get<Millis>())
+                  << " from its first request; the stable version serves\n";
+      }
+    }
+    if (out && out->contains("decisions")) {
+      for (const auto& dec : (*out)["decisions"]) {
+        const std::string what = dec.value("what", ""), verdict = dec.value("verdict", "");
+        std::string line = "  " + HumanDuration(dec.value("at_ms", Millis{0})) + "  " + what +
+                           (verdict == what || verdict == "continue" ? "" : " " + verdict) +
+                           "  weight " + std::to_string(dec.value("weight", 0)) + "%";
+        for (const auto& [svc, st] : dec["services"].items()) {
+          const Json& rq = st["requests"];
+          const Json& er = st["errors"];
+          line += "  " + svc + ": canary " + std::to_string(rq.value("canary", 0)) + " req, " +
+                  std::to_string(er.value("canary", 0)) + " failed; stable " +
+                  std::to_string(rq.value("stable", 0)) + " req, " +
+                  std::to_string(er.value("stable", 0)) + " failed";
+        }
+        std::cout << term.Dim(line) << "\n";
+      }
+    }
+  }
+  return status == "promoted" || status == "unchanged" ? kExitOk : kExitFailed;
+}
+
+Result<int> CmdControl(const Options& o, const DeployArgs& a, const std::string& action) {
+  PS_ASSIGN(Target t, Open(o, a, false));
+  auto holder = local::LockHolder(t.env_dir);
+  if (!holder || holder->rfind("release", 0) != 0) {
+    return Problem::Make("no-release-in-progress", "No release in progress", 409,
+                         "nothing to " + action + " in '" + a.env + "'" +
+                             (holder ? " (it is held by " + *holder + ")" : ""));
+  }
+  PS_TRY(local::PostControl(t.env_dir, action));
+  // The release takes the request within ~200 ms.
+  for (int i = 0; i < 100; ++i) {
+    std::error_code ec;
+    if (!fs::exists(t.env_dir / "control.json", ec)) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (a.json) {
+    std::cout << Dump({{"requested", action}, {"env", a.env}, {"release", *holder}}) << std::endl;
+  } else {
+    std::cout << action << " requested of " << *holder << "\n";
+  }
+  return kExitOk;
+}
+
+Result<int> CmdRollback(const Options& o, const DeployArgs& a) {
+  PS_ASSIGN(Target t, Open(o, a, false));
+  if (auto holder = local::LockHolder(t.env_dir); holder && holder->rfind("release", 0) == 0) {
+    return CmdControl(o, a, "rollback");
+  }
+  Json input = {{"path", t.repo.string()}, {"env", a.env}, {"env_dir", t.env_dir.string()},
+                {"exe", Exe()}};
+  PS_ASSIGN(RunDetail d, Submit(t, store::RunKind::kRollback, input, !a.json));
+  if (d.run.status != RunStatus::kDone) return Failed(d, a.json);
+  const Json* out = StageOutput(d, "rollback");
+  if (a.json) {
+    std::cout << Dump(out ? *out : Json::object(), 2) << std::endl;
+  } else {
+    std::cout << "\n";
+    PrintServices(Term::Detect(), (*out)["services"]);
+  }
+  return kExitOk;
+}
+
+Result<int> CmdDown(const Options& o, const DeployArgs& a) {
+  PS_ASSIGN(Target t, Open(o, a, false));
+  std::error_code ec;
+  if (!fs::exists(t.env_dir / "env.json", ec)) {
+    return problems::NotFound("environment", a.env);
+  }
+  PS_ASSIGN(auto env, local::LocalEnvironment::Open(t.env_dir, Exe(), t.project.name, a.env));
+  PS_TRY(env.Lock("down"));
+  PS_TRY(env.Down());
+  if (a.json) {
+    std::cout << Dump({{"env", a.env}, {"stopped", true}}) << std::endl;
+  } else {
+    std::cout << "stopped every process of " << t.project.name << "/" << a.env
+              << " (release folders and data kept in " << t.env_dir.string() << ")\n";
+  }
+  return kExitOk;
+}
+
+Result<int> CmdLoad(const LoadArgs& a) {
+  // http://127.0.0.1:PORT/path only: a load generator for loopback targets.
+  const std::string prefix = "http://";
+  if (a.url.rfind(prefix, 0) != 0) return problems::InvalidInput("the URL must start with http://");
+  std::string rest = a.url.substr(prefix.size());
+  const auto slash = rest.find('/');
+  std::string hostport = rest.substr(0, slash), path = slash == std::string::npos ? "/" : rest.substr(slash);
+  const auto colon = hostport.rfind(':');
+  load::LoadOptions lo;
+  lo.host = colon == std::string::npos ? hostport : hostport.substr(0, colon);
+  if (lo.host == "localhost") lo.host = "127.0.0.1";
+  try {
+    lo.port = colon == std::string::npos ? 80 : std::stoi(hostport.substr(colon + 1));
+  } catch (...) {
+    return problems::InvalidInput("bad port in " + a.url);
+  }
+  if (lo.host.find_first_not_of("0123456789.") != std::string::npos) {
+    return problems::InvalidInput("give an IPv4 address (no name resolution): " + a.url);
+  }
+  lo.paths = {path};
+  lo.rate = a.rate;
+  lo.connections = a.connections;
+  lo.duration_ms = static_cast<std::int64_t>(a.duration_s * 1000);
+  load::LoadGenerator gen(lo);
+  gen.Start();
+  gen.Wait();
+  const auto s = gen.Summarize();
+  if (a.json) {
+    std::cout << Dump(s.ToJson(), 2) << std::endl;
+  } else {
+    std::printf("%lld requests in %.1fs (%.1f/s), %lld failed\n  latency (from schedule) p50 %.2fms  p90 %.2fms  p99 %.2fms  max %.2fms\n  status 2xx %lld  3xx %lld  4xx %lld  5xx %lld  errors %lld\n",
+                static_cast<long long>(s.completed), s.duration_s, s.achieved_rate,
+                static_cast<long long>(s.failed), s.p50_ms, s.p90_ms, s.p99_ms, s.max_ms,
+                static_cast<long long>(s.status_2xx), static_cast<long long>(s.status_3xx),
+                static_cast<long long>(s.status_4xx), static_cast<long long>(s.status_5xx),
+                static_cast<long long>(s.errors));
+  }
+  return kExitOk;
+}
+
+int CmdSupervise(const std::string& dir) { return local::RunSupervisorDaemon(dir); }
+
+}  // namespace ps::cli

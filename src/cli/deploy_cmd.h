@@ -1,0 +1,42 @@
+// The local target's commands: apply, status, release, promote, abort,
+// rollback, down, and the load generator (docs/CLI.md, docs/RELEASE.md).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "cli/session.h"
+
+namespace ps::cli {
+
+struct DeployArgs {
+  std::string path;  // the repository
+  std::string ref;
+  std::string env = "staging";
+  std::string target = "local";
+  std::string strategy;  // release: canary or bluegreen (default: release.strategy)
+  bool json = false;
+};
+
+Result<int> CmdApply(const Options& o, const DeployArgs& a);
+Result<int> CmdStatus(const Options& o, const DeployArgs& a);
+Result<int> CmdRelease(const Options& o, const DeployArgs& a);
+// promote, abort: a request to the running release.
+Result<int> CmdControl(const Options& o, const DeployArgs& a, const std::string& action);
+// A request to the running release, or (none running) back to the previous versions.
+Result<int> CmdRollback(const Options& o, const DeployArgs& a);
+Result<int> CmdDown(const Options& o, const DeployArgs& a);
+
+struct LoadArgs {
+  std::string url;
+  double rate = 100;
+  double duration_s = 10;
+  int connections = 16;
+  bool json = false;
+};
+Result<int> CmdLoad(const LoadArgs& a);
+
+// The hidden `__supervise DIR`: the environment's process supervisor.
+int CmdSupervise(const std::string& dir);
+
+}  // namespace ps::cli

@@ -1,0 +1,215 @@
+// The state a command opens, and driving runs to their end (session.h).
+#include "cli/session.h"
+
+#include <iostream>
+#include <thread>
+
+#include "cli/builtin.h"
+#include "core/fs.h"
+#include "core/ids.h"
+#include "engine/worker_pool.h"
+#include "store/model_json.h"
+#include "store/sqlite/sqlite_store.h"
+#include "store/tenancy.h"
+
+namespace ps::cli {
+
+using store::Run;
+using store::RunStatus;
+using store::Tenant;
+using store::Tx;
+
+std::atomic<bool> g_interrupted{false};
+
+Problem Interrupted() {
+  return Problem::Make("interrupted", "Interrupted", 499,
+                       "stopped by a signal; the run is kept and continues with "
+                       "'prodsprint worker' or the same command again");
+}
+
+
+
+// Opens the state. `default_config` is the prodsprint.yaml to read when
+// --config is not given; `create` makes the state folder and tenant if absent.
+Result<std::unique_ptr<Session>> OpenSession(const Options& o, const fs::path& default_config,
+                                             bool create) {
+  auto s = std::make_unique<Session>();
+  std::error_code ec;
+  fs::path config_path = o.config.empty() ? default_config : fs::path(o.config);
+  if (!o.config.empty() && !fs::exists(config_path, ec)) {
+    return problems::NotFound("configuration file", o.config);
+  }
+  PS_ASSIGN(s->config, LoadConfig(config_path.string()));
+  s->state_dir = o.state.empty() ? fs::path(s->config.state_dir) : fs::path(o.state);
+  s->state_dir = fs::absolute(s->state_dir, ec);
+  const fs::path db_path = s->state_dir / "state.db";
+  if (!create && !fs::exists(db_path, ec)) {
+    return problems::NotFound("ProdSprint state", s->state_dir.string())
+        .With("hint", "run 'prodsprint up PATH' first, or point --state at an existing state");
+  }
+  PS_TRY(EnsureDir(s->state_dir));
+  PS_ASSIGN(auto sqlite, store::sqlite::SqliteStore::Open(db_path.string()));
+  s->store = std::move(sqlite);
+  s->artifacts = std::make_unique<artifacts::FsArtifactStore>(s->state_dir / "artifacts");
+  RegisterBuiltinStages(s->registry);
+  auto& clock = SystemClock::Instance();
+  auto& random = SystemRandom::Instance();
+  if (create) {
+    PS_ASSIGN(s->tenant, store::EnsureTenant(*s->store, o.org, o.workspace, clock, random));
+  } else {
+    PS_ASSIGN(s->tenant, store::FindTenant(*s->store, o.org, o.workspace));
+  }
+  s->log = Logger::Stderr(s->config.log_format, s->config.log_level)
+               .With({{"org", s->tenant.org_id}, {"workspace", s->tenant.workspace_id}});
+  s->engine = std::make_unique<engine::Engine>(
+      engine::EngineDeps{*s->store, *s->artifacts, s->registry, clock, random, s->log, s->config,
+                         s->state_dir / "logs", true, engine::LocalOwnerAlive});
+  return s;
+}
+
+// Resolves a run id or a unique prefix of one.
+Result<Run> ResolveRun(Session& s, const std::string& id) {
+  if (id.empty()) return problems::InvalidInput("a run id is required");
+  return store::ReadValue<Run>(*s.store, [&](Tx& tx) -> Result<Run> {
+    if (IsUuid(id)) return tx.GetRun(s.tenant, id);
+    PS_ASSIGN(auto runs, tx.FindRuns(s.tenant, id));
+    if (runs.empty()) return problems::NotFound("run", id);
+    if (runs.size() > 1) {
+      std::string list;
+      for (const auto& r : runs) list += "\n" + r.id;
+      return Problem::Make("ambiguous", "Ambiguous run id", 409,
+                           "'" + id + "' starts " + std::to_string(runs.size()) + " runs:" + list);
+    }
+    return runs.front();
+  });
+}
+
+bool Finished(RunStatus s) { return s == RunStatus::kDone || s == RunStatus::kError; }
+
+// One progress line per event (stderr), for humans.
+void PrintEvent(const Term& t, const store::Event& e) {
+  const auto& p = e.payload;
+  const std::string stage = p.value("stage", "");
+  std::string line;
+  if (e.name == "stage.started") {
+    line =
+        t.Cyan("▸ ") + t.Bold(stage) + t.Dim("  attempt " + std::to_string(p.value("attempt", 0)));
+  } else if (e.name == "stage.done") {
+    line = t.Green("✓ ") + t.Bold(stage) + "  done in " + HumanDuration(p.value("duration_ms", 0));
+  } else if (e.name == "stage.progress") {
+    line = t.Dim("  " + stage + "  " +
+                 std::to_string(static_cast<int>(p.value("fraction", 0.0) * 100)) + "%  " +
+                 p.value("message", ""));
+  } else if (e.name == "stage.retrying") {
+    const auto prob = Problem::FromJson(p.value("problem", Json::object()));
+    line = t.Yellow("↻ ") + t.Bold(stage) + "  attempt " + std::to_string(p.value("attempt", 0)) +
+           " " + p.value("outcome", "") + (prob ? " (" + prob->Message() + ")" : "") +
+           "; retrying in " + HumanDuration(p.value("delay_ms", 0));
+  } else if (e.name == "error.stage_failed") {
+    const auto prob = Problem::FromJson(p.value("problem", Json::object()));
+    line = t.Red("✗ ") + t.Bold(stage) + "  failed after attempt " +
+           std::to_string(p.value("attempt", 0)) + (prob ? ": " + prob->Message() : "");
+  } else if (e.name == "run.cancelled") {
+    line = t.Yellow("■ ") + "run cancelled by " + p.value("by", "?");
+  } else if (e.name == "run.retried") {
+    line = t.Cyan("↻ ") + "run replayed from its dead letters";
+  } else if (e.name.rfind("run.", 0) == 0) {
+    return;  // the summary says how the run ended
+  } else {
+    line = t.Cyan("• ") + e.name;
+  }
+  std::cerr << line << std::endl;
+}
+
+// Runs workers in this process until the run finishes, printing progress.
+Result<Run> DriveRun(Session& s, const std::string& run_id, bool progress) {
+  const Term term = Term::Detect();
+  std::int64_t seq = 0;
+  // Only new events: a resumed run's history was printed before.
+  PS_TRY(s.store->Read([&](Tx& tx) -> Status {
+    PS_ASSIGN(auto all, tx.ListEvents(s.tenant, 0, 1'000'000, run_id));
+    if (!all.empty()) seq = all.back().seq;
+    return Ok();
+  }));
+  engine::WorkerPool pool(*s.engine, s.config.engine.workers, engine::ProcessWorkerId());
+  pool.Start();
+  Run run;
+  bool interrupted = false;
+  while (true) {
+    std::vector<store::Event> events;
+    auto st = s.store->Read([&](Tx& tx) -> Status {
+      PS_ASSIGN(events, tx.ListEvents(s.tenant, seq, 500, run_id));
+      PS_ASSIGN(run, tx.GetRun(s.tenant, run_id));
+      return Ok();
+    });
+    if (!st.ok()) {
+      if (st.problem().Is("store-busy")) continue;
+      pool.Stop();
+      return std::move(st).problem();
+    }
+    for (const auto& e : events) {
+      seq = e.seq;
+      if (progress) PrintEvent(term, e);
+    }
+    if (Finished(run.status) && events.empty()) break;
+    if (g_interrupted) {
+      interrupted = true;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  pool.Stop();
+  if (interrupted) return Interrupted();
+  return run;
+}
+
+
+Result<RunDetail> LoadDetail(Session& s, const std::string& run_id) {
+  return store::ReadValue<RunDetail>(*s.store, [&](Tx& tx) -> Result<RunDetail> {
+    RunDetail d;
+    PS_ASSIGN(d.run, tx.GetRun(s.tenant, run_id));
+    PS_ASSIGN(d.project, tx.GetProject(s.tenant, d.run.project_id));
+    PS_ASSIGN(d.stages, tx.ListStages(s.tenant, run_id));
+    PS_ASSIGN(d.attempts, tx.ListAttempts(s.tenant, run_id));
+    PS_ASSIGN(d.dead_letters, tx.ListDeadLetters(s.tenant, run_id, true));
+    PS_ASSIGN(d.artifacts, tx.ListArtifacts(s.tenant, d.run.project_id, run_id));
+    return d;
+  });
+}
+
+Json DetailJson(const RunDetail& d) {
+  Json stages = Json::array(), attempts = Json::array(), dls = Json::array(), arts = Json::array();
+  for (const auto& x : d.stages) stages.push_back(store::ToJson(x));
+  for (const auto& x : d.attempts) attempts.push_back(store::ToJson(x));
+  for (const auto& x : d.dead_letters) dls.push_back(store::ToJson(x));
+  for (const auto& x : d.artifacts) arts.push_back(store::ToJson(x));
+  return {{"run", store::ToJson(d.run)},
+          {"project", store::ToJson(d.project)},
+          {"stages", stages},
+          {"attempts", attempts},
+          {"dead_letters", dls},
+          {"artifacts", arts}};
+}
+
+Millis RunDuration(const Run& r) { return r.updated_at - r.created_at; }
+
+
+Result<store::Project> EnsureProject(Session& s, const fs::path& repo) {
+  auto& clock = SystemClock::Instance();
+  return store::WriteValue<store::Project>(*s.store, [&](Tx& tx) -> Result<store::Project> {
+    auto found = tx.FindProjectByRepo(s.tenant, repo.string());
+    if (found.ok()) return found;
+    store::Project p;
+    p.id = NewId(clock, SystemRandom::Instance());
+    p.tenant = s.tenant;
+    p.name = s.config.project_name.empty() ? repo.filename().string() : s.config.project_name;
+    p.repo_url = repo.string();
+    p.branch = s.config.project_branch;
+    p.target = "local";
+    p.created_at = p.updated_at = clock.Now();
+    PS_TRY(tx.CreateProject(p));
+    return p;
+  });
+}
+
+}  // namespace ps::cli

@@ -1,0 +1,123 @@
+#include "core/net.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+
+namespace ps {
+namespace {
+
+using Steady = std::chrono::steady_clock;
+
+int Remaining(Steady::time_point deadline) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Steady::now()).count();
+  return ms < 0 ? 0 : static_cast<int>(ms);
+}
+
+// A connected non-blocking socket, or -1.
+int Connect(const std::string& host, int port, Steady::time_point deadline) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  if (port <= 0 || port > 65535 || inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1) return -1;
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    if (errno != EINPROGRESS) {
+      close(fd);
+      return -1;
+    }
+    pollfd p{fd, POLLOUT, 0};
+    if (poll(&p, 1, Remaining(deadline)) != 1) {
+      close(fd);
+      return -1;
+    }
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) {
+      close(fd);
+      return -1;
+    }
+  }
+  return fd;
+}
+
+}  // namespace
+
+bool TcpAccepts(const std::string& host, int port, Millis timeout_ms) {
+  int fd = Connect(host, port, Steady::now() + std::chrono::milliseconds(timeout_ms));
+  if (fd < 0) return false;
+  close(fd);
+  return true;
+}
+
+int ParseStatusLine(std::string_view line) {
+  if (line.size() < 12 || line.substr(0, 5) != "HTTP/") return 0;
+  auto sp = line.find(' ');
+  if (sp == std::string_view::npos || sp + 4 > line.size()) return 0;
+  int code = 0;
+  for (std::size_t i = sp + 1; i < sp + 4; ++i) {
+    if (line[i] < '0' || line[i] > '9') return 0;
+    code = code * 10 + (line[i] - '0');
+  }
+  if (sp + 4 < line.size() && line[sp + 4] != ' ' && line[sp + 4] != '\r') return 0;
+  return code >= 100 && code <= 599 ? code : 0;
+}
+
+int HttpGetStatus(const std::string& host, int port, const std::string& path, Millis timeout_ms) {
+  const auto deadline = Steady::now() + std::chrono::milliseconds(timeout_ms);
+  int fd = Connect(host, port, deadline);
+  if (fd < 0) return 0;
+  std::string req = "GET " + (path.empty() || path[0] != '/' ? "/" + path : path) +
+                    " HTTP/1.0\r\nHost: " + host + ":" + std::to_string(port) +
+                    "\r\nUser-Agent: prodsprint-health\r\nConnection: close\r\n\r\n";
+  std::size_t sent = 0;
+  while (sent < req.size()) {
+    ssize_t n = send(fd, req.data() + sent, req.size() - sent, MSG_NOSIGNAL);
+    if (n > 0) {
+      sent += static_cast<std::size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EAGAIN) {
+      pollfd p{fd, POLLOUT, 0};
+      if (poll(&p, 1, Remaining(deadline)) == 1) continue;
+    }
+    close(fd);
+    return 0;
+  }
+  std::string head;
+  char buf[512];
+  while (head.find('\n') == std::string::npos && head.size() < 4096) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, Remaining(deadline)) != 1) break;
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    head.append(buf, static_cast<std::size_t>(n));
+  }
+  close(fd);
+  return ParseStatusLine(head.substr(0, head.find('\n')));
+}
+
+int FreeLoopbackPort() {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return 0;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  int port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  close(fd);
+  return port;
+}
+
+}  // namespace ps

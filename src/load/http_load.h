@@ -1,0 +1,103 @@
+// An HTTP/1.1 load generator: keep-alive connections multiplexed on one
+// epoll thread, requests sent at a fixed arrival rate (an open model: the
+// schedule does not wait for slow answers), latency measured from when each
+// request was due, not when it was sent — the correction for coordinated
+// omission that wrk2 made well known. The release driver and the
+// performance gate both use it.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "core/json.h"
+
+namespace ps::load {
+
+// Incremental parser of one HTTP/1.1 response (status line, headers, body
+// by Content-Length, chunked encoding, or until close). Untrusted bytes:
+// bounded, never throws.
+class ResponseParser {
+ public:
+  enum class State { kNeedMore, kDone, kError };
+  // Consumes bytes; on kDone, `consumed` says how many belonged to this
+  // response (the rest start the next one).
+  State Feed(std::string_view data, std::size_t& consumed);
+  // The peer closed: completes a response delimited by the close.
+  State Close();
+  void Reset() { *this = ResponseParser(); }
+  int status() const { return status_; }
+  bool keep_alive() const { return keep_alive_; }
+  const std::string& error() const { return error_; }
+
+ private:
+  State Fail(std::string why);
+  enum class Phase { kHead, kBody, kChunkSize, kChunkData, kChunkCrlf, kTrailers, kUntilClose };
+  Phase phase_ = Phase::kHead;
+  std::string head_;  // header bytes so far (bounded)
+  std::string line_;  // a chunk-size or trailer line so far
+  std::uint64_t remaining_ = 0;
+  int status_ = 0;
+  bool keep_alive_ = true;
+  std::string error_;
+};
+
+struct LoadOptions {
+  std::string host = "127.0.0.1";
+  int port = 0;
+  std::vector<std::string> paths = {"/"};  // requested in turn
+  double rate = 100;                       // requests per second
+  int connections = 16;
+  std::int64_t duration_ms = 0;  // 0: until Stop()
+  std::int64_t timeout_ms = 5000;
+};
+
+struct Outcome {
+  std::int64_t due_us = 0;   // when the schedule said to send (steady clock, us)
+  double latency_ms = 0;     // from due to the end of the response
+  double service_ms = 0;     // from the actual send to the end
+  int status = 0;            // 0 when no response
+  std::string error;         // "connect", "timeout", "reset", "protocol" or empty
+  bool failed() const { return status == 0 || status >= 500; }
+};
+
+struct Summary {
+  std::int64_t sent = 0, completed = 0, failed = 0, errors = 0;
+  std::int64_t status_2xx = 0, status_3xx = 0, status_4xx = 0, status_5xx = 0;
+  double duration_s = 0, achieved_rate = 0;
+  double p50_ms = 0, p90_ms = 0, p99_ms = 0, max_ms = 0;
+  Json ToJson() const;
+};
+
+class LoadGenerator {
+ public:
+  explicit LoadGenerator(LoadOptions options);
+  ~LoadGenerator();
+  LoadGenerator(const LoadGenerator&) = delete;
+  LoadGenerator& operator=(const LoadGenerator&) = delete;
+  // Starts the thread; `on_outcome` (optional) runs on it after each request.
+  void Start(std::function<void(const Outcome&)> on_outcome = {});
+  // Stops sending; requests in flight are abandoned (not counted as failed).
+  void Stop();
+  // Blocks until the duration has passed (or Stop()).
+  void Wait();
+  Summary Summarize() const;
+
+ private:
+  void Loop();
+
+  LoadOptions options_;
+  std::function<void(const Outcome&)> on_outcome_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+  mutable std::mutex mu_;
+  std::vector<float> latencies_;  // completed requests, ms
+  Summary counts_;
+};
+
+}  // namespace ps::load

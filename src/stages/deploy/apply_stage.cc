@@ -1,0 +1,55 @@
+#include "stages/deploy/apply_stage.h"
+
+#include "stages/deploy/prepare.h"
+
+namespace ps::stages {
+
+Result<engine::StageOutput> ApplyStage::Run(engine::StageContext& ctx) {
+  const Json& input = ctx.run_input();
+  if (!input.contains("path") || !input["path"].is_string()) {
+    return problems::InvalidInput("the apply run needs input.path, the repository's folder");
+  }
+  if (input.value("target", "local") != "local") {
+    return Problem::Make("target-unsupported", "Target not supported by apply", 422,
+                         "apply runs the local target in this build; for '" +
+                             input.value("target", "") +
+                             "' use the files 'prodsprint plan --target' writes");
+  }
+  PS_ASSIGN(auto env, deploy::OpenEnvironment(ctx));
+  PS_TRY(env.Lock("apply"));
+  PS_ASSIGN(auto pv, deploy::PrepareVersion(ctx, env, input["path"].get<std::string>(),
+                                            input.value("ref", "")));
+  ctx.Progress(0.6, "deploying " + pv.commit.substr(0, 12));
+  PS_ASSIGN(Json report, env.Deploy(pv.runs, [&](const std::string& m) { ctx.Progress(0.7, m); }));
+
+  Json services = Json::array();
+  bool changed = false;
+  for (auto& r : report) {
+    const std::string name = r["service"];
+    const int port = env.FrontendPort(name);
+    if (port > 0) r["url"] = "http://127.0.0.1:" + std::to_string(port) + "/";
+    changed |= r["action"] != "unchanged";
+    services.push_back(r);
+  }
+  engine::StageOutput out;
+  const std::string envname = input.value("env", "staging");
+  out.facts = {{"target", "local"},
+               {"env", envname},
+               {"version", pv.commit},
+               {"release_dir", pv.release_dir},
+               {"services", services},
+               {"skipped", pv.skipped},
+               {"steps", pv.steps},
+               {"changed", changed}};
+  out.metrics = {{"services", services.size()}, {"changed", changed}};
+  out.events.push_back({"iac.applied",
+                        {{"target", "local"},
+                         {"env", envname},
+                         {"version", pv.commit},
+                         {"services", services},
+                         {"changed", changed}}});
+  ctx.Progress(1.0, changed ? "applied " + pv.commit.substr(0, 12) : "nothing changed");
+  return out;
+}
+
+}  // namespace ps::stages

@@ -1,0 +1,480 @@
+#include "stages/deploy/release_stage.h"
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include "analysis/sequential.h"
+#include "load/http_load.h"
+#include "stages/deploy/prepare.h"
+
+namespace ps::stages {
+namespace {
+
+using targets::local::LocalEnvironment;
+using Steady = std::chrono::steady_clock;
+
+Millis SteadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Steady::now().time_since_epoch())
+      .count();
+}
+
+// One service under release.
+struct Watched {
+  std::string name;
+  bool web = false;
+  std::unique_ptr<analysis::CanaryAnalysis> analysis;
+  std::string from_version;
+  std::int64_t step_base = 0;  // canary requests when the current step began
+};
+
+enum class Outcome { kDone, kRollback, kPromoteNow, kAbort };
+
+class Release {
+ public:
+  Release(engine::StageContext& ctx, LocalEnvironment& env) : ctx_(ctx), env_(env) {}
+
+  Result<engine::StageOutput> Run();
+
+ private:
+  // Reads requests and control until `done()` or a decision; `max_ms` < 0
+  // waits without limit.
+  Outcome Watch(Millis max_ms, const std::function<bool()>& done);
+  bool AllPromotable() const;
+  void MarkStep();
+  Status Record(const std::string& status, std::vector<engine::EventOut> events,
+                std::optional<store::Alert> alert = std::nullopt);
+  Json Stats() const;
+  void Decide(const std::string& what, const std::string& verdict, Json extra = Json::object());
+  Status SetWeight(int percent);
+  Status RollBack(const std::string& reason, bool automatic);
+  void StartTraffic(bool bluegreen);
+  void StopTraffic();
+
+  engine::StageContext& ctx_;
+  LocalEnvironment& env_;
+  const ReleaseConfig* rc_ = nullptr;
+  std::string strategy_, version_, release_id_;
+  std::vector<Watched> watched_;
+  targets::local::RequestLogReader reader_;
+  std::vector<std::unique_ptr<load::LoadGenerator>> traffic_;
+  std::map<std::string, std::unique_ptr<load::LoadGenerator>> direct_;  // blue/green test traffic
+  int weight_ = 0;
+  double bluegreen_share_ = 0;  // blue/green: the candidate's share of the observed requests
+  Json decisions_ = Json::array();
+  std::string reason_;
+  Millis first_candidate_request_ = 0, weight_zero_at_ = 0, started_ = 0;
+  std::int64_t log_records_ = 0;
+  // Blue/green feeds the analysis from the load generators' threads.
+  mutable std::mutex mu_;
+};
+
+Json Release::Stats() const {
+  std::lock_guard lock(mu_);
+  Json s = Json::object();
+  for (const auto& w : watched_) {
+    if (w.analysis) s[w.name] = w.analysis->Stats();
+  }
+  return s;
+}
+
+void Release::Decide(const std::string& what, const std::string& verdict, Json extra) {
+  extra["at_ms"] = SteadyMs() - started_;
+  extra["what"] = what;
+  extra["verdict"] = verdict;
+  extra["weight"] = weight_;
+  extra["services"] = Stats();
+  decisions_.push_back(extra);
+}
+
+Status Release::Record(const std::string& status, std::vector<engine::EventOut> events,
+                       std::optional<store::Alert> alert) {
+  store::Release r;
+  r.id = release_id_;
+  r.sha = version_;
+  r.env = ctx_.run_input().value("env", "staging");
+  r.strategy = strategy_;
+  r.status = status;
+  Json from = Json::object();
+  for (const auto& w : watched_) from[w.name] = w.from_version;
+  Json traffic = Json::array();
+  for (const auto& t : traffic_) traffic.push_back(t->Summarize().ToJson());
+  for (const auto& [n, t] : direct_) traffic.push_back(t->Summarize().ToJson());
+  r.meta = {{"from", from},
+            {"weight", weight_},
+            {"steps", rc_->ToJson()["steps"]},
+            {"decisions", decisions_},
+            {"traffic", traffic},
+            {"log_records", log_records_},
+            {"reason", reason_}};
+  if (first_candidate_request_ > 0 && weight_zero_at_ > 0) {
+    r.meta["detection_ms"] = weight_zero_at_ - first_candidate_request_;
+  }
+  engine::LiveRecord rec;
+  rec.release = r;
+  rec.events = std::move(events);
+  rec.alert = std::move(alert);
+  return ctx_.Record(std::move(rec));
+}
+
+bool Release::AllPromotable() const {
+  std::lock_guard lock(mu_);
+  for (const auto& w : watched_) {
+    if (!w.web || !w.analysis) continue;
+    // Safe so far, and seen again at this step's weight.
+    if (w.analysis->verdict() != analysis::Verdict::kPromotable) return false;
+    if (w.analysis->canary_requests() - w.step_base < rc_->min_requests) return false;
+  }
+  return true;
+}
+
+void Release::MarkStep() {
+  std::lock_guard lock(mu_);
+  for (auto& w : watched_) w.step_base = w.analysis ? w.analysis->canary_requests() : 0;
+}
+
+Outcome Release::Watch(Millis max_ms, const std::function<bool()>& done) {
+  const Millis until = max_ms < 0 ? INT64_MAX : SteadyMs() + max_ms;
+  Millis next_health = 0;
+  while (true) {
+    for (const auto& rec : reader_.Read(10)) {
+      ++log_records_;
+      for (auto& w : watched_) {
+        if (w.name != rec.backend || !w.analysis) continue;
+        const std::string role = env_.RoleOfServer(w.name, rec.server);
+        if (role.empty() || bluegreen_share_ > 0) continue;  // blue/green reads its own traffic
+        const bool canary = role == "candidate";
+        if (canary && first_candidate_request_ == 0) first_candidate_request_ = SteadyMs();
+        const double share = std::clamp(weight_ / 100.0, 0.001, 0.999);
+        if (w.analysis->Observe(canary, rec.failed(), rec.total_ms, share) ==
+            analysis::Verdict::kRollback) {
+          reason_ = "analysis: " + w.name + " " + w.analysis->Stats().value("reason", "");
+          return Outcome::kRollback;
+        }
+      }
+    }
+    // Blue/green: the test traffic's own outcomes (the candidate gets no
+    // routed traffic before the switch).
+    {
+      std::lock_guard lock(mu_);
+      for (auto& w : watched_) {
+        if (w.analysis && w.analysis->verdict() == analysis::Verdict::kRollback) {
+          reason_ = "analysis: " + w.name + " " + w.analysis->Stats().value("reason", "");
+          return Outcome::kRollback;
+        }
+      }
+    }
+    const Millis now = SteadyMs();
+    if (now >= next_health) {
+      next_health = now + 200;
+      for (const auto& w : watched_) {
+        auto h = env_.CandidateHealth(w.name);
+        if (!h.healthy || h.restarts > 0) {
+          reason_ = "unhealthy: " + w.name + " " +
+                    (h.detail.empty() ? std::to_string(h.restarts) + " restart(s)" : h.detail);
+          return Outcome::kRollback;
+        }
+      }
+      if (auto action = targets::local::TakeControl(env_.dir())) {
+        if (*action == "promote") return Outcome::kPromoteNow;
+        if (*action == "abort" || *action == "rollback") {
+          reason_ = "manual: prodsprint " + *action;
+          return Outcome::kAbort;
+        }
+      }
+      if (ctx_.Stopping()) {
+        reason_ = "the run was stopped";
+        return Outcome::kAbort;
+      }
+    }
+    if (done && done()) return Outcome::kDone;
+    if (now >= until) return Outcome::kDone;
+  }
+}
+
+Status Release::SetWeight(int percent) {
+  weight_ = percent;
+  for (const auto& w : watched_) PS_TRY(env_.SetCandidateWeight(w.name, percent));
+  return Ok();
+}
+
+Status Release::RollBack(const std::string& reason, bool automatic) {
+  // Weight 0 everywhere first, then drain and stop.
+  weight_ = 0;
+  for (const auto& w : watched_) (void)env_.SetCandidateWeight(w.name, 0);
+  weight_zero_at_ = SteadyMs();
+  Decide(automatic ? "rollback" : "abort", "rollback", {{"reason", reason}});
+  Status first = Ok();
+  for (const auto& w : watched_) {
+    auto st = env_.RollbackCandidate(w.name);
+    if (!st.ok() && first.ok()) first = st;
+  }
+  StopTraffic();
+  store::Alert alert;
+  alert.id = ctx_.EffectKey("rollback-alert");
+  alert.type = "release.rolledback";
+  alert.severity = automatic ? "critical" : "warning";
+  alert.action = automatic ? "rolled back automatically" : "rolled back by request";
+  alert.meta = {{"release", release_id_}, {"version", version_}, {"reason", reason}};
+  Json payload = {{"release", release_id_}, {"version", version_}, {"reason", reason},
+                  {"automatic", automatic}, {"services", Stats()}};
+  if (first_candidate_request_ > 0) payload["detection_ms"] = weight_zero_at_ - first_candidate_request_;
+  PS_TRY(Record(automatic ? "rolledback" : "aborted", {{"release.rolledback", payload}}, alert));
+  return first;
+}
+
+void Release::StartTraffic(bool bluegreen) {
+  if (rc_->traffic_rate <= 0) return;
+  const Json& services = env_.state()["services"];
+  for (const auto& w : watched_) {
+    if (!w.web) continue;
+    const Json& svc = services[w.name];
+    std::vector<std::string> paths = rc_->traffic_paths;
+    if (paths.empty()) paths = {svc.value("health_path", "").empty() ? "/" : svc.value("health_path", "")};
+    load::LoadOptions o;
+    o.port = env_.FrontendPort(w.name);
+    o.paths = paths;
+    o.rate = rc_->traffic_rate;
+    o.connections = rc_->traffic_connections;
+    traffic_.push_back(std::make_unique<load::LoadGenerator>(o));
+    traffic_.back()->Start();
+    if (bluegreen) {
+      // Test traffic straight to the candidate's instances, at the same
+      // rate, analysed from its own outcomes.
+      const std::string colour = svc["candidate"];
+      const auto& ports = svc["colours"][colour]["ports"];
+      if (ports.empty()) continue;
+      load::LoadOptions d = o;
+      d.port = ports[0].get<int>();
+      auto* a = w.analysis.get();
+      auto gen = std::make_unique<load::LoadGenerator>(d);
+      bluegreen_share_ = 0.5;
+      gen->Start([a, this](const load::Outcome& out) {
+        std::lock_guard lock(mu_);
+        if (first_candidate_request_ == 0) first_candidate_request_ = SteadyMs();
+        a->Observe(true, out.failed(), out.service_ms, 0.5);
+      });
+      direct_[w.name] = std::move(gen);
+      // Stable's side: the routed traffic's outcomes, same share.
+      traffic_.back()->Stop();
+      traffic_.back()->Wait();
+      traffic_.pop_back();
+      auto stable_gen = std::make_unique<load::LoadGenerator>(o);
+      stable_gen->Start([a, this](const load::Outcome& out) {
+        std::lock_guard lock(mu_);
+        a->Observe(false, out.failed(), out.service_ms, 0.5);
+      });
+      traffic_.push_back(std::move(stable_gen));
+    }
+  }
+}
+
+void Release::StopTraffic() {
+  for (auto& [n, t] : direct_) {
+    t->Stop();
+    t->Wait();
+  }
+  for (auto& t : traffic_) {
+    t->Stop();
+    t->Wait();
+  }
+}
+
+Result<engine::StageOutput> Release::Run() {
+  const Json& input = ctx_.run_input();
+  rc_ = &ctx_.config().release;
+  strategy_ = input.value("strategy", "");
+  if (strategy_.empty()) strategy_ = rc_->strategy;
+  if (strategy_ != "canary" && strategy_ != "bluegreen") {
+    return problems::InvalidInput("strategy must be canary or bluegreen, not '" + strategy_ + "'");
+  }
+  release_id_ = ctx_.run().id;
+  started_ = SteadyMs();
+  PS_TRY(env_.Lock("release " + ctx_.run().id.substr(0, 13)));
+  PS_ASSIGN(auto pv, deploy::PrepareVersion(ctx_, env_, input.value("path", ""), input.value("ref", "")));
+  version_ = pv.commit;
+
+  // Which services change.
+  std::vector<targets::local::ServiceRun> changing;
+  const Json& services = env_.state()["services"];
+  for (const auto& run : pv.runs) {
+    if (!services.contains(run.name) || !services[run.name]["stable"].is_string()) {
+      return Problem::Make("nothing-to-release-against", "No stable version to release against", 409,
+                           "service '" + run.name + "' is not running in '" +
+                               input.value("env", "staging") + "'; run 'prodsprint apply' first");
+    }
+    const Json& svc = services[run.name];
+    const Json& cur = svc["colours"][svc["stable"].get<std::string>()]["run"];
+    if (cur.value("version", "") == run.version && cur.value("command", "") == run.command) continue;
+    Watched w;
+    w.name = run.name;
+    w.web = run.kind == "web";
+    w.from_version = cur.value("version", "");
+    analysis::AnalysisConfig ac;
+    ac.alpha = rc_->alpha;
+    ac.min_canary_requests = rc_->min_requests;
+    ac.max_canary_error_rate = rc_->max_error_rate;
+    w.analysis = std::make_unique<analysis::CanaryAnalysis>(ac);
+    watched_.push_back(std::move(w));
+    changing.push_back(run);
+  }
+  engine::StageOutput out;
+  if (changing.empty()) {
+    out.facts = {{"release", nullptr}, {"version", version_}, {"status", "unchanged"},
+                 {"detail", "every service already runs " + version_.substr(0, 12)}};
+    ctx_.Progress(1.0, "nothing to release: already running " + version_.substr(0, 12));
+    return out;
+  }
+  PS_TRY(Record("progressing", {{"release.progress", {{"release", release_id_}, {"version", version_},
+                                                      {"strategy", strategy_}, {"phase", "starting"}}}}));
+
+  // The candidates, at weight 0. A candidate that never gets healthy stops
+  // and leaves the stable version serving.
+  for (std::size_t i = 0; i < changing.size(); ++i) {
+    auto st = env_.StartCandidate(changing[i], [&](const std::string& m) { ctx_.Progress(0.6, m); });
+    if (!st.ok()) {
+      for (std::size_t j = 0; j < i; ++j) (void)env_.RollbackCandidate(changing[j].name);
+      reason_ = "the candidate did not start: " + st.problem().Message();
+      Decide("start", "failed", {{"reason", reason_}});
+      (void)Record("failed", {{"release.rolledback", {{"release", release_id_}, {"version", version_},
+                                                      {"reason", reason_}, {"automatic", true}}}});
+      return st.problem();
+    }
+  }
+  PS_TRY(reader_.Open(env_.request_log_socket()));
+
+  bool promoted = false;
+  Outcome outcome = Outcome::kDone;
+  if (strategy_ == "bluegreen") {
+    StartTraffic(true);
+    ctx_.Progress(0.7, "testing the new version beside the stable one");
+    Decide("test", "started");
+    PS_TRY(Record("progressing", {{"release.progress", {{"release", release_id_}, {"phase", "test"}}}}));
+    outcome = Watch(rc_->max_duration, [&] { return AllPromotable(); });
+    if (outcome == Outcome::kDone && !AllPromotable()) {
+      reason_ = "inconclusive after " + std::to_string(rc_->max_duration / 1000) +
+                " s: waiting for prodsprint promote or abort";
+      Decide("test", "inconclusive");
+      PS_TRY(Record("paused", {{"release.progress", {{"release", release_id_}, {"phase", "paused"},
+                                                     {"reason", reason_}}}}));
+      outcome = Watch(-1, {});
+    }
+    if (outcome == Outcome::kDone || outcome == Outcome::kPromoteNow) {
+      StopTraffic();
+      for (const auto& w : watched_) PS_TRY(env_.PromoteCandidate(w.name, true));
+      weight_ = 100;
+      promoted = true;
+    }
+  } else {
+    StartTraffic(false);
+    const auto steps = rc_->EffectiveSteps();
+    for (std::size_t i = 0; i < steps.size() && outcome == Outcome::kDone; ++i) {
+      const auto& st = steps[i];
+      ctx_.Progress(0.7 + 0.3 * static_cast<double>(i) / static_cast<double>(steps.size()),
+                    "step " + std::to_string(i + 1) + "/" + std::to_string(steps.size()) + ": " +
+                        st.kind + (st.kind == "setWeight" ? " " + std::to_string(st.weight) : ""));
+      if (st.kind == "setWeight") {
+        PS_TRY(SetWeight(st.weight));
+        MarkStep();
+        Decide("setWeight", "continue", {{"step", i}});
+        PS_TRY(Record("progressing", {{"release.progress", {{"release", release_id_}, {"step", i},
+                                                            {"weight", weight_}}}}));
+        outcome = Watch(0, {});
+      } else if (st.kind == "pause") {
+        if (st.duration >= 0) {
+          outcome = Watch(st.duration, {});
+        } else {
+          reason_ = "paused until prodsprint promote";
+          PS_TRY(Record("paused", {{"release.progress", {{"release", release_id_}, {"step", i},
+                                                         {"phase", "paused"}}}}));
+          outcome = Watch(-1, {});
+          if (outcome == Outcome::kPromoteNow) outcome = Outcome::kDone;  // this pause only
+          reason_.clear();
+        }
+      } else {  // analysis: until the candidate is shown safe; extend, never guess
+        outcome = Watch(rc_->max_duration, [&] { return AllPromotable(); });
+        if (outcome == Outcome::kDone && !AllPromotable()) {
+          reason_ = "inconclusive after " + std::to_string(rc_->max_duration / 1000) +
+                    " s: waiting for prodsprint promote or abort";
+          Decide("analysis", "inconclusive", {{"step", i}});
+          PS_TRY(Record("paused", {{"release.progress", {{"release", release_id_}, {"step", i},
+                                                         {"phase", "paused"}, {"reason", reason_}}}}));
+          outcome = Watch(-1, {});
+          if (outcome == Outcome::kPromoteNow) outcome = Outcome::kDone;
+          reason_.clear();
+        } else if (outcome == Outcome::kDone) {
+          Decide("analysis", "promotable", {{"step", i}});
+          PS_TRY(Record("progressing", {{"release.progress", {{"release", release_id_}, {"step", i},
+                                                              {"verdict", "promotable"},
+                                                              {"services", Stats()}}}}));
+        }
+      }
+    }
+    if (outcome == Outcome::kDone || outcome == Outcome::kPromoteNow) {
+      StopTraffic();
+      for (const auto& w : watched_) PS_TRY(env_.PromoteCandidate(w.name, false));
+      weight_ = 100;
+      promoted = true;
+    }
+  }
+
+  if (!promoted) {
+    const bool automatic = outcome == Outcome::kRollback;
+    ctx_.Progress(1.0, (automatic ? "rolled back: " : "aborted: ") + reason_);
+    PS_TRY(RollBack(reason_, automatic));
+    out.facts = {{"release", release_id_}, {"version", version_}, {"strategy", strategy_},
+                 {"status", automatic ? "rolledback" : "aborted"}, {"reason", reason_},
+                 {"decisions", decisions_}};
+    if (first_candidate_request_ > 0) out.facts["detection_ms"] = weight_zero_at_ - first_candidate_request_;
+    out.metrics = {{"rolled_back", true}};
+    // The run did its job: the stable version serves. Exit code 1 comes
+    // from the release's status (docs/CLI.md).
+    return out;
+  }
+  Decide("promote", "promoted");
+  PS_TRY(Record("promoted", {{"release.progress", {{"release", release_id_}, {"version", version_},
+                                                   {"phase", "promoted"}, {"services", Stats()}}}}));
+  ctx_.Progress(1.0, "promoted " + version_.substr(0, 12));
+  out.facts = {{"release", release_id_}, {"version", version_}, {"strategy", strategy_},
+               {"status", "promoted"}, {"decisions", decisions_}};
+  out.metrics = {{"rolled_back", false}};
+  return out;
+}
+
+}  // namespace
+
+Result<engine::StageOutput> ReleaseStage::Run(engine::StageContext& ctx) {
+  const Json& input = ctx.run_input();
+  if (!input.contains("path") || !input["path"].is_string()) {
+    return problems::InvalidInput("the release run needs input.path, the repository's folder");
+  }
+  if (input.value("ref", "").empty()) {
+    return problems::InvalidInput("a release needs a revision (--ref REV)");
+  }
+  PS_ASSIGN(auto env, deploy::OpenEnvironment(ctx));
+  Release r(ctx, env);
+  return r.Run();
+}
+
+Result<engine::StageOutput> RollbackStage::Run(engine::StageContext& ctx) {
+  PS_ASSIGN(auto env, deploy::OpenEnvironment(ctx));
+  PS_TRY(env.Lock("rollback"));
+  PS_ASSIGN(Json report,
+            env.RollbackToPrevious([&](const std::string& m) { ctx.Progress(0.5, m); }));
+  engine::StageOutput out;
+  out.facts = {{"env", ctx.run_input().value("env", "staging")}, {"services", report}};
+  store::Alert alert;
+  alert.id = ctx.EffectKey("manual-rollback");
+  alert.type = "release.rolledback";
+  alert.severity = "warning";
+  alert.action = "rolled back by request";
+  alert.meta = {{"services", report}};
+  engine::LiveRecord rec;
+  rec.alert = alert;
+  rec.events.push_back({"release.rolledback", {{"automatic", false}, {"services", report}}});
+  PS_TRY(ctx.Record(std::move(rec)));
+  return out;
+}
+
+}  // namespace ps::stages
