@@ -20,6 +20,8 @@ namespace {
 
 constexpr Millis kBackoffFirst = 500, kBackoffMax = 30'000, kStableAfter = 10'000;
 constexpr Millis kProbeStarting = 100, kProbeRunning = 1000, kProbeTimeout = 500;
+// A process without a health check is healthy once it has stayed up this long.
+constexpr Millis kMinUp = 1000;
 
 // Field 22 of /proc/PID/stat: when the process started (clock ticks since
 // boot). With the pid it names one process, even after pids wrap.
@@ -199,7 +201,9 @@ bool Supervisor::Tick() {
         continue;
       }
       if (now >= e.next_probe_at) {
-        const bool ok = Probe(e.spec.health);
+        const bool ok = e.spec.health.kind == "none" || e.spec.health.kind.empty()
+                            ? now - st.started_at >= kMinUp
+                            : Probe(e.spec.health);
         if (ok != st.healthy) {
           st.healthy = ok;
           st.healthy_since = ok ? now : 0;
@@ -263,10 +267,8 @@ Result<DesiredFile> ReadDesired(const std::filesystem::path& path) {
 
 // Kills what a previous daemon (killed itself) left running: each pid whose
 // start time still matches, so a reused pid is never hit.
-void KillOrphans(const std::filesystem::path& state_path) {
-  auto text = ReadFile(state_path);
-  if (!text.ok()) return;
-  Json j = Json::parse(*text, nullptr, false);
+void KillOrphans(const std::string& text) {
+  Json j = Json::parse(text, nullptr, false);
   if (!j.is_object() || !j.contains("processes")) return;
   for (const auto& p : j["processes"]) {
     auto st = ProcessStatus::FromJson(p);
@@ -297,7 +299,14 @@ int RunSupervisorDaemon(const std::filesystem::path& dir) {
 
   const auto desired_path = dir / "desired.json";
   const auto state_path = dir / "state.json";
-  KillOrphans(state_path);
+  // What a previous daemon recorded, then a fresh record naming this one:
+  // clients wait for it before trusting state.json.
+  auto previous = ReadFile(state_path);
+  (void)WriteFileAtomic(state_path, Json{{"pid", getpid()},
+                                         {"observed_generation", -1},
+                                         {"processes", Json::array()}}
+                                        .dump());
+  if (previous.ok()) KillOrphans(*previous);
 
   auto& clock = SystemClock::Instance();
   Supervisor sup(clock);
@@ -367,10 +376,17 @@ Status SupervisorClient::Ensure(Millis timeout_ms) {
   SpawnOptions o;
   o.argv = {exe_, "__supervise", dir_.string()};
   o.log_path = (dir_ / "supervisor.log").string();
-  PS_TRY(Spawn(o));  // its own session; reparented to init when we exit
+  PS_ASSIGN(const pid_t pid, Spawn(o));  // its own session; reparented to init when we exit
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   while (std::chrono::steady_clock::now() < deadline) {
-    if (Running()) return Ok();
+    if (auto j = ReadJsonFile(dir_ / "state.json"); j.ok() && j->value("pid", 0) == pid) {
+      return Ok();
+    }
+    if (auto exit = TryReap(pid)) {
+      // Lost the race to another daemon for this folder: that one serves.
+      if (Running()) return Ok();
+      break;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   return Problem::Make("supervisor-unavailable", "The process supervisor did not start", 503,

@@ -1,0 +1,187 @@
+// The load generator: its response parser (every framing HTTP/1.1 allows,
+// split at every byte) and the fixed arrival rate against a real server.
+#include "load/http_load.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <thread>
+
+namespace ps::load {
+namespace {
+
+// Feeds `text` split at `cut`; returns the state, status, and bytes used.
+struct Fed {
+  ResponseParser::State state;
+  int status;
+  std::size_t used;
+};
+Fed FeedSplit(const std::string& text, std::size_t cut) {
+  ResponseParser p;
+  std::size_t used = 0;
+  auto st = p.Feed(std::string_view(text).substr(0, cut), used);
+  std::size_t total = used;
+  if (st == ResponseParser::State::kNeedMore) {
+    st = p.Feed(std::string_view(text).substr(cut), used);
+    total = cut + used;
+  }
+  return {st, p.status(), total};
+}
+
+TEST(ResponseParser, ContentLengthChunkedAndEmptyBodiesAtEverySplit) {
+  const std::string next = "HTTP/1.1 200 OK\r\n";  // bytes of the next response
+  const std::vector<std::pair<std::string, int>> cases = {
+      {"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", 200},
+      {"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\n\r\n", 500},
+      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n3\r\nabc\r\n0\r\n"
+       "Trailer: x\r\n\r\n",
+       200},
+      {"HTTP/1.1 204 No Content\r\nDate: x\r\n\r\n", 204},
+      {"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok", 201},
+  };
+  for (const auto& [text, status] : cases) {
+    const std::string both = text + next;
+    for (std::size_t cut = 0; cut <= text.size(); ++cut) {
+      Fed f = FeedSplit(both, cut);
+      ASSERT_EQ(f.state, ResponseParser::State::kDone) << text << " cut " << cut;
+      EXPECT_EQ(f.status, status);
+      EXPECT_EQ(f.used, text.size()) << "the next response's bytes are not consumed";
+    }
+  }
+}
+
+TEST(ResponseParser, BodyUntilCloseAndConnectionClose) {
+  ResponseParser p;
+  std::size_t used = 0;
+  EXPECT_EQ(p.Feed("HTTP/1.0 200 OK\r\n\r\npartial body", used), ResponseParser::State::kNeedMore);
+  EXPECT_EQ(p.Close(), ResponseParser::State::kDone);
+  EXPECT_FALSE(p.keep_alive());
+  ResponseParser q;
+  EXPECT_EQ(q.Feed("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", used),
+            ResponseParser::State::kDone);
+  EXPECT_FALSE(q.keep_alive());
+}
+
+TEST(ResponseParser, MalformedResponsesAreErrorsNotCrashes) {
+  for (const std::string bad :
+       {std::string("SSH-2.0-OpenSSH\r\n\r\n"), std::string("HTTP/1.1 abc OK\r\n\r\n"),
+        std::string("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n"),
+        std::string("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"),
+        std::string("HTTP/1.1 200 OK\r\nno colon\r\n\r\n"),
+        std::string("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"),
+        "HTTP/1.1 200 OK\r\nX: " + std::string(70'000, 'a')}) {
+    ResponseParser p;
+    std::size_t used = 0;
+    EXPECT_EQ(p.Feed(bad, used), ResponseParser::State::kError) << bad.substr(0, 40);
+    EXPECT_FALSE(p.error().empty());
+  }
+  ResponseParser p;
+  std::size_t used = 0;
+  EXPECT_EQ(p.Feed("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", used),
+            ResponseParser::State::kNeedMore);
+  EXPECT_EQ(p.Close(), ResponseParser::State::kError);
+}
+
+// A keep-alive HTTP server on a thread: every 10th request answers 500.
+class TinyServer {
+ public:
+  TinyServer() {
+    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int one = 1;
+    setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    socklen_t len = sizeof a;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    listen(fd_, 64);
+    accept_ = std::thread([this] {
+      while (true) {
+        int c = accept(fd_, nullptr, nullptr);
+        if (c < 0) return;
+        conns_.emplace_back([this, c] {
+          char buf[4096];
+          std::string in;
+          while (true) {
+            ssize_t n = recv(c, buf, sizeof buf, 0);
+            if (n <= 0) break;
+            in.append(buf, static_cast<std::size_t>(n));
+            std::size_t end;
+            while ((end = in.find("\r\n\r\n")) != std::string::npos) {
+              in.erase(0, end + 4);
+              const bool fail = ++count_ % 10 == 0;
+              const std::string body = fail ? "no" : "ok";
+              std::string r = std::string("HTTP/1.1 ") + (fail ? "500 Oops" : "200 OK") +
+                              "\r\nContent-Length: 2\r\n\r\n" + body;
+              send(c, r.data(), r.size(), MSG_NOSIGNAL);
+            }
+          }
+          close(c);
+        });
+      }
+    });
+  }
+  ~TinyServer() {
+    shutdown(fd_, SHUT_RDWR);
+    close(fd_);
+    accept_.join();
+    for (auto& t : conns_) t.join();
+  }
+  int port() const { return port_; }
+  int count() const { return count_; }
+
+ private:
+  int fd_ = -1, port_ = 0;
+  std::atomic<int> count_{0};
+  std::thread accept_;
+  std::vector<std::thread> conns_;
+};
+
+TEST(LoadGenerator, SendsAtTheFixedRateOverKeepAliveConnections) {
+  std::atomic<int> outcomes{0};
+  {
+    TinyServer server;
+    LoadOptions o;
+    o.port = server.port();
+    o.rate = 200;
+    o.connections = 4;
+    o.duration_ms = 1000;
+    o.paths = {"/a", "/b"};
+    LoadGenerator gen(o);
+    gen.Start([&](const Outcome&) { ++outcomes; });
+    gen.Wait();
+    const Summary s = gen.Summarize();
+    // 200 requests due in one second, give or take the last tick.
+    EXPECT_GE(s.completed, 195);
+    EXPECT_LE(s.completed, 201);
+    EXPECT_EQ(s.completed, outcomes.load());
+    EXPECT_EQ(s.errors, 0);
+    EXPECT_NEAR(s.status_5xx, s.completed / 10, 1);
+    EXPECT_EQ(s.failed, s.status_5xx);
+    EXPECT_GT(s.p50_ms, 0);
+  }
+}
+
+TEST(LoadGenerator, ARefusedConnectionIsAnErrorNotAHang) {
+  LoadOptions o;
+  o.port = 1;  // nothing listens
+  o.rate = 50;
+  o.connections = 2;
+  o.duration_ms = 200;
+  LoadGenerator gen(o);
+  gen.Start();
+  gen.Wait();
+  const Summary s = gen.Summarize();
+  EXPECT_GT(s.completed, 0);
+  EXPECT_EQ(s.errors, s.completed);
+  EXPECT_EQ(s.failed, s.completed);
+}
+
+}  // namespace
+}  // namespace ps::load
