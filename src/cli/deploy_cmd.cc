@@ -57,7 +57,8 @@ std::string Exe() {
   return fs::read_symlink("/proc/self/exe", ec).string();
 }
 
-Result<RunDetail> Submit(Target& t, store::RunKind kind, const Json& input, bool progress) {
+Result<RunDetail> Submit(Target& t, store::RunKind kind, const Json& input, bool progress,
+                         const std::function<void()>& on_interrupt = {}) {
   PS_ASSIGN(engine::PipelineSpec spec, PipelineFor(kind));
   PS_ASSIGN(Run run, t.session->engine->Submit(t.session->tenant, t.project.id, spec, input));
   if (progress) {
@@ -65,7 +66,7 @@ Result<RunDetail> Submit(Target& t, store::RunKind kind, const Json& input, bool
     std::cerr << term.Bold("ProdSprint") << " " << store::ToString(kind) << "  " << t.project.name
               << "  " << term.Dim(input.value("env", "") + " · run " + run.id) << "\n";
   }
-  PS_ASSIGN(run, DriveRun(*t.session, run.id, progress));
+  PS_ASSIGN(run, DriveRun(*t.session, run.id, progress, on_interrupt));
   return LoadDetail(*t.session, run.id);
 }
 
@@ -256,7 +257,12 @@ Result<int> CmdRelease(const Options& o, const DeployArgs& a) {
   }
   Json input = {{"path", t.repo.string()}, {"ref", a.ref},      {"env", a.env},
                 {"strategy", a.strategy},  {"env_dir", t.env_dir.string()}, {"exe", Exe()}};
-  PS_ASSIGN(RunDetail d, Submit(t, store::RunKind::kRelease, input, !a.json));
+  // Ctrl-C aborts the release: the new version's weight goes to 0 and it
+  // stops, rather than leaving traffic split with nobody watching.
+  PS_ASSIGN(RunDetail d, Submit(t, store::RunKind::kRelease, input, !a.json, [&] {
+              if (!a.json) std::cerr << "interrupted: aborting the release\n";
+              (void)local::PostControl(t.env_dir, "abort");
+            }));
   if (d.run.status != RunStatus::kDone) return Failed(d, a.json);
   const Json* out = StageOutput(d, "release");
   const std::string status = out ? out->value("status", "") : "";

@@ -14,7 +14,11 @@ int ExitCodeFor(const Problem& p) {
   if (slug == "invalid-input" || slug == "invalid-config" || slug == "usage") return kExitUsage;
   if (slug == "not-found") return kExitNotFound;
   if (slug.substr(0, 6) == "store-") return kExitStore;
-  if (slug == "conflict" || slug == "lease-lost" || slug == "ambiguous") return kExitConflict;
+  if (slug == "conflict" || slug == "lease-lost" || slug == "ambiguous" ||
+      slug == "environment-busy" || slug == "release-in-progress" ||
+      slug == "no-release-in-progress" || slug.rfind("nothing-to-", 0) == 0) {
+    return kExitConflict;
+  }
   if (slug == "interrupted") return kExitInterrupted;
   return kExitFailed;
 }

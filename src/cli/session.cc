@@ -122,7 +122,8 @@ void PrintEvent(const Term& t, const store::Event& e) {
 }
 
 // Runs workers in this process until the run finishes, printing progress.
-Result<Run> DriveRun(Session& s, const std::string& run_id, bool progress) {
+Result<Run> DriveRun(Session& s, const std::string& run_id, bool progress,
+                     const std::function<void()>& on_interrupt) {
   const Term term = Term::Detect();
   std::int64_t seq = 0;
   // Only new events: a resumed run's history was printed before.
@@ -154,6 +155,7 @@ Result<Run> DriveRun(Session& s, const std::string& run_id, bool progress) {
     if (Finished(run.status) && events.empty()) break;
     if (g_interrupted) {
       interrupted = true;
+      if (on_interrupt) on_interrupt();
       break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));

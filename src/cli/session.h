@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -52,7 +53,10 @@ bool Finished(store::RunStatus s);
 // One progress line per event (stderr), for humans.
 void PrintEvent(const Term& t, const store::Event& e);
 // Runs workers in this process until the run finishes, printing progress.
-Result<store::Run> DriveRun(Session& s, const std::string& run_id, bool progress);
+// On SIGINT/SIGTERM `on_interrupt` (if any) runs before the workers are
+// stopped, which waits for the running stages to end.
+Result<store::Run> DriveRun(Session& s, const std::string& run_id, bool progress,
+                            const std::function<void()>& on_interrupt = {});
 
 struct RunDetail {
   store::Run run;

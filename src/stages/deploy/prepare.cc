@@ -136,8 +136,10 @@ Result<LocalEnvironment> OpenEnvironment(engine::StageContext& ctx) {
     std::error_code ec;
     exe = fs::read_symlink("/proc/self/exe", ec).string();
   }
-  return LocalEnvironment::Open(in["env_dir"].get<std::string>(), exe,
-                                ctx.project().name, in.value("env", "staging"));
+  PS_ASSIGN(auto env, LocalEnvironment::Open(in["env_dir"].get<std::string>(), exe,
+                                             ctx.project().name, in.value("env", "staging")));
+  env.set_health_timeout(ctx.config().release.health_timeout);
+  return env;
 }
 
 Result<PreparedVersion> PrepareVersion(engine::StageContext& ctx, LocalEnvironment& env,

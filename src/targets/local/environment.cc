@@ -19,7 +19,6 @@ namespace {
 
 namespace fs = std::filesystem;
 constexpr const char* kColours[] = {"blue", "green"};
-constexpr Millis kHealthyTimeout = 60'000;
 constexpr Millis kDrainTimeout = 10'000;
 
 std::string Other(const std::string& c) { return c == "blue" ? "green" : "blue"; }
@@ -134,6 +133,7 @@ LocalEnvironment& LocalEnvironment::operator=(LocalEnvironment&& o) noexcept {
     exe_ = std::move(o.exe_);
     lock_fd_ = o.lock_fd_;
     o.lock_fd_ = -1;
+    health_timeout_ = o.health_timeout_;
     state_ = std::move(o.state_);
     sup_ = std::move(o.sup_);
   }
@@ -432,7 +432,7 @@ Status LocalEnvironment::StartColour(const std::string& service, const std::stri
   }
   Status st = ApplyProcesses();
   for (int i = 0; st.ok() && i < run.instances; ++i) {
-    st = sup_->WaitHealthy(ProcessName(service, colour, i), kHealthyTimeout);
+    st = sup_->WaitHealthy(ProcessName(service, colour, i), health_timeout_);
   }
   if (!st.ok()) {
     // Leave the stable version as it was: stop what was started.
@@ -824,6 +824,25 @@ LocalEnvironment::Health LocalEnvironment::CandidateHealth(const std::string& se
     }
   }
   h.healthy = healthy == n;
+  // HAProxy's own check (the service's health path) must pass too: a
+  // version that runs but fails it gets no traffic, and is not healthy.
+  if (h.healthy && svc.value("kind", "web") == "web") {
+    HaproxyAdmin admin(SocketPath("admin.sock"));
+    for (int i = 0; i < n; ++i) {
+      const std::string slot = colour + std::to_string(i);
+      auto row = admin.ServerStat(service, slot);
+      if (!row.ok()) continue;
+      const std::string status = (*row)["status"];
+      if (status.rfind("DOWN", 0) == 0) {
+        h.healthy = false;
+        h.detail = slot + " fails HAProxy's health check (" +
+                   (svc.value("health_path", "").empty() ? std::string("TCP")
+                                                         : "GET " + svc.value("health_path", "")) +
+                   "): " + (*row)["check_status"] + " " + (*row)["last_chk"];
+        break;
+      }
+    }
+  }
   return h;
 }
 

@@ -65,6 +65,8 @@ class LocalEnvironment {
   Status Lock(const std::string& operation);
 
   const std::filesystem::path& dir() const { return dir_; }
+  // How long a starting instance may take to become healthy (default 60 s).
+  void set_health_timeout(Millis ms) { health_timeout_ = ms; }
   std::filesystem::path ReleaseDir(const std::string& commit) const;
   std::filesystem::path LogDir() const { return dir_ / "logs"; }
   // Secrets generated once per environment and name (random, mode 600).
@@ -133,6 +135,7 @@ class LocalEnvironment {
   std::filesystem::path dir_;
   std::string exe_;
   int lock_fd_ = -1;
+  Millis health_timeout_ = 60'000;
   Json state_;
   std::optional<SupervisorClient> sup_;
 };

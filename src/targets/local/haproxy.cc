@@ -203,43 +203,44 @@ Status HaproxyAdmin::ParkSlot(const std::string& backend, const std::string& ser
   return Check(Command(cmd), cmd);
 }
 
-Result<int> HaproxyAdmin::CurrentSessions(const std::string& backend,
-                                          const std::string& server) const {
+Result<std::map<std::string, std::string>> HaproxyAdmin::ServerStat(
+    const std::string& backend, const std::string& server) const {
   PS_ASSIGN(auto csv, Command("show stat"));
   // "# pxname,svname,qcur,qmax,scur,..." — columns found by name.
+  std::vector<std::string> header;
   std::size_t pos = 0;
-  int col_px = -1, col_sv = -1, col_scur = -1;
   while (pos < csv.size()) {
     auto nl = csv.find('\n', pos);
     if (nl == std::string::npos) nl = csv.size();
     std::string_view line(csv.data() + pos, nl - pos);
     pos = nl + 1;
-    std::vector<std::string_view> cols;
-    std::size_t a = line.rfind("# ", 0) == 0 ? 2 : 0;
+    const bool is_header = line.rfind("# ", 0) == 0;
+    std::vector<std::string> cols;
+    std::size_t a = is_header ? 2 : 0;
     while (a <= line.size()) {
       auto c = line.find(',', a);
       if (c == std::string_view::npos) c = line.size();
-      cols.push_back(line.substr(a, c - a));
+      cols.emplace_back(line.substr(a, c - a));
       a = c + 1;
     }
-    if (line.rfind("# ", 0) == 0) {
-      for (int i = 0; i < static_cast<int>(cols.size()); ++i) {
-        if (cols[i] == "pxname") col_px = i;
-        if (cols[i] == "svname") col_sv = i;
-        if (cols[i] == "scur") col_scur = i;
-      }
+    if (is_header) {
+      header = std::move(cols);
       continue;
     }
-    if (col_px < 0 || col_sv < 0 || col_scur < 0) continue;
-    const int need = std::max({col_px, col_sv, col_scur});
-    if (static_cast<int>(cols.size()) <= need) continue;
-    if (cols[col_px] == backend && cols[col_sv] == server) {
-      int v = -1;
-      Int(cols[col_scur], v);
-      return v;
-    }
+    if (header.size() < 2 || cols.size() < 2 || cols[0] != backend || cols[1] != server) continue;
+    std::map<std::string, std::string> row;
+    for (std::size_t i = 0; i < header.size() && i < cols.size(); ++i) row[header[i]] = cols[i];
+    return row;
   }
   return problems::NotFound("server", backend + "/" + server);
+}
+
+Result<int> HaproxyAdmin::CurrentSessions(const std::string& backend,
+                                          const std::string& server) const {
+  PS_ASSIGN(auto row, ServerStat(backend, server));
+  int v = -1;
+  Int(row["scur"], v);
+  return v;
 }
 
 bool HaproxyAdmin::Alive() const {

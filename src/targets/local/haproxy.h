@@ -10,6 +10,7 @@
 // supervisor comes back with the same split.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -70,6 +71,9 @@ class HaproxyAdmin {
   // Takes a slot out: weight 0 and maintenance (new requests go elsewhere,
   // requests in flight finish).
   Status ParkSlot(const std::string& backend, const std::string& server) const;
+  // A server's row of `show stat`, column name -> value (scur, status...).
+  Result<std::map<std::string, std::string>> ServerStat(const std::string& backend,
+                                                        const std::string& server) const;
   // Current sessions on a server (for draining), -1 when unknown.
   Result<int> CurrentSessions(const std::string& backend, const std::string& server) const;
   bool Alive() const;

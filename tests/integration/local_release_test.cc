@@ -1,0 +1,295 @@
+// The local target end to end, through the prodsprint binary: real HAProxy,
+// real supervised processes, the release example's real versions. Asserts
+// outcomes (rolled back or promoted, requests failed or not), never
+// durations: the figures live in bench/ (docs/BENCHMARKS.md).
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "core/json.h"
+#include "core/net.h"
+#include "load/http_load.h"
+#include "testing/testing.h"
+
+namespace ps {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::CommandResult;
+using testing::RunCommand;
+
+class LocalRelease : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto r = RunCommand({PS_SOURCE_DIR "/examples/canary/make-repo.sh", (dir_ / "repo").string()},
+                        dir_.path());
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  void TearDown() override {
+    Ps({"down", "repo"});  // stops every process, whatever the test left
+  }
+
+  CommandResult Ps(std::vector<std::string> args, std::vector<std::string> env = {}) {
+    args.insert(args.begin(), PS_BINARY);
+    env.push_back("NO_COLOR=1");
+    return RunCommand(args, dir_.path(), env);
+  }
+  Json PsJson(std::vector<std::string> args, int expect_exit = 0) {
+    args.push_back("--json");
+    auto r = Ps(args);
+    EXPECT_EQ(r.exit_code, expect_exit) << r.out << r.err;
+    Json j = Json::parse(r.out, nullptr, false);
+    EXPECT_FALSE(j.is_discarded()) << r.out;
+    return j;
+  }
+  // A new commit on top of `base` with `server.js` edited by a sed script.
+  void Commit(const std::string& base, const std::string& tag, const std::string& sed) {
+    const std::string repo = (dir_ / "repo").string();
+    auto r = RunCommand(
+        {"/bin/sh", "-c",
+         "set -e; cd " + repo + "; git checkout -q " + base + " 2>/dev/null; git checkout -q -B b-" +
+             tag + "; sed -i '" + sed + "' server.js; git -c user.name=t -c user.email=t@t " +
+             "-c commit.gpgsign=false commit -qam " + tag + "; git tag " + tag +
+             "; git checkout -q main"},
+        dir_.path());
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  Json Env() {
+    Json s = PsJson({"status", "repo"});
+    EXPECT_FALSE(s["environments"].empty());
+    return s["environments"].empty() ? Json::object() : s["environments"][0];
+  }
+  int Port() { return Env()["services"]["catalog"].value("frontend_port", 0); }
+  std::string StableVersion() {
+    Json e = Env();
+    const Json& svc = e["services"]["catalog"];
+    return svc["colours"][svc["stable"].get<std::string>()]["run"].value("version", "");
+  }
+  std::string Rev(const std::string& tag) {
+    auto r = RunCommand({"/usr/bin/git", "-C", (dir_ / "repo").string(), "rev-parse", tag},
+                        dir_.path());
+    std::string s = r.out;
+    while (!s.empty() && s.back() == '\n') s.pop_back();
+    return s;
+  }
+
+  testing::TempDir dir_;
+};
+
+TEST_F(LocalRelease, ApplyServesTheVersionAndIsIdempotent) {
+  Json out = PsJson({"apply", "repo", "--ref", "v1"});
+  ASSERT_EQ(out["services"].size(), 1u);
+  EXPECT_EQ(out["services"][0]["action"], "started");
+  EXPECT_EQ(out["version"], Rev("v1"));
+  EXPECT_EQ(out["changed"], true);
+  const int port = Port();
+  ASSERT_GT(port, 0);
+  EXPECT_EQ(HttpGetStatus("127.0.0.1", port, "/api/items", 2000), 200);
+  Json env = Env();
+  EXPECT_EQ(env["supervisor"], "running");
+  EXPECT_TRUE(env["processes"]["catalog-blue0"].value("healthy", false));
+  EXPECT_TRUE(env["processes"]["haproxy"].value("healthy", false));
+
+  Json again = PsJson({"apply", "repo", "--ref", "v1"});
+  EXPECT_EQ(again["changed"], false);
+  EXPECT_EQ(again["services"][0]["action"], "unchanged");
+  EXPECT_EQ(Env()["processes"]["catalog-blue0"]["pid"], env["processes"]["catalog-blue0"]["pid"]);
+
+  ASSERT_EQ(Ps({"down", "repo"}).exit_code, 0);
+  EXPECT_EQ(HttpGetStatus("127.0.0.1", port, "/api/items", 500), 0);
+}
+
+TEST_F(LocalRelease, ACanaryFailingFivePercentIsRolledBackAndRecorded) {
+  ASSERT_EQ(Ps({"apply", "repo", "--ref", "v1"}).exit_code, 0);
+  Json out = PsJson({"release", "repo", "--ref", "v2-errors"}, 1);
+  EXPECT_EQ(out["status"], "rolledback");
+  EXPECT_NE(out.value("reason", "").find("fails more often"), std::string::npos) << out.dump();
+  EXPECT_TRUE(out.contains("detection_ms"));
+  EXPECT_EQ(StableVersion(), Rev("v1"));
+  Json env = Env();
+  EXPECT_TRUE(env["services"]["catalog"]["candidate"].is_null());
+  EXPECT_FALSE(env["processes"].contains("catalog-green0")) << "the candidate stopped";
+  const Json& rel = env["last_release"];
+  EXPECT_EQ(rel["status"], "rolledback");
+  EXPECT_EQ(rel["sha"], Rev("v2-errors"));
+  EXPECT_GE(rel["meta"]["decisions"].size(), 2u);
+  EXPECT_GT(rel["meta"]["log_records"].get<int>(), 0);
+  auto events = Ps({"events", "--json"});
+  EXPECT_NE(events.out.find("\"release.rolledback\""), std::string::npos);
+  EXPECT_NE(events.out.find("\"release.progress\""), std::string::npos);
+  EXPECT_EQ(HttpGetStatus("127.0.0.1", Port(), "/api/items", 2000), 200);
+}
+
+TEST_F(LocalRelease, ACanary200msSlowerIsRolledBack) {
+  ASSERT_EQ(Ps({"apply", "repo", "--ref", "v1"}).exit_code, 0);
+  Json out = PsJson({"release", "repo", "--ref", "v3-slow"}, 1);
+  EXPECT_EQ(out["status"], "rolledback");
+  EXPECT_NE(out.value("reason", "").find("slower"), std::string::npos) << out.dump();
+  EXPECT_EQ(StableVersion(), Rev("v1"));
+}
+
+TEST_F(LocalRelease, AHealthyCanaryIsPromotedWithoutAFailedRequest) {
+  Commit("v1", "v1.1", "s/version: 1 }/version: 11 }/");
+  ASSERT_EQ(Ps({"apply", "repo", "--ref", "v1"}).exit_code, 0);
+  load::LoadOptions o;
+  o.port = Port();
+  o.paths = {"/api/items"};
+  o.rate = 50;
+  o.connections = 8;
+  load::LoadGenerator client(o);
+  client.Start();
+  Json out = PsJson({"release", "repo", "--ref", "v1.1"});
+  std::this_thread::sleep_for(500ms);  // requests after the switch too
+  client.Stop();
+  client.Wait();
+  EXPECT_EQ(out["status"], "promoted") << out.dump();
+  EXPECT_EQ(StableVersion(), Rev("v1.1"));
+  const auto s = client.Summarize();
+  EXPECT_GT(s.completed, 100);
+  EXPECT_EQ(s.failed, 0) << s.ToJson().dump();
+  Json env = Env();
+  EXPECT_FALSE(env["processes"].contains("catalog-blue0")) << "the old version stopped";
+}
+
+TEST_F(LocalRelease, BlueGreenSwitchesAtOnceAndSwitchesBackWithoutAFailedRequest) {
+  Commit("v1", "v1.1", "s/version: 1 }/version: 11 }/");
+  ASSERT_EQ(Ps({"apply", "repo", "--ref", "v1"}).exit_code, 0);
+  load::LoadOptions o;
+  o.port = Port();
+  o.paths = {"/api/items"};
+  o.rate = 50;
+  o.connections = 8;
+  load::LoadGenerator client(o);
+  client.Start();
+  Json out = PsJson({"release", "repo", "--ref", "v1.1", "--strategy", "bluegreen"});
+  EXPECT_EQ(out["status"], "promoted") << out.dump();
+  EXPECT_EQ(StableVersion(), Rev("v1.1"));
+  Json env = Env();
+  EXPECT_TRUE(env["services"]["catalog"]["warm"].is_string()) << "blue stays warm";
+  Json back = PsJson({"rollback", "repo"});
+  EXPECT_EQ(back["services"][0]["action"], "switched back");
+  std::this_thread::sleep_for(300ms);
+  client.Stop();
+  client.Wait();
+  EXPECT_EQ(StableVersion(), Rev("v1"));
+  EXPECT_EQ(client.Summarize().failed, 0) << client.Summarize().ToJson().dump();
+}
+
+TEST_F(LocalRelease, BadReleasesLeaveTheStableVersionServing) {
+  ASSERT_EQ(Ps({"apply", "repo", "--ref", "v1"}).exit_code, 0);
+  const int port = Port();
+  // A revision that does not exist.
+  auto r = Ps({"release", "repo", "--ref", "no-such-tag"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("no-such-tag"), std::string::npos) << r.err;
+  // A version that crashes at start.
+  Commit("v1", "v-crash", "1i process.exit(3);");
+  r = Ps({"release", "repo", "--ref", "v-crash"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("keeps exiting"), std::string::npos) << r.err;
+  // A version that runs but fails the health check HAProxy makes: it gets
+  // no traffic, and the release rolls it back as unhealthy.
+  Commit("v1", "v-deaf", "s/req.url === .\\/healthz./false/");
+  r = Ps({"release", "repo", "--ref", "v-deaf"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("unhealthy"), std::string::npos) << r.out << r.err;
+  // A version that never listens where it is told: deploy.health_timeout
+  // bounds the wait.
+  Commit("v1", "v-lost", "s/Number(process.env.PORT || 8080)/Number(process.env.PORT) + 1/");
+  testing::WriteText(dir_ / "short.yaml", "deploy:\n  health_timeout: 3s\n");
+  r = Ps({"--config", (dir_ / "short.yaml").string(), "release", "repo", "--ref", "v-lost"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("did not become healthy within 3 s"), std::string::npos) << r.err;
+  EXPECT_EQ(StableVersion(), Rev("v1"));
+  EXPECT_TRUE(Env()["services"]["catalog"]["candidate"].is_null());
+  EXPECT_EQ(HttpGetStatus("127.0.0.1", port, "/api/items", 2000), 200);
+}
+
+TEST_F(LocalRelease, OneReleaseAtATime) {
+  ASSERT_EQ(Ps({"apply", "repo", "--ref", "v1"}).exit_code, 0);
+  Json env = Env();
+  const std::string lock = env["folder"].get<std::string>() + "/env.lock";
+  int fd = open(lock.c_str(), O_RDWR | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(flock(fd, LOCK_EX | LOCK_NB), 0);
+  ASSERT_EQ(ftruncate(fd, 0), 0);
+  ASSERT_GT(pwrite(fd, "release 01abc (pid 1)", 21, 0), 0);
+  auto r = Ps({"release", "repo", "--ref", "v3-slow"});
+  EXPECT_EQ(r.exit_code, 5) << r.err;  // conflict
+  EXPECT_NE(r.err.find("busy"), std::string::npos) << r.err;
+  r = Ps({"apply", "repo", "--ref", "v3-slow"});
+  EXPECT_NE(r.exit_code, 0);
+  close(fd);
+  EXPECT_EQ(StableVersion(), Rev("v1"));
+  // Promote with nothing running is a clear conflict too.
+  r = Ps({"promote", "repo"});
+  EXPECT_EQ(r.exit_code, 5) << r.err;
+}
+
+TEST_F(LocalRelease, HaproxyMissingIsAClearErrorAndHaproxyDyingIsRestarted) {
+  // Without /usr/sbin on the PATH there is no haproxy.
+  auto r = Ps({"apply", "repo", "--ref", "v1"}, {"PATH=/usr/local/bin:/usr/bin:/bin"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("HAProxy is not installed"), std::string::npos) << r.err;
+  Ps({"down", "repo"});
+
+  ASSERT_EQ(Ps({"apply", "repo", "--ref", "v1"}).exit_code, 0);
+  const int port = Port();
+  const pid_t haproxy = Env()["processes"]["haproxy"]["pid"].get<int>();
+  ASSERT_GT(haproxy, 0);
+  kill(haproxy, SIGKILL);
+  int code = 0;
+  for (int i = 0; i < 300 && code != 200; ++i) {
+    std::this_thread::sleep_for(20ms);
+    code = HttpGetStatus("127.0.0.1", port, "/api/items", 500);
+  }
+  EXPECT_EQ(code, 200) << "the supervisor restarts HAProxy with the same routes";
+  EXPECT_GE(Env()["processes"]["haproxy"]["restarts"].get<int>(), 1);
+}
+
+TEST_F(LocalRelease, APauseWaitsForPromoteAndAbortRollsBack) {
+  testing::WriteText(dir_ / "pause.yaml",
+                     "release:\n  steps:\n    - setWeight: 20\n    - pause: {}\n"
+                     "  traffic:\n    rate: 20\n    paths: /api/items\n");
+  Commit("v1", "v1.1", "s/version: 1 }/version: 11 }/");
+  ASSERT_EQ(Ps({"apply", "repo", "--ref", "v1"}).exit_code, 0);
+  for (const std::string action : {"promote", "abort"}) {
+    CommandResult rel;
+    std::thread t([&] {
+      rel = Ps({"--config", (dir_ / "pause.yaml").string(), "release", "repo", "--ref",
+                action == "promote" ? "v1.1" : "v1"});
+    });
+    // Wait for the pause: the candidate at weight 20.
+    bool paused = false;
+    for (int i = 0; i < 500 && !paused; ++i) {
+      std::this_thread::sleep_for(20ms);
+      auto s = Ps({"status", "repo", "--json"});
+      Json j = Json::parse(s.out, nullptr, false);
+      if (j.is_discarded() || j["environments"].empty()) continue;
+      const Json& svc = j["environments"][0]["services"]["catalog"];
+      paused = svc["candidate"].is_string() &&
+               svc["colours"][svc["candidate"].get<std::string>()].value("weight", 0) == 20;
+    }
+    EXPECT_TRUE(paused);
+    auto c = Ps({action, "repo"});
+    EXPECT_EQ(c.exit_code, 0) << c.err;
+    t.join();
+    if (action == "promote") {
+      EXPECT_EQ(rel.exit_code, 0) << rel.err;
+      EXPECT_EQ(StableVersion(), Rev("v1.1"));
+    } else {
+      EXPECT_EQ(rel.exit_code, 1) << rel.err;
+      EXPECT_NE(rel.out.find("aborted"), std::string::npos) << rel.out;
+      EXPECT_EQ(StableVersion(), Rev("v1.1"));
+    }
+  }
+}
+
+}  // namespace
+}  // namespace ps
