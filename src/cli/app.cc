@@ -29,6 +29,7 @@
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/tenancy.h"
+#include "stages/plan/blueprint.h"
 
 namespace ps::cli {
 
@@ -206,7 +207,8 @@ void PrintAudit(const Term& t, const Json& result, const std::string& what) {
   }
 }
 
-Result<int> CmdUp(const Options& o, const std::string& path, bool json, int workers) {
+Result<int> CmdUp(const Options& o, const std::string& path, bool json, int workers,
+                  bool apply) {
   std::error_code ec;
   fs::path repo = fs::weakly_canonical(fs::absolute(path, ec), ec);
   if (ec || !fs::is_directory(repo, ec)) {
@@ -259,6 +261,20 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
     PS_ASSIGN(bd, LoadDetail(*s, brun.id));
     if (brun.status != RunStatus::kDone) run = brun;  // the failure to report
   }
+  // --apply: the planned version runs as local staging.
+  std::optional<RunDetail> ad;
+  if (apply && run.status == RunStatus::kDone) {
+    std::error_code ec2;
+    const fs::path env_dir = s->state_dir / "local" / stages::plan::Slug(project.name) / "staging";
+    PS_ASSIGN(Run arun, run_kind(store::RunKind::kApply,
+                                 {{"path", repo.string()},
+                                  {"env", "staging"},
+                                  {"target", "local"},
+                                  {"env_dir", env_dir.string()},
+                                  {"exe", fs::read_symlink("/proc/self/exe", ec2).string()}}));
+    PS_ASSIGN(ad, LoadDetail(*s, arun.id));
+    if (arun.status != RunStatus::kDone) run = arun;
+  }
 
   const Json* source = nullptr;
   for (const auto& st : d.stages) {
@@ -267,6 +283,7 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
   if (json) {
     Json out = DetailJson(d);
     out["blueprint_run"] = bd ? DetailJson(*bd) : Json(nullptr);
+    out["apply_run"] = ad ? DetailJson(*ad) : Json(nullptr);
     out["not_in_this_build"] = MissingProductStages();
     std::cout << Dump(out, 2) << std::endl;
   } else {
@@ -325,6 +342,26 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
                               "' writes them to a folder and lists the findings")
                   << "\n";
       }
+    }
+    if (ad) {
+      for (const auto& st : ad->stages) {
+        if (st.name != "apply" || !st.output.is_object() || !st.output.contains("services")) continue;
+        std::cout << "\n"
+                  << term.Bold("Staging") << " (local): version "
+                  << st.output.value("version", "").substr(0, 12) << "\n";
+        for (const auto& svc : st.output["services"]) {
+          std::cout << "  " << svc.value("service", "") << "  " << svc.value("action", "") << "  "
+                    << term.Cyan(svc.value("url", "(worker)")) << "\n";
+        }
+        std::cout << term.Dim("  'prodsprint status " + path + "' shows it; 'prodsprint down " +
+                              path + "' stops it")
+                  << "\n";
+      }
+    } else if (!apply) {
+      std::cout << "\n"
+                << term.Dim("'prodsprint up " + path +
+                            " --apply' also runs it as local staging (prodsprint apply)")
+                << "\n";
     }
     std::string missing;
     for (const auto& m : MissingProductStages()) missing += (missing.empty() ? "" : ", ") + m;
@@ -624,6 +661,10 @@ int Main(int argc, char** argv) {
   up->add_flag("--json", json, "Print the run, its stages and results as JSON");
   up->add_option("--workers", workers, "Worker threads (default: engine.workers)")
       ->check(CLI::Range(1, 64));
+  bool up_apply = false;
+  up->add_flag("--apply", up_apply,
+               "Then run it as local staging (prodsprint apply): supervised processes behind "
+               "HAProxy");
 
   std::string run_id, project, stage;
   int limit = 50;
@@ -816,7 +857,7 @@ int Main(int argc, char** argv) {
     json = plan_args.json;
     r = CmdPlan(plan_args, [] { return g_interrupted.load(); });
   } else if (up->parsed()) {
-    r = CmdUp(o, path, json, workers);
+    r = CmdUp(o, path, json, workers, up_apply);
   } else if (runs->parsed()) {
     if (runs_show->parsed()) {
       r = CmdRunShow(o, run_id, json);
