@@ -54,6 +54,64 @@ engine:
 }
 
 // Each error names the file, line, column and key.
+TEST(Config, ReleaseStepsInArgoRolloutsVocabulary) {
+  auto c = ParseConfig(R"(release:
+  strategy: bluegreen
+  steps:
+    - setWeight: 5
+    - pause: {duration: 30s}
+    - analysis: {}
+    - pause: {}
+  analysis: {alpha: 0.05, min_requests: 200, max_error_rate: 0.005, max_duration: 2m}
+  traffic: {rate: 250, connections: 32, paths: "/api/items, /healthz"}
+deploy: {instances: 3, health_timeout: 90s}
+)",
+                       "prodsprint.yaml");
+  ASSERT_TRUE(c.ok()) << c.problem().Message();
+  const auto& r = c->release;
+  EXPECT_EQ(r.strategy, "bluegreen");
+  ASSERT_EQ(r.steps.size(), 4u);
+  EXPECT_EQ(r.steps[0].kind, "setWeight");
+  EXPECT_EQ(r.steps[0].weight, 5);
+  EXPECT_EQ(r.steps[1].duration, 30'000);
+  EXPECT_EQ(r.steps[2].kind, "analysis");
+  EXPECT_EQ(r.steps[3].duration, -1);  // until promoted
+  EXPECT_DOUBLE_EQ(r.alpha, 0.05);
+  EXPECT_EQ(r.min_requests, 200);
+  EXPECT_EQ(r.max_duration, 120'000);
+  EXPECT_DOUBLE_EQ(r.traffic_rate, 250);
+  EXPECT_EQ(r.traffic_paths, (std::vector<std::string>{"/api/items", "/healthz"}));
+  EXPECT_EQ(r.instances, 3);
+  EXPECT_EQ(r.health_timeout, 90'000);
+  EXPECT_EQ(c->ToJson()["release"]["steps"][1]["pause"]["duration"], "30s");
+  // No steps: the defaults, two weights each gated by the analysis.
+  Config d;
+  EXPECT_EQ(d.release.EffectiveSteps().size(), 4u);
+}
+
+TEST(Config, BadReleaseStepsAreLocated) {
+  auto c = ParseConfig(R"(release:
+  steps:
+    - setWeight: 150
+    - pause: {duration: soon}
+    - wait: 10
+    - {setWeight: 10, pause: {}}
+  analysis: {alpha: 0.5}
+  traffic: {paths: "api/items"}
+)",
+                       "prodsprint.yaml");
+  ASSERT_FALSE(c.ok());
+  const std::string m = c.problem().Message();
+  EXPECT_NE(m.find("prodsprint.yaml:3:18: release.steps[0].setWeight: expected a percentage"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("release.steps[1].pause.duration"), std::string::npos) << m;
+  EXPECT_NE(m.find("release.steps[2]: unknown step"), std::string::npos) << m;
+  EXPECT_NE(m.find("release.steps[3]: a step is one of"), std::string::npos) << m;
+  EXPECT_NE(m.find("release.analysis.alpha"), std::string::npos) << m;
+  EXPECT_NE(m.find("release.traffic.paths"), std::string::npos) << m;
+}
+
 TEST(Config, ErrorsNameFileLineAndKey) {
   auto c = ParseConfig("engine:\n  workers: many\n  leese_ttl: 5s\n", "repo/prodsprint.yaml");
   ASSERT_FALSE(c.ok());
