@@ -388,6 +388,12 @@ Result<int> CmdLoad(const LoadArgs& a) {
   lo.duration_ms = static_cast<std::int64_t>(a.duration_s * 1000);
   load::LoadGenerator gen(lo);
   gen.Start();
+  // Until the duration passes or Ctrl-C: then the summary of what was sent.
+  const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(lo.duration_ms);
+  while (std::chrono::steady_clock::now() < end && !g_interrupted) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  gen.Stop();
   gen.Wait();
   const auto s = gen.Summarize();
   if (a.json) {

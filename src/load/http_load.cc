@@ -229,6 +229,14 @@ void LoadGenerator::Wait() {
 Summary LoadGenerator::Summarize() const {
   std::lock_guard lock(mu_);
   Summary s = counts_;
+  if (s.duration_s == 0 && start_us_ > 0) {  // still running
+    s.duration_s = static_cast<double>(
+                       std::chrono::duration_cast<std::chrono::microseconds>(
+                           std::chrono::steady_clock::now().time_since_epoch())
+                           .count() -
+                       start_us_) /
+                   1e6;
+  }
   std::vector<float> l = latencies_;
   std::sort(l.begin(), l.end());
   auto q = [&](double p) -> double {
@@ -273,6 +281,7 @@ void LoadGenerator::Loop() {
   std::deque<std::int64_t> pending;  // due times of requests waiting for a connection
   std::size_t next_path = 0;
   const std::int64_t start = NowUs();
+  start_us_ = start;
   const double interval_us = 1e6 / options_.rate;
   std::int64_t scheduled = 0;
   const std::int64_t end = options_.duration_ms > 0 ? start + options_.duration_ms * 1000 : INT64_MAX;

@@ -97,6 +97,7 @@ class LoadGenerator {
   std::thread thread_;
   mutable std::mutex mu_;
   std::vector<float> latencies_;  // completed requests, ms
+  std::atomic<std::int64_t> start_us_{0};
   Summary counts_;
 };
 

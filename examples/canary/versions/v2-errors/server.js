@@ -1,5 +1,6 @@
-// The catalog service, version 2: worse. One /api/items request in 20 fails with a 500
-// (5%, deterministic so that tests and benchmarks repeat). GET /api/items lists items,
+// The catalog service, version 2: worse. One /api/items request in 20 fails with a 500:
+// exactly one in each run of 20, at a place a seeded generator picks (FAULT_SEED, else
+// the process id), so the rate is exact and the spacing irregular, as real faults are. GET /api/items lists items,
 // GET /healthz answers health checks.
 const http = require('node:http');
 
@@ -11,6 +12,15 @@ const items = [
 ];
 
 let served = 0;
+let seed = Number(process.env.FAULT_SEED || process.pid) >>> 0;
+function random() {  // mulberry32
+  seed = (seed + 0x6d2b79f5) >>> 0;
+  let t = seed;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}
+let failAt = Math.floor(random() * 20);
 
 function handler(req, res) {
   if (req.url === '/healthz') {
@@ -19,7 +29,9 @@ function handler(req, res) {
     return;
   }
   if (req.url === '/api/items') {
-    if (++served % 20 === 0) {
+    const place = served++ % 20;
+    if (place === 0 && served > 1) failAt = Math.floor(random() * 20);
+    if (place === failAt) {
       res.writeHead(500, { 'content-type': 'text/plain' });
       res.end('internal error\n');
       return;
