@@ -2,7 +2,7 @@
 // probability ratio tests (mSPRT; Robbins, Johari et al. 2017) whose
 // false-rollback rate is at most alpha however often they are read (Ville's
 // inequality: a nonnegative martingale passes 1/alpha with probability at
-// most alpha). docs/ANALYSIS.md in this repository derives each test.
+// most alpha). docs/RELEASE.md ("The analysis") derives each test.
 //
 // Errors: conditioned on a request having failed, it came from the canary
 // with probability s (the canary's traffic share) if both versions fail
