@@ -48,6 +48,11 @@ def main():
     a = ap.parse_args()
     n = a.trials
     work = tempfile.mkdtemp(prefix="ps-release-bench-")
+    global PS
+    # A copy: the environment's supervisor runs this binary for the whole
+    # bench, and a rebuild must not pull it away.
+    shutil.copy2(PS, os.path.join(work, "prodsprint"))
+    PS = os.path.join(work, "prodsprint")
     try:
         run([os.path.join(ROOT, "examples/canary/make-repo.sh"), "repo"], work)
         repo = os.path.join(work, "repo")

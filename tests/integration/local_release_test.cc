@@ -291,5 +291,74 @@ TEST_F(LocalRelease, APauseWaitsForPromoteAndAbortRollsBack) {
   }
 }
 
+// A service that needs PostgreSQL and Redis gets real ones, with a role and
+// database of its own, and is healthy only because it reaches both.
+TEST(LocalBacking, PostgresAndRedisAreStartedAndWiredIn) {
+  testing::TempDir dir;
+  const auto repo = dir / "orders";
+  std::filesystem::copy(PS_SOURCE_DIR "/tests/fixtures/deploy/db-app", repo,
+                        std::filesystem::copy_options::recursive);
+  auto r = RunCommand({"/bin/sh", "-c",
+                       "git init -q -b main && git add -A && git -c user.name=t -c "
+                       "user.email=t@t -c commit.gpgsign=false commit -qm orders"},
+                      repo);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto ps = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), PS_BINARY);
+    return RunCommand(args, dir.path(), {"NO_COLOR=1"});
+  };
+  r = ps({"apply", "orders", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto status = Json::parse(ps({"status", "orders", "--json"}).out);
+  const Json env = status["environments"][0];
+  const int port = env["services"]["orders"]["frontend_port"];
+  const int pg = env["backing"]["postgres"]["port"];
+  const int redis = env["backing"]["redis"]["port"];
+  EXPECT_TRUE(env["processes"]["postgres"].value("healthy", false));
+  EXPECT_TRUE(env["processes"]["redis"].value("healthy", false));
+  EXPECT_EQ(HttpGetStatus("127.0.0.1", port, "/healthz", 2000), 200);
+
+  // What the service was given, read back through it.
+  std::string body;
+  {
+    auto got = RunCommand({"/usr/bin/env", "node", "-e",
+                           "require('http').get('http://127.0.0.1:" + std::to_string(port) +
+                               "/env',r=>{let b='';r.on('data',d=>b+=d);r.on('end',()=>"
+                               "process.stdout.write(b))})"},
+                          dir.path());
+    body = got.out;
+  }
+  Json given = Json::parse(body, nullptr, false);
+  ASSERT_TRUE(given.is_object()) << body;
+  const std::string url = given.value("DATABASE_URL", "");
+  EXPECT_EQ(url.rfind("postgres://app_orders:", 0), 0u) << url;
+  EXPECT_NE(url.find(":" + std::to_string(pg) + "/app_orders"), std::string::npos) << url;
+  EXPECT_EQ(given.value("REDIS_URL", ""), "redis://127.0.0.1:" + std::to_string(redis) + "/0");
+  EXPECT_TRUE(given.value("SESSION_SECRET_SET", false));
+  // The URL works, as the service's own role.
+  auto q = RunCommand({"/bin/sh", "-c",
+                       "$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)/psql '" + url +
+                           "' -qAtc 'select current_user, current_database()'"},
+                      dir.path());
+  EXPECT_EQ(q.exit_code, 0) << q.err;
+  EXPECT_EQ(q.out, "app_orders|app_orders\n");
+
+  // Again: nothing restarts, the same database is kept.
+  r = ps({"apply", "orders", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Json::parse(r.out)["changed"], false);
+  auto again = Json::parse(ps({"status", "orders", "--json"}).out)["environments"][0];
+  EXPECT_EQ(again["processes"]["postgres"]["pid"], env["processes"]["postgres"]["pid"]);
+
+  ASSERT_EQ(ps({"down", "orders"}).exit_code, 0);
+  EXPECT_FALSE(TcpAccepts("127.0.0.1", pg, 200));
+  EXPECT_FALSE(TcpAccepts("127.0.0.1", redis, 200));
+  // The data folder lives under /var/tmp (readable by the postgres user).
+  std::error_code ec;
+  std::filesystem::remove_all(
+      std::filesystem::path(env["backing"]["postgres"]["data"].get<std::string>()).parent_path(),
+      ec);
+}
+
 }  // namespace
 }  // namespace ps

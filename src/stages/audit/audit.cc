@@ -236,6 +236,9 @@ void Service::AddEnv(const std::string& n, bool required, bool secret,
 
 void Service::AddBacking(const std::string& canonical, Evidence ev) {
   auto& list = backing_services[canonical];
+  for (const auto& e : list) {
+    if (e.file == ev.file && e.line == ev.line && e.text == ev.text) return;
+  }
   if (list.size() < 8) list.push_back(std::move(ev));
 }
 

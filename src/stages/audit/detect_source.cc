@@ -214,6 +214,19 @@ bool IsEnvName(const std::string& n) {
   });
 }
 
+// The backing service a connection URL names by its scheme.
+std::optional<std::string> BackingOfUrl(std::string_view v) {
+  static const std::pair<const char*, const char*> kSchemes[] = {
+      {"postgres://", "postgres"}, {"postgresql://", "postgres"}, {"mysql://", "mysql"},
+      {"redis://", "redis"},       {"rediss://", "redis"},        {"mongodb://", "mongodb"},
+      {"mongodb+srv://", "mongodb"}, {"amqp://", "rabbitmq"},     {"amqps://", "rabbitmq"},
+      {"nats://", "nats"}};
+  for (const auto& [scheme, svc] : kSchemes) {
+    if (v.rfind(scheme, 0) == 0) return std::string(svc);
+  }
+  return std::nullopt;
+}
+
 void DetectEnvFiles(RepoIndex& idx, Services& out) {
   for (const char* name :
        {".env.example", ".env.sample", ".env.template", ".env.dist", ".env.defaults"}) {
@@ -246,8 +259,11 @@ void DetectEnvFiles(RepoIndex& idx, Services& out) {
         const bool empty = v.empty();
         std::optional<std::string> def;
         if (!empty && !IsPlaceholder(v)) def = v;
-        s->AddEnv(k, empty || IsPlaceholder(v), false, def,
-                  {path, n, k + "=" + (IsSecretName(k) ? "…" : v)});
+        const Evidence ev{path, n, k + "=" + (IsSecretName(k) ? "…" : v)};
+        s->AddEnv(k, empty || IsPlaceholder(v), false, def, ev);
+        // A sample URL names its server by scheme even when its password is a
+        // placeholder ("postgres://app:secret@...").
+        if (auto b = BackingOfUrl(v)) s->AddBacking(*b, ev);
       }
     }
   }
@@ -285,19 +301,7 @@ void ScanSources(RepoIndex& idx, Services& out) {
           s.AddBacking("postgres", var.evidence.front());
         if (v == "mysql" || v == "mariadb") s.AddBacking("mysql", var.evidence.front());
       }
-      for (const auto& [scheme, svc] :
-           std::vector<std::pair<std::string, std::string>>{{"postgres://", "postgres"},
-                                                            {"postgresql://", "postgres"},
-                                                            {"mysql://", "mysql"},
-                                                            {"redis://", "redis"},
-                                                            {"rediss://", "redis"},
-                                                            {"mongodb://", "mongodb"},
-                                                            {"mongodb+srv://", "mongodb"},
-                                                            {"amqp://", "rabbitmq"},
-                                                            {"amqps://", "rabbitmq"},
-                                                            {"nats://", "nats"}}) {
-        if (v.rfind(scheme, 0) == 0) s.AddBacking(svc, var.evidence.front());
-      }
+      if (auto b = BackingOfUrl(v)) s.AddBacking(*b, var.evidence.front());
     }
   }
 }
