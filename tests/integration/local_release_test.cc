@@ -2,7 +2,10 @@
 // real supervised processes, the release example's real versions. Asserts
 // outcomes (rolled back or promoted, requests failed or not), never
 // durations: the figures live in bench/ (docs/BENCHMARKS.md).
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/file.h>
@@ -206,9 +209,51 @@ TEST_F(LocalRelease, BadReleasesLeaveTheStableVersionServing) {
   r = Ps({"--config", (dir_ / "short.yaml").string(), "release", "repo", "--ref", "v-lost"});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("did not become healthy within 3 s"), std::string::npos) << r.err;
+  // A version whose build fails: the error carries the end of the build log.
+  {
+    const std::string repo = (dir_ / "repo").string();
+    auto c = RunCommand({"/bin/sh", "-c", "cd " + repo + " && git checkout -q -B b-build v1"},
+                        dir_.path());
+    ASSERT_EQ(c.exit_code, 0) << c.err;
+    testing::WriteText(dir_ / "repo" / "package.json",
+                       R"({"name": "catalog", "private": true, "engines": {"node": ">=20"},
+ "scripts": {"start": "node server.js",
+             "build": "echo compiling && echo syntax error in server.js >&2 && exit 7"}}
+)");
+    c = RunCommand({"/bin/sh", "-c",
+                    "cd " + repo + " && git -c user.name=t -c user.email=t@t -c "
+                    "commit.gpgsign=false commit -qam build && git tag v-build && "
+                    "git checkout -q main"},
+                   dir_.path());
+    ASSERT_EQ(c.exit_code, 0) << c.err;
+  }
+  r = Ps({"release", "repo", "--ref", "v-build"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("The build failed"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("syntax error in server.js"), std::string::npos) << r.err;
   EXPECT_EQ(StableVersion(), Rev("v1"));
   EXPECT_TRUE(Env()["services"]["catalog"]["candidate"].is_null());
   EXPECT_EQ(HttpGetStatus("127.0.0.1", port, "/api/items", 2000), 200);
+}
+
+TEST_F(LocalRelease, APortTakenByAnotherProgramIsNotReused) {
+  ASSERT_EQ(Ps({"apply", "repo", "--ref", "v1"}).exit_code, 0);
+  const int old_port = Env()["services"]["catalog"]["colours"]["blue"]["ports"][0].get<int>();
+  ASSERT_EQ(Ps({"down", "repo"}).exit_code, 0);
+  // Something else listens on the instance's old port now.
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(old_port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(listen(fd, 4), 0);
+  auto r = Ps({"apply", "repo", "--ref", "v1"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const int new_port = Env()["services"]["catalog"]["colours"]["blue"]["ports"][0].get<int>();
+  EXPECT_NE(new_port, old_port);
+  EXPECT_EQ(HttpGetStatus("127.0.0.1", Port(), "/api/items", 2000), 200);
+  close(fd);
 }
 
 TEST_F(LocalRelease, OneReleaseAtATime) {
