@@ -67,6 +67,24 @@ void LatencyTest::AddCanary(double latency_ms) {
   }
 }
 
+RateTest::RateTest(double p0, double alpha)
+    : p0_(std::clamp(p0, 1e-6, 0.9)), mix_(0), threshold_(std::log(1.0 / alpha)) {
+  for (double m : {1.5, 2.0, 3.0, 5.0, 10.0}) {
+    if (p0_ * m < 0.999) alts_.push_back(p0_ * m);
+  }
+  if (alts_.empty()) alts_.push_back((p0_ + 1) / 2);
+  mix_ = Mixture(alts_.size());
+}
+
+void RateTest::Add(bool event) {
+  ++n_;
+  k_ += event;
+  for (std::size_t i = 0; i < alts_.size(); ++i) {
+    const double p1 = alts_[i];
+    mix_.Add(i, event ? std::log(p1 / p0_) : std::log((1 - p1) / (1 - p0_)));
+  }
+}
+
 const char* ToString(Verdict v) {
   switch (v) {
     case Verdict::kContinue:
@@ -80,7 +98,12 @@ const char* ToString(Verdict v) {
 }
 
 CanaryAnalysis::CanaryAnalysis(AnalysisConfig config)
-    : config_(config), errors_(config.alpha / 2), latency_(config.alpha / 2) {}
+    : config_(config),
+      errors_(config.alpha / static_cast<double>(2 + config.thresholds.size())),
+      latency_(config.alpha / static_cast<double>(2 + config.thresholds.size())) {
+  const double each = config.alpha / static_cast<double>(2 + config.thresholds.size());
+  for (const auto& t : config_.thresholds) limits_.emplace_back(t.max_rate, each);
+}
 
 namespace {
 
@@ -126,9 +149,24 @@ Verdict CanaryAnalysis::Observe(bool canary, bool failed, double latency_ms, dou
     if (!failed) latency_.AddStable(latency_ms);
   }
   if (failed) errors_.AddError(canary, share);
+  std::string over;
+  if (canary) {
+    for (std::size_t i = 0; i < limits_.size(); ++i) {
+      const Threshold& t = config_.thresholds[i];
+      if (t.latency_ms > 0) {
+        if (!failed) limits_[i].Add(latency_ms > t.latency_ms);
+      } else {
+        limits_[i].Add(failed);
+      }
+      if (over.empty() && limits_[i].Rejected()) over = t.name;
+    }
+  }
   if (errors_.Rejected()) {
     verdict_ = Verdict::kRollback;
     reason_ = "the canary fails more often than stable";
+  } else if (!over.empty()) {
+    verdict_ = Verdict::kRollback;
+    reason_ = "the canary is over its threshold " + over;
   } else if (latency_.Rejected()) {
     verdict_ = Verdict::kRollback;
     reason_ = "the canary is slower than stable's p95 more often than 5% of the time";
@@ -153,13 +191,24 @@ Json CanaryAnalysis::Stats() const {
            {{"canary", canary_failed_},
             {"stable", stable_failed_},
             {"log_likelihood_ratio", errors_.LogRatio()},
-            {"threshold", std::log(2.0 / config_.alpha)}}},
+            {"threshold",
+             std::log(static_cast<double>(2 + config_.thresholds.size()) / config_.alpha)}}},
           {"latency",
            {{"stable_p95_ms", std::isnan(q) ? Json(nullptr) : Json(q)},
             {"canary_counted", latency_.canary_counted()},
             {"canary_slower_than_p95", latency_.canary_slow()},
             {"log_likelihood_ratio", latency_.LogRatio()}}},
           {"canary_error_rate_upper_bound", ErrorRateUpperBound()},
+          {"thresholds", [&] {
+             Json a = Json::array();
+             for (std::size_t i = 0; i < limits_.size(); ++i) {
+               a.push_back({{"name", config_.thresholds[i].name},
+                            {"requests", limits_[i].n()},
+                            {"over", limits_[i].k()},
+                            {"log_likelihood_ratio", limits_[i].LogRatio()}});
+             }
+             return a;
+           }()},
           {"alpha", config_.alpha}};
 }
 

@@ -83,6 +83,35 @@ class LatencyTest {
   std::int64_t counted_ = 0, slow_ = 0;
 };
 
+// "The canary's rate of some event is above p0" (a Flagger-like threshold,
+// made sequential): each canary request is one Bernoulli draw; the mixture
+// is over p1 = p0 x {1.5, 2, 3, 5, 10} (below 1).
+class RateTest {
+ public:
+  RateTest(double p0, double alpha);
+  void Add(bool event);
+  bool Rejected() const { return mix_.LogRatio() >= threshold_; }
+  double LogRatio() const { return mix_.LogRatio(); }
+  std::int64_t n() const { return n_; }
+  std::int64_t k() const { return k_; }
+
+ private:
+  double p0_;
+  std::vector<double> alts_;
+  Mixture mix_;
+  double threshold_;
+  std::int64_t n_ = 0, k_ = 0;
+};
+
+// An absolute limit on the canary (release.analysis.metrics): its error
+// rate at most `max_rate`, or its `quantile` latency at most `latency_ms`
+// (then max_rate = 1 - quantile: the share of requests allowed above it).
+struct Threshold {
+  std::string name;
+  double max_rate = 0.01;
+  double latency_ms = 0;  // 0: an error-rate threshold
+};
+
 // What the analysis says after the latest request.
 enum class Verdict { kContinue, kRollback, kPromotable };
 const char* ToString(Verdict v);
@@ -91,11 +120,13 @@ struct AnalysisConfig {
   double alpha = 0.01;                    // false rollbacks, over the whole release
   std::int64_t min_canary_requests = 50;  // before "promotable"
   double max_canary_error_rate = 0.01;    // promotable only if the bound is below
+  std::vector<Threshold> thresholds;      // absolute limits, each its own test
 };
 
 // A canary step's analysis: errors and latency, read after every request.
-// Rollback when either test rejects (each at alpha/2, so the release's false
-// rollback rate is at most alpha). Promotable when the canary has served
+// Rollback when any test rejects (the comparison tests and each threshold
+// at alpha / (2 + thresholds), so the release's false rollback rate is at
+// most alpha). Promotable when the canary has served
 // enough requests and an always-valid upper bound on its error rate (the
 // same mixture idea: a Bernoulli confidence sequence) is below the tolerance.
 class CanaryAnalysis {
@@ -115,6 +146,7 @@ class CanaryAnalysis {
   AnalysisConfig config_;
   ErrorTest errors_;
   LatencyTest latency_;
+  std::vector<RateTest> limits_;  // one per threshold, in config order
   std::int64_t canary_ = 0, stable_ = 0, canary_failed_ = 0, stable_failed_ = 0;
   Verdict verdict_ = Verdict::kContinue;
   std::string reason_;

@@ -171,6 +171,9 @@ const std::vector<Setting>& Settings() {
        }},
       {"release.steps", "a list of steps: setWeight: N, pause: {duration: D} or {}, analysis: {}",
        [](Config&, const std::string&) { return false; }},
+      {"release.analysis.metrics",
+       "a list of limits: {name: error-rate, max: 0.05} or {name: latency, quantile: 0.99, max: 500ms}",
+       [](Config&, const std::string&) { return false; }},
       {"deploy.instances", "an integer from 1 to 16",
        [](Config& c, const std::string& v) { return ParseInt(v, 1, 16, &c.release.instances); }},
       {"deploy.health_timeout", "a duration from 1s to 30m",
@@ -321,6 +324,8 @@ class Walker {
         Stages(v, depth + 1);
       } else if (path == "release.steps") {
         Steps(v);
+      } else if (path == "release.analysis.metrics") {
+        Metrics(v);
       } else if (const Setting* s = FindSetting(path)) {
         Leaf(*s, v);
       } else {
@@ -453,6 +458,71 @@ class Walker {
     c_.origin[path] = Where(node.Mark());
   }
 
+  // release.analysis.metrics: a list of {name, max[, quantile]}.
+  void Metrics(const YAML::Node& node) {
+    const std::string path = "release.analysis.metrics";
+    if (!node.IsSequence()) {
+      Error(node.Mark(), path, "expected a list ({name: error-rate, max: 0.05})");
+      return;
+    }
+    std::vector<ReleaseMetric> out;
+    int i = 0;
+    for (const auto& item : node) {
+      const std::string at = path + "[" + std::to_string(i++) + "]";
+      if (!item.IsMap()) {
+        Error(item.Mark(), at, "expected {name: error-rate, max: 0.05}");
+        continue;
+      }
+      ReleaseMetric m;
+      bool bad = false, has_max = false;
+      std::string max_text;
+      YAML::Mark max_mark;
+      for (auto it = item.begin(); it != item.end(); ++it) {
+        const std::string k = it->first.IsScalar() ? it->first.Scalar() : "";
+        const YAML::Node v = it->second;
+        if (!v.IsScalar()) {
+          Error(v.Mark(), at + "." + k, "expected a value");
+          bad = true;
+        } else if (k == "name") {
+          m.name = v.Scalar();
+        } else if (k == "max") {
+          has_max = true;
+          max_text = v.Scalar();
+          max_mark = v.Mark();
+        } else if (k == "quantile") {
+          if (!ParseRatio(v.Scalar(), 0.5, 0.9999, &m.quantile)) {
+            Error(v.Mark(), at + ".quantile", "expected a quantile from 0.5 to 0.9999");
+            bad = true;
+          }
+        } else {
+          Error(it->first.Mark(), at + "." + k,
+                "unknown key" + Suggest(k, {"name", "max", "quantile"}));
+          bad = true;
+        }
+      }
+      if (bad) continue;
+      if (m.name != "error-rate" && m.name != "latency") {
+        Error(item.Mark(), at + ".name", "expected error-rate or latency, got " + Quote(m.name));
+        continue;
+      }
+      if (!has_max) {
+        Error(item.Mark(), at, "needs max (the limit)");
+        continue;
+      }
+      if (m.name == "error-rate" ? !ParseRatio(max_text, 0.0001, 0.5, &m.max)
+                                 : !ParseDurationIn(max_text, 1, 600'000, &m.max_ms)) {
+        Error(max_mark, at + ".max",
+              m.name == "error-rate" ? "expected a ratio from 0.0001 to 0.5"
+                                     : "expected a duration from 1ms to 10m");
+        continue;
+      }
+      out.push_back(m);
+    }
+    if (out.size() > 16) Error(node.Mark(), path, "more than 16 metrics");
+    c_.release.metrics = std::move(out);
+    c_.origin[path] = Where(node.Mark());
+  }
+
   std::vector<ConfigError> errors_;
 
  private:
@@ -557,7 +627,19 @@ Json ReleaseConfig::ToJson() const {
            {{"alpha", alpha},
             {"min_requests", min_requests},
             {"max_error_rate", max_error_rate},
-            {"max_duration", FormatDuration(max_duration)}}},
+            {"max_duration", FormatDuration(max_duration)},
+            {"metrics", [&] {
+               Json a = Json::array();
+               for (const auto& m : metrics) {
+                 if (m.name == "latency") {
+                   a.push_back({{"name", m.name}, {"quantile", m.quantile},
+                                {"max", FormatDuration(m.max_ms)}});
+                 } else {
+                   a.push_back({{"name", m.name}, {"max", m.max}});
+                 }
+               }
+               return a;
+             }()}}},
           {"traffic",
            {{"rate", traffic_rate}, {"connections", traffic_connections}, {"paths", traffic_paths}}}};
 }

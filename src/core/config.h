@@ -54,6 +54,15 @@ struct ReleaseStep {
   Millis duration = -1;  // pause: how long; -1 until `prodsprint promote`
 };
 
+// An absolute limit the candidate must stay under (release.analysis.metrics),
+// like a Flagger metric's threshold but tested sequentially.
+struct ReleaseMetric {
+  std::string name;        // "error-rate" or "latency"
+  double max = 0;          // error-rate: the highest tolerated ratio
+  double quantile = 0.99;  // latency: which quantile...
+  Millis max_ms = 0;       // ...must stay at or under this
+};
+
 // How releases run (`release:` and `deploy:` in prodsprint.yaml).
 struct ReleaseConfig {
   std::string strategy = "canary";  // canary or bluegreen
@@ -62,6 +71,7 @@ struct ReleaseConfig {
   int min_requests = 50;            // candidate requests before it may be called safe
   double max_error_rate = 0.01;     // the candidate's tolerated error rate
   Millis max_duration = 600'000;    // an analysis step inconclusive this long waits for a person
+  std::vector<ReleaseMetric> metrics;  // absolute limits beside the comparison with stable
   double traffic_rate = 100;        // requests/s driven during a release (0: none)
   int traffic_connections = 16;
   std::vector<std::string> traffic_paths;  // default: the service's health path, else /

@@ -24,11 +24,12 @@ struct Outcome {
 
 // Requests at `share` to the canary until a rollback, or `max_requests`.
 Outcome RunTrial(std::uint64_t seed, const Version& stable, const Version& canary, double share,
-                 std::int64_t max_requests, bool stop_at_promotable = false) {
+                 std::int64_t max_requests, bool stop_at_promotable = false,
+                 AnalysisConfig config = {}) {
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> u(0, 1);
   std::normal_distribution<double> z(0, 1);
-  CanaryAnalysis a;
+  CanaryAnalysis a(config);
   Outcome o;
   for (std::int64_t i = 0; i < max_requests; ++i) {
     const bool to_canary = u(rng) < share;
@@ -140,6 +141,48 @@ TEST(CanaryAnalysis, AHealthyCanaryBecomesPromotableAndStatsExplainWhy) {
   EXPECT_EQ(b.verdict(), Verdict::kRollback);
   EXPECT_EQ(b.Observe(true, false, 5, 0.1), Verdict::kRollback);
   EXPECT_FALSE(b.Stats()["reason"].get<std::string>().empty());
+}
+
+// A threshold (release.analysis.metrics) is a sequential test too: a rate
+// exactly at its limit is rarely called over it, however long it is watched,
+// and a rate three times over is caught.
+TEST(RateTest, HoldsItsLevelAtTheLimitAndCatchesThreeTimesOver) {
+  int false_alarms = 0;
+  std::vector<double> needed;
+  for (std::uint64_t seed = 1; seed <= 400; ++seed) {
+    std::mt19937_64 rng(seed);
+    std::uniform_real_distribution<double> u(0, 1);
+    RateTest at(0.02, 0.01), over(0.02, 0.01);
+    for (int i = 0; i < 5000; ++i) at.Add(u(rng) < 0.02);
+    false_alarms += at.Rejected();
+    int n = 0;
+    while (!over.Rejected() && n < 5000) {
+      over.Add(u(rng) < 0.06);
+      ++n;
+    }
+    needed.push_back(n);
+  }
+  EXPECT_LE(false_alarms, 4) << "at most 1% of 400";
+  RecordProperty("median_requests_3x_over", std::to_string(Median(needed)));
+  EXPECT_LE(Median(needed), 600);
+}
+
+TEST(CanaryAnalysis, ThresholdsRollBackWhatIsOverTheLimitOnly) {
+  AnalysisConfig c;
+  c.thresholds = {{"latency p99 <= 300 ms", 0.01, 300}, {"error-rate <= 0.1", 0.1, 0}};
+  // 400 ms for everyone: no worse than stable, but over the p99 limit.
+  auto slow = RunTrial(3, {0.0, 400, 0.05}, {0.0, 400, 0.05}, 0.1, 20000, false, c);
+  EXPECT_EQ(slow.verdict, Verdict::kRollback);
+  EXPECT_LT(slow.canary_requests, 100);
+  // 100 ms: inside the limits, and promotable.
+  auto fine = RunTrial(3, {0.0, 100, 0.3}, {0.0, 100, 0.3}, 0.1, 20000, true, c);
+  EXPECT_EQ(fine.verdict, Verdict::kPromotable);
+  CanaryAnalysis a(c);
+  a.Observe(true, false, 100, 0.1);
+  const Json st = a.Stats();
+  ASSERT_EQ(st["thresholds"].size(), 2u);
+  EXPECT_EQ(st["thresholds"][0]["name"], "latency p99 <= 300 ms");
+  EXPECT_NEAR(st["errors"]["threshold"].get<double>(), std::log(4 / 0.01), 1e-9);
 }
 
 }  // namespace

@@ -89,6 +89,34 @@ deploy: {instances: 3, health_timeout: 90s}
   EXPECT_EQ(d.release.EffectiveSteps().size(), 4u);
 }
 
+TEST(Config, ReleaseMetricsAreLimitsWithUnits) {
+  auto c = ParseConfig(R"(release:
+  analysis:
+    metrics:
+      - {name: error-rate, max: 0.05}
+      - {name: latency, quantile: 0.99, max: 500ms}
+)",
+                       "prodsprint.yaml");
+  ASSERT_TRUE(c.ok()) << c.problem().Message();
+  ASSERT_EQ(c->release.metrics.size(), 2u);
+  EXPECT_DOUBLE_EQ(c->release.metrics[0].max, 0.05);
+  EXPECT_EQ(c->release.metrics[1].max_ms, 500);
+  EXPECT_DOUBLE_EQ(c->release.metrics[1].quantile, 0.99);
+  auto bad = ParseConfig(R"(release:
+  analysis:
+    metrics:
+      - {name: cpu, max: 1}
+      - {name: latency, max: fast}
+      - {name: error-rate}
+)",
+                         "prodsprint.yaml");
+  ASSERT_FALSE(bad.ok());
+  const std::string m = bad.problem().Message();
+  EXPECT_NE(m.find("metrics[0].name: expected error-rate or latency"), std::string::npos) << m;
+  EXPECT_NE(m.find("metrics[1].max: expected a duration"), std::string::npos) << m;
+  EXPECT_NE(m.find("metrics[2]: needs max"), std::string::npos) << m;
+}
+
 TEST(Config, BadReleaseStepsAreLocated) {
   auto c = ParseConfig(R"(release:
   steps:

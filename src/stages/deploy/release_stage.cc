@@ -315,6 +315,20 @@ Result<engine::StageOutput> Release::Run() {
     ac.alpha = rc_->alpha;
     ac.min_canary_requests = rc_->min_requests;
     ac.max_canary_error_rate = rc_->max_error_rate;
+    for (const auto& m : rc_->metrics) {
+      analysis::Threshold t;
+      if (m.name == "latency") {
+        char q[32];
+        std::snprintf(q, sizeof q, "p%g", m.quantile * 100);
+        t.name = std::string("latency ") + q + " <= " + std::to_string(m.max_ms) + " ms";
+        t.max_rate = 1 - m.quantile;
+        t.latency_ms = static_cast<double>(m.max_ms);
+      } else {
+        t.name = "error-rate <= " + Dump(Json(m.max));
+        t.max_rate = m.max;
+      }
+      ac.thresholds.push_back(t);
+    }
     w.analysis = std::make_unique<analysis::CanaryAnalysis>(ac);
     watched_.push_back(std::move(w));
     changing.push_back(run);
