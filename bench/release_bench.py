@@ -15,7 +15,7 @@ Measures (docs/BENCHMARKS.md):
   bench/release_bench.py [--trials N]     (needs build/release/prodsprint,
                                            haproxy, node; hey for F)
 """
-import argparse, json, os, shutil, statistics, subprocess, sys, tempfile, time
+import argparse, json, os, resource, shutil, statistics, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PS = os.path.join(ROOT, "build/release/prodsprint")
@@ -45,6 +45,7 @@ def pct(values, q):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--trials", type=int, default=20)
+    ap.add_argument("--only", default="ABCDEF", help="which parts to run, e.g. DEF")
     a = ap.parse_args()
     n = a.trials
     work = tempfile.mkdtemp(prefix="ps-release-bench-")
@@ -78,63 +79,76 @@ def main():
                     "median_ms": statistics.median(ms), "p95_ms": pct(ms, 0.95),
                     "min_ms": min(ms), "max_ms": max(ms)}
 
-        print("A. 5% errors", file=sys.stderr)
-        out["errors_5pct"] = detect("v2-errors")
-        print("B. 200 ms slower", file=sys.stderr)
-        out["slower_200ms"] = detect("v3-slow")
+        if "A" in a.only:
+            print("A. 5% errors", file=sys.stderr)
+            out["errors_5pct"] = detect("v2-errors")
+        if "B" in a.only:
+            print("B. 200 ms slower", file=sys.stderr)
+            out["slower_200ms"] = detect("v3-slow")
 
-        print("C. healthy canaries", file=sys.stderr)
         promoted, durations = 0, []
-        for i in range(n):
-            tag = "v1.1" if i % 2 == 0 else "v1"
-            t0 = time.perf_counter()
-            r = ps_json(work, "release", "repo", "--ref", tag, ok=(0, 1))
-            durations.append(time.perf_counter() - t0)
-            promoted += r["status"] == "promoted"
-            print(f"  {tag} #{i+1}: {r['status']} {r.get('reason', '')}", file=sys.stderr)
-        if n % 2 == 1:
-            ps_json(work, "release", "repo", "--ref", "v1", ok=(0, 1))
-        out["healthy"] = {"trials": n, "false_rollbacks": n - promoted,
-                          "median_release_s": round(statistics.median(durations), 1)}
+        if "C" in a.only:
+          print("C. healthy canaries", file=sys.stderr)
+          for i in range(n):
+              tag = "v1.1" if i % 2 == 0 else "v1"
+              t0 = time.perf_counter()
+              r = ps_json(work, "release", "repo", "--ref", tag, ok=(0, 1))
+              durations.append(time.perf_counter() - t0)
+              promoted += r["status"] == "promoted"
+              print(f"  {tag} #{i+1}: {r['status']} {r.get('reason', '')}", file=sys.stderr)
+          if n % 2 == 1:
+              ps_json(work, "release", "repo", "--ref", "v1", ok=(0, 1))
+          out["healthy"] = {"trials": n, "false_rollbacks": n - promoted,
+                            "median_release_s": round(statistics.median(durations), 1)}
 
-        print("D. blue/green switches and switch-backs under load", file=sys.stderr)
-        m = max(5, n // 2)
-        load = subprocess.Popen([PS, "load", f"http://127.0.0.1:{port}/api/items", "--rate", "200",
-                                 "--duration", "600", "--json"], cwd=work, stdout=subprocess.PIPE,
-                                text=True)
-        time.sleep(1)
-        for i in range(m):
-            ps_json(work, "release", "repo", "--ref", "v1.1", "--strategy", "bluegreen")
-            ps_json(work, "rollback", "repo")
-        time.sleep(1)
-        load.send_signal(2)
-        summary = json.loads(load.communicate()[0])
-        out["bluegreen_under_load"] = {"switches": m, "switch_backs": m, "requests": summary["completed"],
-                                       "failed": summary["failed"], "p99_ms": summary["latency_ms"]["p99"]}
+        if "D" in a.only:
+          print("D. blue/green switches and switch-backs under load", file=sys.stderr)
+          m = max(5, n // 2)
+          load = subprocess.Popen([PS, "load", f"http://127.0.0.1:{port}/api/items", "--rate", "200",
+                                   "--duration", "600", "--json"], cwd=work, stdout=subprocess.PIPE,
+                                  text=True)
+          time.sleep(1)
+          switched = 0
+          for i in range(m):
+              r = ps_json(work, "release", "repo", "--ref", "v1.1", "--strategy", "bluegreen", ok=(0, 1))
+              print(f"  switch #{i+1}: {r['status']} {r.get('reason', '')}", file=sys.stderr)
+              if r["status"] == "promoted":
+                  switched += 1
+                  ps_json(work, "rollback", "repo")
+          time.sleep(1)
+          load.send_signal(2)
+          summary = json.loads(load.communicate()[0])
+          out["bluegreen_under_load"] = {"releases": m, "switches_and_switch_backs": switched,
+                                         "requests": summary["completed"],
+                                         "failed": summary["failed"], "p99_ms": summary["latency_ms"]["p99"]}
 
-        print("E. repository to healthy staging", file=sys.stderr)
-        ps_json(work, "down", "repo")
-        times = []
-        for i in range(n):
-            state = os.path.join(work, f"state{i}")
-            t0 = time.perf_counter()
-            ps_json(work, "--state", state, "apply", "repo", "--ref", "v1")
-            times.append(time.perf_counter() - t0)
-            ps_json(work, "--state", state, "down", "repo")
-        out["repo_to_staging"] = {"trials": n, "median_s": round(statistics.median(times), 3),
-                                  "max_s": round(max(times), 3)}
+        if "E" in a.only:
+          print("E. repository to healthy staging", file=sys.stderr)
+          ps_json(work, "down", "repo")
+          times = []
+          for i in range(n):
+              state = os.path.join(work, f"state{i}")
+              t0 = time.perf_counter()
+              ps_json(work, "--state", state, "apply", "repo", "--ref", "v1")
+              times.append(time.perf_counter() - t0)
+              ps_json(work, "--state", state, "down", "repo")
+          out["repo_to_staging"] = {"trials": n, "median_s": round(statistics.median(times), 3),
+                                    "max_s": round(max(times), 3)}
 
-        if shutil.which("hey"):
+        if "F" in a.only and shutil.which("hey"):
             print("F. load generators at 1,000 requests/s for 10 s", file=sys.stderr)
             ps_json(work, "apply", "repo", "--ref", "v1")
             url = f"http://127.0.0.1:{port}/api/items"
-            t0 = time.process_time()
-            p = run(["/usr/bin/time", "-f", "%U %S %M", PS, "load", url, "--rate", "1000", "--duration", "10",
-                     "--connections", "20", "--json"], work)
+            def timed(args):
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
+                p = run(args, work)
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+                return p, [str(cpu), "0", str(after.ru_maxrss)]
+            p, cpu_ours = timed([PS, "load", url, "--rate", "1000", "--duration", "10",
+                                 "--connections", "20", "--json"])
             ours = json.loads(p.stdout)
-            cpu_ours = p.stderr.strip().split("\n")[-1].split()
-            p = run(["/usr/bin/time", "-f", "%U %S %M", "hey", "-z", "10s", "-c", "20", "-q", "50", url], work)
-            cpu_hey = p.stderr.strip().split("\n")[-1].split()
+            p, cpu_hey = timed(["hey", "-z", "10s", "-c", "20", "-q", "50", url])
             hey_rate = [l for l in p.stdout.splitlines() if "Requests/sec" in l]
             hey_p99 = [l for l in p.stdout.splitlines() if "99% in" in l]
             out["load_generators"] = {

@@ -28,10 +28,11 @@ void ErrorTest::AddError(bool canary, double share) {
 }
 
 LatencyTest::LatencyTest(double alpha, double quantile, std::size_t window, std::size_t min_stable,
-                         std::vector<double> alternatives)
+                         std::vector<double> alternatives, double min_delta_ms)
     : quantile_(quantile),
       window_(window),
       min_stable_(min_stable),
+      min_delta_ms_(min_delta_ms),
       alts_(std::move(alternatives)),
       mix_(alts_.size()),
       threshold_(std::log(1.0 / alpha)) {}
@@ -55,7 +56,7 @@ double LatencyTest::StableQuantile() const {
 void LatencyTest::AddCanary(double latency_ms) {
   const double q = StableQuantile();
   if (std::isnan(q)) return;  // no reference yet: the request is not counted
-  const bool slow = latency_ms > q;
+  const bool slow = latency_ms > q + min_delta_ms_;
   ++counted_;
   slow_ += slow;
   // Under no regression a canary request is slower than stable's p95 with

@@ -58,12 +58,15 @@ class ErrorTest {
 
 // "Canary requests are slower than stable's p95 more often than 5% of the
 // time". Stable latencies form a sliding window; a canary request counts
-// only once the window holds `min_stable` samples.
+// only once the window holds `min_stable` samples. "Slower" means by more
+// than `min_delta_ms` (1 ms: HAProxy logs whole milliseconds, and a fresh
+// process's first sub-millisecond answers differ by noise nobody feels).
 class LatencyTest {
  public:
   explicit LatencyTest(double alpha = 0.01, double quantile = 0.95, std::size_t window = 2000,
                        std::size_t min_stable = 100,
-                       std::vector<double> alternatives = {0.1, 0.2, 0.35, 0.5, 0.7, 0.9});
+                       std::vector<double> alternatives = {0.1, 0.2, 0.35, 0.5, 0.7, 0.9},
+                       double min_delta_ms = 1.0);
   void AddStable(double latency_ms);
   void AddCanary(double latency_ms);
   bool Rejected() const { return mix_.LogRatio() >= threshold_; }
@@ -75,6 +78,7 @@ class LatencyTest {
  private:
   double quantile_;
   std::size_t window_, min_stable_;
+  double min_delta_ms_;
   std::vector<double> alts_;
   Mixture mix_;
   double threshold_;
