@@ -9,6 +9,7 @@ Measures (docs/BENCHMARKS.md):
   C. false rollbacks: healthy canaries released back and forth (v1 <-> v1.1);
   D. requests failed for a client during blue/green switches and switch-backs
      (rollback), with `prodsprint load` sending 200 requests/s throughout;
+  G. the same during canary rollbacks (abort with the candidate at 50%);
   E. repository to healthy staging (`prodsprint apply`, fresh state);
   F. the load generator beside hey (same target, same fixed rate).
 
@@ -45,7 +46,7 @@ def pct(values, q):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--trials", type=int, default=20)
-    ap.add_argument("--only", default="ABCDEF", help="which parts to run, e.g. DEF")
+    ap.add_argument("--only", default="ABCDGEF", help="which parts to run, e.g. DEF")
     a = ap.parse_args()
     n = a.trials
     work = tempfile.mkdtemp(prefix="ps-release-bench-")
@@ -121,6 +122,36 @@ def main():
           out["bluegreen_under_load"] = {"releases": m, "switches_and_switch_backs": switched,
                                          "requests": summary["completed"],
                                          "failed": summary["failed"], "p99_ms": summary["latency_ms"]["p99"]}
+
+        if "G" in a.only:
+          print("G. canary rollbacks (abort at 50%) under load", file=sys.stderr)
+          cfg = os.path.join(work, "pause.yaml")
+          with open(cfg, "w") as f:
+              f.write("release:\n  steps:\n    - setWeight: 50\n    - pause: {}\n"
+                      "  traffic:\n    rate: 0\n")
+          load = subprocess.Popen([PS, "load", f"http://127.0.0.1:{port}/api/items", "--rate", "200",
+                                   "--duration", "600", "--json"], cwd=work, stdout=subprocess.PIPE,
+                                  text=True)
+          time.sleep(1)
+          m = max(5, n // 2)
+          for i in range(m):
+              rel = subprocess.Popen([PS, "--config", cfg, "release", "repo", "--ref", "v1.1", "--json"],
+                                     cwd=work, stdout=subprocess.PIPE, text=True)
+              while True:  # until the candidate takes half the traffic
+                  time.sleep(0.2)
+                  svc = ps_json(work, "status", "repo")["environments"][0]["services"]["catalog"]
+                  c = svc.get("candidate")
+                  if c and svc["colours"][c]["weight"] == 50:
+                      break
+              time.sleep(1)
+              ps_json(work, "abort", "repo")
+              r = json.loads(rel.communicate()[0])
+              print(f"  abort #{i+1}: {r['status']}", file=sys.stderr)
+          time.sleep(1)
+          load.send_signal(2)
+          summary = json.loads(load.communicate()[0])
+          out["canary_rollbacks_under_load"] = {"rollbacks": m, "requests": summary["completed"],
+                                                "failed": summary["failed"]}
 
         if "E" in a.only:
           print("E. repository to healthy staging", file=sys.stderr)
