@@ -200,7 +200,8 @@ Json CanaryAnalysis::Stats() const {
             {"canary_slower_than_p95", latency_.canary_slow()},
             {"log_likelihood_ratio", latency_.LogRatio()}}},
           {"canary_error_rate_upper_bound", ErrorRateUpperBound()},
-          {"thresholds", [&] {
+          {"thresholds",
+           [&] {
              Json a = Json::array();
              for (std::size_t i = 0; i < limits_.size(); ++i) {
                a.push_back({{"name", config_.thresholds[i].name},

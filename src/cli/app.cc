@@ -14,10 +14,10 @@
 
 #include "artifacts/artifact_store.h"
 #include "cli/builtin.h"
+#include "cli/deploy_cmd.h"
 #include "cli/output.h"
 #include "cli/plan_cmd.h"
 #include "cli/session.h"
-#include "cli/deploy_cmd.h"
 #include "core/config.h"
 #include "core/fs.h"
 #include "core/ids.h"
@@ -25,11 +25,11 @@
 #include "engine/worker_pool.h"
 #include "stages/audit/audit.h"
 #include "stages/git/libgit2.h"
+#include "stages/plan/blueprint.h"
 #include "store/model_json.h"
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/tenancy.h"
-#include "stages/plan/blueprint.h"
 
 namespace ps::cli {
 
@@ -207,8 +207,7 @@ void PrintAudit(const Term& t, const Json& result, const std::string& what) {
   }
 }
 
-Result<int> CmdUp(const Options& o, const std::string& path, bool json, int workers,
-                  bool apply) {
+Result<int> CmdUp(const Options& o, const std::string& path, bool json, int workers, bool apply) {
   std::error_code ec;
   fs::path repo = fs::weakly_canonical(fs::absolute(path, ec), ec);
   if (ec || !fs::is_directory(repo, ec)) {
@@ -345,7 +344,8 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
     }
     if (ad) {
       for (const auto& st : ad->stages) {
-        if (st.name != "apply" || !st.output.is_object() || !st.output.contains("services")) continue;
+        if (st.name != "apply" || !st.output.is_object() || !st.output.contains("services"))
+          continue;
         std::cout << "\n"
                   << term.Bold("Staging") << " (local): version "
                   << st.output.value("version", "").substr(0, 12) << "\n";
@@ -781,7 +781,8 @@ int Main(int argc, char** argv) {
       "the new version is worse or unhealthy. Exit 0 when promoted, 1 when rolled back.");
   release->add_option("PATH", dep.path, "The repository's folder")->required();
   release->add_option("--ref", dep.ref, "The git revision to release")->required();
-  release->add_option("--strategy", dep.strategy, "canary or bluegreen (default: release.strategy)");
+  release->add_option("--strategy", dep.strategy,
+                      "canary or bluegreen (default: release.strategy)");
   add_env(release);
   auto* promote = app.add_subcommand(
       "promote", "Let the running release go on: ends a pause, or promotes at once");

@@ -27,8 +27,8 @@ struct Target {
 Status CheckEnvName(const std::string& env) {
   if (env.empty() || env.size() > 32 ||
       env.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos) {
-    return problems::InvalidInput("environment names are 1-32 lower-case letters, digits and '-' ('" +
-                                  env + "' is not)");
+    return problems::InvalidInput(
+        "environment names are 1-32 lower-case letters, digits and '-' ('" + env + "' is not)");
   }
   return Ok();
 }
@@ -99,10 +99,14 @@ Result<int> Failed(const RunDetail& d, bool json) {
 std::string Short(const std::string& v) { return v.substr(0, 12); }
 
 Json ReleaseJson(const store::Release& r) {
-  return {{"id", r.id},         {"sha", r.sha},
-          {"env", r.env},       {"strategy", r.strategy},
-          {"status", r.status}, {"risk_score", r.risk_score ? Json(*r.risk_score) : Json(nullptr)},
-          {"meta", r.meta},     {"created_at", r.created_at},
+  return {{"id", r.id},
+          {"sha", r.sha},
+          {"env", r.env},
+          {"strategy", r.strategy},
+          {"status", r.status},
+          {"risk_score", r.risk_score ? Json(*r.risk_score) : Json(nullptr)},
+          {"meta", r.meta},
+          {"created_at", r.created_at},
           {"updated_at", r.updated_at}};
 }
 
@@ -120,8 +124,9 @@ void PrintServices(const Term& term, const Json& services) {
 
 Result<int> CmdApply(const Options& o, const DeployArgs& a) {
   PS_ASSIGN(Target t, Open(o, a, true));
-  Json input = {{"path", t.repo.string()}, {"ref", a.ref},   {"env", a.env},
-                {"target", a.target},      {"env_dir", t.env_dir.string()}, {"exe", Exe()}};
+  Json input = {
+      {"path", t.repo.string()},       {"ref", a.ref}, {"env", a.env}, {"target", a.target},
+      {"env_dir", t.env_dir.string()}, {"exe", Exe()}};
   PS_ASSIGN(RunDetail d, Submit(t, store::RunKind::kApply, input, !a.json));
   if (d.run.status != RunStatus::kDone) return Failed(d, a.json);
   const Json* out = StageOutput(d, "apply");
@@ -158,8 +163,8 @@ Result<int> CmdStatus(const Options& o, const DeployArgs& a) {
   }
   std::sort(dirs.begin(), dirs.end());
   for (const auto& dir : dirs) {
-    PS_ASSIGN(auto env, local::LocalEnvironment::Open(dir, Exe(), t.project.name,
-                                                      dir.filename().string()));
+    PS_ASSIGN(auto env,
+              local::LocalEnvironment::Open(dir, Exe(), t.project.name, dir.filename().string()));
     Json d = env.Describe();
     d["name"] = dir.filename().string();
     d["folder"] = dir.string();
@@ -167,14 +172,15 @@ Result<int> CmdStatus(const Options& o, const DeployArgs& a) {
     envs.push_back(d);
   }
   // The latest release of each environment, from the state store.
-  PS_ASSIGN(auto releases, store::ReadValue<std::vector<store::Release>>(
-                               *t.session->store, [&](store::Tx& tx) {
-                                 return tx.ListReleases(t.session->tenant, t.project.id);
-                               }));
+  PS_ASSIGN(auto releases,
+            store::ReadValue<std::vector<store::Release>>(*t.session->store, [&](store::Tx& tx) {
+              return tx.ListReleases(t.session->tenant, t.project.id);
+            }));
   for (auto& e : envs) {
     for (const auto& r : releases) {
       if (r.env != e["name"]) continue;
-      if (!e.contains("last_release") || r.created_at > e["last_release"].value("created_at", Millis{0})) {
+      if (!e.contains("last_release") ||
+          r.created_at > e["last_release"].value("created_at", Millis{0})) {
         e["last_release"] = ReleaseJson(r);
       }
     }
@@ -191,25 +197,30 @@ Result<int> CmdStatus(const Options& o, const DeployArgs& a) {
   }
   for (const auto& e : envs) {
     std::cout << term.Bold(t.project.name + " / " + e["name"].get<std::string>()) << " (local)  "
-              << "supervisor " << (e["supervisor"] == "running" ? term.Green("running") : term.Red("stopped"))
-              << (e.contains("busy") ? "  " + term.Yellow("busy: " + e["busy"].get<std::string>()) : "")
+              << "supervisor "
+              << (e["supervisor"] == "running" ? term.Green("running") : term.Red("stopped"))
+              << (e.contains("busy") ? "  " + term.Yellow("busy: " + e["busy"].get<std::string>())
+                                     : "")
               << "\n";
-    std::vector<std::vector<std::string>> rows = {
-        {term.Bold("SERVICE"), term.Bold("URL"), term.Bold("STABLE"), term.Bold("CANDIDATE"),
-         term.Bold("WEIGHTS"), term.Bold("INSTANCES")}};
+    std::vector<std::vector<std::string>> rows = {{term.Bold("SERVICE"), term.Bold("URL"),
+                                                   term.Bold("STABLE"), term.Bold("CANDIDATE"),
+                                                   term.Bold("WEIGHTS"), term.Bold("INSTANCES")}};
     const Json& procs = e["processes"];
     for (const auto& [name, svc] : e["services"].items()) {
       auto version_of = [&](const Json& colour) -> std::string {
         if (!colour.is_string()) return "-";
         const Json& run = svc["colours"][colour.get<std::string>()]["run"];
-        return run.is_object() ? Short(run.value("version", "")) + " (" + colour.get<std::string>() + ")" : "-";
+        return run.is_object()
+                   ? Short(run.value("version", "")) + " (" + colour.get<std::string>() + ")"
+                   : "-";
       };
       std::string weights, instances;
       int healthy = 0, total = 0;
       for (const char* c : {"blue", "green"}) {
         const Json& col = svc["colours"][c];
         if (!col["run"].is_object()) continue;
-        weights += (weights.empty() ? "" : " ") + std::string(c) + " " + std::to_string(col.value("weight", 0)) + "%";
+        weights += (weights.empty() ? "" : " ") + std::string(c) + " " +
+                   std::to_string(col.value("weight", 0)) + "%";
         for (int i = 0; i < svc.value("instances", 1); ++i) {
           const std::string pname = name + "-" + c + std::to_string(i);
           ++total;
@@ -217,10 +228,12 @@ Result<int> CmdStatus(const Options& o, const DeployArgs& a) {
         }
       }
       const int port = svc.value("frontend_port", 0);
-      rows.push_back({name, port > 0 ? "http://127.0.0.1:" + std::to_string(port) + "/" : "(worker)",
+      rows.push_back({name,
+                      port > 0 ? "http://127.0.0.1:" + std::to_string(port) + "/" : "(worker)",
                       version_of(svc["stable"]),
-                      svc["candidate"].is_string() ? version_of(svc["candidate"])
-                                                   : (svc["warm"].is_string() ? "warm: " + version_of(svc["warm"]) : "-"),
+                      svc["candidate"].is_string()
+                          ? version_of(svc["candidate"])
+                          : (svc["warm"].is_string() ? "warm: " + version_of(svc["warm"]) : "-"),
                       weights, std::to_string(healthy) + "/" + std::to_string(total) + " healthy"});
     }
     std::cout << Table(rows);
@@ -237,7 +250,9 @@ Result<int> CmdStatus(const Options& o, const DeployArgs& a) {
       const Json& r = e["last_release"];
       std::cout << "  last release " << Short(r.value("sha", "")) << " " << r.value("strategy", "")
                 << ": " << term.Status(r.value("status", ""))
-                << (r["meta"].value("reason", "").empty() ? "" : " (" + r["meta"].value("reason", "") + ")")
+                << (r["meta"].value("reason", "").empty()
+                        ? ""
+                        : " (" + r["meta"].value("reason", "") + ")")
                 << "\n";
     }
     std::cout << "\n";
@@ -255,8 +270,9 @@ Result<int> CmdRelease(const Options& o, const DeployArgs& a) {
     return Problem::Make("environment-busy", "The environment is busy", 409,
                          "'" + a.env + "' is held by " + *holder + "; one release at a time");
   }
-  Json input = {{"path", t.repo.string()}, {"ref", a.ref},      {"env", a.env},
-                {"strategy", a.strategy},  {"env_dir", t.env_dir.string()}, {"exe", Exe()}};
+  Json input = {
+      {"path", t.repo.string()},       {"ref", a.ref}, {"env", a.env}, {"strategy", a.strategy},
+      {"env_dir", t.env_dir.string()}, {"exe", Exe()}};
   // Ctrl-C aborts the release: the new version's weight goes to 0 and it
   // stops, rather than leaving traffic split with nobody watching.
   PS_ASSIGN(RunDetail d, Submit(t, store::RunKind::kRelease, input, !a.json, [&] {
@@ -278,7 +294,8 @@ Result<int> CmdRelease(const Options& o, const DeployArgs& a) {
     } else {
       std::cout << term.Red(status) << ": " << out->value("reason", "") << "\n";
       if (out->contains("detection_ms")) {
-        std::cout << "  candidate weight 0 after " << HumanDuration((*out)["detection_ms"].get<Millis>())
+        std::cout << "  candidate weight 0 after "
+                  << HumanDuration((*out)["detection_ms"].get<Millis>())
                   << " from its first request; the stable version serves\n";
       }
     }
@@ -331,8 +348,8 @@ Result<int> CmdRollback(const Options& o, const DeployArgs& a) {
   if (auto holder = local::LockHolder(t.env_dir); holder && holder->rfind("release", 0) == 0) {
     return CmdControl(o, a, "rollback");
   }
-  Json input = {{"path", t.repo.string()}, {"env", a.env}, {"env_dir", t.env_dir.string()},
-                {"exe", Exe()}};
+  Json input = {
+      {"path", t.repo.string()}, {"env", a.env}, {"env_dir", t.env_dir.string()}, {"exe", Exe()}};
   PS_ASSIGN(RunDetail d, Submit(t, store::RunKind::kRollback, input, !a.json));
   if (d.run.status != RunStatus::kDone) return Failed(d, a.json);
   const Json* out = StageOutput(d, "rollback");
@@ -369,7 +386,8 @@ Result<int> CmdLoad(const LoadArgs& a) {
   if (a.url.rfind(prefix, 0) != 0) return problems::InvalidInput("the URL must start with http://");
   std::string rest = a.url.substr(prefix.size());
   const auto slash = rest.find('/');
-  std::string hostport = rest.substr(0, slash), path = slash == std::string::npos ? "/" : rest.substr(slash);
+  std::string hostport = rest.substr(0, slash),
+              path = slash == std::string::npos ? "/" : rest.substr(slash);
   const auto colon = hostport.rfind(':');
   load::LoadOptions lo;
   lo.host = colon == std::string::npos ? hostport : hostport.substr(0, colon);
@@ -399,12 +417,15 @@ Result<int> CmdLoad(const LoadArgs& a) {
   if (a.json) {
     std::cout << Dump(s.ToJson(), 2) << std::endl;
   } else {
-    std::printf("%lld requests in %.1fs (%.1f/s), %lld failed\n  latency (from schedule) p50 %.2fms  p90 %.2fms  p99 %.2fms  max %.2fms\n  status 2xx %lld  3xx %lld  4xx %lld  5xx %lld  errors %lld\n",
-                static_cast<long long>(s.completed), s.duration_s, s.achieved_rate,
-                static_cast<long long>(s.failed), s.p50_ms, s.p90_ms, s.p99_ms, s.max_ms,
-                static_cast<long long>(s.status_2xx), static_cast<long long>(s.status_3xx),
-                static_cast<long long>(s.status_4xx), static_cast<long long>(s.status_5xx),
-                static_cast<long long>(s.errors));
+    std::printf(
+        "%lld requests in %.1fs (%.1f/s), %lld failed\n  latency (from schedule) p50 %.2fms  p90 "
+        "%.2fms  p99 %.2fms  max %.2fms\n  status 2xx %lld  3xx %lld  4xx %lld  5xx %lld  errors "
+        "%lld\n",
+        static_cast<long long>(s.completed), s.duration_s, s.achieved_rate,
+        static_cast<long long>(s.failed), s.p50_ms, s.p90_ms, s.p99_ms, s.max_ms,
+        static_cast<long long>(s.status_2xx), static_cast<long long>(s.status_3xx),
+        static_cast<long long>(s.status_4xx), static_cast<long long>(s.status_5xx),
+        static_cast<long long>(s.errors));
   }
   return kExitOk;
 }

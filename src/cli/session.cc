@@ -27,8 +27,6 @@ Problem Interrupted() {
                        "'prodsprint worker' or the same command again");
 }
 
-
-
 // Opens the state. `default_config` is the prodsprint.yaml to read when
 // --config is not given; `create` makes the state folder and tenant if absent.
 Result<std::unique_ptr<Session>> OpenSession(const Options& o, const fs::path& default_config,
@@ -165,7 +163,6 @@ Result<Run> DriveRun(Session& s, const std::string& run_id, bool progress,
   return run;
 }
 
-
 Result<RunDetail> LoadDetail(Session& s, const std::string& run_id) {
   return store::ReadValue<RunDetail>(*s.store, [&](Tx& tx) -> Result<RunDetail> {
     RunDetail d;
@@ -194,7 +191,6 @@ Json DetailJson(const RunDetail& d) {
 }
 
 Millis RunDuration(const Run& r) { return r.updated_at - r.created_at; }
-
 
 Result<store::Project> EnsureProject(Session& s, const fs::path& repo) {
   auto& clock = SystemClock::Instance();

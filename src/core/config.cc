@@ -131,7 +131,9 @@ const std::vector<Setting>& Settings() {
          return OneOf(v, {"canary", "bluegreen"}, &c.release.strategy);
        }},
       {"release.analysis.alpha", "a probability from 0.0001 to 0.2 (e.g. 0.01)",
-       [](Config& c, const std::string& v) { return ParseRatio(v, 0.0001, 0.2, &c.release.alpha); }},
+       [](Config& c, const std::string& v) {
+         return ParseRatio(v, 0.0001, 0.2, &c.release.alpha);
+       }},
       {"release.analysis.min_requests", "an integer from 1 to 1000000",
        [](Config& c, const std::string& v) {
          return ParseInt(v, 1, 1'000'000, &c.release.min_requests);
@@ -172,7 +174,8 @@ const std::vector<Setting>& Settings() {
       {"release.steps", "a list of steps: setWeight: N, pause: {duration: D} or {}, analysis: {}",
        [](Config&, const std::string&) { return false; }},
       {"release.analysis.metrics",
-       "a list of limits: {name: error-rate, max: 0.05} or {name: latency, quantile: 0.99, max: 500ms}",
+       "a list of limits: {name: error-rate, max: 0.05} or {name: latency, quantile: 0.99, max: "
+       "500ms}",
        [](Config&, const std::string&) { return false; }},
       {"deploy.instances", "an integer from 1 to 16",
        [](Config& c, const std::string& v) { return ParseInt(v, 1, 16, &c.release.instances); }},
@@ -621,27 +624,29 @@ Json ReleaseConfig::ToJson() const {
       st.push_back({{"analysis", Json::object()}});
     }
   }
-  return {{"strategy", strategy},
-          {"steps", st},
-          {"analysis",
-           {{"alpha", alpha},
-            {"min_requests", min_requests},
-            {"max_error_rate", max_error_rate},
-            {"max_duration", FormatDuration(max_duration)},
-            {"metrics", [&] {
-               Json a = Json::array();
-               for (const auto& m : metrics) {
-                 if (m.name == "latency") {
-                   a.push_back({{"name", m.name}, {"quantile", m.quantile},
-                                {"max", FormatDuration(m.max_ms)}});
-                 } else {
-                   a.push_back({{"name", m.name}, {"max", m.max}});
-                 }
-               }
-               return a;
-             }()}}},
-          {"traffic",
-           {{"rate", traffic_rate}, {"connections", traffic_connections}, {"paths", traffic_paths}}}};
+  return {
+      {"strategy", strategy},
+      {"steps", st},
+      {"analysis",
+       {{"alpha", alpha},
+        {"min_requests", min_requests},
+        {"max_error_rate", max_error_rate},
+        {"max_duration", FormatDuration(max_duration)},
+        {"metrics",
+         [&] {
+           Json a = Json::array();
+           for (const auto& m : metrics) {
+             if (m.name == "latency") {
+               a.push_back(
+                   {{"name", m.name}, {"quantile", m.quantile}, {"max", FormatDuration(m.max_ms)}});
+             } else {
+               a.push_back({{"name", m.name}, {"max", m.max}});
+             }
+           }
+           return a;
+         }()}}},
+      {"traffic",
+       {{"rate", traffic_rate}, {"connections", traffic_connections}, {"paths", traffic_paths}}}};
 }
 
 Json Config::ToJson() const {

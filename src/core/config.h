@@ -49,8 +49,8 @@ struct PolicyConfig {
 
 // One step of a canary release, in Argo Rollouts' vocabulary.
 struct ReleaseStep {
-  std::string kind;    // "setWeight", "pause", "analysis"
-  int weight = 0;      // setWeight: the candidate's percent of traffic
+  std::string kind;      // "setWeight", "pause", "analysis"
+  int weight = 0;        // setWeight: the candidate's percent of traffic
   Millis duration = -1;  // pause: how long; -1 until `prodsprint promote`
 };
 
@@ -65,14 +65,14 @@ struct ReleaseMetric {
 
 // How releases run (`release:` and `deploy:` in prodsprint.yaml).
 struct ReleaseConfig {
-  std::string strategy = "canary";  // canary or bluegreen
-  std::vector<ReleaseStep> steps;   // empty: setWeight 10, analysis, setWeight 50, analysis
-  double alpha = 0.01;              // false rollbacks per release, at most
-  int min_requests = 50;            // candidate requests before it may be called safe
-  double max_error_rate = 0.01;     // the candidate's tolerated error rate
-  Millis max_duration = 600'000;    // an analysis step inconclusive this long waits for a person
+  std::string strategy = "canary";     // canary or bluegreen
+  std::vector<ReleaseStep> steps;      // empty: setWeight 10, analysis, setWeight 50, analysis
+  double alpha = 0.01;                 // false rollbacks per release, at most
+  int min_requests = 50;               // candidate requests before it may be called safe
+  double max_error_rate = 0.01;        // the candidate's tolerated error rate
+  Millis max_duration = 600'000;       // an analysis step inconclusive this long waits for a person
   std::vector<ReleaseMetric> metrics;  // absolute limits beside the comparison with stable
-  double traffic_rate = 100;        // requests/s driven during a release (0: none)
+  double traffic_rate = 100;           // requests/s driven during a release (0: none)
   int traffic_connections = 16;
   std::vector<std::string> traffic_paths;  // default: the service's health path, else /
   int instances = 1;                       // deploy.instances: instances per version

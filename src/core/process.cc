@@ -179,8 +179,8 @@ Result<pid_t> Spawn(const SpawnOptions& o) {
   if (n == static_cast<ssize_t>(sizeof err)) {
     int status;
     waitpid(pid, &status, 0);
-    static const char* const kWhat[] = {"", "setsid", "redirect output", "enter the folder",
-                                        "switch user", "execute"};
+    static const char* const kWhat[] = {
+        "", "setsid", "redirect output", "enter the folder", "switch user", "execute"};
     std::string detail = std::string("cannot ") + kWhat[err[0] < 6 ? err[0] : 0] + " for '" +
                          args[0] + "': " + std::strerror(err[1]);
     if (err[0] == 3) detail += " (" + o.cwd + ")";

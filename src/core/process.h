@@ -19,8 +19,8 @@
 namespace ps {
 
 struct SpawnOptions {
-  std::vector<std::string> argv;  // argv[0] is looked up in PATH if it has no '/'
-  std::string cwd;                // empty: the caller's
+  std::vector<std::string> argv;           // argv[0] is looked up in PATH if it has no '/'
+  std::string cwd;                         // empty: the caller's
   std::map<std::string, std::string> env;  // set over the inherited environment
   bool inherit_env = true;
   std::string log_path;  // stdout and stderr appended here; empty: /dev/null

@@ -289,8 +289,8 @@ Status Engine::Execute(Lease& lease) {
         PS_TRY(tx.CreateAlert(a));
       }
       for (auto& e : rec.events) {
-        PS_TRY(tx.AppendEvent(
-            MakeEvent(s.tenant, s.project_id, s.run_id, std::move(e.name), std::move(e.payload), now)));
+        PS_TRY(tx.AppendEvent(MakeEvent(s.tenant, s.project_id, s.run_id, std::move(e.name),
+                                        std::move(e.payload), now)));
       }
       return Ok();
     });

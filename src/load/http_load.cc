@@ -38,7 +38,8 @@ bool IContains(std::string_view hay, std::string_view needle) {
 }
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 }  // namespace
@@ -197,7 +198,8 @@ Json Summary::ToJson() const {
           {"completed", completed},
           {"failed", failed},
           {"errors", errors},
-          {"status", {{"2xx", status_2xx}, {"3xx", status_3xx}, {"4xx", status_4xx}, {"5xx", status_5xx}}},
+          {"status",
+           {{"2xx", status_2xx}, {"3xx", status_3xx}, {"4xx", status_4xx}, {"5xx", status_5xx}}},
           {"duration_s", duration_s},
           {"achieved_rate", achieved_rate},
           {"latency_ms", {{"p50", p50_ms}, {"p90", p90_ms}, {"p99", p99_ms}, {"max", max_ms}}}};
@@ -230,11 +232,10 @@ Summary LoadGenerator::Summarize() const {
   std::lock_guard lock(mu_);
   Summary s = counts_;
   if (s.duration_s == 0 && start_us_ > 0) {  // still running
-    s.duration_s = static_cast<double>(
-                       std::chrono::duration_cast<std::chrono::microseconds>(
-                           std::chrono::steady_clock::now().time_since_epoch())
-                           .count() -
-                       start_us_) /
+    s.duration_s = static_cast<double>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                           std::chrono::steady_clock::now().time_since_epoch())
+                                           .count() -
+                                       start_us_) /
                    1e6;
   }
   std::vector<float> l = latencies_;
@@ -284,7 +285,8 @@ void LoadGenerator::Loop() {
   start_us_ = start;
   const double interval_us = 1e6 / options_.rate;
   std::int64_t scheduled = 0;
-  const std::int64_t end = options_.duration_ms > 0 ? start + options_.duration_ms * 1000 : INT64_MAX;
+  const std::int64_t end =
+      options_.duration_ms > 0 ? start + options_.duration_ms * 1000 : INT64_MAX;
 
   auto finish = [&](Conn& c, int status, const char* error) {
     Outcome o;
@@ -299,10 +301,14 @@ void LoadGenerator::Loop() {
       ++counts_.completed;
       if (error) ++counts_.errors;
       if (o.failed()) ++counts_.failed;
-      if (status >= 200 && status < 300) ++counts_.status_2xx;
-      else if (status >= 300 && status < 400) ++counts_.status_3xx;
-      else if (status >= 400 && status < 500) ++counts_.status_4xx;
-      else if (status >= 500) ++counts_.status_5xx;
+      if (status >= 200 && status < 300)
+        ++counts_.status_2xx;
+      else if (status >= 300 && status < 400)
+        ++counts_.status_3xx;
+      else if (status >= 400 && status < 500)
+        ++counts_.status_4xx;
+      else if (status >= 500)
+        ++counts_.status_5xx;
       latencies_.push_back(static_cast<float>(o.latency_ms));
     }
     if (on_outcome_) on_outcome_(o);
@@ -380,7 +386,8 @@ void LoadGenerator::Loop() {
     if (now >= end) break;
     // Due requests join the queue; free connections take them in order.
     while (start + static_cast<std::int64_t>(static_cast<double>(scheduled) * interval_us) <= now) {
-      pending.push_back(start + static_cast<std::int64_t>(static_cast<double>(scheduled) * interval_us));
+      pending.push_back(start +
+                        static_cast<std::int64_t>(static_cast<double>(scheduled) * interval_us));
       ++scheduled;
     }
     for (std::size_t i = 0; i < conns.size() && !pending.empty(); ++i) {
@@ -405,7 +412,8 @@ void LoadGenerator::Loop() {
     }
     const std::int64_t next_due =
         start + static_cast<std::int64_t>(static_cast<double>(scheduled) * interval_us);
-    int wait_ms = static_cast<int>(std::clamp<std::int64_t>((next_due - NowUs() + 999) / 1000, 0, 50));
+    int wait_ms =
+        static_cast<int>(std::clamp<std::int64_t>((next_due - NowUs() + 999) / 1000, 0, 50));
     int n = epoll_wait(ep, events.data(), static_cast<int>(events.size()), wait_ms);
     for (int k = 0; k < n; ++k) {
       const std::size_t index = events[k].data.u64;

@@ -58,11 +58,11 @@ struct LoadOptions {
 };
 
 struct Outcome {
-  std::int64_t due_us = 0;   // when the schedule said to send (steady clock, us)
-  double latency_ms = 0;     // from due to the end of the response
-  double service_ms = 0;     // from the actual send to the end
-  int status = 0;            // 0 when no response
-  std::string error;         // "connect", "timeout", "reset", "protocol" or empty
+  std::int64_t due_us = 0;  // when the schedule said to send (steady clock, us)
+  double latency_ms = 0;    // from due to the end of the response
+  double service_ms = 0;    // from the actual send to the end
+  int status = 0;           // 0 when no response
+  std::string error;        // "connect", "timeout", "reset", "protocol" or empty
   bool failed() const { return status == 0 || status >= 500; }
 };
 

@@ -4,11 +4,11 @@
 // durations: the figures live in bench/ (docs/BENCHMARKS.md).
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -54,13 +54,13 @@ class LocalRelease : public ::testing::Test {
   // A new commit on top of `base` with `server.js` edited by a sed script.
   void Commit(const std::string& base, const std::string& tag, const std::string& sed) {
     const std::string repo = (dir_ / "repo").string();
-    auto r = RunCommand(
-        {"/bin/sh", "-c",
-         "set -e; cd " + repo + "; git checkout -q " + base + " 2>/dev/null; git checkout -q -B b-" +
-             tag + "; sed -i '" + sed + "' server.js; git -c user.name=t -c user.email=t@t " +
-             "-c commit.gpgsign=false commit -qam " + tag + "; git tag " + tag +
-             "; git checkout -q main"},
-        dir_.path());
+    auto r = RunCommand({"/bin/sh", "-c",
+                         "set -e; cd " + repo + "; git checkout -q " + base +
+                             " 2>/dev/null; git checkout -q -B b-" + tag + "; sed -i '" + sed +
+                             "' server.js; git -c user.name=t -c user.email=t@t " +
+                             "-c commit.gpgsign=false commit -qam " + tag + "; git tag " + tag +
+                             "; git checkout -q main"},
+                        dir_.path());
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
   Json Env() {
@@ -75,8 +75,8 @@ class LocalRelease : public ::testing::Test {
     return svc["colours"][svc["stable"].get<std::string>()]["run"].value("version", "");
   }
   std::string Rev(const std::string& tag) {
-    auto r = RunCommand({"/usr/bin/git", "-C", (dir_ / "repo").string(), "rev-parse", tag},
-                        dir_.path());
+    auto r =
+        RunCommand({"/usr/bin/git", "-C", (dir_ / "repo").string(), "rev-parse", tag}, dir_.path());
     std::string s = r.out;
     while (!s.empty() && s.back() == '\n') s.pop_back();
     return s;
@@ -221,9 +221,10 @@ TEST_F(LocalRelease, BadReleasesLeaveTheStableVersionServing) {
              "build": "echo compiling && echo syntax error in server.js >&2 && exit 7"}}
 )");
     c = RunCommand({"/bin/sh", "-c",
-                    "cd " + repo + " && git -c user.name=t -c user.email=t@t -c "
-                    "commit.gpgsign=false commit -qam build && git tag v-build && "
-                    "git checkout -q main"},
+                    "cd " + repo +
+                        " && git -c user.name=t -c user.email=t@t -c "
+                        "commit.gpgsign=false commit -qam build && git tag v-build && "
+                        "git checkout -q main"},
                    dir_.path());
     ASSERT_EQ(c.exit_code, 0) << c.err;
   }

@@ -81,10 +81,10 @@ TEST(RequestLog, ParsesRawAndSyslogFramedLines) {
 }
 
 TEST(RequestLog, RejectsAnythingElse) {
-  for (const char* bad : {"", "ps1", "ps1 a b c d e f", "ps1 web blue0 2x0 1 1 ----",
-                          "ps1 web blue0 200 1 1 ---- extra", "ps1 w;b blue0 200 1 1 ----",
-                          "ps1 web blue0 999 1 1 ----", "ps1 web blue0 200 1 99999999999 ----",
-                          "GET / HTTP/1.1"}) {
+  for (const char* bad :
+       {"", "ps1", "ps1 a b c d e f", "ps1 web blue0 2x0 1 1 ----",
+        "ps1 web blue0 200 1 1 ---- extra", "ps1 w;b blue0 200 1 1 ----",
+        "ps1 web blue0 999 1 1 ----", "ps1 web blue0 200 1 99999999999 ----", "GET / HTTP/1.1"}) {
     EXPECT_FALSE(ParseRequestLog(bad)) << bad;
   }
 }

@@ -217,10 +217,11 @@ bool IsEnvName(const std::string& n) {
 // The backing service a connection URL names by its scheme.
 std::optional<std::string> BackingOfUrl(std::string_view v) {
   static const std::pair<const char*, const char*> kSchemes[] = {
-      {"postgres://", "postgres"}, {"postgresql://", "postgres"}, {"mysql://", "mysql"},
-      {"redis://", "redis"},       {"rediss://", "redis"},        {"mongodb://", "mongodb"},
-      {"mongodb+srv://", "mongodb"}, {"amqp://", "rabbitmq"},     {"amqps://", "rabbitmq"},
-      {"nats://", "nats"}};
+      {"postgres://", "postgres"},   {"postgresql://", "postgres"},
+      {"mysql://", "mysql"},         {"redis://", "redis"},
+      {"rediss://", "redis"},        {"mongodb://", "mongodb"},
+      {"mongodb+srv://", "mongodb"}, {"amqp://", "rabbitmq"},
+      {"amqps://", "rabbitmq"},      {"nats://", "nats"}};
   for (const auto& [scheme, svc] : kSchemes) {
     if (v.rfind(scheme, 0) == 0) return std::string(svc);
   }

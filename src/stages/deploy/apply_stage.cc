@@ -33,14 +33,10 @@ Result<engine::StageOutput> ApplyStage::Run(engine::StageContext& ctx) {
   }
   engine::StageOutput out;
   const std::string envname = input.value("env", "staging");
-  out.facts = {{"target", "local"},
-               {"env", envname},
-               {"version", pv.commit},
-               {"release_dir", pv.release_dir},
-               {"services", services},
-               {"skipped", pv.skipped},
-               {"steps", pv.steps},
-               {"changed", changed}};
+  out.facts = {{"target", "local"},    {"env", envname},
+               {"version", pv.commit}, {"release_dir", pv.release_dir},
+               {"services", services}, {"skipped", pv.skipped},
+               {"steps", pv.steps},    {"changed", changed}};
   out.metrics = {{"services", services.size()}, {"changed", changed}};
   out.events.push_back({"iac.applied",
                         {{"target", "local"},

@@ -190,10 +190,11 @@ Result<PreparedVersion> PrepareVersion(engine::StageContext& ctx, LocalEnvironme
   for (const auto& s : services) {
     std::string kind = s.kind == "web" ? "web" : (s.kind == "worker" ? "worker" : s.kind);
     if (kind != "web" && kind != "worker") {
-      pv.skipped.push_back({{"service", s.name},
-                            {"reason", "a " + (kind.empty() ? std::string("service of unknown kind")
-                                                            : kind + " service") +
-                                           " is not run on the local target"}});
+      pv.skipped.push_back(
+          {{"service", s.name},
+           {"reason",
+            "a " + (kind.empty() ? std::string("service of unknown kind") : kind + " service") +
+                " is not run on the local target"}});
       continue;
     }
     if (s.start_command.empty()) {
@@ -203,7 +204,8 @@ Result<PreparedVersion> PrepareVersion(engine::StageContext& ctx, LocalEnvironme
     if (!s.image_of.empty()) kind = "worker";
     const std::string cwd = (dir / (s.root == "." ? "" : s.root)).lexically_normal().string();
     const std::string slug = plan::Slug(s.name);
-    const std::string log = (env.LogDir() / ("build-" + slug + "-" + pv.commit.substr(0, 12) + ".log")).string();
+    const std::string log =
+        (env.LogDir() / ("build-" + slug + "-" + pv.commit.substr(0, 12) + ".log")).string();
 
     std::map<std::string, std::string> envv;
     // Values the audit found defaults for; secrets generated for the environment.
@@ -236,14 +238,16 @@ Result<PreparedVersion> PrepareVersion(engine::StageContext& ctx, LocalEnvironme
     // Install and build, once per commit and service.
     const fs::path marker = fs::path(cwd) / (".prodsprint-built-" + slug);
     std::vector<std::pair<std::string, std::string>> commands;
-    if (fs::exists(fs::path(cwd) / "package.json", ec) && HasDependencies(fs::path(cwd) / "package.json") &&
+    if (fs::exists(fs::path(cwd) / "package.json", ec) &&
+        HasDependencies(fs::path(cwd) / "package.json") &&
         !fs::exists(fs::path(cwd) / "node_modules", ec)) {
       const bool lock = fs::exists(fs::path(cwd) / "package-lock.json", ec);
       commands.push_back({"install", lock ? "npm ci --no-audit --no-fund --include=dev"
                                           : "npm install --no-audit --no-fund --include=dev"});
     }
     if (fs::exists(fs::path(cwd) / "requirements.txt", ec)) {
-      commands.push_back({"install", "python3 -m venv .venv && .venv/bin/pip install -q -r requirements.txt"});
+      commands.push_back(
+          {"install", "python3 -m venv .venv && .venv/bin/pip install -q -r requirements.txt"});
     }
     if (!s.build_command.empty()) commands.push_back({"build", s.build_command});
     if (!fs::exists(marker, ec)) {
@@ -288,15 +292,16 @@ Result<PreparedVersion> PrepareVersion(engine::StageContext& ctx, LocalEnvironme
     run.version = pv.commit;
     if (!unset.empty()) {
       Json names = unset;
-      pv.skipped.push_back(
-          {{"service", s.name}, {"warning", "required variables without a value"}, {"names", names}});
+      pv.skipped.push_back({{"service", s.name},
+                            {"warning", "required variables without a value"},
+                            {"names", names}});
     }
     pv.runs.push_back(std::move(run));
   }
   if (pv.runs.empty()) {
-    return Problem::Make("nothing-to-run", "Nothing to run locally", 422,
-                         "no web or worker service with a start command was found in " +
-                             view->Describe())
+    return Problem::Make(
+               "nothing-to-run", "Nothing to run locally", 422,
+               "no web or worker service with a start command was found in " + view->Describe())
         .With("skipped", pv.skipped);
   }
   return pv;

@@ -217,9 +217,13 @@ Status Release::RollBack(const std::string& reason, bool automatic) {
   alert.severity = automatic ? "critical" : "warning";
   alert.action = automatic ? "rolled back automatically" : "rolled back by request";
   alert.meta = {{"release", release_id_}, {"version", version_}, {"reason", reason}};
-  Json payload = {{"release", release_id_}, {"version", version_}, {"reason", reason},
-                  {"automatic", automatic}, {"services", Stats()}};
-  if (first_candidate_request_ > 0) payload["detection_ms"] = weight_zero_at_ - first_candidate_request_;
+  Json payload = {{"release", release_id_},
+                  {"version", version_},
+                  {"reason", reason},
+                  {"automatic", automatic},
+                  {"services", Stats()}};
+  if (first_candidate_request_ > 0)
+    payload["detection_ms"] = weight_zero_at_ - first_candidate_request_;
   PS_TRY(Record(automatic ? "rolledback" : "aborted", {{"release.rolledback", payload}}, alert));
   return first;
 }
@@ -231,7 +235,8 @@ void Release::StartTraffic(bool bluegreen) {
     if (!w.web) continue;
     const Json& svc = services[w.name];
     std::vector<std::string> paths = rc_->traffic_paths;
-    if (paths.empty()) paths = {svc.value("health_path", "").empty() ? "/" : svc.value("health_path", "")};
+    if (paths.empty())
+      paths = {svc.value("health_path", "").empty() ? "/" : svc.value("health_path", "")};
     load::LoadOptions o;
     o.port = env_.FrontendPort(w.name);
     o.paths = paths;
@@ -292,7 +297,8 @@ Result<engine::StageOutput> Release::Run() {
   release_id_ = ctx_.run().id;
   started_ = SteadyMs();
   PS_TRY(env_.Lock("release " + ctx_.run().id.substr(0, 13)));
-  PS_ASSIGN(auto pv, deploy::PrepareVersion(ctx_, env_, input.value("path", ""), input.value("ref", "")));
+  PS_ASSIGN(auto pv,
+            deploy::PrepareVersion(ctx_, env_, input.value("path", ""), input.value("ref", "")));
   version_ = pv.commit;
 
   // Which services change.
@@ -300,13 +306,15 @@ Result<engine::StageOutput> Release::Run() {
   const Json& services = env_.state()["services"];
   for (const auto& run : pv.runs) {
     if (!services.contains(run.name) || !services[run.name]["stable"].is_string()) {
-      return Problem::Make("nothing-to-release-against", "No stable version to release against", 409,
+      return Problem::Make("nothing-to-release-against", "No stable version to release against",
+                           409,
                            "service '" + run.name + "' is not running in '" +
                                input.value("env", "staging") + "'; run 'prodsprint apply' first");
     }
     const Json& svc = services[run.name];
     const Json& cur = svc["colours"][svc["stable"].get<std::string>()]["run"];
-    if (cur.value("version", "") == run.version && cur.value("command", "") == run.command) continue;
+    if (cur.value("version", "") == run.version && cur.value("command", "") == run.command)
+      continue;
     Watched w;
     w.name = run.name;
     w.web = run.kind == "web";
@@ -335,24 +343,33 @@ Result<engine::StageOutput> Release::Run() {
   }
   engine::StageOutput out;
   if (changing.empty()) {
-    out.facts = {{"release", nullptr}, {"version", version_}, {"status", "unchanged"},
+    out.facts = {{"release", nullptr},
+                 {"version", version_},
+                 {"status", "unchanged"},
                  {"detail", "every service already runs " + version_.substr(0, 12)}};
     ctx_.Progress(1.0, "nothing to release: already running " + version_.substr(0, 12));
     return out;
   }
-  PS_TRY(Record("progressing", {{"release.progress", {{"release", release_id_}, {"version", version_},
-                                                      {"strategy", strategy_}, {"phase", "starting"}}}}));
+  PS_TRY(Record("progressing", {{"release.progress",
+                                 {{"release", release_id_},
+                                  {"version", version_},
+                                  {"strategy", strategy_},
+                                  {"phase", "starting"}}}}));
 
   // The candidates, at weight 0. A candidate that never gets healthy stops
   // and leaves the stable version serving.
   for (std::size_t i = 0; i < changing.size(); ++i) {
-    auto st = env_.StartCandidate(changing[i], [&](const std::string& m) { ctx_.Progress(0.6, m); });
+    auto st =
+        env_.StartCandidate(changing[i], [&](const std::string& m) { ctx_.Progress(0.6, m); });
     if (!st.ok()) {
       for (std::size_t j = 0; j < i; ++j) (void)env_.RollbackCandidate(changing[j].name);
       reason_ = "the candidate did not start: " + st.problem().Message();
       Decide("start", "failed", {{"reason", reason_}});
-      (void)Record("failed", {{"release.rolledback", {{"release", release_id_}, {"version", version_},
-                                                      {"reason", reason_}, {"automatic", true}}}});
+      (void)Record("failed", {{"release.rolledback",
+                               {{"release", release_id_},
+                                {"version", version_},
+                                {"reason", reason_},
+                                {"automatic", true}}}});
       return st.problem();
     }
   }
@@ -364,14 +381,16 @@ Result<engine::StageOutput> Release::Run() {
     StartTraffic(true);
     ctx_.Progress(0.7, "testing the new version beside the stable one");
     Decide("test", "started");
-    PS_TRY(Record("progressing", {{"release.progress", {{"release", release_id_}, {"phase", "test"}}}}));
+    PS_TRY(Record("progressing",
+                  {{"release.progress", {{"release", release_id_}, {"phase", "test"}}}}));
     outcome = Watch(rc_->max_duration, [&] { return AllPromotable(); });
     if (outcome == Outcome::kDone && !AllPromotable()) {
       reason_ = "inconclusive after " + std::to_string(rc_->max_duration / 1000) +
                 " s: waiting for prodsprint promote or abort";
       Decide("test", "inconclusive");
-      PS_TRY(Record("paused", {{"release.progress", {{"release", release_id_}, {"phase", "paused"},
-                                                     {"reason", reason_}}}}));
+      PS_TRY(Record("paused",
+                    {{"release.progress",
+                      {{"release", release_id_}, {"phase", "paused"}, {"reason", reason_}}}}));
       outcome = Watch(-1, {});
     }
     if (outcome == Outcome::kDone || outcome == Outcome::kPromoteNow) {
@@ -392,16 +411,18 @@ Result<engine::StageOutput> Release::Run() {
         PS_TRY(SetWeight(st.weight));
         MarkStep();
         Decide("setWeight", "continue", {{"step", i}});
-        PS_TRY(Record("progressing", {{"release.progress", {{"release", release_id_}, {"step", i},
-                                                            {"weight", weight_}}}}));
+        PS_TRY(Record(
+            "progressing",
+            {{"release.progress", {{"release", release_id_}, {"step", i}, {"weight", weight_}}}}));
         outcome = Watch(0, {});
       } else if (st.kind == "pause") {
         if (st.duration >= 0) {
           outcome = Watch(st.duration, {});
         } else {
           reason_ = "paused until prodsprint promote";
-          PS_TRY(Record("paused", {{"release.progress", {{"release", release_id_}, {"step", i},
-                                                         {"phase", "paused"}}}}));
+          PS_TRY(
+              Record("paused", {{"release.progress",
+                                 {{"release", release_id_}, {"step", i}, {"phase", "paused"}}}}));
           outcome = Watch(-1, {});
           if (outcome == Outcome::kPromoteNow) outcome = Outcome::kDone;  // this pause only
           reason_.clear();
@@ -412,16 +433,21 @@ Result<engine::StageOutput> Release::Run() {
           reason_ = "inconclusive after " + std::to_string(rc_->max_duration / 1000) +
                     " s: waiting for prodsprint promote or abort";
           Decide("analysis", "inconclusive", {{"step", i}});
-          PS_TRY(Record("paused", {{"release.progress", {{"release", release_id_}, {"step", i},
-                                                         {"phase", "paused"}, {"reason", reason_}}}}));
+          PS_TRY(Record("paused", {{"release.progress",
+                                    {{"release", release_id_},
+                                     {"step", i},
+                                     {"phase", "paused"},
+                                     {"reason", reason_}}}}));
           outcome = Watch(-1, {});
           if (outcome == Outcome::kPromoteNow) outcome = Outcome::kDone;
           reason_.clear();
         } else if (outcome == Outcome::kDone) {
           Decide("analysis", "promotable", {{"step", i}});
-          PS_TRY(Record("progressing", {{"release.progress", {{"release", release_id_}, {"step", i},
-                                                              {"verdict", "promotable"},
-                                                              {"services", Stats()}}}}));
+          PS_TRY(Record("progressing", {{"release.progress",
+                                         {{"release", release_id_},
+                                          {"step", i},
+                                          {"verdict", "promotable"},
+                                          {"services", Stats()}}}}));
         }
       }
     }
@@ -437,21 +463,28 @@ Result<engine::StageOutput> Release::Run() {
     const bool automatic = outcome == Outcome::kRollback;
     ctx_.Progress(1.0, (automatic ? "rolled back: " : "aborted: ") + reason_);
     PS_TRY(RollBack(reason_, automatic));
-    out.facts = {{"release", release_id_}, {"version", version_}, {"strategy", strategy_},
-                 {"status", automatic ? "rolledback" : "aborted"}, {"reason", reason_},
-                 {"decisions", decisions_}};
-    if (first_candidate_request_ > 0) out.facts["detection_ms"] = weight_zero_at_ - first_candidate_request_;
+    out.facts = {{"release", release_id_}, {"version", version_},
+                 {"strategy", strategy_},  {"status", automatic ? "rolledback" : "aborted"},
+                 {"reason", reason_},      {"decisions", decisions_}};
+    if (first_candidate_request_ > 0)
+      out.facts["detection_ms"] = weight_zero_at_ - first_candidate_request_;
     out.metrics = {{"rolled_back", true}};
     // The run did its job: the stable version serves. Exit code 1 comes
     // from the release's status (docs/CLI.md).
     return out;
   }
   Decide("promote", "promoted");
-  PS_TRY(Record("promoted", {{"release.progress", {{"release", release_id_}, {"version", version_},
-                                                   {"phase", "promoted"}, {"services", Stats()}}}}));
+  PS_TRY(Record("promoted", {{"release.progress",
+                              {{"release", release_id_},
+                               {"version", version_},
+                               {"phase", "promoted"},
+                               {"services", Stats()}}}}));
   ctx_.Progress(1.0, "promoted " + version_.substr(0, 12));
-  out.facts = {{"release", release_id_}, {"version", version_}, {"strategy", strategy_},
-               {"status", "promoted"}, {"decisions", decisions_}};
+  out.facts = {{"release", release_id_},
+               {"version", version_},
+               {"strategy", strategy_},
+               {"status", "promoted"},
+               {"decisions", decisions_}};
   out.metrics = {{"rolled_back", false}};
   return out;
 }

@@ -24,9 +24,14 @@ constexpr Millis kDrainTimeout = 10'000;
 std::string Other(const std::string& c) { return c == "blue" ? "green" : "blue"; }
 
 Json RunToJson(const ServiceRun& r) {
-  return {{"name", r.name},       {"kind", r.kind},           {"cwd", r.cwd},
-          {"command", r.command}, {"env", r.env},             {"instances", r.instances},
-          {"health_path", r.health_path}, {"version", r.version}};
+  return {{"name", r.name},
+          {"kind", r.kind},
+          {"cwd", r.cwd},
+          {"command", r.command},
+          {"env", r.env},
+          {"instances", r.instances},
+          {"health_path", r.health_path},
+          {"version", r.version}};
 }
 
 ServiceRun RunFromJson(const Json& j) {
@@ -159,13 +164,14 @@ Result<LocalEnvironment> LocalEnvironment::Open(fs::path dir, std::string execut
     e.state_ = Json::parse(text, nullptr, false);
     if (!e.state_.is_object()) {
       return Problem::Make("environment-corrupt", "The environment's state is unreadable", 500,
-                           path.string() + " is not a JSON object; remove the folder with "
-                                           "'prodsprint down' or by hand to start over");
+                           path.string() +
+                               " is not a JSON object; remove the folder with "
+                               "'prodsprint down' or by hand to start over");
     }
   } else {
-    e.state_ = {{"project", project}, {"env", env}, {"services", Json::object()},
-                {"backing", Json::object()}, {"router", Json::object()},
-                {"ports", Json::array()}};
+    e.state_ = {{"project", project},         {"env", env},
+                {"services", Json::object()}, {"backing", Json::object()},
+                {"router", Json::object()},   {"ports", Json::array()}};
   }
   return e;
 }
@@ -246,9 +252,17 @@ std::vector<ProcessSpec> LocalEnvironment::DesiredSpecs() const {
     const auto& pg = backing["postgres"];
     ProcessSpec s;
     s.name = "postgres";
-    s.argv = {pg.value("bin", "") + "/postgres", "-D", pg.value("data", ""), "-p",
-              std::to_string(pg.value("port", 0)), "-k", pg.value("sockets", ""), "-c",
-              "listen_addresses=127.0.0.1", "-c", "fsync=off"};
+    s.argv = {pg.value("bin", "") + "/postgres",
+              "-D",
+              pg.value("data", ""),
+              "-p",
+              std::to_string(pg.value("port", 0)),
+              "-k",
+              pg.value("sockets", ""),
+              "-c",
+              "listen_addresses=127.0.0.1",
+              "-c",
+              "fsync=off"};
     s.run_as = pg.value("run_as", "");
     s.log = (dir_ / "logs" / "postgres.log").string();
     s.health = {"tcp", pg.value("port", 0), ""};
@@ -259,8 +273,8 @@ std::vector<ProcessSpec> LocalEnvironment::DesiredSpecs() const {
     const int port = backing["redis"].value("port", 0);
     ProcessSpec s;
     s.name = "redis";
-    s.argv = {"redis-server", "--bind", "127.0.0.1", "--port", std::to_string(port), "--save",
-              "",            "--appendonly", "no"};
+    s.argv = {"redis-server", "--bind", "127.0.0.1",    "--port", std::to_string(port),
+              "--save",       "",       "--appendonly", "no"};
     s.log = (dir_ / "logs" / "redis.log").string();
     s.health = {"tcp", port, ""};
     specs.push_back(std::move(s));
@@ -352,8 +366,7 @@ Status LocalEnvironment::EnsureRouter(const ProgressFn& progress) {
   for (const auto& [name, svc] : state_["services"].items()) {
     if (svc.value("kind", "web") != "web") continue;
     layout += name + ":" + std::to_string(svc.value("frontend_port", 0)) + ":" +
-              std::to_string(svc.value("instances", 1)) + ":" + svc.value("health_path", "") +
-              ";";
+              std::to_string(svc.value("instances", 1)) + ":" + svc.value("health_path", "") + ";";
   }
   layout = Sha256Hex(layout).substr(0, 16);
   PS_TRY(WriteFileAtomic(dir_ / "haproxy.cfg", RenderHaproxyConfig(Router())));
@@ -411,8 +424,7 @@ Status LocalEnvironment::StartColour(const std::string& service, const std::stri
   // Ports: kept per slot across versions, replaced if something else took one.
   Json ports = c.value("ports", Json::array());
   for (int i = 0; i < run.instances; ++i) {
-    if (i < static_cast<int>(ports.size()) &&
-        !TcpAccepts("127.0.0.1", ports[i].get<int>(), 100)) {
+    if (i < static_cast<int>(ports.size()) && !TcpAccepts("127.0.0.1", ports[i].get<int>(), 100)) {
       continue;
     }
     PS_ASSIGN(int p, AllocatePort());
@@ -459,7 +471,8 @@ Status LocalEnvironment::StopColour(const std::string& service, const std::strin
     }
     if (drain) {
       // Requests already sent to the colour finish before it stops.
-      const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kDrainTimeout);
+      const auto deadline =
+          std::chrono::steady_clock::now() + std::chrono::milliseconds(kDrainTimeout);
       for (int i = 0; i < n; ++i) {
         const std::string slot = colour + std::to_string(i);
         while (std::chrono::steady_clock::now() < deadline) {
@@ -540,7 +553,7 @@ Result<BackingInfo> LocalEnvironment::EnsureBacking(const std::string& name,
   std::error_code ec;
   if (!fs::exists(fs::path(data) / "PG_VERSION", ec)) {
     SpawnOptions init;
-    init.argv = {bin + "/initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8",
+    init.argv = {bin + "/initdb",   "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8",
                  "--locale=C.UTF-8"};
     init.run_as = pg.value("run_as", "");
     init.cwd = "/";
@@ -558,7 +571,8 @@ Result<BackingInfo> LocalEnvironment::EnsureBacking(const std::string& name,
   // A role and database per service, created once.
   const std::string db = "app_" + [&] {
     std::string s;
-    for (char ch : service) s += std::isalnum(static_cast<unsigned char>(ch)) ? std::tolower(ch) : '_';
+    for (char ch : service)
+      s += std::isalnum(static_cast<unsigned char>(ch)) ? std::tolower(ch) : '_';
     return s;
   }();
   PS_ASSIGN(std::string password, Secret("postgres-" + db));
@@ -566,8 +580,17 @@ Result<BackingInfo> LocalEnvironment::EnsureBacking(const std::string& name,
     const std::string psql = bin + "/psql";
     auto run_sql = [&](const std::string& sql) -> Status {
       SpawnOptions o;
-      o.argv = {psql, "-h", "127.0.0.1", "-p", std::to_string(info.port), "-U", "postgres",
-                "-v", "ON_ERROR_STOP=1", "-qAtc", sql};
+      o.argv = {psql,
+                "-h",
+                "127.0.0.1",
+                "-p",
+                std::to_string(info.port),
+                "-U",
+                "postgres",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-qAtc",
+                sql};
       o.cwd = "/";
       o.log_path = (dir_ / "logs" / "postgres-setup.log").string();
       PS_ASSIGN(auto exit, RunToCompletion(o, 30'000));
@@ -582,8 +605,15 @@ Result<BackingInfo> LocalEnvironment::EnsureBacking(const std::string& name,
                    "'; END IF; END $$;"));
     // CREATE DATABASE cannot run in a DO block: check first.
     SpawnOptions probe;
-    probe.argv = {psql, "-h", "127.0.0.1", "-p", std::to_string(info.port), "-U", "postgres",
-                  "-qAtc", "SELECT 1 FROM pg_database WHERE datname = '" + db + "'"};
+    probe.argv = {psql,
+                  "-h",
+                  "127.0.0.1",
+                  "-p",
+                  std::to_string(info.port),
+                  "-U",
+                  "postgres",
+                  "-qAtc",
+                  "SELECT 1 FROM pg_database WHERE datname = '" + db + "'"};
     probe.cwd = "/";
     const auto out_path = (dir_ / "logs" / ("postgres-probe-" + db + ".out")).string();
     fs::remove(out_path, ec);
@@ -596,8 +626,8 @@ Result<BackingInfo> LocalEnvironment::EnsureBacking(const std::string& name,
     state_["backing"]["postgres"]["databases"][db] = {{"service", service}};
     PS_TRY(Save());
   }
-  const std::string url = "postgres://" + db + ":" + password + "@127.0.0.1:" +
-                          std::to_string(info.port) + "/" + db;
+  const std::string url =
+      "postgres://" + db + ":" + password + "@127.0.0.1:" + std::to_string(info.port) + "/" + db;
   info.env["DATABASE_URL"] = url;
   return info;
 }
@@ -630,8 +660,9 @@ Result<Json> LocalEnvironment::Deploy(const std::vector<ServiceRun>& runs,
     Json& svc = state_["services"][run.name];
     if (!svc["candidate"].is_null()) {
       return Problem::Make("release-in-progress", "A release is in progress", 409,
-                           "service '" + run.name + "' has a candidate running; promote, abort "
-                           "or roll it back first");
+                           "service '" + run.name +
+                               "' has a candidate running; promote, abort "
+                               "or roll it back first");
     }
     // Instance count or health path changes are a layout change.
     svc["instances"] = run.instances;
@@ -644,8 +675,10 @@ Result<Json> LocalEnvironment::Deploy(const std::vector<ServiceRun>& runs,
     if (stable.is_string()) {
       const Json& cur = svc["colours"][stable.get<std::string>()]["run"];
       if (!cur.is_null() && cur == RunToJson(run)) {
-        report.push_back({{"service", run.name}, {"action", "unchanged"},
-                          {"version", run.version}, {"colour", stable}});
+        report.push_back({{"service", run.name},
+                          {"action", "unchanged"},
+                          {"version", run.version},
+                          {"colour", stable}});
         continue;
       }
     }
@@ -685,8 +718,9 @@ Status LocalEnvironment::StartCandidate(const ServiceRun& run, const ProgressFn&
   Json& services = state_["services"];
   if (!services.contains(run.name) || !services[run.name]["stable"].is_string()) {
     return Problem::Make("nothing-to-release-against", "No stable version", 409,
-                         "service '" + run.name + "' is not running in this environment; run "
-                         "'prodsprint apply' first");
+                         "service '" + run.name +
+                             "' is not running in this environment; run "
+                             "'prodsprint apply' first");
   }
   Json& svc = services[run.name];
   if (!svc["candidate"].is_null()) {
@@ -770,14 +804,19 @@ Result<Json> LocalEnvironment::RollbackToPrevious(const ProgressFn& progress) {
     Json& svc = state_["services"][name];
     if (svc["candidate"].is_string()) {
       return Problem::Make("release-in-progress", "A release is in progress", 409,
-                           "service '" + name + "' has a candidate; the release rolls it back "
-                           "(prodsprint rollback while it runs asks it to)");
+                           "service '" + name +
+                               "' has a candidate; the release rolls it back "
+                               "(prodsprint rollback while it runs asks it to)");
     }
     if (svc["warm"].is_string()) {
-      const std::string from = svc["colours"][svc["stable"].get<std::string>()]["run"].value("version", "");
+      const std::string from =
+          svc["colours"][svc["stable"].get<std::string>()]["run"].value("version", "");
       PS_TRY(SwitchBack(name));
-      report.push_back({{"service", name}, {"action", "switched back"}, {"from", from},
-                        {"version", svc["colours"][svc["stable"].get<std::string>()]["run"].value("version", "")}});
+      report.push_back({{"service", name},
+                        {"action", "switched back"},
+                        {"from", from},
+                        {"version", svc["colours"][svc["stable"].get<std::string>()]["run"].value(
+                                        "version", "")}});
     } else if (svc.contains("previous") && svc["previous"].is_object()) {
       redeploy.push_back(RunFromJson(svc["previous"]));
     }

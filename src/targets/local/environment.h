@@ -31,9 +31,9 @@ namespace ps::targets::local {
 // What to run for one service of one version.
 struct ServiceRun {
   std::string name;
-  std::string kind = "web";  // "web" (behind HAProxy) or "worker"
-  std::string cwd;           // absolute: the service's folder in the release folder
-  std::string command;       // run with /bin/sh -c
+  std::string kind = "web";                // "web" (behind HAProxy) or "worker"
+  std::string cwd;                         // absolute: the service's folder in the release folder
+  std::string command;                     // run with /bin/sh -c
   std::map<std::string, std::string> env;  // PORT is added per instance
   int instances = 1;
   std::string health_path;  // web: HTTP path; empty: TCP

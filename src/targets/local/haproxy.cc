@@ -88,7 +88,8 @@ std::optional<RequestRecord> ParseRequestLog(std::string_view d) {
   auto at = d.find("ps1 ");
   if (at == std::string_view::npos) return std::nullopt;
   d.remove_prefix(at + 4);
-  while (!d.empty() && (d.back() == '\n' || d.back() == '\r' || d.back() == '\0')) d.remove_suffix(1);
+  while (!d.empty() && (d.back() == '\n' || d.back() == '\r' || d.back() == '\0'))
+    d.remove_suffix(1);
   std::string_view f[6];
   for (int i = 0; i < 6; ++i) {
     auto sp = d.find(' ');
@@ -134,9 +135,9 @@ int ConnectUnix(const std::string& path, int type) {
 Result<std::string> HaproxyAdmin::Command(const std::string& command, Millis timeout_ms) const {
   int fd = ConnectUnix(path_, SOCK_STREAM);
   if (fd < 0) {
-    return Problem::Make("router-unavailable", "HAProxy is not answering", 503,
-                         "cannot connect to its runtime API at " + path_ + ": " +
-                             std::strerror(errno));
+    return Problem::Make(
+        "router-unavailable", "HAProxy is not answering", 503,
+        "cannot connect to its runtime API at " + path_ + ": " + std::strerror(errno));
   }
   const std::string line = command + "\n";
   if (send(fd, line.data(), line.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(line.size())) {

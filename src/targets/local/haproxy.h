@@ -47,9 +47,9 @@ std::string RenderHaproxyConfig(const RouterConfig& config);
 // One line of the request log: `ps1 BACKEND SERVER STATUS TR TA TERM`.
 struct RequestRecord {
   std::string backend, server;
-  int status = 0;       // -1 when no response was received
-  int response_ms = 0;  // %Tr: server's time to the response headers (-1 if none)
-  int total_ms = 0;     // %Ta: the whole request
+  int status = 0;           // -1 when no response was received
+  int response_ms = 0;      // %Tr: server's time to the response headers (-1 if none)
+  int total_ms = 0;         // %Ta: the whole request
   std::string termination;  // %tsc, "----" for a normal end
   // A request the client saw fail: 5xx, or no response.
   bool failed() const { return status >= 500 || status < 0; }

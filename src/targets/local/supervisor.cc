@@ -94,11 +94,16 @@ std::string ProcessSpec::Fingerprint() const {
 }
 
 Json ProcessStatus::ToJson() const {
-  return {{"name", name},          {"pid", pid},
-          {"state", state},        {"healthy", healthy},
-          {"restarts", restarts},  {"last_exit", last_exit},
-          {"started_at", started_at}, {"healthy_since", healthy_since},
-          {"next_start_at", next_start_at}, {"start_ticks", start_ticks}};
+  return {{"name", name},
+          {"pid", pid},
+          {"state", state},
+          {"healthy", healthy},
+          {"restarts", restarts},
+          {"last_exit", last_exit},
+          {"started_at", started_at},
+          {"healthy_since", healthy_since},
+          {"next_start_at", next_start_at},
+          {"start_ticks", start_ticks}};
 }
 
 ProcessStatus ProcessStatus::FromJson(const Json& j) {
@@ -302,10 +307,9 @@ int RunSupervisorDaemon(const std::filesystem::path& dir) {
   // What a previous daemon recorded, then a fresh record naming this one:
   // clients wait for it before trusting state.json.
   auto previous = ReadFile(state_path);
-  (void)WriteFileAtomic(state_path, Json{{"pid", getpid()},
-                                         {"observed_generation", -1},
-                                         {"processes", Json::array()}}
-                                        .dump());
+  (void)WriteFileAtomic(
+      state_path,
+      Json{{"pid", getpid()}, {"observed_generation", -1}, {"processes", Json::array()}}.dump());
   if (previous.ok()) KillOrphans(*previous);
 
   auto& clock = SystemClock::Instance();
@@ -344,7 +348,9 @@ int RunSupervisorDaemon(const std::filesystem::path& dir) {
   }
   write_state(true);
   sup.StopAll();
-  Json j{{"pid", 0}, {"observed_generation", observed}, {"updated_at", clock.Now()},
+  Json j{{"pid", 0},
+         {"observed_generation", observed},
+         {"updated_at", clock.Now()},
          {"processes", Json::array()}};
   (void)WriteFileAtomic(state_path, j.dump(2));
   return 0;
