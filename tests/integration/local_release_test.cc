@@ -237,6 +237,34 @@ TEST_F(LocalRelease, BadReleasesLeaveTheStableVersionServing) {
   EXPECT_EQ(HttpGetStatus("127.0.0.1", port, "/api/items", 2000), 200);
 }
 
+// A new layout (here: two instances instead of one) is a seamless HAProxy
+// reload, not a restart: the master keeps its pid and no request fails.
+TEST_F(LocalRelease, ALayoutChangeReloadsHaproxyWithoutAFailedRequest) {
+  ASSERT_EQ(Ps({"apply", "repo", "--ref", "v1"}).exit_code, 0);
+  const int haproxy = Env()["processes"]["haproxy"]["pid"].get<int>();
+  load::LoadOptions o;
+  o.port = Port();
+  o.paths = {"/api/items"};
+  o.rate = 100;
+  o.connections = 8;
+  load::LoadGenerator client(o);
+  client.Start();
+  std::this_thread::sleep_for(300ms);
+  testing::WriteText(dir_ / "two.yaml", "deploy:\n  instances: 2\n");
+  auto r = Ps({"--config", (dir_ / "two.yaml").string(), "apply", "repo", "--ref", "v1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::this_thread::sleep_for(500ms);
+  client.Stop();
+  client.Wait();
+  Json env = Env();
+  EXPECT_EQ(env["services"]["catalog"]["instances"], 2);
+  EXPECT_EQ(env["processes"]["haproxy"]["pid"].get<int>(), haproxy);
+  EXPECT_EQ(env["processes"]["haproxy"]["restarts"].get<int>(), 0);
+  const auto s = client.Summarize();
+  EXPECT_GT(s.completed, 50);
+  EXPECT_EQ(s.failed, 0) << s.ToJson().dump();
+}
+
 TEST_F(LocalRelease, APortTakenByAnotherProgramIsNotReused) {
   ASSERT_EQ(Ps({"apply", "repo", "--ref", "v1"}).exit_code, 0);
   const int old_port = Env()["services"]["catalog"]["colours"]["blue"]["ports"][0].get<int>();

@@ -31,7 +31,8 @@ RouterConfig Sample() {
 
 TEST(HaproxyConfig, RoutesEachServiceThroughTwoColoursWithTheLiveWeights) {
   const std::string cfg = RenderHaproxyConfig(Sample());
-  EXPECT_NE(cfg.find("stats socket /run/x/admin.sock mode 600 level admin"), std::string::npos);
+  EXPECT_NE(cfg.find("stats socket /run/x/admin.sock mode 600 level admin expose-fd listeners"),
+            std::string::npos);
   EXPECT_NE(cfg.find("log /run/x/requests.sock len 1024 format raw local0"), std::string::npos);
   EXPECT_NE(cfg.find("log-format \"ps1 %b %s %ST %Tr %Ta %tsc\""), std::string::npos);
   EXPECT_NE(cfg.find("frontend catalog\n  bind 127.0.0.1:8080\n"), std::string::npos);

@@ -1,6 +1,7 @@
 #include "targets/local/environment.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -282,10 +283,12 @@ std::vector<ProcessSpec> LocalEnvironment::DesiredSpecs() const {
   if (state_["router"].contains("layout")) {
     ProcessSpec s;
     s.name = "haproxy";
-    s.argv = {"haproxy", "-db", "-f", (dir_ / "haproxy.cfg").string()};
-    // The layout (which frontends exist) is part of the identity: adding a
-    // service restarts HAProxy; weights and addresses never do.
-    s.env["PRODSPRINT_ROUTER_LAYOUT"] = state_["router"]["layout"].get<std::string>();
+    // Master-worker: a new layout (another frontend) is a seamless reload
+    // (SIGUSR2; the new worker takes the listening sockets over, the old one
+    // finishes its connections). Weights and addresses need not even that.
+    s.argv = {"haproxy", "-W", "-db", "-f", (dir_ / "haproxy.cfg").string()};
+    s.reload_signal = SIGUSR2;
+    s.reload_key = state_["router"]["layout"].get<std::string>();
     s.log = (dir_ / "logs" / "haproxy.log").string();
     s.health = {"tcp", state_["router"].value("metrics_port", 0), ""};
     s.stop_grace_ms = 5000;
@@ -384,6 +387,22 @@ Status LocalEnvironment::EnsureRouter(const ProgressFn& progress) {
     return Problem::Make("router-unavailable", "HAProxy is not answering", 503,
                          "its runtime API at " + SocketPath("admin.sock") +
                              " does not answer; see " + (dir_ / "logs" / "haproxy.log").string());
+  }
+  // After a reload the old worker may still answer for a moment: wait for
+  // the one that knows every slot of the new layout.
+  if (changed) {
+    const RouterConfig rc = Router();
+    for (int i = 0; i < 1000; ++i) {
+      bool all = true;
+      for (const auto& b : rc.backends) {
+        for (const auto& slot : b.slots) all = all && admin.ServerStat(b.name, slot.name).ok();
+      }
+      if (all) return Ok();
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return Problem::Make("router-unavailable", "HAProxy did not take the new routes", 503,
+                         "after a reload its runtime API still lacks a server; see " +
+                             (dir_ / "logs" / "haproxy.log").string());
   }
   return Ok();
 }

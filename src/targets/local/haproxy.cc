@@ -18,7 +18,10 @@ std::string RenderHaproxyConfig(const RouterConfig& c) {
   o += "# live ones set through the runtime API, so a restart keeps the traffic split.\n";
   o += "global\n";
   o += "  maxconn 4096\n";
-  o += "  stats socket " + c.admin_socket + " mode 600 level admin\n";
+  // expose-fd: a reload hands the listening sockets to the new worker, so
+  // no connection attempt meets a closed port.
+  o += "  stats socket " + c.admin_socket + " mode 600 level admin expose-fd listeners\n";
+  o += "  hard-stop-after 30s\n";
   o += "  log " + c.log_socket + " len 1024 format raw local0\n";
   o += "\ndefaults\n";
   o += "  mode http\n";

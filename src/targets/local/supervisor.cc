@@ -58,7 +58,9 @@ Json ProcessSpec::ToJson() const {
           {"log", log},
           {"run_as", run_as},
           {"health", {{"kind", health.kind}, {"port", health.port}, {"path", health.path}}},
-          {"stop_grace_ms", stop_grace_ms}};
+          {"stop_grace_ms", stop_grace_ms},
+          {"reload_signal", reload_signal},
+          {"reload_key", reload_key}};
 }
 
 Result<ProcessSpec> ProcessSpec::FromJson(const Json& j) {
@@ -77,6 +79,8 @@ Result<ProcessSpec> ProcessSpec::FromJson(const Json& j) {
       s.health.path = h.value("path", "/");
     }
     s.stop_grace_ms = j.value("stop_grace_ms", Millis{10'000});
+    s.reload_signal = j.value("reload_signal", 0);
+    s.reload_key = j.value("reload_key", "");
     if (s.name.empty() || s.argv.empty()) {
       return problems::InvalidInput("a process needs a name and a command");
     }
@@ -90,6 +94,7 @@ std::string ProcessSpec::Fingerprint() const {
   Json j = ToJson();
   j.erase("health");  // probing differently does not need a restart
   j.erase("stop_grace_ms");
+  if (reload_signal != 0) j.erase("reload_key");  // a reload, not a restart
   return Sha256Hex(j.dump());
 }
 
@@ -168,7 +173,12 @@ void Supervisor::SetDesired(std::vector<ProcessSpec> specs) {
       }
       it = entries_.erase(it);
     } else {
-      it->second.spec = w->second;  // health settings may change in place
+      Entry& e = it->second;
+      if (e.spec.reload_signal != 0 && e.spec.reload_key != w->second.reload_key &&
+          e.status.pid > 0) {
+        kill(e.status.pid, e.spec.reload_signal);  // the process itself, not its group
+      }
+      e.spec = w->second;  // health settings may change in place
       ++it;
     }
   }

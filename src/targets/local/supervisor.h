@@ -38,6 +38,10 @@ struct ProcessSpec {
   std::string run_as;  // user to run as when root (PostgreSQL)
   HealthCheck health;
   Millis stop_grace_ms = 10'000;
+  // A process that reloads in place (HAProxy's master): when only
+  // `reload_key` changes, it gets `reload_signal` instead of a restart.
+  int reload_signal = 0;
+  std::string reload_key;
 
   Json ToJson() const;
   static Result<ProcessSpec> FromJson(const Json& j);
