@@ -271,6 +271,8 @@ TEST_F(LocalRelease, APortTakenByAnotherProgramIsNotReused) {
   ASSERT_EQ(Ps({"down", "repo"}).exit_code, 0);
   // Something else listens on the instance's old port now.
   int fd = socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;  // the old port may have connections in TIME_WAIT
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_port = htons(static_cast<uint16_t>(old_port));
