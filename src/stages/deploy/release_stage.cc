@@ -51,6 +51,8 @@ class Release {
   Status RollBack(const std::string& reason, bool automatic);
   void StartTraffic(bool bluegreen);
   void StopTraffic();
+  // The steps, once the candidates serve.
+  Result<engine::StageOutput> Steps(engine::StageOutput out);
 
   engine::StageContext& ctx_;
   LocalEnvironment& env_;
@@ -373,8 +375,29 @@ Result<engine::StageOutput> Release::Run() {
       return st.problem();
     }
   }
-  PS_TRY(reader_.Open(env_.request_log_socket()));
+  // From here a candidate serves: whatever fails (the store, HAProxy's
+  // runtime API), it must not be left holding traffic with nobody watching.
+  auto result = [&]() -> Result<engine::StageOutput> {
+    PS_TRY(reader_.Open(env_.request_log_socket()));
+    return Steps(std::move(out));
+  }();
+  if (!result.ok()) {
+    StopTraffic();
+    for (const auto& w : watched_) {
+      (void)env_.SetCandidateWeight(w.name, 0);
+      (void)env_.RollbackCandidate(w.name);
+    }
+    reason_ = "rolled back after an error: " + result.problem().Message();
+    (void)Record("failed", {{"release.rolledback",
+                             {{"release", release_id_},
+                              {"version", version_},
+                              {"reason", reason_},
+                              {"automatic", true}}}});
+  }
+  return result;
+}
 
+Result<engine::StageOutput> Release::Steps(engine::StageOutput out) {
   bool promoted = false;
   Outcome outcome = Outcome::kDone;
   if (strategy_ == "bluegreen") {
