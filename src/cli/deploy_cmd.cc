@@ -323,6 +323,16 @@ Result<int> CmdRelease(const Options& o, const DeployArgs& a) {
 Result<int> CmdControl(const Options& o, const DeployArgs& a, const std::string& action) {
   PS_ASSIGN(Target t, Open(o, a, false));
   auto holder = local::LockHolder(t.env_dir);
+  if (!holder && action == "abort") {
+    // No release runs, but one that was killed may have left its candidate:
+    // rollback removes exactly that.
+    auto env = local::LocalEnvironment::Open(t.env_dir, Exe(), t.project.name, a.env);
+    if (env.ok()) {
+      for (const auto& [name, svc] : env->state()["services"].items()) {
+        if (svc.contains("candidate") && svc["candidate"].is_string()) return CmdRollback(o, a);
+      }
+    }
+  }
   if (!holder || holder->rfind("release", 0) != 0) {
     return Problem::Make("no-release-in-progress", "No release in progress", 409,
                          "nothing to " + action + " in '" + a.env + "'" +

@@ -308,6 +308,53 @@ TEST_F(LocalRelease, OneReleaseAtATime) {
   EXPECT_EQ(r.exit_code, 5) << r.err;
 }
 
+// kill -9 of a release mid-way leaves its candidate serving a share; abort
+// (or rollback) with no release running takes exactly that candidate out.
+TEST_F(LocalRelease, AKilledReleaseIsUndoneByAbort) {
+  testing::WriteText(dir_ / "pause.yaml",
+                     "release:\n  steps:\n    - setWeight: 30\n    - pause: {}\n"
+                     "  traffic:\n    rate: 20\n    paths: /api/items\n");
+  ASSERT_EQ(Ps({"apply", "repo", "--ref", "v1"}).exit_code, 0);
+  const std::string lock = Env()["folder"].get<std::string>() + "/env.lock";
+  std::thread t([&] {
+    Ps({"--config", (dir_ / "pause.yaml").string(), "release", "repo", "--ref", "v3-slow"});
+  });
+  pid_t pid = 0;
+  for (int i = 0; i < 500 && pid == 0; ++i) {
+    std::this_thread::sleep_for(20ms);
+    Json env = Env();
+    const Json& svc = env["services"]["catalog"];
+    if (!svc["candidate"].is_string()) continue;
+    if (svc["colours"][svc["candidate"].get<std::string>()].value("weight", 0) != 30) continue;
+    const std::string holder = env.value("busy", "");
+    const auto at = holder.find("(pid ");
+    if (at != std::string::npos) pid = std::atoi(holder.c_str() + at + 5);
+  }
+  ASSERT_GT(pid, 0);
+  kill(pid, SIGKILL);
+  t.join();
+  Json env = Env();
+  EXPECT_TRUE(env["services"]["catalog"]["candidate"].is_string()) << "left behind";
+  EXPECT_FALSE(env.contains("busy"));
+  auto r = Ps({"release", "repo", "--ref", "v3-slow"});
+  EXPECT_EQ(r.exit_code, 5) << r.err;
+  EXPECT_NE(r.err.find("prodsprint rollback"), std::string::npos) << r.err;
+  r = Ps({"abort", "repo"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("abandoned"), std::string::npos) << r.out;
+  env = Env();
+  EXPECT_TRUE(env["services"]["catalog"]["candidate"].is_null());
+  EXPECT_EQ(StableVersion(), Rev("v1"));
+  EXPECT_EQ(
+      env["services"]["catalog"]["colours"][env["services"]["catalog"]["stable"].get<std::string>()]
+          .value("weight", 0),
+      100);
+  // Nothing left to abort: a clear conflict, and no rollback past v1.
+  r = Ps({"abort", "repo"});
+  EXPECT_EQ(r.exit_code, 5) << r.err;
+  EXPECT_EQ(StableVersion(), Rev("v1"));
+}
+
 TEST_F(LocalRelease, HaproxyMissingIsAClearErrorAndHaproxyDyingIsRestarted) {
   // Without /usr/sbin on the PATH there is no haproxy.
   auto r = Ps({"apply", "repo", "--ref", "v1"}, {"PATH=/usr/local/bin:/usr/bin:/bin"});

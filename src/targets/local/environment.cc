@@ -680,8 +680,8 @@ Result<Json> LocalEnvironment::Deploy(const std::vector<ServiceRun>& runs,
     if (!svc["candidate"].is_null()) {
       return Problem::Make("release-in-progress", "A release is in progress", 409,
                            "service '" + run.name +
-                               "' has a candidate running; promote, abort "
-                               "or roll it back first");
+                               "' has a candidate running; promote or abort the release, or "
+                               "(if it was killed) 'prodsprint rollback'");
     }
     // Instance count or health path changes are a layout change.
     svc["instances"] = run.instances;
@@ -744,7 +744,9 @@ Status LocalEnvironment::StartCandidate(const ServiceRun& run, const ProgressFn&
   Json& svc = services[run.name];
   if (!svc["candidate"].is_null()) {
     return Problem::Make("release-in-progress", "A release is in progress", 409,
-                         "service '" + run.name + "' already has a candidate");
+                         "service '" + run.name +
+                             "' already has a candidate; if its release was killed, "
+                             "'prodsprint rollback' removes it");
   }
   const std::string colour = Other(svc["stable"].get<std::string>());
   if (svc["warm"].is_string()) {
@@ -819,14 +821,23 @@ Result<Json> LocalEnvironment::RollbackToPrevious(const ProgressFn& progress) {
   std::vector<ServiceRun> redeploy;
   std::vector<std::string> names;
   for (const auto& [name, svc] : state_["services"].items()) names.push_back(name);
+  // The environment's lock is ours, so no release runs: a candidate is what
+  // a killed release left. Undoing that release is the whole rollback.
   for (const auto& name : names) {
     Json& svc = state_["services"][name];
-    if (svc["candidate"].is_string()) {
-      return Problem::Make("release-in-progress", "A release is in progress", 409,
-                           "service '" + name +
-                               "' has a candidate; the release rolls it back "
-                               "(prodsprint rollback while it runs asks it to)");
-    }
+    if (!svc["candidate"].is_string()) continue;
+    const std::string version =
+        svc["colours"][svc["candidate"].get<std::string>()]["run"].value("version", "");
+    PS_TRY(RollbackCandidate(name));
+    report.push_back({{"service", name},
+                      {"action", "rolled back an abandoned candidate"},
+                      {"from", version},
+                      {"version", svc["colours"][svc["stable"].get<std::string>()]["run"].value(
+                                      "version", "")}});
+  }
+  if (!report.empty()) return report;
+  for (const auto& name : names) {
+    Json& svc = state_["services"][name];
     if (svc["warm"].is_string()) {
       const std::string from =
           svc["colours"][svc["stable"].get<std::string>()]["run"].value("version", "");
