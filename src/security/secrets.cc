@@ -1,0 +1,366 @@
+#include "security/secrets.h"
+
+#include <hs.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <set>
+
+#include "core/fs.h"
+
+namespace ps::security {
+
+using Value = SecretRule::Value;
+
+const std::vector<SecretRule>& BuiltinSecretRules() {
+  static const std::vector<SecretRule> kRules = {
+      {"aws-access-key-id", "AWS access key id", R"(\b(AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}\b)",
+       "critical", "Deactivate the key in IAM, create a new one, keep it in a secret store."},
+      {"aws-secret-access-key", "AWS secret access key",
+       R"((?i)aws.{0,20}(secret|private).{0,20}[:=][ \t]*["']?[A-Za-z0-9/+]{40}\b)", "critical",
+       "Rotate the key pair in IAM; read it from the environment or a secret store.",
+       Value::kAfterAssignment, 4.0, false},
+      {"github-token", "GitHub token (personal, OAuth, app)", R"(\bgh[pousr]_[A-Za-z0-9]{36}\b)",
+       "critical", "Revoke it in GitHub's settings; use a secret of the CI or a GitHub App."},
+      {"github-fine-grained-pat", "GitHub fine-grained personal access token",
+       R"(\bgithub_pat_[A-Za-z0-9_]{82}\b)", "critical", "Revoke it in GitHub's settings."},
+      {"gitlab-pat", "GitLab personal access token", R"(\bglpat-[A-Za-z0-9_-]{20}\b)", "critical",
+       "Revoke it in GitLab; use a CI/CD variable."},
+      {"npm-token", "npm access token", R"(\bnpm_[A-Za-z0-9]{36}\b)", "critical",
+       "Revoke it (npm token revoke); use an automation token from the CI's secrets."},
+      {"pypi-token", "PyPI API token", R"(\bpypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,})", "critical",
+       "Remove it on pypi.org; use trusted publishing."},
+      {"docker-hub-pat", "Docker Hub personal access token", R"(\bdckr_pat_[A-Za-z0-9_-]{27}\b)",
+       "high", "Delete it in Docker Hub's security settings."},
+      {"slack-token", "Slack token", R"(\bxox[baprs]-[0-9]{6,}-[A-Za-z0-9-]{10,})", "high",
+       "Revoke it in the Slack app's settings."},
+      {"slack-webhook", "Slack incoming webhook",
+       R"(https://hooks\.slack\.com/services/T[A-Z0-9]{6,}/B[A-Z0-9]{6,}/[A-Za-z0-9]{20,})", "high",
+       "Regenerate the webhook URL; keep it in a secret."},
+      {"discord-webhook", "Discord webhook",
+       R"(https://(canary\.|ptb\.)?discord(app)?\.com/api/webhooks/[0-9]{17,20}/[A-Za-z0-9_-]{60,})",
+       "high", "Delete the webhook in the channel's integrations."},
+      {"stripe-secret-key", "Stripe live secret key", R"(\b(sk|rk)_live_[A-Za-z0-9]{20,}\b)",
+       "critical", "Roll the key in Stripe's dashboard."},
+      {"sendgrid-api-key", "SendGrid API key", R"(\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b)",
+       "high", "Delete the key in SendGrid."},
+      {"twilio-api-key", "Twilio API key", R"(\bSK[0-9a-f]{32}\b)", "high",
+       "Delete the key in Twilio's console.", Value::kWhole, 3.0},
+      {"google-api-key", "Google API key", R"(\bAIza[0-9A-Za-z_-]{35}\b)", "high",
+       "Delete or restrict the key in Google Cloud's credentials page."},
+      {"openai-api-key", "OpenAI API key",
+       R"(\bsk-(proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}T3BlbkFJ[A-Za-z0-9_-]{20,})", "critical",
+       "Revoke the key in OpenAI's dashboard."},
+      {"anthropic-api-key", "Anthropic API key",
+       R"(\bsk-ant-(api|admin)[0-9]{2}-[A-Za-z0-9_-]{80,})", "critical",
+       "Revoke the key in Anthropic's console."},
+      {"huggingface-token", "Hugging Face token", R"(\bhf_[A-Za-z]{34}\b)", "high",
+       "Revoke it in Hugging Face's settings."},
+      {"vault-token", "HashiCorp Vault token", R"(\bhvs\.[A-Za-z0-9_-]{90,})", "critical",
+       "Revoke it (vault token revoke)."},
+      {"private-key", "Private key",
+       R"(-----BEGIN ((RSA|DSA|EC|OPENSSH|ENCRYPTED|PGP) )?PRIVATE KEY( BLOCK)?-----)", "critical",
+       "Treat the key as compromised: replace it and remove it from history.", Value::kPemBlock},
+      {"jwt", "JSON Web Token",
+       R"(\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,})", "medium",
+       "If it is a long-lived credential, revoke it; keep tokens out of the repository."},
+      {"connection-string-password", "Connection string with a password",
+       R"(\b(postgres(ql)?|mysql|mongodb(\+srv)?|rediss?|amqps?)://[^:@/\s"']+:[^@/\s"']{3,}@)",
+       "high", "Move the password to a secret and build the URL from the environment.",
+       Value::kUrlPassword, 2.5},
+      {"generic-secret", "Secret assigned to a secret-named key",
+       R"((?i)(secret|token|passwd|password|api[_-]?key|auth[_-]?key|private[_-]?key|credential)[A-Za-z0-9_.-]{0,20}["']?[ \t]*[:=][ \t]*["']?[A-Za-z0-9_/+=.~-]{16,})",
+       "high",
+       "Move the value to a secret store or the CI's secrets and read it from the environment.",
+       Value::kAfterAssignment, 3.5, false},
+  };
+  return kRules;
+}
+
+double ShannonEntropy(std::string_view s) {
+  if (s.empty()) return 0;
+  int counts[256] = {0};
+  for (unsigned char c : s) ++counts[c];
+  double h = 0;
+  for (int c : counts) {
+    if (c == 0) continue;
+    const double p = static_cast<double>(c) / static_cast<double>(s.size());
+    h -= p * std::log2(p);
+  }
+  return h;
+}
+
+bool LooksLikePlaceholder(std::string_view v) {
+  std::string lower;
+  lower.reserve(v.size());
+  for (char c : v) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower.find("example") != std::string::npos || lower.find("sample") != std::string::npos ||
+      lower.find("placeholder") != std::string::npos ||
+      lower.find("changeme") != std::string::npos || lower.find("change_me") != std::string::npos ||
+      lower.find("change-me") != std::string::npos || lower.find("your") != std::string::npos ||
+      lower.find("dummy") != std::string::npos || lower.find("redacted") != std::string::npos ||
+      lower.find("xxxx") != std::string::npos || lower.find("****") != std::string::npos ||
+      lower.find("...") != std::string::npos || lower.find("secret") != std::string::npos ||
+      lower.find("password") != std::string::npos || lower.find("fake") != std::string::npos ||
+      lower.find("test") != std::string::npos) {
+    return true;
+  }
+  // References, not values: ${VAR}, $VAR, {{ var }}, <var>, %(var)s, process.env...
+  if (v.find("${") != std::string_view::npos || v.find("{{") != std::string_view::npos ||
+      (!v.empty() && (v.front() == '$' || v.front() == '<' || v.front() == '%')) ||
+      lower.find("process.env") != std::string::npos ||
+      lower.find("os.environ") != std::string::npos || lower.find("getenv") != std::string::npos) {
+    return true;
+  }
+  // One character repeated, or a run like 0123456789 / abcdef.
+  std::set<char> distinct(v.begin(), v.end());
+  if (distinct.size() <= 3) return true;
+  return false;
+}
+
+std::string Redact(std::string_view value) {
+  if (value.size() <= 8) return std::string(value.substr(0, 1)) + "…";
+  // Keep a recognisable prefix (up to the first '_' or '-', at most 10) and the last 4.
+  std::size_t keep = 4;
+  for (std::size_t i = 0; i < std::min<std::size_t>(value.size() / 2, 11); ++i) {
+    if (value[i] == '_' || value[i] == '-') keep = i + 1;
+  }
+  return std::string(value.substr(0, keep)) + "…" + std::string(value.substr(value.size() - 4));
+}
+
+namespace {
+
+std::uint32_t Crc32(std::string_view s) {
+  std::uint32_t c = 0xFFFFFFFFu;
+  for (unsigned char b : s) {
+    c ^= b;
+    for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
+  }
+  return c ^ 0xFFFFFFFFu;
+}
+
+std::string Base62(std::uint32_t v, std::size_t width) {
+  static const char* kDigits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  std::string out;
+  while (v > 0) {
+    out.insert(out.begin(), kDigits[v % 62]);
+    v /= 62;
+  }
+  while (out.size() < width) out.insert(out.begin(), '0');
+  return out;
+}
+
+}  // namespace
+
+std::string TokenChecksum(std::string_view body) { return Base62(Crc32(body), 6); }
+
+bool TokenChecksumValid(std::string_view token) {
+  // prefix_ + 30 characters of entropy + 6 of base62 CRC32 of those 30.
+  const auto us = token.find('_');
+  if (us == std::string_view::npos || token.size() != us + 1 + 36) return false;
+  const std::string_view body = token.substr(us + 1, 30), check = token.substr(us + 31, 6);
+  return TokenChecksum(body) == check;
+}
+
+Json SecretFinding::ToJson() const {
+  return {{"rule", rule_id},
+          {"title", title},
+          {"severity", severity},
+          {"file", file},
+          {"line", line},
+          {"column", column},
+          {"redacted", redacted},
+          {"fingerprint", fingerprint},
+          {"entropy", entropy},
+          {"confidence", confidence},
+          {"remediation", remediation}};
+}
+
+struct SecretScanner::Impl {
+  hs_database_t* db = nullptr;
+  hs_scratch_t* scratch = nullptr;
+  ~Impl() {
+    if (scratch) hs_free_scratch(scratch);
+    if (db) hs_free_database(db);
+  }
+};
+
+SecretScanner::~SecretScanner() = default;
+
+Result<std::unique_ptr<SecretScanner>> SecretScanner::Create(std::vector<SecretRule> rules) {
+  std::unique_ptr<SecretScanner> s(new SecretScanner());
+  s->impl_ = std::make_unique<Impl>();
+  s->rules_ = std::move(rules);
+  std::vector<std::string> patterns;
+  std::vector<const char*> exprs;
+  std::vector<unsigned> flags, ids;
+  for (std::size_t i = 0; i < s->rules_.size(); ++i) {
+    std::string p = s->rules_[i].pattern;
+    unsigned f = s->rules_[i].start_of_match ? HS_FLAG_SOM_LEFTMOST : 0;
+    if (p.rfind("(?i)", 0) == 0) {  // vectorscan takes flags, not inline modifiers
+      p = p.substr(4);
+      f |= HS_FLAG_CASELESS;
+    }
+    patterns.push_back(std::move(p));
+    flags.push_back(f);
+    ids.push_back(static_cast<unsigned>(i));
+  }
+  for (const auto& p : patterns) exprs.push_back(p.c_str());
+  hs_compile_error_t* err = nullptr;
+  if (hs_compile_multi(exprs.data(), flags.data(), ids.data(), static_cast<unsigned>(exprs.size()),
+                       HS_MODE_BLOCK, nullptr, &s->impl_->db, &err) != HS_SUCCESS) {
+    std::string detail = err && err->message ? err->message : "unknown error";
+    if (err && err->expression >= 0 && static_cast<std::size_t>(err->expression) < s->rules_.size())
+      detail = std::string("rule ") + s->rules_[err->expression].id + ": " + detail;
+    hs_free_compile_error(err);
+    return Problem::Make("rule-invalid", "A secret rule does not compile", 422, detail);
+  }
+  if (hs_alloc_scratch(s->impl_->db, &s->impl_->scratch) != HS_SUCCESS) {
+    return problems::Internal("cannot allocate vectorscan scratch space");
+  }
+  return s;
+}
+
+namespace {
+
+struct Hit {
+  unsigned rule;
+  unsigned long long from, to;
+};
+
+int OnMatch(unsigned id, unsigned long long from, unsigned long long to, unsigned, void* ctx) {
+  auto* hits = static_cast<std::vector<Hit>*>(ctx);
+  if (hits->size() < 100'000) hits->push_back({id, from, to});
+  return 0;
+}
+
+// The value inside a match, per the rule.
+std::string_view ValueOf(const SecretRule& r, std::string_view m) {
+  switch (r.value) {
+    case Value::kWhole:
+    case Value::kPemBlock:
+      return m;
+    case Value::kAfterAssignment: {
+      const auto at = m.find_last_of(":=");
+      if (at == std::string_view::npos) return m;
+      std::string_view v = m.substr(at + 1);
+      while (!v.empty() &&
+             (v.front() == ' ' || v.front() == '\t' || v.front() == '"' || v.front() == '\'')) {
+        v.remove_prefix(1);
+      }
+      return v;
+    }
+    case Value::kUrlPassword: {
+      const auto scheme = m.find("://");
+      std::string_view rest = m.substr(scheme + 3);
+      const auto colon = rest.find(':');
+      const auto at = rest.rfind('@');
+      if (colon == std::string_view::npos || at == std::string_view::npos || at < colon) return {};
+      return rest.substr(colon + 1, at - colon - 1);
+    }
+  }
+  return m;
+}
+
+}  // namespace
+
+std::vector<SecretFinding> SecretScanner::Scan(const std::string& path, std::string_view content) {
+  std::vector<SecretFinding> out;
+  if (content.empty() || content.size() > 0xFFFFFFFFu) return out;
+  std::vector<Hit> hits;
+  if (hs_scan(impl_->db, content.data(), static_cast<unsigned>(content.size()), 0, impl_->scratch,
+              OnMatch, &hits) != HS_SUCCESS) {
+    return out;
+  }
+  // Line starts, for line:column.
+  std::vector<std::size_t> line_starts = {0};
+  for (std::size_t i = 0; i < content.size(); ++i)
+    if (content[i] == '\n') line_starts.push_back(i + 1);
+  // Rules without a tracked start are read from the start of their line.
+  for (auto& h : hits) {
+    if (!rules_[h.rule].start_of_match && h.to > 0) {
+      h.from = *(std::upper_bound(line_starts.begin(), line_starts.end(), h.to - 1) - 1);
+    }
+  }
+  // Leftmost-longest per start: vectorscan reports every end; keep the
+  // longest match for each (rule, start), and each value once.
+  std::sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) {
+    return std::tie(a.rule, a.from, b.to) < std::tie(b.rule, b.from, a.to);
+  });
+  std::set<std::pair<unsigned, unsigned long long>> seen_start;
+  std::set<std::string> seen_value;
+  // Lines where a specific rule recognised its format (reported or not):
+  // the generic rule does not second-guess it there.
+  std::set<int> specific_lines;
+  for (const auto& h : hits) {
+    if (!seen_start.insert({h.rule, h.from}).second) continue;
+    const SecretRule& r = rules_[h.rule];
+    const std::string_view match = content.substr(h.from, h.to - h.from);
+    const auto line_it = std::upper_bound(line_starts.begin(), line_starts.end(), h.from) - 1;
+    const std::size_t line_start = *line_it;
+    std::size_t line_end = content.find('\n', line_start);
+    if (line_end == std::string_view::npos) line_end = content.size();
+    const std::string_view line = content.substr(line_start, line_end - line_start);
+    if (line.find("prodsprint:ignore") != std::string_view::npos ||
+        line.find("gitleaks:allow") != std::string_view::npos) {
+      continue;
+    }
+    std::string_view value = ValueOf(r, match);
+    // Quotes or separators that closed the value.
+    while (!value.empty() && (value.back() == '"' || value.back() == '\'' || value.back() == ','))
+      value.remove_suffix(1);
+    if (value.size() < 8) continue;
+    SecretFinding f;
+    f.confidence = "likely";
+    if (r.value == Value::kPemBlock) {
+      // The block must have a body and an END line to be a key at all.
+      const std::string end_marker = "-----END";
+      const auto end = content.find(end_marker, h.to);
+      if (end == std::string_view::npos || end - h.to < 64) continue;
+      const std::string_view body = content.substr(h.to, end - h.to);
+      if (LooksLikePlaceholder(body.substr(0, 200))) continue;
+      f.confidence = "verified";
+      value = content.substr(h.from, std::min<std::size_t>(end + 40, content.size()) - h.from);
+    } else {
+      if (LooksLikePlaceholder(value)) continue;
+      f.entropy = ShannonEntropy(value);
+      if (r.min_entropy > 0 && f.entropy < r.min_entropy) continue;
+      if ((std::strcmp(r.id, "github-token") == 0 || std::strcmp(r.id, "npm-token") == 0)) {
+        if (!TokenChecksumValid(value)) {  // right shape, not a real token
+          specific_lines.insert(static_cast<int>(line_it - line_starts.begin()) + 1);
+          continue;
+        }
+        f.confidence = "verified";
+      }
+    }
+    if (!seen_value.insert(std::string(r.id) + ":" + std::string(value)).second) continue;
+    f.rule_id = r.id;
+    f.title = r.title;
+    f.severity = r.severity;
+    f.remediation = r.remediation;
+    f.file = path;
+    f.line = static_cast<int>(line_it - line_starts.begin()) + 1;
+    f.column = static_cast<int>(h.from - line_start) + 1;
+    f.redacted = r.value == Value::kPemBlock ? std::string(match) + " …" : Redact(value);
+    f.fingerprint = Sha256Hex(std::string(r.id) + ":" + std::string(value));
+    f.entropy = std::round(f.entropy * 100) / 100;
+    out.push_back(std::move(f));
+  }
+  // A value reported by a specific rule is not reported again as generic.
+  for (const auto& f : out)
+    if (f.rule_id != "generic-secret") specific_lines.insert(f.line);
+  out.erase(std::remove_if(out.begin(), out.end(),
+                           [&](const SecretFinding& f) {
+                             return f.rule_id == "generic-secret" &&
+                                    specific_lines.count(f.line) != 0;
+                           }),
+            out.end());
+  std::sort(out.begin(), out.end(), [](const SecretFinding& a, const SecretFinding& b) {
+    return std::tie(a.line, a.column, a.rule_id) < std::tie(b.line, b.column, b.rule_id);
+  });
+  return out;
+}
+
+}  // namespace ps::security

@@ -1,0 +1,89 @@
+// Secret detection: one pass of many patterns over each file (vectorscan, a
+// compiled multi-pattern automaton), then per candidate the checks that keep
+// documented examples, placeholders and variable references out — entropy,
+// stopwords, the token's own checksum where its format carries one (GitHub,
+// npm), a private key block that actually parses. A finding never holds the
+// secret whole: only a redacted form and a fingerprint (sha256 of rule and
+// value) that baselines and ignore lists can name.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/json.h"
+#include "core/problem.h"
+
+namespace ps::security {
+
+struct SecretRule {
+  const char* id;        // "github-pat"
+  const char* title;     // "GitHub personal access token"
+  const char* pattern;   // vectorscan (PCRE subset: no captures, no lookaround)
+  const char* severity;  // "critical", "high", "medium"
+  const char* remediation;
+  // How the value sits in the match: the whole match, or what follows the
+  // last ':' / '=' (assignments), or the password of a URL.
+  enum class Value { kWhole, kAfterAssignment, kUrlPassword, kPemBlock } value = Value::kWhole;
+  double min_entropy = 0;  // bits per character the value must reach (0: no check)
+  // Whether vectorscan tracks where the match starts. Keyword rules with
+  // bounded gaps ("aws ... secret ... = VALUE") would make its automaton too
+  // large; they are read from the start of the line instead.
+  bool start_of_match = true;
+};
+
+// The rules ProdSprint ships.
+const std::vector<SecretRule>& BuiltinSecretRules();
+
+struct SecretFinding {
+  std::string rule_id, title, severity, remediation;
+  std::string file;
+  int line = 0, column = 0;  // 1-based
+  std::string redacted;      // "ghp_…a1b2" — never the whole secret
+  std::string fingerprint;   // sha256(rule_id + ":" + value), hex
+  double entropy = 0;
+  // "verified": the value passed its format's own check (checksum, parse);
+  // "likely": matched and passed entropy/stopword checks.
+  std::string confidence;
+  Json ToJson() const;
+};
+
+// Shannon entropy of `s` in bits per character.
+double ShannonEntropy(std::string_view s);
+// Whether a value is a placeholder, a documented example or a reference to
+// a variable rather than a secret ("changeme", "xxxx", "${TOKEN}",
+// "AKIAIOSFODNN7EXAMPLE", "<your-key>").
+bool LooksLikePlaceholder(std::string_view value);
+// "ghp_abcd…wxyz": enough to find it, not enough to use it.
+std::string Redact(std::string_view value);
+// GitHub and npm tokens end in a CRC32 of their body, base62: true if it
+// matches (a real token, not a random string of the right shape).
+bool TokenChecksumValid(std::string_view token);
+// The 6-character checksum such a token ends in, for its 30-character body.
+std::string TokenChecksum(std::string_view body);
+
+class SecretScanner {
+ public:
+  // Compiles the rules once (vectorscan database). A Problem if a pattern
+  // does not compile (a bug in the rule table, or an imported rule).
+  static Result<std::unique_ptr<SecretScanner>> Create(std::vector<SecretRule> rules);
+  ~SecretScanner();
+  SecretScanner(const SecretScanner&) = delete;
+  SecretScanner& operator=(const SecretScanner&) = delete;
+
+  // Scans one file's bytes. Lines carrying an inline ignore
+  // ("prodsprint:ignore" or "gitleaks:allow") are skipped. Thread-safe
+  // only with one scanner per thread (each holds its scratch space).
+  std::vector<SecretFinding> Scan(const std::string& path, std::string_view content);
+  const std::vector<SecretRule>& rules() const { return rules_; }
+
+ private:
+  SecretScanner() = default;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::vector<SecretRule> rules_;
+};
+
+}  // namespace ps::security

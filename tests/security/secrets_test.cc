@@ -1,0 +1,122 @@
+// The secret scanner on planted secrets built at test time (so this file
+// holds no token a scanner would flag), and on the look-alikes it must
+// leave alone: documented examples, placeholders, variable references.
+#include "security/secrets.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+namespace ps::security {
+namespace {
+
+std::string Random(std::mt19937_64& rng, const std::string& alphabet, std::size_t n) {
+  std::string s;
+  for (std::size_t i = 0; i < n; ++i) s += alphabet[rng() % alphabet.size()];
+  return s;
+}
+const std::string kAlnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+std::unique_ptr<SecretScanner> Scanner() {
+  auto s = SecretScanner::Create(BuiltinSecretRules());
+  EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.problem().Message());
+  return std::move(*s);
+}
+
+std::vector<std::string> Rules(const std::vector<SecretFinding>& fs) {
+  std::vector<std::string> ids;
+  for (const auto& f : fs) ids.push_back(f.rule_id);
+  return ids;
+}
+
+TEST(Secrets, FindsPlantedTokensWithWhereAndNeverTheWholeValue) {
+  std::mt19937_64 rng(42);
+  const std::string body = Random(rng, kAlnum, 30);
+  const std::string gh = "gh" + std::string("p_") + body + TokenChecksum(body);
+  const std::string aws =
+      "AK" + std::string("IA") + Random(rng, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16);
+  const std::string stripe = "sk_" + std::string("live_") + Random(rng, kAlnum, 24);
+  const std::string pg_password = Random(rng, kAlnum, 18);
+  const std::string generic = Random(rng, kAlnum, 32);
+  const std::string file = "const token = '" + gh + "';\n" + "AWS_ACCESS_KEY_ID=" + aws + "\n" +
+                           "stripe: " + stripe + "\n" +
+                           "DATABASE_URL=postgres://app:" + pg_password + "@db:5432/app\n" +
+                           "api_key = \"" + generic + "\"\n";
+  auto s = Scanner();
+  auto fs = s->Scan("config/app.js", file);
+  EXPECT_EQ(Rules(fs),
+            (std::vector<std::string>{"github-token", "aws-access-key-id", "stripe-secret-key",
+                                      "connection-string-password", "generic-secret"}));
+  ASSERT_EQ(fs.size(), 5u);
+  EXPECT_EQ(fs[0].line, 1);
+  EXPECT_EQ(fs[0].column, 16);
+  EXPECT_EQ(fs[0].confidence, "verified");  // its checksum holds
+  EXPECT_EQ(fs[3].line, 4);
+  for (const auto& f : fs) {
+    const std::string all = f.ToJson().dump();
+    for (const auto& secret : {gh, aws, stripe, pg_password, generic}) {
+      EXPECT_EQ(all.find(secret), std::string::npos) << f.rule_id << " prints a secret whole";
+    }
+    EXPECT_EQ(f.fingerprint.size(), 64u);
+  }
+}
+
+TEST(Secrets, LeavesExamplesPlaceholdersAndReferencesAlone) {
+  std::mt19937_64 rng(7);
+  const std::string body = Random(rng, kAlnum, 30);
+  const std::string bad_checksum = "gh" + std::string("p_") + body + "AAAAAA";
+  const std::string file =
+      "AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\n"  // AWS's documented example
+      "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n"
+      "DATABASE_URL=postgres://app:${DB_PASSWORD}@db/app\n"
+      "REDIS_URL=redis://default:password@localhost:6379\n"
+      "api_key = \"your-api-key-goes-here\"\n"
+      "password: {{ .Values.password }}\n"
+      "SECRET_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxx\n"
+      "token = " +
+      bad_checksum + "\n" +  // right shape, wrong checksum
+      "-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----\n";
+  auto s = Scanner();
+  auto fs = s->Scan(".env.example", file);
+  EXPECT_TRUE(fs.empty()) << fs.front().rule_id << " at line " << fs.front().line;
+}
+
+TEST(Secrets, InlineIgnoresAndPrivateKeyBlocks) {
+  std::mt19937_64 rng(9);
+  std::string pem = "-----BEGIN " + std::string("EC PRIVATE KEY-----\n");
+  for (int i = 0; i < 3; ++i) pem += Random(rng, kAlnum + "+/", 64) + "\n";
+  pem += "-----END EC PRIVATE KEY-----\n";
+  const std::string key = "sk_" + std::string("live_") + Random(rng, kAlnum, 24);
+  const std::string file = pem + "KEY=" + key + "  # prodsprint:ignore\n";
+  auto s = Scanner();
+  auto fs = s->Scan("deploy/key.pem", file);
+  ASSERT_EQ(fs.size(), 1u);
+  EXPECT_EQ(fs[0].rule_id, "private-key");
+  EXPECT_EQ(fs[0].severity, "critical");
+  EXPECT_EQ(fs[0].redacted.rfind("-----BEGIN EC PRIVATE KEY-----", 0), 0u);
+  EXPECT_EQ(fs[0].redacted.find("\n"), std::string::npos);
+}
+
+TEST(Secrets, HelpersAreSound) {
+  EXPECT_NEAR(ShannonEntropy("aaaa"), 0.0, 1e-9);
+  EXPECT_NEAR(ShannonEntropy("abcd"), 2.0, 1e-9);
+  EXPECT_TRUE(LooksLikePlaceholder("${GITHUB_TOKEN}"));
+  EXPECT_TRUE(LooksLikePlaceholder("<your-token>"));
+  EXPECT_FALSE(LooksLikePlaceholder("q8Zr2Lm9Xk4Vt7Np3Hs6Wd1Yb5Gc0Fj"));
+  EXPECT_EQ(Redact("ghp_abcdefghijklmnopqrstuvwxyz0123456789"), "ghp_…6789");
+  EXPECT_EQ(Redact("short"), "s…");
+}
+
+TEST(Secrets, HostileBytesAreScannedWithoutHarm) {
+  auto s = Scanner();
+  std::string junk(1 << 20, '\0');
+  std::mt19937_64 rng(1);
+  for (auto& c : junk) c = static_cast<char>(rng());
+  (void)s->Scan("blob.bin", junk);
+  std::string lines(200'000, '\n');
+  EXPECT_TRUE(s->Scan("empty-lines", lines).empty());
+  EXPECT_TRUE(s->Scan("nothing", "").empty());
+}
+
+}  // namespace
+}  // namespace ps::security
