@@ -14,6 +14,7 @@
 
 #include "artifacts/artifact_store.h"
 #include "cli/builtin.h"
+#include "cli/check_cmd.h"
 #include "cli/deploy_cmd.h"
 #include "cli/output.h"
 #include "cli/plan_cmd.h"
@@ -825,6 +826,20 @@ int Main(int argc, char** argv) {
   supervise->group("");  // internal: the local target's process supervisor
   supervise->add_option("DIR", supervise_dir)->required();
 
+  CheckArgs check_args;
+  auto* check_cmd = app.add_subcommand(
+      "check",
+      "Run a readiness gate on a repository. --gate security (this build: its secret scan)\n"
+      "finds provider tokens, private keys, JWTs, passwords in connection strings and secrets\n"
+      "assigned to secret-named keys, in one pass over the working tree (or --ref REV, read from\n"
+      "git), leaving placeholders and documented examples alone and never printing a secret\n"
+      "whole. Exit 1 when the policy blocks (policy.security.secrets: block).");
+  check_cmd->add_option("PATH", check_args.path, "The repository's folder")->required();
+  check_cmd->add_option("--gate", check_args.gate, "The gate: security")->capture_default_str();
+  check_cmd->add_option("--ref", check_args.ref, "Scan this git revision instead of the tree");
+  check_cmd->add_option("--sarif", check_args.sarif, "Also write the findings as SARIF 2.1.0");
+  check_cmd->add_flag("--json", check_args.json, "The result as JSON");
+
   bool until_idle = false;
   auto* worker = app.add_subcommand(
       "worker",
@@ -877,6 +892,9 @@ int Main(int argc, char** argv) {
     r = CmdWorker(o, workers, until_idle);
   } else if (config->parsed()) {
     r = CmdConfig(o, json, config_check->parsed() ? check : "");
+  } else if (check_cmd->parsed()) {
+    json = check_args.json;
+    r = CmdCheck(check_args, [] { return g_interrupted.load(); });
   } else if (apply->parsed()) {
     json = dep.json;
     r = CmdApply(o, dep);

@@ -7,6 +7,9 @@
 
 #include <random>
 
+#include "core/json.h"
+#include "testing/testing.h"
+
 namespace ps::security {
 namespace {
 
@@ -116,6 +119,56 @@ TEST(Secrets, HostileBytesAreScannedWithoutHarm) {
   std::string lines(200'000, '\n');
   EXPECT_TRUE(s->Scan("empty-lines", lines).empty());
   EXPECT_TRUE(s->Scan("nothing", "").empty());
+}
+
+}  // namespace
+}  // namespace ps::security
+
+namespace ps::security {
+namespace {
+
+// `prodsprint check --gate security` end to end: exit 1 under the default
+// policy, SARIF 2.1.0 that names rule, file, line and column, and no secret
+// whole anywhere in its output.
+TEST(CheckCommand, FailsTheGateWritesSarifAndNeverPrintsTheSecret) {
+  testing::TempDir dir;
+  std::mt19937_64 rng(5);
+  const std::string body = Random(rng, kAlnum, 30);
+  const std::string token = "gh" + std::string("o_") + body + TokenChecksum(body);
+  testing::WriteText(dir / "repo" / "src" / "client.py", "\n\nGITHUB = \"" + token + "\"\n");
+  testing::WriteText(dir / "repo" / "README.md", "Set GITHUB_TOKEN=${GITHUB_TOKEN} first.\n");
+  const auto sarif = (dir / "out.sarif").string();
+  auto r = testing::RunCommand({PS_BINARY, "check", (dir / "repo").string(), "--gate", "security",
+                                "--sarif", sarif, "--json"},
+                               dir.path());
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.out.find(token), std::string::npos);
+  EXPECT_EQ(r.err.find(token), std::string::npos);
+  Json j = Json::parse(r.out);
+  EXPECT_EQ(j["passed"], false);
+  ASSERT_EQ(j["secrets"].size(), 1u);
+  const std::string text = testing::ReadText(sarif);
+  EXPECT_EQ(text.find(token), std::string::npos);
+  Json s = Json::parse(text);
+  EXPECT_EQ(s["version"], "2.1.0");
+  const Json& run = s["runs"][0];
+  EXPECT_EQ(run["tool"]["driver"]["name"], "ProdSprint");
+  ASSERT_EQ(run["results"].size(), 1u);
+  const Json& res = run["results"][0];
+  EXPECT_EQ(res["ruleId"], "github-token");
+  EXPECT_EQ(run["tool"]["driver"]["rules"][res["ruleIndex"].get<int>()]["id"], "github-token");
+  EXPECT_EQ(res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "src/client.py");
+  EXPECT_EQ(res["locations"][0]["physicalLocation"]["region"]["startLine"], 3);
+  EXPECT_EQ(res["level"], "error");
+  // A policy of warn reports and passes.
+  testing::WriteText(dir / "repo" / "prodsprint.yaml", "policy:\n  security:\n    secrets: warn\n");
+  r = testing::RunCommand({PS_BINARY, "check", (dir / "repo").string()}, dir.path(),
+                          {"NO_COLOR=1"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("reported only"), std::string::npos);
+  // Not a folder: a usage error.
+  r = testing::RunCommand({PS_BINARY, "check", (dir / "nope").string()}, dir.path());
+  EXPECT_EQ(r.exit_code, 2);
 }
 
 }  // namespace
