@@ -104,7 +104,7 @@ def main():
 
         if "D" in a.only:
           print("D. blue/green switches and switch-backs under load", file=sys.stderr)
-          m = max(5, n // 2)
+          m = n
           load = subprocess.Popen([PS, "load", f"http://127.0.0.1:{port}/api/items", "--rate", "200",
                                    "--duration", "600", "--json"], cwd=work, stdout=subprocess.PIPE,
                                   text=True)
@@ -133,7 +133,7 @@ def main():
                                    "--duration", "600", "--json"], cwd=work, stdout=subprocess.PIPE,
                                   text=True)
           time.sleep(1)
-          m = max(5, n // 2)
+          m = n
           for i in range(m):
               rel = subprocess.Popen([PS, "--config", cfg, "release", "repo", "--ref", "v1.1", "--json"],
                                      cwd=work, stdout=subprocess.PIPE, text=True)

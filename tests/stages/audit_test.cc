@@ -614,5 +614,28 @@ TEST(Languages, ShebangNamesTheInterpreter) {
   EXPECT_EQ(LanguageOfShebang("#!"), nullptr);
 }
 
+// toml++ 3.3 reaches __builtin_unreachable() on some non-ASCII code points
+// (found by audit_fuzz; its input is kept in fuzz/corpus/audit, replayed by
+// every fuzz run): the audit scrubs them first. A manifest with Cyrillic,
+// CJK punctuation or presentation forms, or cut-off UTF-8, is still read,
+// or warned about.
+TEST(AuditToml, NonAsciiAndBrokenUtf8AreReadSafely) {
+  const std::string cyrillic = "\xd1\x92", cjk = "\xe3\x80\x81", arabic = "\xef\xb4\xbe";
+  auto view = OpenMemory(
+      {{"Cargo.toml", "[package]\nname = \"svc\"\nauthors = [\"Jos\xc3\xa9 " + cyrillic +
+                          "\"]\nversion = \"0.1.0\"\n# " + cjk + arabic +
+                          "\n[dependencies]\naxum = \"0.7\"\n"},
+       {"src/main.rs", "fn main() { axum::serve(); }\n"},
+       {"tools/Cargo.toml", "[" + cyrillic + "s]\nx = " + cyrillic + "\n" + arabic + "= 1\n\xd8"}});
+  auto r = Audit(*view, {});
+  ASSERT_TRUE(r.ok());
+  bool svc = false;
+  for (const auto& s : (*r)["services"]) svc |= s["name"] == "svc";
+  EXPECT_TRUE(svc) << Dump(*r);
+  bool warned = false;
+  for (const auto& w : (*r)["warnings"]) warned |= w["file"] == "tools/Cargo.toml";
+  EXPECT_TRUE(warned);
+}
+
 }  // namespace
 }  // namespace ps::stages::audit
