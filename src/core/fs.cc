@@ -33,23 +33,43 @@ struct MdCtxFree {
 }  // namespace
 
 Result<std::string> ReadFile(const fs::path& path, std::uint64_t max_bytes) {
-  std::error_code ec;
-  auto st = fs::status(path, ec);
-  if (ec || !fs::exists(st)) return problems::NotFound("file", path.string());
-  if (!fs::is_regular_file(st)) {
+  // Opened once and measured through the descriptor: a file replaced by a
+  // rename meanwhile is read whole, old or new, never a mix of the two.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return problems::NotFound("file", path.string());
+    return problems::InvalidInput(Errno("cannot open", path));
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
     return problems::InvalidInput(path.string() + " is not a regular file");
   }
-  auto size = fs::file_size(path, ec);
-  if (ec) return problems::InvalidInput(path.string() + ": " + ec.message());
-  if (size > max_bytes) {
-    return problems::InvalidInput(path.string() + " is too large (" + std::to_string(size) +
+  if (static_cast<std::uint64_t>(st.st_size) > max_bytes) {
+    ::close(fd);
+    return problems::InvalidInput(path.string() + " is too large (" + std::to_string(st.st_size) +
                                   " bytes, limit " + std::to_string(max_bytes) + ")");
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return problems::InvalidInput(Errno("cannot open", path));
-  std::string data(size, '\0');
-  in.read(data.data(), static_cast<std::streamsize>(size));
-  data.resize(static_cast<std::size_t>(in.gcount()));
+  std::string data;
+  data.reserve(static_cast<std::size_t>(st.st_size));
+  char buf[65536];
+  while (true) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      auto p = problems::InvalidInput(Errno("cannot read", path));
+      ::close(fd);
+      return p;
+    }
+    if (n == 0) break;
+    data.append(buf, static_cast<std::size_t>(n));
+    if (data.size() > max_bytes) {
+      ::close(fd);
+      return problems::InvalidInput(path.string() + " is too large (limit " +
+                                    std::to_string(max_bytes) + " bytes)");
+    }
+  }
+  ::close(fd);
   return data;
 }
 
