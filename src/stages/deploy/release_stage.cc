@@ -244,36 +244,34 @@ void Release::StartTraffic(bool bluegreen) {
     o.paths = paths;
     o.rate = rc_->traffic_rate;
     o.connections = rc_->traffic_connections;
-    traffic_.push_back(std::make_unique<load::LoadGenerator>(o));
-    traffic_.back()->Start();
-    if (bluegreen) {
-      // Test traffic straight to the candidate's instances, at the same
-      // rate, analysed from its own outcomes.
-      const std::string colour = svc["candidate"];
-      const auto& ports = svc["colours"][colour]["ports"];
-      if (ports.empty()) continue;
-      load::LoadOptions d = o;
-      d.port = ports[0].get<int>();
-      auto* a = w.analysis.get();
-      auto gen = std::make_unique<load::LoadGenerator>(d);
-      bluegreen_share_ = 0.5;
-      gen->Start([a, this](const load::Outcome& out) {
-        std::lock_guard lock(mu_);
-        if (first_candidate_request_ == 0) first_candidate_request_ = SteadyMs();
-        a->Observe(true, out.failed(), out.service_ms, 0.5);
-      });
-      direct_[w.name] = std::move(gen);
-      // Stable's side: the routed traffic's outcomes, same share.
-      traffic_.back()->Stop();
-      traffic_.back()->Wait();
-      traffic_.pop_back();
-      auto stable_gen = std::make_unique<load::LoadGenerator>(o);
-      stable_gen->Start([a, this](const load::Outcome& out) {
-        std::lock_guard lock(mu_);
-        a->Observe(false, out.failed(), out.service_ms, 0.5);
-      });
-      traffic_.push_back(std::move(stable_gen));
+    if (!bluegreen) {
+      traffic_.push_back(std::make_unique<load::LoadGenerator>(o));
+      traffic_.back()->Start();
+      continue;
     }
+    // Blue/green: test traffic straight to the candidate's instances and
+    // routed traffic to stable, at the same rate, both analysed from the
+    // generators' own outcomes (share 0.5).
+    const std::string colour = svc["candidate"];
+    const auto& ports = svc["colours"][colour]["ports"];
+    if (ports.empty()) continue;
+    auto* a = w.analysis.get();
+    bluegreen_share_ = 0.5;
+    load::LoadOptions d = o;
+    d.port = ports[0].get<int>();
+    auto candidate = std::make_unique<load::LoadGenerator>(d);
+    candidate->Start([a, this](const load::Outcome& out) {
+      std::lock_guard lock(mu_);
+      if (first_candidate_request_ == 0) first_candidate_request_ = SteadyMs();
+      a->Observe(true, out.failed(), out.service_ms, 0.5);
+    });
+    direct_[w.name] = std::move(candidate);
+    auto stable = std::make_unique<load::LoadGenerator>(o);
+    stable->Start([a, this](const load::Outcome& out) {
+      std::lock_guard lock(mu_);
+      a->Observe(false, out.failed(), out.service_ms, 0.5);
+    });
+    traffic_.push_back(std::move(stable));
   }
 }
 

@@ -596,10 +596,10 @@ Result<BackingInfo> LocalEnvironment::EnsureBacking(const std::string& name,
   }();
   PS_ASSIGN(std::string password, Secret("postgres-" + db));
   if (!pg["databases"].contains(db)) {
-    const std::string psql = bin + "/psql";
-    auto run_sql = [&](const std::string& sql) -> Status {
+    // One psql invocation: SQL in, exit status out, output to `out`.
+    auto psql = [&](const std::string& sql, const std::string& out) -> Result<ExitStatus> {
       SpawnOptions o;
-      o.argv = {psql,
+      o.argv = {bin + "/psql",
                 "-h",
                 "127.0.0.1",
                 "-p",
@@ -611,11 +611,15 @@ Result<BackingInfo> LocalEnvironment::EnsureBacking(const std::string& name,
                 "-qAtc",
                 sql};
       o.cwd = "/";
-      o.log_path = (dir_ / "logs" / "postgres-setup.log").string();
-      PS_ASSIGN(auto exit, RunToCompletion(o, 30'000));
+      o.log_path = out;
+      return RunToCompletion(o, 30'000);
+    };
+    auto run_sql = [&](const std::string& sql) -> Status {
+      const std::string log = (dir_ / "logs" / "postgres-setup.log").string();
+      PS_ASSIGN(auto exit, psql(sql, log));
       if (!exit.ok()) {
         return Problem::Make("backing-failed", "PostgreSQL setup failed", 500,
-                             sql.substr(0, sql.find(' ', 12)) + ": " + LogTail(o.log_path, 600));
+                             sql.substr(0, sql.find(' ', 12)) + ": " + LogTail(log, 600));
       }
       return Ok();
     };
@@ -623,21 +627,9 @@ Result<BackingInfo> LocalEnvironment::EnsureBacking(const std::string& name,
                    "') THEN CREATE ROLE " + db + " LOGIN PASSWORD '" + password +
                    "'; END IF; END $$;"));
     // CREATE DATABASE cannot run in a DO block: check first.
-    SpawnOptions probe;
-    probe.argv = {psql,
-                  "-h",
-                  "127.0.0.1",
-                  "-p",
-                  std::to_string(info.port),
-                  "-U",
-                  "postgres",
-                  "-qAtc",
-                  "SELECT 1 FROM pg_database WHERE datname = '" + db + "'"};
-    probe.cwd = "/";
     const auto out_path = (dir_ / "logs" / ("postgres-probe-" + db + ".out")).string();
     fs::remove(out_path, ec);
-    probe.log_path = out_path;
-    PS_ASSIGN(auto exit, RunToCompletion(probe, 30'000));
+    PS_ASSIGN(auto exit, psql("SELECT 1 FROM pg_database WHERE datname = '" + db + "'", out_path));
     auto out = ReadFile(out_path);
     if (!exit.ok() || !out.ok() || out->find('1') == std::string::npos) {
       PS_TRY(run_sql("CREATE DATABASE " + db + " OWNER " + db));
