@@ -66,6 +66,27 @@ bool ParseRatio(const std::string& s, double lo, double hi, double* out) {
   return true;
 }
 
+// "a, b,c" -> {"a", "b", "c"}; values are printable, without spaces inside.
+bool ParseList(const std::string& s, std::vector<std::string>* out) {
+  std::vector<std::string> items;
+  std::size_t a = 0;
+  while (a < s.size()) {
+    auto e = s.find(',', a);
+    if (e == std::string::npos) e = s.size();
+    std::string item = s.substr(a, e - a);
+    while (!item.empty() && item.front() == ' ') item.erase(0, 1);
+    while (!item.empty() && item.back() == ' ') item.pop_back();
+    if (item.empty() || item.size() > 200) return false;
+    for (char ch : item) {
+      if (static_cast<unsigned char>(ch) < 0x21 || ch == 0x7f) return false;
+    }
+    items.push_back(item);
+    a = e + 1;
+  }
+  *out = std::move(items);
+  return true;
+}
+
 bool OneOf(const std::string& s, std::initializer_list<const char*> options, std::string* out) {
   for (const char* o : options) {
     if (s == o) {
@@ -154,7 +175,8 @@ const std::vector<Setting>& Settings() {
        [](Config& c, const std::string& v) {
          return ParseInt(v, 1, 1000, &c.release.traffic_connections);
        }},
-      {"release.traffic.paths", "URL paths separated by commas (e.g. /api/items,/healthz)",
+      {"release.traffic.paths",
+       "URL paths, a list or separated by commas (e.g. /api/items,/healthz)",
        [](Config& c, const std::string& v) {
          c.release.traffic_paths.clear();
          std::size_t a = 0;
@@ -205,6 +227,23 @@ const std::vector<Setting>& Settings() {
        [](Config& c, const std::string& v) {
          return OneOf(v, {"block", "warn"}, &c.policy.security_secrets);
        }},
+      {"policy.security.dev_dependencies", "block or report",
+       [](Config& c, const std::string& v) {
+         return OneOf(v, {"block", "report"}, &c.policy.security_dev_dependencies);
+       }},
+      {"policy.security.licenses.allow",
+       "SPDX license ids (a list, or separated by commas; 'GPL-*' matches a family)",
+       [](Config& c, const std::string& v) {
+         return ParseList(v, &c.policy.security_licenses_allow);
+       }},
+      {"policy.security.licenses.deny",
+       "SPDX license ids (a list, or separated by commas; 'GPL-*' matches a family)",
+       [](Config& c, const std::string& v) {
+         return ParseList(v, &c.policy.security_licenses_deny);
+       }},
+      {"policy.security.ignore",
+       "finding ids to accept (advisory ids, rule ids such as DF002, secret fingerprints), a list",
+       [](Config& c, const std::string& v) { return ParseList(v, &c.policy.security_ignore); }},
       {"policy.performance.p95_ms", "milliseconds from 0 (no budget) to 600000",
        [](Config& c, const std::string& v) {
          return ParseInt(v, 0, 600'000, &c.policy.perf_p95_ms);
@@ -337,7 +376,22 @@ class Walker {
     }
   }
 
-  void Leaf(const Setting& s, const YAML::Node& v) {
+  void Leaf(const Setting& s, const YAML::Node& node) {
+    YAML::Node v = node;
+    if (node.IsSequence() && s.expects.find("a list") != std::string::npos) {
+      // A list of plain values is the same as the values separated by commas.
+      std::string joined;
+      for (const auto& item : node) {
+        if (!item.IsScalar() || item.Scalar().find(',') != std::string::npos) {
+          Error(item.Mark(), s.path, "expected " + s.expects);
+          return;
+        }
+        joined += (joined.empty() ? "" : ",") + item.Scalar();
+      }
+      c_.origin[s.path] = Where(node.Mark());
+      if (!s.set(c_, joined)) Error(node.Mark(), s.path, "expected " + s.expects);
+      return;
+    }
     if (!v.IsScalar()) {
       Error(v.Mark(), s.path, "expected " + s.expects);
       return;
@@ -597,7 +651,12 @@ Json PolicyConfig::ToJson() const {
            {{"required", tests_required},
             {"max_failures", tests_max_failures},
             {"coverage_min", tests_coverage_min}}},
-          {"security", {{"max_severity", security_max_severity}, {"secrets", security_secrets}}},
+          {"security",
+           {{"max_severity", security_max_severity},
+            {"secrets", security_secrets},
+            {"dev_dependencies", security_dev_dependencies},
+            {"licenses", {{"allow", security_licenses_allow}, {"deny", security_licenses_deny}}},
+            {"ignore", security_ignore}}},
           {"performance",
            {{"p95_ms", perf_p95_ms},
             {"p99_ms", perf_p99_ms},

@@ -39,6 +39,10 @@ struct PolicyConfig {
   int tests_coverage_min = 0;                  // percent
   std::string security_max_severity = "high";  // low, medium, high, critical
   std::string security_secrets = "block";      // block or warn
+  std::string security_dev_dependencies = "report";  // block or report (dev-only vulnerabilities)
+  std::vector<std::string> security_licenses_allow;  // empty: all allowed
+  std::vector<std::string> security_licenses_deny;
+  std::vector<std::string> security_ignore;  // accepted finding ids / fingerprints
   int perf_p95_ms = 0;                         // 0: no budget
   int perf_p99_ms = 0;
   int perf_max_regression_pct = 10;

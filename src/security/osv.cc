@@ -24,7 +24,8 @@ std::map<std::string, std::string> CvssMetrics(std::string_view v) {
   std::size_t start = 0;
   while (start < v.size()) {
     auto slash = v.find('/', start);
-    auto part = v.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
+    auto part =
+        v.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
     auto colon = part.find(':');
     if (colon == std::string_view::npos) return {};
     m[std::string(part.substr(0, colon))] = std::string(part.substr(colon + 1));
@@ -58,7 +59,9 @@ std::optional<double> Cvss3(const std::map<std::string, std::string>& m, bool v3
     return std::nullopt;
   }
   const bool changed = s == "C";
-  const double prv = pr == "N" ? 0.85 : pr == "L" ? (changed ? 0.68 : 0.62) : (changed ? 0.5 : 0.27);
+  const double prv = pr == "N"   ? 0.85
+                     : pr == "L" ? (changed ? 0.68 : 0.62)
+                                 : (changed ? 0.5 : 0.27);
   const double iss = 1 - (1 - kCia.at(c)) * (1 - kCia.at(i)) * (1 - kCia.at(a));
   const double impact =
       changed ? 7.52 * (iss - 0.029) - 3.25 * std::pow(iss - 0.02, 15) : 6.42 * iss;
@@ -134,9 +137,7 @@ std::string Lower(std::string s) {
 }
 
 // "Debian:12" -> "Debian"; OSV's ecosystem may carry a release after ':'.
-std::string BaseEcosystem(std::string_view e) {
-  return std::string(e.substr(0, e.find(':')));
-}
+std::string BaseEcosystem(std::string_view e) { return std::string(e.substr(0, e.find(':'))); }
 
 }  // namespace
 
@@ -208,7 +209,8 @@ bool Affects(const Json& entry, std::string_view ecosystem, std::string_view ver
   std::string best_fix;
   if (auto vs = entry.find("versions"); vs != entry.end() && vs->is_array()) {
     for (const auto& v : *vs) {
-      if (v.is_string() && CompareVersions(scheme, v.get<std::string>(), version) == 0) affected = true;
+      if (v.is_string() && CompareVersions(scheme, v.get<std::string>(), version) == 0)
+        affected = true;
     }
   }
   auto ranges = entry.find("ranges");
@@ -271,20 +273,23 @@ bool Affects(const Json& entry, std::string_view ecosystem, std::string_view ver
 }
 
 Json VulnFinding::ToJson() const {
-  Json j = {{"id", advisory_id}, {"aliases", aliases}, {"summary", summary},
-            {"severity", severity}, {"url", url}, {"ecosystem", ecosystem},
-            {"package", name}, {"version", version}, {"purl", purl},
-            {"fixed", fixed.empty() ? Json() : Json(fixed)}, {"direct", direct},
-            {"dev", dev}, {"sources", sources}};
-  j["cvss"] = vector.empty() ? Json() : Json({{"vector", vector}, {"score", score ? Json(*score) : Json()}});
+  Json j = {{"id", advisory_id},  {"aliases", aliases},
+            {"summary", summary}, {"severity", severity},
+            {"url", url},         {"ecosystem", ecosystem},
+            {"package", name},    {"version", version},
+            {"purl", purl},       {"fixed", fixed.empty() ? Json() : Json(fixed)},
+            {"direct", direct},   {"dev", dev},
+            {"sources", sources}};
+  j["cvss"] = vector.empty() ? Json()
+                             : Json({{"vector", vector}, {"score", score ? Json(*score) : Json()}});
   return j;
 }
 
 Json ImportReport::ToJson() const {
   Json sk = Json::array();
   for (const auto& [f, why] : skipped) sk.push_back({{"file", f}, {"reason", why}});
-  return {{"files", files}, {"added", added}, {"updated", updated}, {"unchanged", unchanged},
-          {"withdrawn", withdrawn}, {"skipped", sk}};
+  return {{"files", files},         {"added", added},         {"updated", updated},
+          {"unchanged", unchanged}, {"withdrawn", withdrawn}, {"skipped", sk}};
 }
 
 // --- the database --------------------------------------------------------------
@@ -326,8 +331,9 @@ Result<std::unique_ptr<AdvisoryDb>> AdvisoryDb::Open(const std::string& path, bo
 }
 
 void AdvisoryDb::SetMeta(const std::string& key, const std::string& value) {
-  auto st = impl_->db->Prepare("INSERT INTO meta(key, value) VALUES(?, ?) "
-                               "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+  auto st = impl_->db->Prepare(
+      "INSERT INTO meta(key, value) VALUES(?, ?) "
+      "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
   st->BindAll(key, value).Exec();
 }
 
@@ -439,7 +445,8 @@ Result<ImportReport> AdvisoryDb::Import(const std::string& path,
   std::error_code ec;
   std::vector<fs::path> files;
   if (fs::is_directory(path, ec)) {
-    for (auto it = fs::recursive_directory_iterator(path, fs::directory_options::skip_permission_denied, ec);
+    for (auto it = fs::recursive_directory_iterator(
+             path, fs::directory_options::skip_permission_denied, ec);
          !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
       if (it->is_regular_file(ec) && !it->is_symlink(ec)) {
         const auto ext = it->path().extension().string();
@@ -512,7 +519,8 @@ Result<std::vector<VulnFinding>> AdvisoryDb::Match(const DependencyGraph& graph)
           std::string f;
           if (Affects(af, comp.ecosystem, comp.version, &f)) {
             hit = true;
-            if (!f.empty() && (fixed.empty() || CompareVersions(SchemeOfEcosystem(comp.ecosystem), f, fixed) < 0)) {
+            if (!f.empty() && (fixed.empty() ||
+                               CompareVersions(SchemeOfEcosystem(comp.ecosystem), f, fixed) < 0)) {
               fixed = f;
             }
           }
@@ -553,15 +561,17 @@ Result<Json> AdvisoryDb::Status() {
   auto& db = *impl_->db;
   try {
     Json per = Json::object();
-    auto q = db.Prepare("SELECT ecosystem, COUNT(DISTINCT advisory) FROM affected GROUP BY ecosystem");
+    auto q =
+        db.Prepare("SELECT ecosystem, COUNT(DISTINCT advisory) FROM affected GROUP BY ecosystem");
     while (q->Step()) per[q->Text(0)] = q->Int(1);
     Json meta = Json::object();
     auto m = db.Prepare("SELECT key, value FROM meta ORDER BY key");
     while (m->Step()) meta[m->Text(0)] = m->Text(1);
-    return Json{{"advisories", db.QueryInt("SELECT COUNT(*) FROM advisory")},
-                {"newest_modified", db.QueryText("SELECT COALESCE(MAX(modified), '') FROM advisory")},
-                {"ecosystems", per},
-                {"meta", meta}};
+    return Json{
+        {"advisories", db.QueryInt("SELECT COUNT(*) FROM advisory")},
+        {"newest_modified", db.QueryText("SELECT COALESCE(MAX(modified), '') FROM advisory")},
+        {"ecosystems", per},
+        {"meta", meta}};
   } catch (const SqliteError& e) {
     return problems::Internal(std::string("advisory database: ") + e.what());
   }

@@ -3,6 +3,7 @@
 #include <hs.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -77,6 +78,19 @@ const std::vector<SecretRule>& BuiltinSecretRules() {
        Value::kAfterAssignment, 3.5, false},
   };
   return kRules;
+}
+
+bool IsSecretName(std::string_view name) {
+  std::string up(name);
+  for (auto& c : up) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (std::string_view w :
+       {"SECRET",      "TOKEN",    "PASSWORD",   "PASSWD",       "PWD",       "PRIVATE",
+        "API_KEY",     "APIKEY",   "ACCESS_KEY", "CREDENTIAL",   "AUTH",      "SIGNING",
+        "SALT",        "_KEY",     "DSN",        "DATABASE_URL", "REDIS_URL", "MONGO_URL",
+        "MONGODB_URI", "AMQP_URL", "WEBHOOK"}) {
+    if (up.find(w) != std::string::npos) return true;
+  }
+  return false;
 }
 
 double ShannonEntropy(std::string_view s) {

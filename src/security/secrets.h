@@ -50,6 +50,10 @@ struct SecretFinding {
   Json ToJson() const;
 };
 
+// Whether a variable name says it holds a secret (API_KEY, DB_PASSWORD,
+// STRIPE_SECRET, DATABASE_URL, SIGNING_KEY, WEBHOOK...).
+bool IsSecretName(std::string_view name);
+
 // Shannon entropy of `s` in bits per character.
 double ShannonEntropy(std::string_view s);
 // Whether a value is a placeholder, a documented example or a reference to

@@ -16,7 +16,9 @@ std::uint64_t U64(std::string_view s, std::size_t at) {
   return static_cast<std::uint64_t>(U32(s, at)) | static_cast<std::uint64_t>(U32(s, at + 4)) << 32;
 }
 
-Problem Bad(const std::string& why) { return problems::InvalidInput("not a readable zip archive: " + why); }
+Problem Bad(const std::string& why) {
+  return problems::InvalidInput("not a readable zip archive: " + why);
+}
 
 Result<std::string> Inflate(std::string_view in, std::uint64_t size, std::uint64_t cap) {
   if (size > cap) return Bad("an entry is larger than " + std::to_string(cap >> 20) + " MiB");
@@ -55,14 +57,16 @@ Status ReadZip(std::string_view a,
   std::uint64_t cd_size = U32(a, eocd + 12);
   std::uint64_t cd_offset = U32(a, eocd + 16);
   // Zip64: the locator sits just before the end record.
-  if ((count == 0xFFFF || cd_offset == 0xFFFFFFFF) && eocd >= 20 && U32(a, eocd - 20) == 0x07064b50) {
+  if ((count == 0xFFFF || cd_offset == 0xFFFFFFFF) && eocd >= 20 &&
+      U32(a, eocd - 20) == 0x07064b50) {
     const std::uint64_t z64 = U64(a, eocd - 20 + 8);
     if (z64 > a.size() - 56 || U32(a, z64) != 0x06064b50) return Bad("bad zip64 record");
     count = U64(a, z64 + 32);
     cd_size = U64(a, z64 + 40);
     cd_offset = U64(a, z64 + 48);
   }
-  if (cd_offset > a.size() || cd_size > a.size() - cd_offset) return Bad("central directory out of range");
+  if (cd_offset > a.size() || cd_size > a.size() - cd_offset)
+    return Bad("central directory out of range");
   if (count > limits.max_entries) return Bad("too many entries");
   std::size_t p = cd_offset;
   std::uint64_t total = 0;
@@ -74,7 +78,8 @@ Status ReadZip(std::string_view a,
     const std::size_t name_len = U16(a, p + 28), extra_len = U16(a, p + 30),
                       comment_len = U16(a, p + 32);
     std::uint64_t local = U32(a, p + 42);
-    if (p + 46 + name_len + extra_len + comment_len > a.size()) return Bad("entry runs past the end");
+    if (p + 46 + name_len + extra_len + comment_len > a.size())
+      return Bad("entry runs past the end");
     const std::string name(a.substr(p + 46, name_len));
     // Zip64 extra field: the sizes and offset that overflowed, in order.
     std::size_t x = p + 46 + name_len;
@@ -102,8 +107,8 @@ Status ReadZip(std::string_view a,
     const std::size_t data = local + 30 + U16(a, local + 26) + U16(a, local + 28);
     if (data > a.size() || csize > a.size() - data) return Bad("entry data out of range");
     if (usize > limits.max_entry_bytes) {
-      return Bad("entry '" + name + "' is larger than " + std::to_string(limits.max_entry_bytes >> 20) +
-                 " MiB");
+      return Bad("entry '" + name + "' is larger than " +
+                 std::to_string(limits.max_entry_bytes >> 20) + " MiB");
     }
     total += usize;
     if (total > limits.max_total_bytes) return Bad("archive expands beyond the limit");

@@ -22,8 +22,9 @@ struct ZipLimits {
 // order; `entry` returns false to stop. A Problem (invalid-input) for a
 // malformed archive, an unsupported method, an entry over the limits, or a
 // CRC mismatch; entries before the fault have been delivered.
-Status ReadZip(std::string_view archive,
-               const std::function<bool(const std::string& name, const std::string& content)>& entry,
-               const ZipLimits& limits = {});
+Status ReadZip(
+    std::string_view archive,
+    const std::function<bool(const std::string& name, const std::string& content)>& entry,
+    const ZipLimits& limits = {});
 
 }  // namespace ps::security

@@ -19,7 +19,8 @@ namespace fs = std::filesystem;
 const fs::path kFixtures = fs::path(PS_SOURCE_DIR) / "tests/fixtures/osv";
 
 // A zip archive of `entries`, each deflated (or stored when `store`).
-std::string MakeZip(const std::vector<std::pair<std::string, std::string>>& entries, bool store = false) {
+std::string MakeZip(const std::vector<std::pair<std::string, std::string>>& entries,
+                    bool store = false) {
   std::string out, cd;
   auto u16 = [](std::string& s, unsigned v) {
     s += static_cast<char>(v & 0xFF);
@@ -43,7 +44,8 @@ std::string MakeZip(const std::vector<std::pair<std::string, std::string>>& entr
       data.resize(z.total_out);
       deflateEnd(&z);
     }
-    const unsigned long crc = crc32(0, reinterpret_cast<const Bytef*>(content.data()), content.size());
+    const unsigned long crc =
+        crc32(0, reinterpret_cast<const Bytef*>(content.data()), content.size());
     const unsigned long offset = out.size();
     u32(out, 0x04034b50);
     u16(out, 20), u16(out, 0), u16(out, store ? 0 : 8), u16(out, 0), u16(out, 0);
@@ -67,7 +69,8 @@ std::string MakeZip(const std::vector<std::pair<std::string, std::string>>& entr
 
 TEST(Cvss, BaseScoresMatchPublishedOnes) {
   EXPECT_DOUBLE_EQ(*CvssBaseScore("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"), 9.8);
-  EXPECT_DOUBLE_EQ(*CvssBaseScore("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H"), 10.0);  // Log4Shell
+  EXPECT_DOUBLE_EQ(*CvssBaseScore("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H"),
+                   10.0);  // Log4Shell
   EXPECT_DOUBLE_EQ(*CvssBaseScore("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:H/A:H"), 9.1);
   EXPECT_DOUBLE_EQ(*CvssBaseScore("CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N"), 6.1);
   EXPECT_DOUBLE_EQ(*CvssBaseScore("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H"), 7.5);
@@ -159,7 +162,8 @@ TEST_F(AdvisoryDbTest, ImportsFolderAndMatchesTheGraph) {
           <artifactId>log4j-core</artifactId><version>2.14.1</version></dependency></dependencies></project>)"},
       {"go.mod", "module x\nrequire golang.org/x/net v0.10.0 // indirect\n"},
       {"Gemfile.lock", "GEM\n  specs:\n    actionpack (7.0.4)\n\nDEPENDENCIES\n  actionpack\n"},
-      {"packages.lock.json", R"({"dependencies": {"net8.0": {"Newtonsoft.Json": {"type": "Direct", "resolved": "13.0.1"}}}})"},
+      {"packages.lock.json",
+       R"({"dependencies": {"net8.0": {"Newtonsoft.Json": {"type": "Direct", "resolved": "13.0.1"}}}})"},
   });
   auto found = db_->Match(graph);
   ASSERT_TRUE(found.ok()) << found.problem().Message();
@@ -200,8 +204,8 @@ TEST_F(AdvisoryDbTest, ZipExportsAndNewerRecordsReplaceOlder) {
   rep = db_->ImportBytes("update.zip", MakeZip({{"x/GHSA-jf85-cpcp-j695.json", rec.dump()}}, true));
   ASSERT_TRUE(rep.ok()) << rep.problem().Message();
   EXPECT_EQ(rep->updated, 1u);
-  auto graph = ReadDependencies({{"package.json", "{}"},
-                                 {"yarn.lock", "lodash@^4:\n  version \"4.17.20\"\n"}});
+  auto graph = ReadDependencies(
+      {{"package.json", "{}"}, {"yarn.lock", "lodash@^4:\n  version \"4.17.20\"\n"}});
   auto found = db_->Match(graph);
   ASSERT_TRUE(found.ok());
   ASSERT_EQ(found->size(), 1u);
@@ -209,7 +213,8 @@ TEST_F(AdvisoryDbTest, ZipExportsAndNewerRecordsReplaceOlder) {
 }
 
 TEST_F(AdvisoryDbTest, MalformedInputIsSkippedOrRefused) {
-  auto rep = db_->ImportBytes("bad.json", R"([{"id": 5}, {"no": "id"}, {"id": "X-1", "affected": 3}])");
+  auto rep =
+      db_->ImportBytes("bad.json", R"([{"id": 5}, {"no": "id"}, {"id": "X-1", "affected": 3}])");
   ASSERT_TRUE(rep.ok());
   EXPECT_EQ(rep->added, 0u);
   EXPECT_EQ(rep->skipped.size(), 3u);
@@ -233,7 +238,8 @@ TEST(Zip, LimitsAndMethods) {
   auto zip = MakeZip({{"big.json", big}});
   ZipLimits small;
   small.max_entry_bytes = 1 << 10;
-  auto st = ReadZip(zip, [](const std::string&, const std::string&) { return true; }, small);
+  auto st = ReadZip(
+      zip, [](const std::string&, const std::string&) { return true; }, small);
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.problem().Message().find("larger than"), std::string::npos);
   int n = 0;

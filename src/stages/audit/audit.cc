@@ -1,5 +1,7 @@
 #include "stages/audit/audit.h"
 
+#include "security/secrets.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -202,18 +204,7 @@ std::string JoinPath(const std::string& dir, const std::string& name) {
   return dir.empty() || dir == "." ? name : dir + "/" + name;
 }
 
-bool IsSecretName(std::string_view name) {
-  std::string up(name);
-  for (auto& c : up) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  for (std::string_view w :
-       {"SECRET",      "TOKEN",    "PASSWORD",   "PASSWD",       "PWD",       "PRIVATE",
-        "API_KEY",     "APIKEY",   "ACCESS_KEY", "CREDENTIAL",   "AUTH",      "SIGNING",
-        "SALT",        "_KEY",     "DSN",        "DATABASE_URL", "REDIS_URL", "MONGO_URL",
-        "MONGODB_URI", "AMQP_URL", "WEBHOOK"}) {
-    if (up.find(w) != std::string::npos) return true;
-  }
-  return false;
-}
+bool IsSecretName(std::string_view name) { return security::IsSecretName(name); }
 
 Service& ServiceAt(Services& out, const std::string& root) {
   auto it = out.find(root);

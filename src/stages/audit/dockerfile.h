@@ -8,16 +8,16 @@
 #include <utility>
 #include <vector>
 
+#include "security/iac.h"
+
 namespace ps::stages::audit {
 
-// An instruction of a Dockerfile with the line it starts on.
-struct Instruction {
-  std::string op;  // upper case
-  std::string args;
-  int line = 0;
-};
-
-std::vector<Instruction> ParseDockerfile(const std::string& text);
+// The parser is the security gate's (security/iac.h): one reading of
+// Dockerfiles for the audit, the plan's review and the gate's rules.
+using Instruction = security::DockerInstruction;
+inline std::vector<Instruction> ParseDockerfile(const std::string& text) {
+  return security::ParseDockerfile(text);
+}
 
 // "node:20-alpine" -> {"node", "20"}; images without a runtime or a version
 // in their tag -> nullopt.

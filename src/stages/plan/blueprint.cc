@@ -347,7 +347,18 @@ std::string PolicyYaml(const Json& p) {
   for (const auto& line : p["why"]) y += "  # " + line.get<std::string>() + "\n";
   for (const char* section : {"tests", "security", "performance", "release"}) {
     y += std::string("  ") + section + ":\n";
-    for (const auto& [k, v] : p[section].items()) y += "    " + k + ": " + num(v) + "\n";
+    for (const auto& [k, v] : p[section].items()) {
+      if (v.is_array() && v.empty()) continue;  // an empty list is the default
+      if (v.is_object()) {
+        std::string nested;
+        for (const auto& [k2, v2] : v.items()) {
+          if (!(v2.is_array() && v2.empty())) nested += "      " + k2 + ": " + num(v2) + "\n";
+        }
+        if (!nested.empty()) y += "    " + k + ":\n" + nested;
+        continue;
+      }
+      y += "    " + k + ": " + num(v) + "\n";
+    }
   }
   return y;
 }

@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "security/iac.h"
 #include "stages/audit/audit.h"
 #include "stages/audit/dockerfile.h"
 #include "stages/plan/blueprint.h"
@@ -216,9 +217,15 @@ class Planner {
     }
     if (!s_.healthcheck.empty() && s_.port && s_.kind != "grpc") {
       r_.Add(HealthCheck(runtime, *s_.port, s_.healthcheck));
-    } else if (s_.kind == "web") {
-      Find("PLAN006", "info", "no health endpoint found: the image has no HEALTHCHECK",
-           "add a route such as GET /healthz that answers 200 when the service can serve", "");
+    } else {
+      // Stated, not forgotten: the security gate's DF003 accepts an explicit
+      // NONE (a worker has no route to call).
+      if (s_.kind == "web") {
+        Find("PLAN006", "info", "no health endpoint found: the image has no HEALTHCHECK",
+             "add a route such as GET /healthz that answers 200 when the service can serve", "");
+        r_.Add("# No health route was found: add one (GET /healthz) and a HEALTHCHECK calling it.");
+      }
+      r_.Add("HEALTHCHECK NONE");
     }
   }
 
@@ -372,6 +379,7 @@ class Planner {
       r_.Add("COPY " + (s_.root == "." ? std::string(".") : s_.root) + " /usr/share/nginx/html");
     }
     r_.Add("EXPOSE 8080");
+    r_.Add("USER 101");
     r_.Add(
         "HEALTHCHECK --interval=10s --timeout=3s --retries=3 CMD [\"wget\", \"-q\", \"-O\", "
         "\"/dev/null\", \"http://127.0.0.1:8080/\"]");
@@ -646,92 +654,41 @@ class Planner {
   Recipe r_;
 };
 
-bool IsSecretLiteral(const std::string& args) {
-  // ENV NAME=value or ENV NAME value, ARG NAME=value: a secret-named key with
-  // a literal value (not a ${REFERENCE}).
-  auto eq = args.find('=');
-  auto sp = args.find(' ');
-  const auto cut = std::min(eq, sp);
-  if (cut == std::string::npos) return false;
-  const std::string name = args.substr(0, cut);
-  std::string value = args.substr(cut + 1);
-  value.erase(0, value.find_first_not_of(" \"'"));
-  return audit::IsSecretName(name) && !value.empty() && value[0] != '$';
+// Plan findings use error / warning / info.
+std::string PlanSeverity(const std::string& security_severity) {
+  if (security_severity == "critical" || security_severity == "high") return "error";
+  if (security_severity == "medium") return "warning";
+  return "info";
 }
 
+// The security gate's Dockerfile rules (DF001-DF007), plus what only the
+// plan knows: the runtime version the project asks for (DF008) and the
+// service's health route (DF003's fix; only web services need one).
 void Review(const ServiceFacts& s, const std::string& text, Blueprint& out) {
-  const auto ins = audit::ParseDockerfile(text);
-  auto find = [&](const std::string& id, const std::string& sev, const std::string& msg,
-                  const std::string& fix, int line) {
-    out.findings.push_back({id, sev, s.name, msg, fix, s.dockerfile, line});
-  };
-  // The final stage starts at the last FROM.
-  std::size_t last_from = 0;
-  for (std::size_t i = 0; i < ins.size(); ++i) {
-    if (ins[i].op == "FROM") last_from = i;
+  for (const auto& f : security::CheckDockerfile(s.dockerfile, text)) {
+    if (f.rule_id == "DF003" && s.kind != "web") continue;
+    std::string fix = f.remediation;
+    if (f.rule_id == "DF003" && !s.healthcheck.empty())
+      fix = "add HEALTHCHECK calling " + s.healthcheck;
+    out.findings.push_back(
+        {f.rule_id, PlanSeverity(f.severity), s.name, f.message, fix, s.dockerfile, f.line});
   }
-  std::set<std::string> stages;
-  bool user = false, root_user = false, health = false;
-  for (std::size_t i = 0; i < ins.size(); ++i) {
-    const auto& x = ins[i];
-    if (x.op == "FROM") {
-      std::istringstream in(x.args);
-      std::string image, as, name;
-      in >> image;
-      while (!image.empty() && image.rfind("--", 0) == 0) in >> image;  // --platform=...
-      if (in >> as >> name) stages.insert(name);
-      if (stages.count(image) || image == "scratch" || image.find('$') != std::string::npos)
-        continue;
-      const auto colon = image.rfind(':');
-      const bool tagged =
-          image.find('@') != std::string::npos ||
-          (colon != std::string::npos && image.find('/', colon) == std::string::npos);
-      if (!tagged || image.substr(colon + 1) == "latest") {
-        find("DF001", "warning", "base image '" + image + "' is not pinned",
-             "use a version tag (or a digest) so that builds are repeatable", x.line);
-      } else if (auto rt = audit::RuntimeOfImage(image);
-                 rt && rt->first == s.runtime && !s.runtime_version.empty() &&
-                 TagOf(s.runtime_version).rfind(rt->second, 0) != 0 &&
-                 rt->second.rfind(TagOf(s.runtime_version), 0) != 0) {
-        find("DF008", "warning",
-             "base image runs " + rt->first + " " + rt->second + " but the project asks for " +
-                 s.runtime_version + " (" + s.source_of.at("runtime_version") + ")",
-             "use one version in both places", x.line);
-      }
+  for (const auto& x : audit::ParseDockerfile(text)) {
+    if (x.op != "FROM") continue;
+    std::istringstream in(x.args);
+    std::string image;
+    in >> image;
+    while (!image.empty() && image.rfind("--", 0) == 0) in >> image;  // --platform=...
+    auto rt = audit::RuntimeOfImage(image);
+    if (rt && rt->first == s.runtime && !s.runtime_version.empty() &&
+        TagOf(s.runtime_version).rfind(rt->second, 0) != 0 &&
+        rt->second.rfind(TagOf(s.runtime_version), 0) != 0) {
+      out.findings.push_back({"DF008", "warning", s.name,
+                              "base image runs " + rt->first + " " + rt->second +
+                                  " but the project asks for " + s.runtime_version + " (" +
+                                  s.source_of.at("runtime_version") + ")",
+                              "use one version in both places", s.dockerfile, x.line});
     }
-    if (i < last_from) continue;
-    if (x.op == "USER") {
-      user = true;
-      const std::string u = x.args.substr(0, x.args.find(':'));
-      root_user = u == "root" || u == "0";
-    }
-    if (x.op == "HEALTHCHECK") health = x.args != "NONE";
-    if ((x.op == "ENV" || x.op == "ARG") && IsSecretLiteral(x.args)) {
-      find("DF004", "error",
-           "a secret is written into the image (" + x.op + " " +
-               x.args.substr(0, x.args.find_first_of("= ")) + ")",
-           "pass it at run time (environment or a secret mount), never in the image", x.line);
-    }
-    if (x.op == "ADD" && (x.args.find("http://") != std::string::npos ||
-                          x.args.find("https://") != std::string::npos)) {
-      find("DF005", "warning", "ADD downloads a file without checking it",
-           "use ADD --checksum=sha256:... or download and verify in a RUN step", x.line);
-    }
-    if (x.op == "RUN" && x.args.find("apt-get install") != std::string::npos &&
-        x.args.find("--no-install-recommends") == std::string::npos) {
-      find("DF006", "info", "apt-get install pulls recommended packages too",
-           "add --no-install-recommends and remove /var/lib/apt/lists/* in the same step", x.line);
-    }
-  }
-  if (!user || root_user) {
-    find("DF002", "warning", "the container runs as root",
-         "create an unprivileged user and switch to it with USER in the final stage", 0);
-  }
-  if (!health && (s.kind == "web")) {
-    find("DF003", "info", "no HEALTHCHECK",
-         s.healthcheck.empty() ? "add a health route and a HEALTHCHECK that calls it"
-                               : "add HEALTHCHECK calling " + s.healthcheck,
-         0);
   }
 }
 

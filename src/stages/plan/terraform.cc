@@ -481,7 +481,9 @@ resource "aws_db_instance" "main" {
   manage_master_user_password = true
   multi_az = {{multi_az}}
   backup_retention_period = {{backup}}
-  deletion_protection = {{prod}}
+  # On in every environment (the security gate's TF005): set it to false
+  # before `terraform destroy` of a staging database.
+  deletion_protection = true
   skip_final_snapshot = {{staging}}
   final_snapshot_identifier = "${local.name}-final"
   auto_minor_version_upgrade = true
