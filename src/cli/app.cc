@@ -829,16 +829,56 @@ int Main(int argc, char** argv) {
   CheckArgs check_args;
   auto* check_cmd = app.add_subcommand(
       "check",
-      "Run a readiness gate on a repository. --gate security (this build: its secret scan)\n"
-      "finds provider tokens, private keys, JWTs, passwords in connection strings and secrets\n"
-      "assigned to secret-named keys, in one pass over the working tree (or --ref REV, read from\n"
-      "git), leaving placeholders and documented examples alone and never printing a secret\n"
-      "whole. Exit 1 when the policy blocks (policy.security.secrets: block).");
+      "Run a readiness gate on a repository. --gate security reads the working tree (or --ref\n"
+      "REV, from git) once and reports: secrets (provider tokens, private keys, JWTs, passwords\n"
+      "in connection strings, secret-named assignments; never printed whole), the dependency\n"
+      "graph from lockfiles and manifests, known vulnerabilities from the offline advisory\n"
+      "database (`prodsprint db`), licenses against policy.security.licenses, and Dockerfile,\n"
+      "Kubernetes and Terraform rules. Exit 1 when the policy blocks (docs/SECURITY.md).");
   check_cmd->add_option("PATH", check_args.path, "The repository's folder")->required();
   check_cmd->add_option("--gate", check_args.gate, "The gate: security")->capture_default_str();
   check_cmd->add_option("--ref", check_args.ref, "Scan this git revision instead of the tree");
   check_cmd->add_option("--sarif", check_args.sarif, "Also write the findings as SARIF 2.1.0");
+  check_cmd->add_option("--sbom", check_args.sbom,
+                        "Also write an SBOM of the dependency graph (CycloneDX 1.5 JSON; SPDX 2.3 "
+                        "JSON with --sbom-format spdx or a file name holding 'spdx')");
+  check_cmd->add_option("--sbom-format", check_args.sbom_format, "cyclonedx or spdx");
+  check_cmd->add_option("--advisory-db", check_args.advisory_db,
+                        "The advisory database (default: $PRODSPRINT_ADVISORY_DB, else "
+                        "~/.cache/prodsprint/advisories.db)");
+  check_cmd->add_option("--baseline", check_args.baseline,
+                        "Accept the findings this baseline file lists (they do not block)");
+  check_cmd->add_option("--write-baseline", check_args.write_baseline,
+                        "Write every current finding to this file as accepted");
   check_cmd->add_flag("--json", check_args.json, "The result as JSON");
+
+  DbArgs db_args;
+  auto* db = app.add_subcommand(
+      "db",
+      "The offline advisory database (OSV format) the security gate matches dependencies\n"
+      "against. Default location: $PRODSPRINT_ADVISORY_DB, else "
+      "~/.cache/prodsprint/advisories.db.");
+  db->require_subcommand(1);
+  db->add_option("--db", db_args.db, "The database file");
+  auto* db_import = db->add_subcommand(
+      "import",
+      "Load OSV records: .json files (one record or a list), OSV's zip exports, or\n"
+      "folders of them. Newer versions of a record replace older ones; withdrawn ones go.");
+  db_import->add_option("PATH", db_args.paths, "Files or folders")->required();
+  db_import->add_flag("--json", db_args.json, "Machine-readable output");
+  auto* db_update = db->add_subcommand(
+      "update",
+      "Fetch OSV's per-ecosystem exports (<url>/<ecosystem>/all.zip, with curl) and\n"
+      "load them. Needs a network; without one, `db import` exports fetched elsewhere.");
+  db_update->add_option("--ecosystem", db_args.ecosystems,
+                        "Which (repeatable; default npm PyPI Go crates.io RubyGems Packagist Maven "
+                        "NuGet Hex)");
+  db_update->add_option("--url", db_args.url,
+                        "Base URL (default https://osv-vulnerabilities.storage.googleapis.com)");
+  db_update->add_flag("--json", db_args.json, "Machine-readable output");
+  auto* db_status =
+      db->add_subcommand("status", "Advisories per ecosystem, newest record, last update");
+  db_status->add_flag("--json", db_args.json, "Machine-readable output");
 
   bool until_idle = false;
   auto* worker = app.add_subcommand(
@@ -895,6 +935,15 @@ int Main(int argc, char** argv) {
   } else if (check_cmd->parsed()) {
     json = check_args.json;
     r = CmdCheck(check_args, [] { return g_interrupted.load(); });
+  } else if (db->parsed()) {
+    json = db_args.json;
+    if (db_import->parsed()) {
+      r = CmdDbImport(db_args, [] { return g_interrupted.load(); });
+    } else if (db_update->parsed()) {
+      r = CmdDbUpdate(db_args, [] { return g_interrupted.load(); });
+    } else {
+      r = CmdDbStatus(db_args);
+    }
   } else if (apply->parsed()) {
     json = dep.json;
     r = CmdApply(o, dep);

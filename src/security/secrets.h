@@ -81,6 +81,9 @@ class SecretScanner {
   // ("prodsprint:ignore" or "gitleaks:allow") are skipped. Thread-safe
   // only with one scanner per thread (each holds its scratch space).
   std::vector<SecretFinding> Scan(const std::string& path, std::string_view content);
+  // Another scanner over the same compiled rules, with its own scratch
+  // space: one per thread.
+  Result<std::unique_ptr<SecretScanner>> Clone() const;
   const std::vector<SecretRule>& rules() const { return rules_; }
 
  private:

@@ -138,9 +138,10 @@ TEST(CheckCommand, FailsTheGateWritesSarifAndNeverPrintsTheSecret) {
   testing::WriteText(dir / "repo" / "src" / "client.py", "\n\nGITHUB = \"" + token + "\"\n");
   testing::WriteText(dir / "repo" / "README.md", "Set GITHUB_TOKEN=${GITHUB_TOKEN} first.\n");
   const auto sarif = (dir / "out.sarif").string();
-  auto r = testing::RunCommand({PS_BINARY, "check", (dir / "repo").string(), "--gate", "security",
-                                "--sarif", sarif, "--json"},
-                               dir.path());
+  auto r =
+      testing::RunCommand({PS_BINARY, "check", (dir / "repo").string(), "--gate", "security",
+                           "--sarif", sarif, "--json"},
+                          dir.path(), {"PRODSPRINT_ADVISORY_DB=" + (dir / "none.db").string()});
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_EQ(r.out.find(token), std::string::npos);
   EXPECT_EQ(r.err.find(token), std::string::npos);

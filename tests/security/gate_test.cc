@@ -1,0 +1,229 @@
+// `prodsprint check --gate security` and `prodsprint db` end to end, with
+// the real binary: a repository with lockfiles of three ecosystems,
+// Dockerfile / Kubernetes / Terraform findings, a license policy, the
+// advisory set of tests/fixtures/osv; SBOMs validated against the published
+// CycloneDX 1.5 schema and SPDX 2.3's rules; baselines and ignores.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "core/json.h"
+#include "testing/testing.h"
+
+namespace ps {
+namespace {
+
+namespace fs = std::filesystem;
+const fs::path kSource = PS_SOURCE_DIR;
+const fs::path kSchemas =
+    kSource / "build/tools/node_modules/@cyclonedx/cyclonedx-library/res/schema";
+
+class GateTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    repo_ = dir_ / "repo";
+    db_ = (dir_ / "advisories.db").string();
+    env_ = {"NO_COLOR=1", "PRODSPRINT_ADVISORY_DB=" + db_,
+            "XDG_CACHE_HOME=" + (dir_ / "cache").string()};
+    testing::WriteText(repo_ / "LICENSE",
+                       "MIT License\n\nPermission is hereby granted, free of charge, to any "
+                       "person obtaining a copy\nof this software...\n");
+    testing::WriteText(
+        repo_ / "web/package.json",
+        R"({"name": "web", "dependencies": {"lodash": "^4", "express": "^4", "gpl-thing": "1"}})");
+    testing::WriteText(repo_ / "web/package-lock.json", R"({"lockfileVersion": 3, "packages": {
+      "": {"dependencies": {"lodash": "^4", "express": "^4", "gpl-thing": "1"}},
+      "node_modules/lodash": {"version": "4.17.11", "license": "MIT"},
+      "node_modules/express": {"version": "4.19.2", "license": "MIT", "dependencies": {"debug": "2"}},
+      "node_modules/debug": {"version": "2.6.9", "license": "MIT"},
+      "node_modules/gpl-thing": {"version": "1.0.0", "license": "GPL-3.0-only"}}})");
+    testing::WriteText(repo_ / "api/requirements.txt", "urllib3==1.26.4\nflask==3.0.0\n");
+    testing::WriteText(
+        repo_ / "api/Dockerfile",
+        "FROM python:3.12-slim\nENV SECRET_KEY=hunter2hunter2\nUSER 10001\nHEALTHCHECK NONE\n");
+    testing::WriteText(repo_ / "deploy/web.yaml", R"(apiVersion: v1
+kind: Pod
+metadata: {name: web}
+spec:
+  containers:
+    - name: web
+      image: ghcr.io/acme/web:1.0.0
+      securityContext: {privileged: true, runAsNonRoot: true, allowPrivilegeEscalation: false}
+      resources: {limits: {cpu: 100m, memory: 64Mi}}
+)");
+    testing::WriteText(repo_ / "infra/main.tf", R"(resource "aws_security_group_rule" "ssh" {
+  type        = "ingress"
+  from_port   = 22
+  to_port     = 22
+  protocol    = "tcp"
+  cidr_blocks = ["0.0.0.0/0"]
+}
+)");
+  }
+
+  testing::CommandResult Run(std::vector<std::string> args) {
+    args.insert(args.begin(), PS_BINARY);
+    return testing::RunCommand(args, dir_.path(), env_);
+  }
+
+  testing::TempDir dir_;
+  fs::path repo_;
+  std::string db_;
+  std::vector<std::string> env_;
+};
+
+TEST_F(GateTest, WithoutADatabaseVulnerabilitiesAreNotCheckedAndSaySo) {
+  auto r = Run({"check", repo_.string(), "--json"});
+  Json j = Json::parse(r.out);
+  EXPECT_EQ(j["vulnerabilities"]["checked"], false);
+  EXPECT_NE(j["vulnerabilities"]["database"].get<std::string>().find("prodsprint db import"),
+            std::string::npos);
+  EXPECT_EQ(j["dependencies"]["components"], 6);
+  r = Run({"db", "status"});
+  EXPECT_EQ(r.exit_code, 3) << r.err;  // not found
+}
+
+TEST_F(GateTest, FindsEverythingBlocksOnPolicyAndWritesStandardFiles) {
+  auto imp = Run({"db", "import", (kSource / "tests/fixtures/osv").string(), "--json"});
+  ASSERT_EQ(imp.exit_code, 0) << imp.err;
+  EXPECT_EQ(Json::parse(imp.out)["imports"][0]["added"], 8);
+  testing::WriteText(repo_ / "prodsprint.yaml",
+                     "policy:\n  security:\n    licenses:\n      deny: [GPL-*, AGPL-*]\n");
+  const auto sarif = (dir_ / "out.sarif").string();
+  const auto cdx = (dir_ / "bom.cdx.json").string();
+  auto r = Run({"check", repo_.string(), "--json", "--sarif", sarif, "--sbom", cdx});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  Json j = Json::parse(r.out);
+  EXPECT_EQ(j["passed"], false);
+  // Vulnerabilities: lodash (critical, npm) and urllib3 (high, PyPI); express 4.19.2 is fixed.
+  std::set<std::string> ids;
+  for (const auto& v : j["vulnerabilities"]["list"])
+    ids.insert(v["id"].get<std::string>() + " " + v["package"].get<std::string>());
+  EXPECT_EQ(ids,
+            (std::set<std::string>{"GHSA-jf85-cpcp-j695 lodash", "GHSA-q2q7-5pp4-w6pg urllib3"}));
+  // License policy: the GPL package is denied; the project's own license read from LICENSE.
+  ASSERT_EQ(j["licenses"]["list"].size(), 1u);
+  EXPECT_EQ(j["licenses"]["list"][0]["package"], "gpl-thing");
+  EXPECT_EQ(j["licenses"]["list"][0]["verdict"], "denied");
+  EXPECT_EQ(j["licenses"]["project"], "MIT");
+  // IaC: the secret in ENV (DF004, high), the privileged pod (K8S001, critical), SSH open (TF002).
+  std::set<std::string> rules;
+  for (const auto& f : j["iac"]) rules.insert(f["rule"].get<std::string>());
+  EXPECT_EQ(rules, (std::set<std::string>{"DF004", "K8S001", "TF002"}));
+  EXPECT_EQ(r.out.find("hunter2hunter2"), std::string::npos);
+  EXPECT_EQ(j["blockers"].size(), 3u) << j["blockers"].dump();
+
+  // SARIF names every kind of finding, each with a rule and a location.
+  Json s = Json::parse(testing::ReadText(sarif));
+  std::set<std::string> sarif_rules;
+  for (const auto& res : s["runs"][0]["results"]) {
+    sarif_rules.insert(res["ruleId"].get<std::string>());
+    EXPECT_EQ(s["runs"][0]["tool"]["driver"]["rules"][res["ruleIndex"].get<int>()]["id"],
+              res["ruleId"]);
+    EXPECT_FALSE(res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                     .get<std::string>()
+                     .empty());
+  }
+  for (const char* id : {"GHSA-jf85-cpcp-j695", "GHSA-q2q7-5pp4-w6pg", "license-denied", "DF004",
+                         "K8S001", "TF002"}) {
+    EXPECT_TRUE(sarif_rules.count(id)) << id;
+  }
+
+  // The SBOMs: CycloneDX 1.5 against the published schema, SPDX 2.3 against its rules.
+  ASSERT_TRUE(fs::exists(kSchemas / "bom-1.5.SNAPSHOT.schema.json"))
+      << "run scripts/install-deps (it installs @cyclonedx/cyclonedx-library into build/tools)";
+  auto v = testing::RunCommand(
+      {"/usr/bin/python3", (kSource / "tests/security/validate_sbom.py").string(), "cyclonedx", cdx,
+       kSchemas.string()},
+      dir_.path());
+  EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+  Json bom = Json::parse(testing::ReadText(cdx));
+  EXPECT_EQ(bom["specVersion"], "1.5");
+  EXPECT_EQ(bom["components"].size(), 6u);
+  EXPECT_EQ(bom["metadata"]["component"]["licenses"][0]["expression"], "MIT");
+  const auto spdx = (dir_ / "bom.spdx.json").string();
+  r = Run({"check", repo_.string(), "--sbom", spdx});
+  v = testing::RunCommand(
+      {"/usr/bin/python3", (kSource / "tests/security/validate_sbom.py").string(), "spdx", spdx},
+      dir_.path());
+  EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+  EXPECT_EQ(Json::parse(testing::ReadText(spdx))["packages"].size(), 7u);  // the project and 6
+
+  // Accepting today's findings: a baseline passes the gate; new findings still block.
+  const auto baseline = (dir_ / "baseline.json").string();
+  r = Run({"check", repo_.string(), "--write-baseline", baseline});
+  EXPECT_EQ(r.exit_code, 1);
+  r = Run({"check", repo_.string(), "--baseline", baseline, "--json"});
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(Json::parse(r.out)["accepted"].size(), 6u);  // 2 advisories, 1 license, 3 rules
+  testing::WriteText(repo_ / "infra/db.tf",
+                     "resource \"aws_db_instance\" \"x\" {\n  publicly_accessible = true\n}\n");
+  r = Run({"check", repo_.string(), "--baseline", baseline, "--json"});
+  EXPECT_EQ(r.exit_code, 1);
+  // policy.security.ignore accepts by advisory id, alias or rule id.
+  fs::remove(repo_ / "infra/db.tf");
+  testing::WriteText(repo_ / "prodsprint.yaml",
+                     "policy:\n  security:\n    ignore: [CVE-2019-10744, GHSA-q2q7-5pp4-w6pg, "
+                     "DF004, K8S001, TF002]\n");
+  r = Run({"check", repo_.string(), "--json"});
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  // Human output says what was found and why it passes.
+  r = Run({"check", repo_.string()});
+  EXPECT_NE(r.out.find("PASSED"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Accepted, not counted"), std::string::npos) << r.out;
+}
+
+TEST_F(GateTest, DbImportRefusesBadInputAndChangesNothing) {
+  testing::WriteText(dir_ / "bad.zip", "PK\x03\x04 not really a zip");
+  auto r = Run({"db", "import", (dir_ / "bad.zip").string(), "--json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;  // the file is skipped, and said so
+  EXPECT_EQ(Json::parse(r.out)["imports"][0]["skipped"].size(), 1u);
+  r = Run({"db", "import", (dir_ / "missing").string()});
+  EXPECT_EQ(r.exit_code, 3);
+  r = Run({"db", "status", "--json"});
+  EXPECT_EQ(Json::parse(r.out)["advisories"], 0);
+  testing::WriteText(dir_ / "baseline.json", "[1, 2]");
+  r = Run({"check", repo_.string(), "--baseline", (dir_ / "baseline.json").string()});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  r = Run({"check", repo_.string(), "--sbom", "x.json", "--sbom-format", "xml"});
+  EXPECT_EQ(r.exit_code, 2);
+}
+
+TEST_F(GateTest, DbUpdateFetchesExportsOverHttp) {
+  // OSV's layout (<base>/<ecosystem>/all.zip) served on loopback by Python's http.server.
+  fs::create_directories(dir_ / "www/npm");
+  auto zip = testing::RunCommand(
+      {"/usr/bin/python3", "-c",
+       "import zipfile,sys; z=zipfile.ZipFile(sys.argv[1],'w',zipfile.ZIP_DEFLATED); "
+       "z.write(sys.argv[2],'GHSA-jf85-cpcp-j695.json'); z.close()",
+       (dir_ / "www/npm/all.zip").string(),
+       (kSource / "tests/fixtures/osv/GHSA-jf85-cpcp-j695.json").string()},
+      dir_.path());
+  ASSERT_EQ(zip.exit_code, 0) << zip.err;
+  const std::string port_file = (dir_ / "port").string();
+  // The server picks a free port and writes it down; killed when the test ends.
+  auto server = testing::RunCommand(
+      {"/bin/bash", "-c",
+       "cd www && (python3 -c 'import http.server,socketserver,sys\n"
+       "s=socketserver.TCPServer((\"127.0.0.1\",0),http.server.SimpleHTTPRequestHandler)\n"
+       "open(sys.argv[1],\"w\").write(str(s.server_address[1]))\ns.handle_request()\ns.handle_"
+       "request()' " +
+           port_file + " >/dev/null 2>&1 &) ; for i in $(seq 100); do [ -s " + port_file +
+           " ] && break; sleep 0.05; done; cat " + port_file},
+      dir_.path());
+  ASSERT_EQ(server.exit_code, 0);
+  const std::string url = "http://127.0.0.1:" + server.out;
+  auto r =
+      Run({"db", "update", "--url", url, "--ecosystem", "npm", "--ecosystem", "PyPI", "--json"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;  // PyPI is not served: a partial update says so
+  Json j = Json::parse(r.out);
+  EXPECT_EQ(j["failed"], 1);
+  EXPECT_EQ(j["updates"][0]["added"], 1);
+  EXPECT_TRUE(j["updates"][1].contains("error"));
+  r = Run({"db", "status", "--json"});
+  EXPECT_EQ(Json::parse(r.out)["advisories"], 1);
+  EXPECT_EQ(Json::parse(r.out)["meta"]["update_source"], url);
+}
+
+}  // namespace
+}  // namespace ps
