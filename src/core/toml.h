@@ -18,13 +18,15 @@
 namespace ps {
 
 // toml++ 3.3's is_non_ascii_horizontal_whitespace() reaches
-// __builtin_unreachable() for any code point of three of its lookup blocks
-// that is not whitespace: U+00A1..U+0499, U+2D6E..U+3167 and
-// U+FCF2..U+FEFE (undefined behaviour on input, found by audit_fuzz with
-// U+0452). Before parsing, every byte of such a code point, and of a
-// malformed UTF-8 sequence, becomes '?' (byte for byte: positions in
-// warnings still hold). Manifest keys, package names and versions are
-// ASCII; what changes is at most an author's name or a comment.
+// __builtin_unreachable() for any code point of four spans of its lookup
+// table that is not whitespace: U+00A1..U+0499, U+2C5E..U+3057 (but
+// U+3000) and U+FB26..U+FEFE (undefined behaviour on input; found by
+// audit_fuzz and the lockfile fuzzers; the spans are those of its formula,
+// child = (c - 0xA0) / 0x3FA with the children its mask and switch leave
+// out). Before parsing, every byte of such a code point, and of a malformed
+// UTF-8 sequence, becomes '?' (byte for byte: positions in warnings still
+// hold). Manifest keys, package names and versions are ASCII; what changes
+// is at most an author's name or a comment.
 inline void ScrubTomlHazards(std::string& s) {
   const std::size_t n = s.size();
   std::size_t i = 0;
@@ -54,8 +56,8 @@ inline void ScrubTomlHazards(std::string& s) {
       s[i++] = '?';  // the lead byte; what follows is looked at again
       continue;
     }
-    if ((cp >= 0xA1 && cp <= 0x499) || (cp >= 0x2D6E && cp <= 0x3167 && cp != 0x3000) ||
-        (cp >= 0xFCF2 && cp <= 0xFEFE)) {
+    if ((cp >= 0xA1 && cp <= 0x499) || (cp >= 0x2C5E && cp <= 0x3057 && cp != 0x3000) ||
+        (cp >= 0xFB26 && cp <= 0xFEFE)) {
       for (std::size_t k = 0; k < len; ++k) s[i + k] = '?';
     }
     i += len;

@@ -232,7 +232,9 @@ bool Affects(const Json& entry, std::string_view ecosystem, std::string_view ver
       std::vector<std::string> limits;
       for (const auto& e : *events) {
         if (!e.is_object() || e.size() != 1) continue;
-        const auto& [k, v] = *e.items().begin();
+        const auto first = e.begin();  // (not items(): its proxy is a temporary)
+        const std::string& k = first.key();
+        const Json& v = first.value();
         if (!v.is_string()) continue;
         if (k == "limit") {
           limits.push_back(v.get<std::string>());
@@ -309,7 +311,8 @@ Result<std::unique_ptr<AdvisoryDb>> AdvisoryDb::Open(const std::string& path, bo
                "`prodsprint db update`";
     return p;
   }
-  if (create) PS_TRY(EnsureDir(fs::path(path).parent_path()));
+  if (create && !fs::path(path).parent_path().empty())
+    PS_TRY(EnsureDir(fs::path(path).parent_path()));
   std::unique_ptr<AdvisoryDb> out(new AdvisoryDb());
   out->impl_ = std::make_unique<Impl>();
   try {
