@@ -283,12 +283,16 @@ def secretlint_setup():
 def run_secretlint(pattern_root, profiler, timeout):
     cli = os.path.join(TOOLS, "node_modules", "secretlint", "bin", "secretlint.js")
     node = ["node"] + ([] if profiler else ["--import", os.path.join(TOOLS, "noprof.mjs")])
+    # --output: secretlint exits before a pipe drains (stdout is cut at 64 KiB).
+    out = os.path.join(TOOLS, "result.json")
+    if os.path.exists(out):
+        os.remove(out)
     cmd = node + [cli, "--secretlintrc", os.path.join(TOOLS, ".secretlintrc.json"), "--format", "json",
-                  "--secretlintignore", "/dev/null", "--maskSecrets", pattern_root + "/**/*"]
+                  "--output", out, pattern_root + "/**/*"]
     t, p = timed(cmd, cwd=TOOLS, timeout=timeout)
     hits = set()
     try:
-        for r in json.loads(p.stdout or "[]"):
+        for r in json.load(open(out)) if os.path.exists(out) else []:
             for m in r.get("messages", []):
                 hits.add((os.path.relpath(r["filePath"], CORPUS), m["loc"]["start"]["line"]))
     except json.JSONDecodeError:

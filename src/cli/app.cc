@@ -850,6 +850,11 @@ int Main(int argc, char** argv) {
                         "Accept the findings this baseline file lists (they do not block)");
   check_cmd->add_option("--write-baseline", check_args.write_baseline,
                         "Write every current finding to this file as accepted");
+  check_cmd->add_flag(
+      "--history", check_args.history,
+      "Also scan the git history for secrets: every blob of every branch and tag "
+      "once, with the commit that introduced it; remembered, so the next scan reads "
+      "only new commits");
   check_cmd->add_flag("--json", check_args.json, "The result as JSON");
 
   DbArgs db_args;

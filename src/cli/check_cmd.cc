@@ -57,10 +57,22 @@ void PrintHuman(const SecurityReport& r, const CheckArgs& a) {
         {t.Dim("SEVERITY"), t.Dim("RULE"), t.Dim("WHERE"), t.Dim("VALUE"), t.Dim("CONFIDENCE")}};
     for (const auto& f : r.secrets) {
       rows.push_back({Colored(t, f.severity), f.rule_id,
-                      f.file + ":" + std::to_string(f.line) + ":" + std::to_string(f.column),
+                      (f.commit.empty() ? "" : f.commit.substr(0, 10) + ":") + f.file + ":" +
+                          std::to_string(f.line) + ":" + std::to_string(f.column),
                       f.redacted, f.confidence});
     }
     std::cout << Table(rows);
+  }
+
+  if (!r.history.is_null()) {
+    const auto& h = r.history;
+    std::cout << t.Dim("History: " + std::to_string(h["commits"].get<std::size_t>()) +
+                       " commits (" + std::to_string(h["new_commits"].get<std::size_t>()) +
+                       " new), " + std::to_string(h["blobs_scanned"].get<std::size_t>()) +
+                       " new blobs read in " +
+                       HumanDuration(static_cast<Millis>(h["seconds"].get<double>() * 1000)) +
+                       "; the rest remembered from earlier scans")
+              << "\n";
   }
 
   std::size_t direct = 0;
@@ -189,6 +201,7 @@ Result<int> CmdCheck(const CheckArgs& a, const std::function<bool()>& stopping) 
   o.advisory_db = a.advisory_db;
   o.policy = config.policy;
   o.stopping = stopping;
+  o.history = a.history;
   if (!a.baseline.empty()) {
     PS_ASSIGN(o.baseline, stages::readiness::LoadBaseline(a.baseline));
   }

@@ -19,6 +19,7 @@ struct CheckArgs {
   std::string advisory_db;     // "" = the default database
   std::string baseline;        // accept the findings this file lists
   std::string write_baseline;  // write every current finding as accepted
+  bool history = false;        // also scan the git history
   bool json = false;
 };
 

@@ -13,8 +13,10 @@
 namespace ps {
 
 // Threads worth using on this machine for such loops (at most `cap`).
+// (hardware_concurrency reads /sys/devices/system/cpu/online each call: asked once.)
 inline unsigned IoThreads(unsigned cap = 4) {
-  return std::clamp(std::thread::hardware_concurrency(), 1U, cap);
+  static const unsigned cores = std::thread::hardware_concurrency();
+  return std::clamp(cores, 1U, cap);
 }
 
 // Calls fn(i) for i in [begin, end) on up to `threads` threads. Ranges shorter

@@ -181,17 +181,19 @@ bool TokenChecksumValid(std::string_view token) {
 }
 
 Json SecretFinding::ToJson() const {
-  return {{"rule", rule_id},
-          {"title", title},
-          {"severity", severity},
-          {"file", file},
-          {"line", line},
-          {"column", column},
-          {"redacted", redacted},
-          {"fingerprint", fingerprint},
-          {"entropy", entropy},
-          {"confidence", confidence},
-          {"remediation", remediation}};
+  Json j = {{"rule", rule_id},
+            {"title", title},
+            {"severity", severity},
+            {"file", file},
+            {"line", line},
+            {"column", column},
+            {"redacted", redacted},
+            {"fingerprint", fingerprint},
+            {"entropy", entropy},
+            {"confidence", confidence},
+            {"remediation", remediation}};
+  if (!commit.empty()) j["commit"] = commit;
+  return j;
 }
 
 struct SecretScanner::Impl {
@@ -350,10 +352,14 @@ std::vector<SecretFinding> SecretScanner::Scan(const std::string& path, std::str
               impl_->scratch, OnMatch, &hits) != HS_SUCCESS) {
     return out;
   }
-  // Line starts, for line:column.
+  if (hits.empty()) return out;  // most files: no line to number
+  // Line starts, for line:column (memchr: vectorised).
   std::vector<std::size_t> line_starts = {0};
-  for (std::size_t i = 0; i < content.size(); ++i)
-    if (content[i] == '\n') line_starts.push_back(i + 1);
+  for (const char *p = content.data(), *end = content.data() + content.size();
+       (p = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p))));) {
+    ++p;
+    line_starts.push_back(static_cast<std::size_t>(p - content.data()));
+  }
   // Rules without a tracked start are read from the start of their line.
   for (auto& h : hits) {
     if (!rules_[h.rule].start_of_match && h.to > 0) {

@@ -41,6 +41,7 @@ struct SecretFinding {
   std::string rule_id, title, severity, remediation;
   std::string file;
   int line = 0, column = 0;  // 1-based
+  std::string commit;        // history scans: the commit that introduced it
   std::string redacted;      // "ghp_…a1b2" — never the whole secret
   std::string fingerprint;   // sha256(rule_id + ":" + value), hex
   double entropy = 0;

@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "core/json.h"
+#include "security/secrets.h"
 #include "testing/testing.h"
 
 namespace ps {
@@ -223,6 +224,59 @@ TEST_F(GateTest, DbUpdateFetchesExportsOverHttp) {
   r = Run({"db", "status", "--json"});
   EXPECT_EQ(Json::parse(r.out)["advisories"], 1);
   EXPECT_EQ(Json::parse(r.out)["meta"]["update_source"], url);
+}
+
+TEST_F(GateTest, HistoryScanFindsRemovedSecretsAndRemembersWhatItRead) {
+  // A token built at test time (valid checksum), committed, then removed.
+  const std::string body = "Zq3XbW9pLr7TnV2mKc8YdF4hJs6GaE";
+  const std::string token = "ghp_" + body + security::TokenChecksum(body);
+  const fs::path repo = dir_ / "hist";
+  auto git = [&](std::vector<std::string> args) {
+    args.insert(args.begin(),
+                {"/usr/bin/git", "-c", "user.email=t@example.com", "-c", "user.name=t"});
+    auto r =
+        testing::RunCommand(args, repo, {"GIT_CONFIG_NOSYSTEM=1", "HOME=" + dir_.path().string()});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out;
+  };
+  fs::create_directories(repo);
+  git({"init", "-q", "-b", "main"});
+  testing::WriteText(repo / "app.py", "TOKEN = \"" + token + "\"\n");
+  testing::WriteText(repo / "README.md", "hello\n");
+  git({"add", "."});
+  git({"commit", "-qm", "one"});
+  const std::string first = git({"rev-parse", "HEAD"}).substr(0, 40);
+  testing::WriteText(repo / "app.py", "TOKEN = os.environ['TOKEN']\n");
+  git({"commit", "-qam", "two"});
+
+  auto r = Run({"check", repo.string(), "--json"});
+  EXPECT_EQ(r.exit_code, 0) << "the working tree is clean: " << r.out;
+  r = Run({"check", repo.string(), "--history", "--json"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out.find(token), std::string::npos);
+  Json j = Json::parse(r.out);
+  ASSERT_EQ(j["secrets"].size(), 1u);
+  EXPECT_EQ(j["secrets"][0]["commit"], first);
+  EXPECT_EQ(j["secrets"][0]["file"], "app.py");
+  EXPECT_EQ(j["history"]["new_commits"], 2);
+  EXPECT_EQ(j["history"]["blobs_scanned"], 3);  // README, app.py twice
+  // Again: nothing new is read, the finding is remembered.
+  j = Json::parse(Run({"check", repo.string(), "--history", "--json"}).out);
+  EXPECT_EQ(j["history"]["new_commits"], 0);
+  EXPECT_EQ(j["history"]["blobs_scanned"], 0);
+  EXPECT_EQ(j["secrets"].size(), 1u);
+  // A new commit: only its new blob is read.
+  testing::WriteText(repo / "deploy.sh", "export GH=" + token + "\n");
+  git({"add", "deploy.sh"});
+  git({"commit", "-qm", "three"});
+  j = Json::parse(Run({"check", repo.string(), "--history", "--json"}).out);
+  EXPECT_EQ(j["history"]["new_commits"], 1);
+  EXPECT_EQ(j["history"]["blobs_scanned"], 1);
+  EXPECT_EQ(j["secrets"].size(), 3u);  // two in history (one still in the tree) + the tree's
+  // Not a git repository: a clear error.
+  fs::create_directories(dir_ / "plain");
+  r = Run({"check", (dir_ / "plain").string(), "--history"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
 }
 
 }  // namespace

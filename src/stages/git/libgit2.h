@@ -20,7 +20,10 @@ namespace ps::stages::git {
   X(object_peel) X(object_free) X(commit_id) X(commit_tree) X(commit_free) X(tree_lookup)   \
   X(tree_free) X(tree_entrycount) X(tree_entry_byindex) X(tree_entry_bypath)                \
   X(tree_entry_name) X(tree_entry_filemode) X(tree_entry_type) X(tree_entry_id)             \
-  X(tree_entry_free) X(blob_lookup) X(blob_rawcontent) X(blob_rawsize) X(blob_free)
+  X(tree_entry_free) X(blob_lookup) X(blob_rawcontent) X(blob_rawsize) X(blob_free)         \
+  X(revwalk_new) X(revwalk_free) X(revwalk_push_glob) X(revwalk_push_head)                  \
+  X(revwalk_sorting) X(revwalk_next) X(commit_lookup) X(repository_path) X(tree_id)         \
+  X(blob_is_binary)
 // clang-format on
 
 struct Api {

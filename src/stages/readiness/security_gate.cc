@@ -119,6 +119,7 @@ Result<SecurityReport> RunSecurityGate(const SecurityGateOptions& o) {
     std::string skipped;
   };
   std::vector<Slot> slots(entries.size());
+  std::vector<SecretFinding> history_findings;
   const unsigned threads = view->ConcurrentReads() ? IoThreads(8) : 1;
   // A pool of scanners (each holds vectorscan scratch space): a file takes
   // one and gives it back.
@@ -180,6 +181,23 @@ Result<SecurityReport> RunSecurityGate(const SecurityGateOptions& o) {
       16);
   if (o.stopping && o.stopping()) return problems::Cancelled("the security gate was interrupted");
 
+  if (o.history) {
+    HistoryOptions ho;
+    ho.path = o.path;
+    ho.cache_path = o.history_cache;
+    ho.stopping = o.stopping;
+    PS_ASSIGN(auto h, ScanHistory(ho, *pool.front()));
+    r.history = {{"commits", h.commits},
+                 {"new_commits", h.new_commits},
+                 {"blobs_scanned", h.blobs_scanned},
+                 {"bytes_scanned", h.bytes_scanned},
+                 {"blobs_skipped", h.blobs_skipped},
+                 {"findings", h.findings.size()},
+                 {"seconds", h.seconds},
+                 {"cache", h.cache}};
+    history_findings = std::move(h.findings);
+  }
+
   std::map<std::string, std::string> dep_files;
   for (std::size_t i = 0; i < entries.size(); ++i) {
     Slot& s = slots[i];
@@ -193,6 +211,8 @@ Result<SecurityReport> RunSecurityGate(const SecurityGateOptions& o) {
     if (s.dependency) dep_files[entries[i].path] = std::move(s.dependency_content);
     if (s.license && r.project_license.empty()) r.project_license = s.license_id;
   }
+
+  for (auto& f : history_findings) r.secrets.push_back(std::move(f));
 
   // Dependencies, advisories, licenses.
   r.deps = security::ReadDependencies(dep_files);
@@ -324,6 +344,7 @@ Json SecurityReport::ToJson() const {
           {"deny", options.policy.security_licenses_deny}}}}},
       {"scanned", {{"files", files}, {"bytes", bytes}, {"seconds", seconds}}},
       {"secrets", secrets_j},
+      {"history", history},
       {"dependencies",
        {{"files", deps.files},
         {"components", deps.components.size()},
@@ -386,7 +407,10 @@ Json SecurityReport::Sarif() const {
                        {"message", {{"text", s.title + " (" + s.redacted + ")"}}},
                        {"locations", Location(s.file, s.line, s.column)},
                        {"partialFingerprints", {{"secretFingerprint/v1", s.fingerprint}}},
-                       {"properties", {{"confidence", s.confidence}, {"severity", s.severity}}}});
+                       {"properties",
+                        {{"confidence", s.confidence},
+                         {"severity", s.severity},
+                         {"commit", s.commit.empty() ? Json() : Json(s.commit)}}}});
   }
   for (const auto& v : vulns) {
     char score[16] = "";

@@ -18,6 +18,7 @@
 #include "security/licenses.h"
 #include "security/osv.h"
 #include "security/secrets.h"
+#include "stages/readiness/history_scan.h"
 
 namespace ps::stages::readiness {
 
@@ -34,6 +35,9 @@ struct SecurityGateOptions {
   PolicyConfig policy;
   // Accepted findings, by fingerprint or id (a baseline file's entries).
   std::set<std::string> baseline;
+  // Also scan the git history (each blob once, remembered between scans).
+  bool history = false;
+  std::string history_cache;  // "" = the default per-repository cache
   std::function<bool()> stopping;
 };
 
@@ -51,7 +55,8 @@ struct SecurityReport {
   double seconds = 0;
   SecurityGateOptions options;
 
-  std::vector<security::SecretFinding> secrets;
+  std::vector<security::SecretFinding> secrets;  // history findings carry `commit`
+  Json history;  // the history scan's counts, null when not asked for
   security::DependencyGraph deps;
   bool vulns_checked = false;
   std::string vulns_note;  // why not checked, or the database's age
