@@ -300,12 +300,50 @@ def run_secretlint(pattern_root, profiler, timeout):
     return t, hits
 
 
+def run_history(env, commits=200, per_commit=25):
+    """A repository whose history adds and edits corpus files; the first history scan reads
+    every blob, the second (nothing new) only walks the commits."""
+    repo = "/var/tmp/ps-secrets-history"
+    if os.path.exists(repo):
+        shutil.rmtree(repo)
+    os.makedirs(repo)
+    genv = dict(os.environ, GIT_AUTHOR_NAME="b", GIT_AUTHOR_EMAIL="b@example.com",
+                GIT_COMMITTER_NAME="b", GIT_COMMITTER_EMAIL="b@example.com",
+                GIT_AUTHOR_DATE="2026-01-01T00:00:00Z", GIT_COMMITTER_DATE="2026-01-01T00:00:00Z")
+    subprocess.run(["git", "init", "-q", "-b", "main", repo], check=True, env=genv)
+    files = sorted(os.path.join(dp, f) for dp, _, fs in os.walk(CORPUS) for f in fs)
+    rng = random.Random(7)
+    for c in range(commits):
+        for src in rng.sample(files, per_commit):
+            rel = os.path.relpath(src, CORPUS)
+            dst = os.path.join(repo, rel)
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            with open(src) as f:
+                text = f.read()
+            with open(dst, "w") as f:
+                f.write(text + "\n# revision %d\n" % c)
+        subprocess.run(["git", "-C", repo, "add", "-A"], check=True, env=genv)
+        subprocess.run(["git", "-C", repo, "commit", "-qm", "c%d" % c], check=True, env=genv)
+    cache = "/var/tmp/ps-secrets-history-cache"
+    if os.path.exists(cache):
+        shutil.rmtree(cache)
+    henv = dict(env, XDG_CACHE_HOME=cache)
+    binary = os.path.join(ROOT, "build", "release", "prodsprint")
+    t1, p1 = timed([binary, "check", repo, "--history", "--json"], env=henv)
+    t2, p2 = timed([binary, "check", repo, "--history", "--json"], env=henv)
+    h1, h2 = json.loads(p1.stdout)["history"], json.loads(p2.stdout)["history"]
+    return {"commits": commits, "blobs_first": h1["blobs_scanned"], "bytes_first": h1["bytes_scanned"],
+            "history_seconds_first": h1["seconds"], "history_seconds_second": h2["seconds"],
+            "blobs_second": h2["blobs_scanned"], "wall_first": t1, "wall_second": t2,
+            "findings": h1["findings"], "ratio": h2["seconds"] / h1["seconds"]}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--files", type=int, default=20000)
     ap.add_argument("--mb", type=int, default=210)
     ap.add_argument("--trials", type=int, default=3)
-    ap.add_argument("--only", default="prodsprint,grep,secretlint,secretlint-subsets")
+    ap.add_argument("--only", default="prodsprint,grep,history,secretlint,secretlint-subsets")
     ap.add_argument("--keep", action="store_true", help="reuse an existing corpus")
     a = ap.parse_args()
     only = set(a.only.split(","))
@@ -324,6 +362,8 @@ def main():
         results["prodsprint"] = {"seconds": t, "mb_s": mb / t, "found": f, "decoys_flagged": d}
         t1, _ = run_prodsprint(a.trials, True, env)
         results["prodsprint_one_core"] = {"seconds": t1, "mb_s": mb / t1}
+    if "history" in only:
+        results["history"] = run_history(env)
     if "grep" in only:
         t, hits = run_grep(a.trials)
         f, d = score(hits, truth)

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <vector>
 
@@ -58,6 +59,7 @@ class WorkTree final : public RepoView {
         ~Closer() { ::close(fd); }
       } closer{dfd};
       std::vector<std::string> names;
+      std::vector<unsigned char> types;  // d_type per name
       bool has_gitignore = false;
       alignas(8) char listing[32 * 1024];
       while (true) {
@@ -70,6 +72,7 @@ class WorkTree final : public RepoView {
           if (name == "." || name == "..") continue;
           has_gitignore = has_gitignore || name == ".gitignore";
           names.emplace_back(name);
+          types.push_back(e->d_type);
         }
       }
       // A folder's .gitignore is read only when the listing has one.
@@ -77,14 +80,35 @@ class WorkTree final : public RepoView {
         auto gi = ReadFile(abs + "/.gitignore", kMaxIgnoreFile);
         if (gi.ok()) rules.Add(dir, *gi);
       }
-      std::sort(names.begin(), names.end());
+      {
+        std::vector<std::size_t> order(names.size());
+        for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+        std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return names[a] < names[b]; });
+        std::vector<std::string> sorted_names(names.size());
+        std::vector<unsigned char> sorted_types(names.size());
+        for (std::size_t i = 0; i < order.size(); ++i) {
+          sorted_names[i] = std::move(names[order[i]]);
+          sorted_types[i] = types[order[i]];
+        }
+        names.swap(sorted_names);
+        types.swap(sorted_types);
+      }
       // One lstat per entry, the walk's main cost: several at a time in large
-      // folders (the kernel's path lookups do not contend per entry).
+      // folders (the kernel's path lookups do not contend per entry). Without
+      // sizes, the listing's type is enough (a file system that gives none,
+      // DT_UNKNOWN, is still asked).
       std::vector<struct stat> stats_of(names.size());
       std::vector<char> statted(names.size(), 0);
       ParallelFor(
           0, names.size(), IoThreads(),
           [&](std::size_t i) {
+            const unsigned char t = types[i];
+            if (!options.need_sizes && (t == DT_REG || t == DT_DIR || t == DT_LNK)) {
+              std::memset(&stats_of[i], 0, sizeof(struct stat));
+              stats_of[i].st_mode = t == DT_REG ? S_IFREG : t == DT_DIR ? S_IFDIR : S_IFLNK;
+              statted[i] = 2;  // type only
+              return;
+            }
             statted[i] = ::fstatat(dfd, names[i].c_str(), &stats_of[i], AT_SYMLINK_NOFOLLOW) == 0;
           },
           256);
@@ -118,6 +142,7 @@ class WorkTree final : public RepoView {
           continue;  // sockets, fifos, devices
         } else {
           f.size = static_cast<std::uint64_t>(st.st_size);
+          f.size_known = statted[i] == 1;
           f.executable = (st.st_mode & S_IXUSR) != 0;
         }
         if (++stats.files > options.max_files) {
@@ -168,6 +193,35 @@ class WorkTree final : public RepoView {
     out.resize(have);
     ::close(fd);
     return out;
+  }
+  Result<std::size_t> ReadInto(const std::string& path, std::uint64_t max_bytes,
+                               std::string& buf) override {
+    if (path.empty() || path[0] == '/' || path.find("..") != std::string::npos) {
+      return problems::InvalidInput("path outside the tree: " + path);
+    }
+    const std::string abs = root_.string() + "/" + path;
+    int fd = ::open(abs.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) return problems::NotFound("file", path);
+    // buf keeps its size between calls: never shrunk, so never re-zeroed.
+    if (buf.size() < 64 * 1024) buf.resize(64 * 1024);
+    std::size_t have = 0;
+    while (have < max_bytes) {
+      if (have == buf.size()) {
+        buf.resize(static_cast<std::size_t>(std::min<std::uint64_t>(max_bytes, buf.size() * 2)));
+      }
+      const std::size_t want =
+          static_cast<std::size_t>(std::min<std::uint64_t>(max_bytes - have, buf.size() - have));
+      ssize_t n = ::read(fd, buf.data() + have, want);
+      if (n < 0 && have == 0) {
+        ::close(fd);
+        return problems::InvalidInput(path + " is not a regular file");
+      }
+      if (n <= 0) break;
+      have += static_cast<std::size_t>(n);
+      if (static_cast<std::size_t>(n) < want) break;  // end of file
+    }
+    ::close(fd);
+    return have;
   }
   bool ConcurrentReads() const override { return true; }
 

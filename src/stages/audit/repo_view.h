@@ -16,7 +16,8 @@ namespace ps::stages::audit {
 
 struct FileEntry {
   std::string path;  // relative, '/'-separated
-  std::uint64_t size = 0;
+  std::uint64_t size = 0;   // 0 and size_known false when the walk was told not to stat
+  bool size_known = true;
   bool symlink = false;
   bool executable = false;  // regular files with the owner's execute bit (mode 100755 in git)
   std::string link_target;  // for symlinks
@@ -25,6 +26,10 @@ struct FileEntry {
 struct WalkOptions {
   std::uint64_t max_files = 2'000'000;
   bool honour_gitignore = true;  // working trees only: a revision holds only tracked files
+  // Without sizes a working tree's walk takes the file type from the
+  // listing and stats nothing (one system call less per file); a reader
+  // learns the size by reading (ReadInto).
+  bool need_sizes = true;
   std::function<bool()> stopping;
 };
 
@@ -43,6 +48,14 @@ class RepoView {
                                  const std::function<void(const FileEntry&)>& fn) = 0;
   // The first `max_bytes` of a file (less if shorter).
   virtual Result<std::string> Read(const std::string& path, std::uint64_t max_bytes) = 0;
+  // Reads at most `max_bytes` into `buf` (reusing its memory: `buf` may be
+  // left longer than the answer, which is the number of bytes read).
+  virtual Result<std::size_t> ReadInto(const std::string& path, std::uint64_t max_bytes,
+                                       std::string& buf) {
+    PS_ASSIGN(std::string s, Read(path, max_bytes));
+    buf = std::move(s);
+    return buf.size();
+  }
   // Whether Read may be called from several threads at once.
   virtual bool ConcurrentReads() const { return false; }
   // "worktree /path" or "git /path@rev (commit)".
