@@ -276,6 +276,21 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
     if (arun.status != RunStatus::kDone) run = arun;
   }
 
+  // Readiness: the gates (this build: security). A gate that blocks stops
+  // the pipeline here, with its reasons.
+  std::optional<RunDetail> rd;
+  const Json* gate = nullptr;
+  if (run.status == RunStatus::kDone) {
+    PS_ASSIGN(Run rrun, run_kind(store::RunKind::kReadiness, {{"path", repo.string()}}));
+    PS_ASSIGN(rd, LoadDetail(*s, rrun.id));
+    if (rrun.status != RunStatus::kDone) run = rrun;
+    for (const auto& st : rd->stages) {
+      if (st.name == "security" && st.output.is_object() && st.output.contains("passed"))
+        gate = &st.output;
+    }
+  }
+  const bool gate_blocks = gate && !(*gate)["passed"].get<bool>();
+
   const Json* source = nullptr;
   for (const auto& st : d.stages) {
     if (st.name == "source" && st.output.is_object()) source = &st.output;
@@ -284,6 +299,7 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
     Json out = DetailJson(d);
     out["blueprint_run"] = bd ? DetailJson(*bd) : Json(nullptr);
     out["apply_run"] = ad ? DetailJson(*ad) : Json(nullptr);
+    out["readiness_run"] = rd ? DetailJson(*rd) : Json(nullptr);
     out["not_in_this_build"] = MissingProductStages();
     std::cout << Dump(out, 2) << std::endl;
   } else {
@@ -364,6 +380,23 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
                             " --apply' also runs it as local staging (prodsprint apply)")
                 << "\n";
     }
+    if (gate) {
+      const Json& g = *gate;
+      std::cout << "\n"
+                << term.Bold("Security gate") << ": "
+                << (g["passed"].get<bool>() ? term.Green("passed") : term.Red("blocked")) << " - "
+                << g["secrets"].size() << " secret(s), " << g["dependencies"]["components"]
+                << " component(s), "
+                << (g["vulnerabilities"]["checked"].get<bool>()
+                        ? std::to_string(g["vulnerabilities"]["list"].size()) +
+                              " known vulnerabilit(ies)"
+                        : std::string("vulnerabilities not checked (no advisory database)"))
+                << ", " << g["iac"].size()
+                << " container/IaC finding(s); SBOMs stored as artifacts of run " << rd->run.id
+                << "\n";
+      for (const auto& b : g["blockers"]) std::cout << "  - " << b.get<std::string>() << "\n";
+      std::cout << term.Dim("  'prodsprint check " + path + "' lists the findings") << "\n";
+    }
     std::string missing;
     for (const auto& m : MissingProductStages()) missing += (missing.empty() ? "" : ", ") + m;
     std::string have;
@@ -376,7 +409,7 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
       std::cout << "details: prodsprint run show " << run.id << "\n";
     }
   }
-  return run.status == RunStatus::kDone ? kExitOk : kExitFailed;
+  return run.status == RunStatus::kDone && !gate_blocks ? kExitOk : kExitFailed;
 }
 
 Result<int> CmdRunsList(const Options& o, bool json, int limit, const std::string& project) {

@@ -4,6 +4,7 @@
 #include "stages/deploy/apply_stage.h"
 #include "stages/deploy/release_stage.h"
 #include "stages/plan/plan_stage.h"
+#include "stages/readiness/security_stage.h"
 #include "stages/source/source_stage.h"
 
 namespace ps::cli {
@@ -17,6 +18,8 @@ void RegisterBuiltinStages(engine::StageRegistry& registry) {
                [] { return std::make_unique<stages::ReleaseStage>(); });
   registry.Add(stages::RollbackStage::kName,
                [] { return std::make_unique<stages::RollbackStage>(); });
+  registry.Add(stages::SecurityStage::kName,
+               [] { return std::make_unique<stages::SecurityStage>(); });
 }
 
 Result<engine::PipelineSpec> PipelineFor(store::RunKind kind) {
@@ -39,6 +42,11 @@ Result<engine::PipelineSpec> PipelineFor(store::RunKind kind) {
       return engine::PipelineSpec{kind, {{stages::ApplyStage::kName, {}, 0, 1}}};
     case store::RunKind::kRelease:
       return engine::PipelineSpec{kind, {{stages::ReleaseStage::kName, {}, 24 * 3'600'000LL, 1}}};
+    // Readiness: the gates (this build: security; tests and performance
+    // arrive with issue 7, beside it). A gate that blocks is a finished
+    // stage whose policy_result says passed: false.
+    case store::RunKind::kReadiness:
+      return engine::PipelineSpec{kind, {{stages::SecurityStage::kName, {}, 0, 0}}};
     case store::RunKind::kRollback:
       return engine::PipelineSpec{kind, {{stages::RollbackStage::kName, {}, 0, 1}}};
     default:
@@ -48,6 +56,8 @@ Result<engine::PipelineSpec> PipelineFor(store::RunKind kind) {
   }
 }
 
-std::vector<std::string> MissingProductStages() { return {"readiness"}; }
+std::vector<std::string> MissingProductStages() {
+  return {"readiness: tests", "readiness: performance", "release in up"};
+}
 
 }  // namespace ps::cli

@@ -26,6 +26,8 @@ class CliTest : public ::testing::Test {
   ps::testing::CommandResult Ps(std::vector<std::string> args, std::vector<std::string> env = {}) {
     args.insert(args.begin(), PS_BINARY);
     env.push_back("NO_COLOR=1");
+    // No advisory database of the machine's: the readiness run says "not checked".
+    env.push_back("PRODSPRINT_ADVISORY_DB=" + (dir_.path() / "advisories.db").string());
     return RunCommand(args, dir_.path(), env);
   }
   TempDir dir_;
@@ -71,13 +73,16 @@ TEST_F(CliTest, UpRunsTheImportAndTheRunCanBeInspected) {
   auto runs = Ps({"runs", "--json"});
   ASSERT_EQ(runs.exit_code, 0) << runs.err;
   auto list = nlohmann::json::parse(runs.out);
-  // The import run, then the blueprint run (newest first).
-  ASSERT_EQ(list.size(), 2u);
-  EXPECT_EQ(list[0]["kind"], "blueprint");
+  // The import run, the blueprint run, the readiness run (newest first).
+  ASSERT_EQ(list.size(), 3u);
+  EXPECT_EQ(list[0]["kind"], "readiness");
   EXPECT_EQ(list[0]["status"], "done");
-  const std::string id = list[1]["id"];
-  EXPECT_EQ(list[1]["kind"], "import");
+  EXPECT_EQ(list[1]["kind"], "blueprint");
   EXPECT_EQ(list[1]["status"], "done");
+  const std::string id = list[2]["id"];
+  EXPECT_EQ(list[2]["kind"], "import");
+  EXPECT_EQ(list[2]["status"], "done");
+  EXPECT_NE(up.out.find("Security gate: passed"), std::string::npos) << up.out;
   EXPECT_NE(up.out.find("Plan (local/staging)"), std::string::npos) << up.out;
 
   auto show = Ps({"run", "show", id.substr(0, 20), "--json"});

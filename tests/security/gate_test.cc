@@ -226,6 +226,35 @@ TEST_F(GateTest, DbUpdateFetchesExportsOverHttp) {
   EXPECT_EQ(Json::parse(r.out)["meta"]["update_source"], url);
 }
 
+TEST_F(GateTest, ReadinessRunStoresSbomsAndEmitsSecurityPassedOrStopsUp) {
+  // A passing repository: the readiness run's security stage stores the
+  // SBOMs and SARIF as artifacts and emits security.passed.
+  const fs::path ok = dir_ / "ok";
+  testing::WriteText(ok / "package.json", R"({"name": "ok", "scripts": {"start": "node s.js"}})");
+  testing::WriteText(ok / "s.js",
+                     "require('http').createServer((q, r) => r.end('ok')).listen(3000)\n");
+  const std::string state = (dir_ / "state").string();
+  auto r = Run({"--state", state, "up", ok.string(), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  Json j = Json::parse(r.out);
+  const Json& rr = j["readiness_run"];
+  EXPECT_EQ(rr["run"]["status"], "done");
+  std::set<std::string> names;
+  for (const auto& a : rr["artifacts"]) {
+    EXPECT_EQ(a["type"], "sbom");
+    names.insert(a["name"].get<std::string>());
+  }
+  EXPECT_EQ(names, (std::set<std::string>{"sbom.cdx.json", "sbom.spdx.json", "security.sarif"}));
+  EXPECT_EQ(rr["stages"][0]["output"]["passed"], true);
+  auto ev = Run({"--state", state, "events", "--json"});
+  EXPECT_NE(ev.out.find("\"name\":\"security.passed\""), std::string::npos);
+  // The repository with blocking findings: up stops with the gate's reasons.
+  r = Run({"--state", state, "up", repo_.string()});
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("Security gate: blocked"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("container/IaC finding(s) at or above high"), std::string::npos) << r.out;
+}
+
 TEST_F(GateTest, HistoryScanFindsRemovedSecretsAndRemembersWhatItRead) {
   // A token built at test time (valid checksum), committed, then removed.
   const std::string body = "Zq3XbW9pLr7TnV2mKc8YdF4hJs6GaE";
