@@ -1,6 +1,10 @@
 #include "security/secrets.h"
 
 #include <hs.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include <algorithm>
 #include <cctype>
@@ -314,6 +318,42 @@ int OnMatch(unsigned id, unsigned long long from, unsigned long long to, unsigne
   return 0;
 }
 
+// Whether a PEM block is a private key: OpenSSL reads it (never asking for
+// a passphrase: an encrypted PKCS#8 key is read as its encrypted
+// structure), or, for OpenSSH's format, its body decodes to the
+// "openssh-key-v1" magic.
+bool PrivateKeyParses(std::string_view pem) {
+  if (pem.size() > 64 * 1024) return false;
+  if (pem.find("OPENSSH PRIVATE KEY") != std::string_view::npos) {
+    std::string b64;
+    const auto body_start = pem.find('\n');
+    for (std::size_t i = body_start == std::string_view::npos ? pem.size() : body_start; i < pem.size(); ++i) {
+      if (pem[i] == '-') break;
+      if (!std::isspace(static_cast<unsigned char>(pem[i]))) b64 += pem[i];
+    }
+    std::string raw(b64.size(), '\0');
+    const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(raw.data()),
+                                  reinterpret_cast<const unsigned char*>(b64.data()), static_cast<int>(b64.size()));
+    return n >= 15 && raw.compare(0, 15, std::string("openssh-key-v1\0", 15)) == 0;
+  }
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  if (!bio) return false;
+  auto no_passphrase = [](char*, int, int, void*) -> int { return -1; };
+  bool ok = false;
+  if (pem.find("ENCRYPTED PRIVATE KEY") != std::string_view::npos) {
+    X509_SIG* sig = PEM_read_bio_PKCS8(bio, nullptr, no_passphrase, nullptr);
+    ok = sig != nullptr;
+    X509_SIG_free(sig);
+  } else {
+    EVP_PKEY* key = PEM_read_bio_PrivateKey(bio, nullptr, no_passphrase, nullptr);
+    ok = key != nullptr;
+    EVP_PKEY_free(key);
+  }
+  BIO_free(bio);
+  ERR_clear_error();
+  return ok;
+}
+
 // The value inside a match, per the rule.
 std::string_view ValueOf(const SecretRule& r, std::string_view m) {
   switch (r.value) {
@@ -403,8 +443,11 @@ std::vector<SecretFinding> SecretScanner::Scan(const std::string& path, std::str
       if (end == std::string_view::npos || end - h.to < 64) continue;
       const std::string_view body = content.substr(h.to, end - h.to);
       if (LooksLikePlaceholder(body.substr(0, 200))) continue;
-      f.confidence = "verified";
-      value = content.substr(h.from, std::min<std::size_t>(end + 40, content.size()) - h.from);
+      const auto end_line = content.find('\n', end);
+      value = content.substr(h.from, (end_line == std::string_view::npos ? content.size() : end_line) - h.from);
+      // Verified when the block is a key OpenSSL can read (or an OpenSSH key
+      // with its magic), likely otherwise (a truncated or made-up body).
+      f.confidence = PrivateKeyParses(value) ? "verified" : "likely";
     } else {
       if (LooksLikePlaceholder(value)) continue;
       f.entropy = ShannonEntropy(value);

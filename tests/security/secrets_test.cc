@@ -5,6 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
 #include <random>
 
 #include "core/json.h"
@@ -98,6 +102,54 @@ TEST(Secrets, InlineIgnoresAndPrivateKeyBlocks) {
   EXPECT_EQ(fs[0].severity, "critical");
   EXPECT_EQ(fs[0].redacted.rfind("-----BEGIN EC PRIVATE KEY-----", 0), 0u);
   EXPECT_EQ(fs[0].redacted.find("\n"), std::string::npos);
+  EXPECT_EQ(fs[0].confidence, "likely");  // a made-up body: not a key OpenSSL reads
+}
+
+// Keys generated here (never stored in the repository): a block that parses
+// is verified, in PEM (PKCS#8, encrypted PKCS#8) and OpenSSH's format.
+TEST(Secrets, PrivateKeysThatParseAreVerified) {
+  EVP_PKEY* key = nullptr;
+  EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, nullptr);
+  ASSERT_TRUE(ctx && EVP_PKEY_keygen_init(ctx) == 1 && EVP_PKEY_keygen(ctx, &key) == 1);
+  EVP_PKEY_CTX_free(ctx);
+  auto pem_of = [&](bool encrypted) {
+    BIO* bio = BIO_new(BIO_s_mem());
+    if (encrypted) {
+      PEM_write_bio_PKCS8PrivateKey(bio, key, EVP_aes_128_cbc(), nullptr, 0, nullptr,
+                                    const_cast<char*>("pass-phrase"));
+    } else {
+      PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
+    }
+    char* data = nullptr;
+    const long n = BIO_get_mem_data(bio, &data);
+    std::string out(data, static_cast<std::size_t>(n));
+    BIO_free(bio);
+    return out;
+  };
+  const std::string plain = pem_of(false), encrypted = pem_of(true);
+  EVP_PKEY_free(key);
+  auto s = Scanner();
+  for (const auto& pem : {plain, encrypted}) {
+    auto fs = s->Scan("id.pem", "# key\n" + pem);
+    ASSERT_EQ(fs.size(), 1u) << pem.substr(0, 40);
+    EXPECT_EQ(fs[0].confidence, "verified") << pem.substr(0, 40);
+    EXPECT_EQ(fs[0].line, 2);
+  }
+  // OpenSSH's format: the body decodes to "openssh-key-v1\0...".
+  std::string body = std::string("openssh-key-v1") + '\0' + std::string(120, 'k');
+  std::string b64(4 * ((body.size() + 2) / 3) + 1, '\0');
+  b64.resize(static_cast<std::size_t>(EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()),
+                                                      reinterpret_cast<const unsigned char*>(body.data()),
+                                                      static_cast<int>(body.size()))));
+  const std::string ossh = "-----BEGIN OPENSSH PRIVATE KEY-----\n" + b64.substr(0, 70) + "\n" + b64.substr(70) +
+                           "\n-----END OPENSSH PRIVATE KEY-----\n";
+  auto fs = s->Scan("id_ed25519", ossh);
+  ASSERT_EQ(fs.size(), 1u);
+  EXPECT_EQ(fs[0].confidence, "verified");
+  // A truncated key still is a finding, only less certain.
+  fs = s->Scan("id.pem", encrypted.substr(0, encrypted.size() - 60) + "AAAA\n-----END ENCRYPTED PRIVATE KEY-----\n");
+  ASSERT_EQ(fs.size(), 1u);
+  EXPECT_EQ(fs[0].confidence, "likely");
 }
 
 TEST(Secrets, HelpersAreSound) {
