@@ -888,6 +888,9 @@ int Main(int argc, char** argv) {
       "Also scan the git history for secrets: every blob of every branch and tag "
       "once, with the commit that introduced it; remembered, so the next scan reads "
       "only new commits");
+  check_cmd->add_option("--gitleaks-config", check_args.gitleaks_config,
+                        "Import a gitleaks TOML configuration: its rules and allowlists (default: "
+                        "the repository's .gitleaks.toml when it has one)");
   check_cmd->add_flag("--json", check_args.json, "The result as JSON");
 
   DbArgs db_args;

@@ -202,6 +202,7 @@ Result<int> CmdCheck(const CheckArgs& a, const std::function<bool()>& stopping) 
   o.policy = config.policy;
   o.stopping = stopping;
   o.history = a.history;
+  o.gitleaks_config = a.gitleaks_config;
   if (!a.baseline.empty()) {
     PS_ASSIGN(o.baseline, stages::readiness::LoadBaseline(a.baseline));
   }

@@ -13,13 +13,14 @@ namespace ps::cli {
 struct CheckArgs {
   std::string path, ref;
   std::string gate = "security";
-  std::string sarif;           // write SARIF 2.1.0 here
-  std::string sbom;            // write an SBOM here
-  std::string sbom_format;     // cyclonedx | spdx ("" = from the file name, else cyclonedx)
-  std::string advisory_db;     // "" = the default database
-  std::string baseline;        // accept the findings this file lists
-  std::string write_baseline;  // write every current finding as accepted
-  bool history = false;        // also scan the git history
+  std::string sarif;            // write SARIF 2.1.0 here
+  std::string sbom;             // write an SBOM here
+  std::string sbom_format;      // cyclonedx | spdx ("" = from the file name, else cyclonedx)
+  std::string advisory_db;      // "" = the default database
+  std::string baseline;         // accept the findings this file lists
+  std::string write_baseline;   // write every current finding as accepted
+  bool history = false;         // also scan the git history
+  std::string gitleaks_config;  // import this gitleaks TOML ("" = the repository's .gitleaks.toml)
   bool json = false;
 };
 

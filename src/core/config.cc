@@ -241,6 +241,21 @@ const std::vector<Setting>& Settings() {
        [](Config& c, const std::string& v) {
          return ParseList(v, &c.policy.security_licenses_deny);
        }},
+      {"policy.security.allowlist.paths",
+       "regular expressions (RE2) of file paths where secrets are not reported, a list",
+       [](Config& c, const std::string& v) {
+         return ParseList(v, &c.policy.security_allow_paths);
+       }},
+      {"policy.security.allowlist.regexes",
+       "regular expressions (RE2) of values that are not secrets, a list",
+       [](Config& c, const std::string& v) {
+         return ParseList(v, &c.policy.security_allow_regexes);
+       }},
+      {"policy.security.allowlist.stopwords",
+       "words that make a value not a secret when it holds one, a list",
+       [](Config& c, const std::string& v) {
+         return ParseList(v, &c.policy.security_allow_stopwords);
+       }},
       {"policy.security.ignore",
        "finding ids to accept (advisory ids, rule ids such as DF002, secret fingerprints), a list",
        [](Config& c, const std::string& v) { return ParseList(v, &c.policy.security_ignore); }},
@@ -656,7 +671,11 @@ Json PolicyConfig::ToJson() const {
             {"secrets", security_secrets},
             {"dev_dependencies", security_dev_dependencies},
             {"licenses", {{"allow", security_licenses_allow}, {"deny", security_licenses_deny}}},
-            {"ignore", security_ignore}}},
+            {"ignore", security_ignore},
+            {"allowlist",
+             {{"paths", security_allow_paths},
+              {"regexes", security_allow_regexes},
+              {"stopwords", security_allow_stopwords}}}}},
           {"performance",
            {{"p95_ms", perf_p95_ms},
             {"p99_ms", perf_p99_ms},

@@ -36,14 +36,17 @@ struct EngineConfig {
 struct PolicyConfig {
   bool tests_required = true;
   int tests_max_failures = 0;
-  int tests_coverage_min = 0;                  // percent
-  std::string security_max_severity = "high";  // low, medium, high, critical
-  std::string security_secrets = "block";      // block or warn
+  int tests_coverage_min = 0;                        // percent
+  std::string security_max_severity = "high";        // low, medium, high, critical
+  std::string security_secrets = "block";            // block or warn
   std::string security_dev_dependencies = "report";  // block or report (dev-only vulnerabilities)
   std::vector<std::string> security_licenses_allow;  // empty: all allowed
   std::vector<std::string> security_licenses_deny;
   std::vector<std::string> security_ignore;  // accepted finding ids / fingerprints
-  int perf_p95_ms = 0;                         // 0: no budget
+  // Not secrets, whatever a rule says: paths and values (RE2 expressions),
+  // stopwords a value may not hold.
+  std::vector<std::string> security_allow_paths, security_allow_regexes, security_allow_stopwords;
+  int perf_p95_ms = 0;  // 0: no budget
   int perf_p99_ms = 0;
   int perf_max_regression_pct = 10;
   double release_error_budget = 0.001;  // allowed error ratio

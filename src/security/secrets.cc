@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <re2/re2.h>
 
 #include <algorithm>
 #include <cctype>
@@ -84,6 +85,17 @@ const std::vector<SecretRule>& BuiltinSecretRules() {
        Value::kAfterAssignment, 3.5, false},
   };
   return kRules;
+}
+
+std::string PatternForVectorscan(std::string re, bool* caseless) {
+  *caseless = false;
+  for (std::size_t p = re.find("(?P<"); p != std::string::npos; p = re.find("(?P<", p))
+    re.erase(p + 2, 1);
+  if (re.rfind("(?i)", 0) == 0) {  // vectorscan takes flags, not inline modifiers
+    re = re.substr(4);
+    *caseless = true;
+  }
+  return re;
 }
 
 bool IsSecretName(std::string_view name) {
@@ -200,8 +212,23 @@ Json SecretFinding::ToJson() const {
   return j;
 }
 
+// What the rules need besides vectorscan, compiled once and shared by
+// clones: RE2 for imported rules (their value's capture group, their path),
+// and the allowlists' expressions.
+struct CompiledAllowlist {
+  SecretAllowlist spec;
+  std::vector<std::unique_ptr<re2::RE2>> paths, regexes;
+  std::vector<std::string> stopwords;  // lower case
+};
+struct CompiledExtras {
+  std::vector<std::unique_ptr<re2::RE2>> value_re;  // per rule; null for built-ins
+  std::vector<std::unique_ptr<re2::RE2>> path_re;   // per rule; null when unset
+  std::vector<CompiledAllowlist> allowlists;
+};
+
 struct SecretScanner::Impl {
   std::shared_ptr<hs_database_t> db;  // read-only once built: shared by clones
+  std::shared_ptr<const CompiledExtras> extras;
   hs_scratch_t* scratch = nullptr;
   ~Impl() {
     if (scratch) hs_free_scratch(scratch);
@@ -250,21 +277,62 @@ void StoreCachedDatabase(const std::string& path, const hs_database_t* db) {
 
 }  // namespace
 
-Result<std::unique_ptr<SecretScanner>> SecretScanner::Create(std::vector<SecretRule> rules) {
+Result<std::unique_ptr<SecretScanner>> SecretScanner::Create(
+    std::vector<SecretRule> rules, std::vector<SecretAllowlist> allowlists) {
   std::unique_ptr<SecretScanner> s(new SecretScanner());
   s->impl_ = std::make_unique<Impl>();
   s->rules_ = std::move(rules);
+  auto extras = std::make_shared<CompiledExtras>();
+  re2::RE2::Options re_options;
+  re_options.set_log_errors(false);
+  auto compile = [&](const std::string& expr,
+                     const std::string& what) -> Result<std::unique_ptr<re2::RE2>> {
+    auto re = std::make_unique<re2::RE2>(expr, re_options);
+    if (!re->ok()) {
+      return Problem::Make("rule-invalid", "A secret rule does not compile", 422,
+                           what + ": " + re->error());
+    }
+    return re;
+  };
+  for (const auto& r : s->rules_) {
+    std::unique_ptr<re2::RE2> value, path;
+    if (r.value == SecretRule::Value::kRegexGroup) {
+      PS_ASSIGN(value, compile(r.pattern, "rule " + r.id));
+    }
+    if (!r.path_regex.empty()) {
+      PS_ASSIGN(path, compile(r.path_regex, "rule " + r.id + " (path)"));
+    }
+    extras->value_re.push_back(std::move(value));
+    extras->path_re.push_back(std::move(path));
+  }
+  for (auto& a : allowlists) {
+    CompiledAllowlist c;
+    for (const auto& p : a.paths) {
+      PS_ASSIGN(auto re, compile(p, "allowlist path"));
+      c.paths.push_back(std::move(re));
+    }
+    for (const auto& p : a.regexes) {
+      PS_ASSIGN(auto re, compile(p, "allowlist regex"));
+      c.regexes.push_back(std::move(re));
+    }
+    for (const auto& w : a.stopwords) {
+      std::string lw = w;
+      for (auto& ch : lw) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      if (!lw.empty()) c.stopwords.push_back(lw);
+    }
+    c.spec = std::move(a);
+    extras->allowlists.push_back(std::move(c));
+  }
+  s->impl_->extras = std::move(extras);
   std::vector<std::string> patterns;
   std::vector<const char*> exprs;
   std::vector<unsigned> flags, ids;
   std::string key = hs_version();
   for (std::size_t i = 0; i < s->rules_.size(); ++i) {
-    std::string p = s->rules_[i].pattern;
+    bool caseless = false;
+    std::string p = PatternForVectorscan(s->rules_[i].pattern, &caseless);
     unsigned f = s->rules_[i].start_of_match ? HS_FLAG_SOM_LEFTMOST : 0;
-    if (p.rfind("(?i)", 0) == 0) {  // vectorscan takes flags, not inline modifiers
-      p = p.substr(4);
-      f |= HS_FLAG_CASELESS;
-    }
+    if (caseless) f |= HS_FLAG_CASELESS;
     key += "\n" + std::to_string(f) + " " + p;
     patterns.push_back(std::move(p));
     flags.push_back(f);
@@ -281,7 +349,7 @@ Result<std::unique_ptr<SecretScanner>> SecretScanner::Create(std::vector<SecretR
       std::string detail = err && err->message ? err->message : "unknown error";
       if (err && err->expression >= 0 &&
           static_cast<std::size_t>(err->expression) < s->rules_.size())
-        detail = std::string("rule ") + s->rules_[err->expression].id + ": " + detail;
+        detail = "rule " + s->rules_[err->expression].id + ": " + detail;
       hs_free_compile_error(err);
       return Problem::Make("rule-invalid", "A secret rule does not compile", 422, detail);
     }
@@ -299,6 +367,7 @@ Result<std::unique_ptr<SecretScanner>> SecretScanner::Clone() const {
   s->impl_ = std::make_unique<Impl>();
   s->rules_ = rules_;
   s->impl_->db = impl_->db;
+  s->impl_->extras = impl_->extras;
   if (hs_clone_scratch(impl_->scratch, &s->impl_->scratch) != HS_SUCCESS) {
     return problems::Internal("cannot allocate vectorscan scratch space");
   }
@@ -327,13 +396,15 @@ bool PrivateKeyParses(std::string_view pem) {
   if (pem.find("OPENSSH PRIVATE KEY") != std::string_view::npos) {
     std::string b64;
     const auto body_start = pem.find('\n');
-    for (std::size_t i = body_start == std::string_view::npos ? pem.size() : body_start; i < pem.size(); ++i) {
+    for (std::size_t i = body_start == std::string_view::npos ? pem.size() : body_start;
+         i < pem.size(); ++i) {
       if (pem[i] == '-') break;
       if (!std::isspace(static_cast<unsigned char>(pem[i]))) b64 += pem[i];
     }
     std::string raw(b64.size(), '\0');
     const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(raw.data()),
-                                  reinterpret_cast<const unsigned char*>(b64.data()), static_cast<int>(b64.size()));
+                                  reinterpret_cast<const unsigned char*>(b64.data()),
+                                  static_cast<int>(b64.size()));
     return n >= 15 && raw.compare(0, 15, std::string("openssh-key-v1\0", 15)) == 0;
   }
   BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
@@ -359,6 +430,7 @@ std::string_view ValueOf(const SecretRule& r, std::string_view m) {
   switch (r.value) {
     case Value::kWhole:
     case Value::kPemBlock:
+    case Value::kRegexGroup:
       return m;
     case Value::kAfterAssignment: {
       const auto at = m.find_last_of(":=");
@@ -384,9 +456,52 @@ std::string_view ValueOf(const SecretRule& r, std::string_view m) {
 
 }  // namespace
 
+namespace {
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (auto& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return out;
+}
+
+// Whether an allowlist lets this candidate go. Each condition it states is
+// checked; OR (gitleaks' default): one holding is enough; AND: all must.
+bool Allowed(const CompiledAllowlist& a, const std::string& rule_id, const std::string& path,
+             std::string_view value, std::string_view match, std::string_view line) {
+  if (!a.spec.rules.empty() &&
+      std::find(a.spec.rules.begin(), a.spec.rules.end(), rule_id) == a.spec.rules.end()) {
+    return false;
+  }
+  std::vector<bool> held;
+  if (!a.paths.empty()) {
+    held.push_back(std::any_of(a.paths.begin(), a.paths.end(),
+                               [&](const auto& re) { return re2::RE2::PartialMatch(path, *re); }));
+  }
+  if (!a.regexes.empty()) {
+    const std::string_view target = a.spec.target == "line"    ? line
+                                    : a.spec.target == "match" ? match
+                                                               : value;
+    held.push_back(std::any_of(a.regexes.begin(), a.regexes.end(), [&](const auto& re) {
+      return re2::RE2::PartialMatch(re2::StringPiece(target.data(), target.size()), *re);
+    }));
+  }
+  if (!a.stopwords.empty()) {
+    const std::string lv = Lower(value);
+    held.push_back(std::any_of(a.stopwords.begin(), a.stopwords.end(), [&](const std::string& w) {
+      return lv.find(w) != std::string::npos;
+    }));
+  }
+  if (held.empty()) return false;  // commits only: applied to history findings by the caller
+  return a.spec.require_all ? std::all_of(held.begin(), held.end(), [](bool b) { return b; })
+                            : std::any_of(held.begin(), held.end(), [](bool b) { return b; });
+}
+
+}  // namespace
+
 std::vector<SecretFinding> SecretScanner::Scan(const std::string& path, std::string_view content) {
   std::vector<SecretFinding> out;
   if (content.empty() || content.size() > 0xFFFFFFFFu) return out;
+  const CompiledExtras& ex = *impl_->extras;
   std::vector<Hit> hits;
   if (hs_scan(impl_->db.get(), content.data(), static_cast<unsigned>(content.size()), 0,
               impl_->scratch, OnMatch, &hits) != HS_SUCCESS) {
@@ -429,6 +544,59 @@ std::vector<SecretFinding> SecretScanner::Scan(const std::string& path, std::str
         line.find("gitleaks:allow") != std::string_view::npos) {
       continue;
     }
+    if (r.value == Value::kRegexGroup) {
+      // Imported rule: vectorscan found the line; RE2 finds the matches in
+      // it and the group holding the secret.
+      const re2::RE2& re = *ex.value_re[h.rule];
+      if (ex.path_re[h.rule] && !re2::RE2::PartialMatch(path, *ex.path_re[h.rule])) continue;
+      if (!r.keywords.empty()) {
+        const std::string ll = Lower(line);
+        if (std::none_of(r.keywords.begin(), r.keywords.end(), [&](const std::string& k) {
+              return ll.find(Lower(k)) != std::string::npos;
+            })) {
+          continue;
+        }
+      }
+      const int groups = re.NumberOfCapturingGroups();
+      std::vector<re2::StringPiece> sub(static_cast<std::size_t>(groups) + 1);
+      std::size_t at = 0;
+      while (at <= line.size() &&
+             re.Match(re2::StringPiece(line.data(), line.size()), at, line.size(),
+                      re2::RE2::UNANCHORED, sub.data(), groups + 1)) {
+        const re2::StringPiece whole = sub[0];
+        at = static_cast<std::size_t>(whole.data() - line.data()) +
+             std::max<std::size_t>(whole.size(), 1);
+        const int g = r.secret_group > 0 && r.secret_group <= groups ? r.secret_group : 0;
+        const re2::StringPiece v = sub[static_cast<std::size_t>(g)];
+        if (v.empty()) continue;
+        const std::string_view value(v.data(), v.size());
+        const std::string_view whole_view(whole.data(), whole.size());
+        if (LooksLikePlaceholder(value)) continue;
+        const double entropy = ShannonEntropy(value);
+        if (r.min_entropy > 0 && entropy < r.min_entropy) continue;
+        if (std::any_of(ex.allowlists.begin(), ex.allowlists.end(),
+                        [&](const CompiledAllowlist& a) {
+                          return Allowed(a, r.id, path, value, whole_view, line);
+                        })) {
+          continue;
+        }
+        if (!seen_value.insert(r.id + ":" + std::string(value)).second) continue;
+        SecretFinding f;
+        f.confidence = "likely";
+        f.entropy = std::round(entropy * 100) / 100;
+        f.rule_id = r.id;
+        f.title = r.title;
+        f.severity = r.severity;
+        f.remediation = r.remediation;
+        f.file = path;
+        f.line = static_cast<int>(line_it - line_starts.begin()) + 1;
+        f.column = static_cast<int>(v.data() - line.data()) + 1;
+        f.redacted = Redact(value);
+        f.fingerprint = Sha256Hex(r.id + ":" + std::string(value));
+        out.push_back(std::move(f));
+      }
+      continue;
+    }
     std::string_view value = ValueOf(r, match);
     // Quotes or separators that closed the value.
     while (!value.empty() && (value.back() == '"' || value.back() == '\'' || value.back() == ','))
@@ -444,7 +612,8 @@ std::vector<SecretFinding> SecretScanner::Scan(const std::string& path, std::str
       const std::string_view body = content.substr(h.to, end - h.to);
       if (LooksLikePlaceholder(body.substr(0, 200))) continue;
       const auto end_line = content.find('\n', end);
-      value = content.substr(h.from, (end_line == std::string_view::npos ? content.size() : end_line) - h.from);
+      value = content.substr(
+          h.from, (end_line == std::string_view::npos ? content.size() : end_line) - h.from);
       // Verified when the block is a key OpenSSL can read (or an OpenSSH key
       // with its magic), likely otherwise (a truncated or made-up body).
       f.confidence = PrivateKeyParses(value) ? "verified" : "likely";
@@ -452,7 +621,7 @@ std::vector<SecretFinding> SecretScanner::Scan(const std::string& path, std::str
       if (LooksLikePlaceholder(value)) continue;
       f.entropy = ShannonEntropy(value);
       if (r.min_entropy > 0 && f.entropy < r.min_entropy) continue;
-      if ((std::strcmp(r.id, "github-token") == 0 || std::strcmp(r.id, "npm-token") == 0)) {
+      if ((r.id == "github-token" || r.id == "npm-token")) {
         if (!TokenChecksumValid(value)) {  // right shape, not a real token
           specific_lines.insert(static_cast<int>(line_it - line_starts.begin()) + 1);
           continue;
@@ -460,7 +629,12 @@ std::vector<SecretFinding> SecretScanner::Scan(const std::string& path, std::str
         f.confidence = "verified";
       }
     }
-    if (!seen_value.insert(std::string(r.id) + ":" + std::string(value)).second) continue;
+    if (std::any_of(ex.allowlists.begin(), ex.allowlists.end(), [&](const CompiledAllowlist& a) {
+          return Allowed(a, r.id, path, value, match, line);
+        })) {
+      continue;
+    }
+    if (!seen_value.insert(r.id + ":" + std::string(value)).second) continue;
     f.rule_id = r.id;
     f.title = r.title;
     f.severity = r.severity;
@@ -469,7 +643,7 @@ std::vector<SecretFinding> SecretScanner::Scan(const std::string& path, std::str
     f.line = static_cast<int>(line_it - line_starts.begin()) + 1;
     f.column = static_cast<int>(h.from - line_start) + 1;
     f.redacted = r.value == Value::kPemBlock ? std::string(match) + " …" : Redact(value);
-    f.fingerprint = Sha256Hex(std::string(r.id) + ":" + std::string(value));
+    f.fingerprint = Sha256Hex(r.id + ":" + std::string(value));
     f.entropy = std::round(f.entropy * 100) / 100;
     out.push_back(std::move(f));
   }

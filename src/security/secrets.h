@@ -19,20 +19,56 @@
 namespace ps::security {
 
 struct SecretRule {
-  const char* id;        // "github-pat"
-  const char* title;     // "GitHub personal access token"
-  const char* pattern;   // vectorscan (PCRE subset: no captures, no lookaround)
-  const char* severity;  // "critical", "high", "medium"
-  const char* remediation;
+  std::string id;        // "github-pat"
+  std::string title;     // "GitHub personal access token"
+  std::string pattern;   // vectorscan (PCRE subset: no captures, no lookaround)
+  std::string severity;  // "critical", "high", "medium"
+  std::string remediation;
   // How the value sits in the match: the whole match, or what follows the
-  // last ':' / '=' (assignments), or the password of a URL.
-  enum class Value { kWhole, kAfterAssignment, kUrlPassword, kPemBlock } value = Value::kWhole;
+  // last ':' / '=' (assignments), or the password of a URL; kRegexGroup:
+  // imported rules, whose value is re-read with RE2 (`secret_group`).
+  enum class Value {
+    kWhole,
+    kAfterAssignment,
+    kUrlPassword,
+    kPemBlock,
+    kRegexGroup
+  } value = Value::kWhole;
   double min_entropy = 0;  // bits per character the value must reach (0: no check)
   // Whether vectorscan tracks where the match starts. Keyword rules with
   // bounded gaps ("aws ... secret ... = VALUE") would make its automaton too
   // large; they are read from the start of the line instead.
   bool start_of_match = true;
+  // Imported (gitleaks) rules: the capture group holding the secret (0: the
+  // whole match), keywords one of which the line must hold, and a path
+  // regular expression the file must match.
+  int secret_group = 0;
+  std::vector<std::string> keywords;
+  std::string path_regex;
 };
+
+// What is not a secret whatever a rule says (gitleaks' allowlists):
+// findings in matching paths, values matching a regex (or whose match or
+// line does, per `target`), values holding a stopword, findings of listed
+// commits. `rules` limits it to some rule ids (empty: all).
+struct SecretAllowlist {
+  std::string description;
+  std::vector<std::string> paths, regexes, stopwords, commits, rules;
+  std::string target = "secret";  // secret | match | line
+  bool require_all = false;       // gitleaks' condition = "AND"
+};
+
+// A gitleaks TOML configuration, imported: its rules (ids kept) and its
+// global and per-rule allowlists. Rules whose expression vectorscan or RE2
+// cannot compile are left out with a warning.
+struct ImportedSecretConfig {
+  std::vector<SecretRule> rules;
+  std::vector<SecretAllowlist> allowlists;
+  std::vector<std::string> warnings;
+  bool extends_default = true;  // [extend] useDefault (ours stand for gitleaks' defaults)
+};
+Result<ImportedSecretConfig> ImportGitleaksConfig(std::string_view toml_text,
+                                                  const std::string& name = ".gitleaks.toml");
 
 // The rules ProdSprint ships.
 const std::vector<SecretRule>& BuiltinSecretRules();
@@ -50,6 +86,11 @@ struct SecretFinding {
   std::string confidence;
   Json ToJson() const;
 };
+
+// A rule's expression as vectorscan takes it: a leading (?i) becomes the
+// caseless flag (in *flags, as HS_FLAG_CASELESS), Go's named groups (?P<n>
+// PCRE's (?<n>.
+std::string PatternForVectorscan(std::string pattern, bool* caseless);
 
 // Whether a variable name says it holds a secret (API_KEY, DB_PASSWORD,
 // STRIPE_SECRET, DATABASE_URL, SIGNING_KEY, WEBHOOK...).
@@ -73,7 +114,8 @@ class SecretScanner {
  public:
   // Compiles the rules once (vectorscan database). A Problem if a pattern
   // does not compile (a bug in the rule table, or an imported rule).
-  static Result<std::unique_ptr<SecretScanner>> Create(std::vector<SecretRule> rules);
+  static Result<std::unique_ptr<SecretScanner>> Create(
+      std::vector<SecretRule> rules, std::vector<SecretAllowlist> allowlists = {});
   ~SecretScanner();
   SecretScanner(const SecretScanner&) = delete;
   SecretScanner& operator=(const SecretScanner&) = delete;

@@ -255,6 +255,40 @@ TEST_F(GateTest, ReadinessRunStoresSbomsAndEmitsSecurityPassedOrStopsUp) {
   EXPECT_NE(r.out.find("container/IaC finding(s) at or above high"), std::string::npos) << r.out;
 }
 
+TEST_F(GateTest, ImportsTheRepositorysGitleaksConfigAndThePolicysAllowlist) {
+  const fs::path r = dir_ / "gl";
+  testing::WriteText(r / ".gitleaks.toml", R"TOML(
+[[rules]]
+id = "acme-token"
+regex = '''acme_[a-z0-9]{24}'''
+[[rules]]
+id = "broken"
+regex = '''(?<=x)y'''
+)TOML");
+  testing::WriteText(r / "app.py", "KEY = 'acme_q8w7e6r5t4y3u2i1o9p0a1s2'\n");
+  testing::WriteText(r / "docs/example.py", "KEY = 'acme_z8w7e6r5t4y3u2i1o9p0a1s2'\n");
+  auto res = Run({"check", r.string(), "--json"});
+  EXPECT_EQ(res.exit_code, 1) << res.out;
+  Json j = Json::parse(res.out);
+  EXPECT_EQ(j["gitleaks"]["rules"], 1);
+  EXPECT_EQ(j["secrets"].size(), 2u);
+  EXPECT_EQ(j["secrets"][0]["rule"], "acme-token");
+  bool warned = false;
+  for (const auto& w : j["warnings"])
+    warned = warned || w["message"].get<std::string>().find("broken") != std::string::npos;
+  EXPECT_TRUE(warned) << j["warnings"].dump();
+  // The policy's allowlist: docs/ is not scanned for secrets.
+  testing::WriteText(r / "prodsprint.yaml",
+                     "policy:\n  security:\n    allowlist:\n      paths: ['^docs/']\n");
+  j = Json::parse(Run({"check", r.string(), "--json"}).out);
+  ASSERT_EQ(j["secrets"].size(), 1u);
+  EXPECT_EQ(j["secrets"][0]["file"], "app.py");
+  // A malformed gitleaks file is a clear error, not a crash.
+  testing::WriteText(r / ".gitleaks.toml", "[[rules]\n");
+  res = Run({"check", r.string()});
+  EXPECT_EQ(res.exit_code, 2) << res.err;
+}
+
 TEST_F(GateTest, HistoryScanFindsRemovedSecretsAndRemembersWhatItRead) {
   // A token built at test time (valid checksum), committed, then removed.
   const std::string body = "Zq3XbW9pLr7TnV2mKc8YdF4hJs6GaE";

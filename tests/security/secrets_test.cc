@@ -138,18 +138,84 @@ TEST(Secrets, PrivateKeysThatParseAreVerified) {
   // OpenSSH's format: the body decodes to "openssh-key-v1\0...".
   std::string body = std::string("openssh-key-v1") + '\0' + std::string(120, 'k');
   std::string b64(4 * ((body.size() + 2) / 3) + 1, '\0');
-  b64.resize(static_cast<std::size_t>(EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()),
-                                                      reinterpret_cast<const unsigned char*>(body.data()),
-                                                      static_cast<int>(body.size()))));
-  const std::string ossh = "-----BEGIN OPENSSH PRIVATE KEY-----\n" + b64.substr(0, 70) + "\n" + b64.substr(70) +
-                           "\n-----END OPENSSH PRIVATE KEY-----\n";
+  b64.resize(static_cast<std::size_t>(EVP_EncodeBlock(
+      reinterpret_cast<unsigned char*>(b64.data()),
+      reinterpret_cast<const unsigned char*>(body.data()), static_cast<int>(body.size()))));
+  const std::string ossh = "-----BEGIN OPENSSH PRIVATE KEY-----\n" + b64.substr(0, 70) + "\n" +
+                           b64.substr(70) + "\n-----END OPENSSH PRIVATE KEY-----\n";
   auto fs = s->Scan("id_ed25519", ossh);
   ASSERT_EQ(fs.size(), 1u);
   EXPECT_EQ(fs[0].confidence, "verified");
   // A truncated key still is a finding, only less certain.
-  fs = s->Scan("id.pem", encrypted.substr(0, encrypted.size() - 60) + "AAAA\n-----END ENCRYPTED PRIVATE KEY-----\n");
+  fs = s->Scan("id.pem", encrypted.substr(0, encrypted.size() - 60) +
+                             "AAAA\n-----END ENCRYPTED PRIVATE KEY-----\n");
   ASSERT_EQ(fs.size(), 1u);
   EXPECT_EQ(fs[0].confidence, "likely");
+}
+
+TEST(Secrets, GitleaksConfigRulesAndAllowlists) {
+  const std::string toml = R"TOML(
+title = "team rules"
+[extend]
+useDefault = true
+
+[allowlist]
+description = "global"
+paths = ['''(^|/)fixtures/''']
+stopwords = ["notreal"]
+
+[[rules]]
+id = "acme-token"
+description = "ACME API token"
+regex = '''(?i)acme[_-]?token\s*[:=]\s*["']?(?P<secret>acme_[a-z0-9]{24})'''
+secretGroup = 1
+entropy = 3.0
+keywords = ["acme"]
+  [rules.allowlist]
+  regexes = ['''acme_0{24}''']
+
+[[rules]]
+id = "only-env"
+regex = '''internal_[A-Z0-9]{20}'''
+path = '''\.env$'''
+
+[[rules]]
+id = "lookahead"
+regex = '''x(?=y)'''
+
+[[rules]]
+id = "path-only"
+path = '''\.p12$'''
+)TOML";
+  auto imported = ImportGitleaksConfig(toml);
+  ASSERT_TRUE(imported.ok()) << imported.problem().Message();
+  ASSERT_EQ(imported->rules.size(), 2u);
+  EXPECT_EQ(imported->warnings.size(), 2u);  // the lookahead, the path-only rule
+  EXPECT_EQ(imported->allowlists.size(), 2u);
+  auto rules = BuiltinSecretRules();
+  for (auto& r : imported->rules) rules.push_back(r);
+  auto s = SecretScanner::Create(rules, imported->allowlists);
+  ASSERT_TRUE(s.ok()) << s.problem().Message();
+  std::mt19937_64 rng(11);
+  const std::string tok = "acme_" + Random(rng, "abcdefghijklmnopqrstuvwxyz0123456789", 24);
+  auto fs = (*s)->Scan("src/client.py", "x = 1\nACME_TOKEN = \"" + tok + "\"\n");
+  ASSERT_EQ(fs.size(), 1u);
+  EXPECT_EQ(fs[0].rule_id, "acme-token");
+  EXPECT_EQ(fs[0].line, 2);
+  EXPECT_EQ(fs[0].column, 15);  // the group, not the whole match
+  EXPECT_EQ(fs[0].redacted.find(tok), std::string::npos);
+  // Allowed: a fixtures path, a stopword, the rule's own regex.
+  EXPECT_TRUE((*s)->Scan("tests/fixtures/a.py", "acme_token: " + tok + "\n").empty());
+  EXPECT_TRUE(
+      (*s)->Scan("a.py", "acme_token = acme_notreal" + std::string(17, 'q') + "\n").empty());
+  EXPECT_TRUE((*s)->Scan("a.py", "acme_token = acme_" + std::string(24, '0') + "\n").empty());
+  // The path-limited rule reports only in .env files.
+  const std::string internal =
+      "internal_" + Random(rng, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 20);
+  EXPECT_EQ((*s)->Scan("prod.env", "KEY=" + internal + "\n").size(), 1u);
+  EXPECT_TRUE((*s)->Scan("main.go", "var k = \"" + internal + "\"\n").empty());
+  // Malformed TOML: a clear error.
+  EXPECT_FALSE(ImportGitleaksConfig("[[rules]\nid=").ok());
 }
 
 TEST(Secrets, HelpersAreSound) {

@@ -122,12 +122,44 @@ Result<SecurityReport> RunSecurityGate(const SecurityGateOptions& o) {
   std::vector<Slot> slots(entries.size());
   std::vector<SecretFinding> history_findings;
   const unsigned threads = view->ConcurrentReads() ? IoThreads(8) : 1;
+  // The rules: ours, and a gitleaks configuration's (imported with its
+  // allowlists); the policy's allowlist.
+  std::vector<security::SecretRule> rules = security::BuiltinSecretRules();
+  std::vector<security::SecretAllowlist> allowlists;
+  {
+    std::string gl = o.gitleaks_config;
+    if (gl.empty() && o.ref.empty() &&
+        fs::is_regular_file(fs::path(o.path) / ".gitleaks.toml", ec)) {
+      gl = (fs::path(o.path) / ".gitleaks.toml").string();
+    }
+    if (!gl.empty()) {
+      PS_ASSIGN(std::string text, ReadFile(gl, 1 << 20));
+      PS_ASSIGN(auto imported, security::ImportGitleaksConfig(text, gl));
+      for (auto& w : imported.warnings) r.warnings.push_back({gl, std::move(w)});
+      r.gitleaks = {{"config", gl},
+                    {"rules", imported.rules.size()},
+                    {"allowlists", imported.allowlists.size()}};
+      for (auto& x : imported.rules) rules.push_back(std::move(x));
+      for (auto& a : imported.allowlists) allowlists.push_back(std::move(a));
+    }
+    const auto& p = o.policy;
+    if (!p.security_allow_paths.empty() || !p.security_allow_regexes.empty() ||
+        !p.security_allow_stopwords.empty()) {
+      security::SecretAllowlist a;
+      a.description = "policy.security.allowlist";
+      a.paths = p.security_allow_paths;
+      a.regexes = p.security_allow_regexes;
+      a.stopwords = p.security_allow_stopwords;
+      allowlists.push_back(std::move(a));
+    }
+  }
   // A pool of scanners (each holds vectorscan scratch space): a file takes
   // one and gives it back.
   std::vector<std::unique_ptr<security::SecretScanner>> pool;
   std::mutex pool_mu;
   {
-    PS_ASSIGN(auto first, security::SecretScanner::Create(security::BuiltinSecretRules()));
+    PS_ASSIGN(auto first, security::SecretScanner::Create(rules, allowlists));
+    r.secret_rules = first->rules();
     for (unsigned t = 1; t < threads; ++t) {
       PS_ASSIGN(auto scanner, first->Clone());
       pool.push_back(std::move(scanner));
@@ -202,7 +234,16 @@ Result<SecurityReport> RunSecurityGate(const SecurityGateOptions& o) {
                  {"findings", h.findings.size()},
                  {"seconds", h.seconds},
                  {"cache", h.cache}};
-    history_findings = std::move(h.findings);
+    // Commits an allowlist names are not reported.
+    for (auto& f : h.findings) {
+      const bool allowed = std::any_of(allowlists.begin(), allowlists.end(), [&](const auto& a) {
+        return (a.rules.empty() || std::count(a.rules.begin(), a.rules.end(), f.rule_id)) &&
+               std::any_of(a.commits.begin(), a.commits.end(), [&](const std::string& c) {
+                 return !c.empty() && f.commit.rfind(c, 0) == 0;
+               });
+      });
+      if (!allowed) history_findings.push_back(std::move(f));
+    }
   }
 
   std::map<std::string, std::string> dep_files;
@@ -352,6 +393,7 @@ Json SecurityReport::ToJson() const {
       {"scanned", {{"files", files}, {"bytes", bytes}, {"seconds", seconds}}},
       {"secrets", secrets_j},
       {"history", history},
+      {"gitleaks", gitleaks},
       {"dependencies",
        {{"files", deps.files},
         {"components", deps.components.size()},
@@ -404,9 +446,8 @@ Json SecurityReport::Sarif() const {
                        {"security-severity", score.empty() ? SecurityScore(severity) : score}}}});
     return index[id];
   };
-  for (const auto& r : security::BuiltinSecretRules()) {
+  for (const auto& r : secret_rules)
     rule(r.id, r.title, r.remediation, r.severity, {"security", "secret"});
-  }
   for (const auto& s : secrets) {
     results.push_back({{"ruleId", s.rule_id},
                        {"ruleIndex", index[s.rule_id]},

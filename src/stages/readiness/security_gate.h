@@ -37,6 +37,9 @@ struct SecurityGateOptions {
   std::set<std::string> baseline;
   // Also scan the git history (each blob once, remembered between scans).
   bool history = false;
+  // A gitleaks configuration to import (rules and allowlists); "" = the
+  // repository's .gitleaks.toml when it has one.
+  std::string gitleaks_config;
   std::string history_cache;  // "" = the default per-repository cache
   std::function<bool()> stopping;
 };
@@ -55,8 +58,10 @@ struct SecurityReport {
   double seconds = 0;
   SecurityGateOptions options;
 
-  std::vector<security::SecretFinding> secrets;  // history findings carry `commit`
-  Json history;  // the history scan's counts, null when not asked for
+  std::vector<security::SecretFinding> secrets;    // history findings carry `commit`
+  std::vector<security::SecretRule> secret_rules;  // built-in and imported
+  Json history;   // the history scan's counts, null when not asked for
+  Json gitleaks;  // the imported gitleaks configuration, null when none
   security::DependencyGraph deps;
   bool vulns_checked = false;
   std::string vulns_note;  // why not checked, or the database's age
