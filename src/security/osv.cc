@@ -284,6 +284,11 @@ Json VulnFinding::ToJson() const {
             {"sources", sources}};
   j["cvss"] = vector.empty() ? Json()
                              : Json({{"vector", vector}, {"score", score ? Json(*score) : Json()}});
+  j["remediation"] =
+      !fixed.empty()
+          ? "Upgrade " + name + " to " + fixed + " or later" +
+                (direct ? "." : " (it comes in through another dependency: upgrade that one, or pin it).")
+          : "No fixed version is published: replace " + name + ", or accept the risk in policy.security.ignore.";
   return j;
 }
 
