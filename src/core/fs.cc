@@ -1,5 +1,7 @@
 #include "core/fs.h"
 
+#include <cstdlib>
+
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <sys/stat.h>
@@ -142,6 +144,12 @@ Status EnsureDir(const fs::path& dir) {
   if (ec)
     return problems::Internal("cannot create directory " + dir.string() + ": " + ec.message());
   return Ok();
+}
+
+std::string UserCacheDir() {
+  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return std::string(x) + "/prodsprint";
+  if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.cache/prodsprint";
+  return {};
 }
 
 }  // namespace ps

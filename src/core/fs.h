@@ -23,6 +23,9 @@ Status SyncDir(const fs::path& dir);
 
 // Lower-case hex sha256 of bytes, and of a file streamed from disk.
 std::string Sha256Hex(std::string_view data);
+// ProdSprint's per-user cache folder: $XDG_CACHE_HOME/prodsprint, else
+// ~/.cache/prodsprint; "" when neither variable is set.
+std::string UserCacheDir();
 Result<std::string> Sha256File(const fs::path& path);
 
 // Creates `dir` and parents; Problem on failure.

@@ -244,14 +244,8 @@ namespace {
 // patterns, their flags and the vectorscan version: loading one takes about
 // a millisecond, compiling the built-in rules about fifty.
 std::string RuleCachePath(const std::string& key) {
-  std::string dir;
-  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) {
-    dir = std::string(x) + "/prodsprint";
-  } else if (const char* h = std::getenv("HOME"); h && *h) {
-    dir = std::string(h) + "/.cache/prodsprint";
-  } else {
-    return {};
-  }
+  const std::string dir = UserCacheDir();
+  if (dir.empty()) return {};
   return dir + "/secret-rules-" + key.substr(0, 20) + ".hsdb";
 }
 
@@ -496,6 +490,22 @@ bool Allowed(const CompiledAllowlist& a, const std::string& rule_id, const std::
                             : std::any_of(held.begin(), held.end(), [](bool b) { return b; });
 }
 
+// The rule's facts, the place, and the fingerprint (the value itself is
+// only hashed: a finding never holds it).
+SecretFinding Completed(SecretFinding f, const SecretRule& r, const std::string& path, int line,
+                        int column, std::string_view value) {
+  f.rule_id = r.id;
+  f.title = r.title;
+  f.severity = r.severity;
+  f.remediation = r.remediation;
+  f.file = path;
+  f.line = line;
+  f.column = column;
+  f.fingerprint = Sha256Hex(r.id + ":" + std::string(value));
+  f.entropy = std::round(f.entropy * 100) / 100;
+  return f;
+}
+
 }  // namespace
 
 std::vector<SecretFinding> SecretScanner::Scan(const std::string& path, std::string_view content) {
@@ -583,17 +593,11 @@ std::vector<SecretFinding> SecretScanner::Scan(const std::string& path, std::str
         if (!seen_value.insert(r.id + ":" + std::string(value)).second) continue;
         SecretFinding f;
         f.confidence = "likely";
-        f.entropy = std::round(entropy * 100) / 100;
-        f.rule_id = r.id;
-        f.title = r.title;
-        f.severity = r.severity;
-        f.remediation = r.remediation;
-        f.file = path;
-        f.line = static_cast<int>(line_it - line_starts.begin()) + 1;
-        f.column = static_cast<int>(v.data() - line.data()) + 1;
+        f.entropy = entropy;
         f.redacted = Redact(value);
-        f.fingerprint = Sha256Hex(r.id + ":" + std::string(value));
-        out.push_back(std::move(f));
+        out.push_back(Completed(std::move(f), r, path,
+                                static_cast<int>(line_it - line_starts.begin()) + 1,
+                                static_cast<int>(v.data() - line.data()) + 1, value));
       }
       continue;
     }
@@ -635,17 +639,10 @@ std::vector<SecretFinding> SecretScanner::Scan(const std::string& path, std::str
       continue;
     }
     if (!seen_value.insert(r.id + ":" + std::string(value)).second) continue;
-    f.rule_id = r.id;
-    f.title = r.title;
-    f.severity = r.severity;
-    f.remediation = r.remediation;
-    f.file = path;
-    f.line = static_cast<int>(line_it - line_starts.begin()) + 1;
-    f.column = static_cast<int>(h.from - line_start) + 1;
     f.redacted = r.value == Value::kPemBlock ? std::string(match) + " …" : Redact(value);
-    f.fingerprint = Sha256Hex(r.id + ":" + std::string(value));
-    f.entropy = std::round(f.entropy * 100) / 100;
-    out.push_back(std::move(f));
+    out.push_back(Completed(std::move(f), r, path,
+                            static_cast<int>(line_it - line_starts.begin()) + 1,
+                            static_cast<int>(h.from - line_start) + 1, value));
   }
   // A value reported by a specific rule is not reported again as generic.
   for (const auto& f : out)

@@ -56,13 +56,16 @@ const Finding* FindingOf(const Blueprint& b, const std::string& id) {
 
 class PlanGolden : public ::testing::TestWithParam<const char*> {};
 
+// "NAME" or "NAME@TARGET" -> {name, target (default local)}.
+std::pair<std::string, std::string> SplitParam(const std::string& p) {
+  const auto at = p.find('@');
+  if (at == std::string::npos) return {p, "local"};
+  return {p.substr(0, at), p.substr(at + 1)};
+}
+
 // NAME or NAME@TARGET (golden folder NAME-TARGET).
 TEST_P(PlanGolden, WritesWhatItWroteBefore) {
-  std::string name = GetParam(), target = "local";
-  if (auto at = name.find('@'); at != std::string::npos) {
-    target = name.substr(at + 1);
-    name = name.substr(0, at);
-  }
+  const auto [name, target] = SplitParam(GetParam());
   auto view = audit::OpenWorkTree((kAudit / name / "repo").string());
   ASSERT_TRUE(view.ok());
   Blueprint b = PlanOf(**view, name, target);
@@ -95,11 +98,7 @@ TEST_P(PlanGolden, WritesWhatItWroteBefore) {
 // and IaC rules (security/iac.h): generated Dockerfiles, Kubernetes
 // manifests and Terraform. Helm templates are not YAML until rendered.
 TEST_P(PlanGolden, GeneratedFilesPassTheSecurityGatesRules) {
-  std::string name = GetParam(), target = "local";
-  if (auto at = name.find('@'); at != std::string::npos) {
-    target = name.substr(at + 1);
-    name = name.substr(0, at);
-  }
+  const auto [name, target] = SplitParam(GetParam());
   auto view = audit::OpenWorkTree((kAudit / name / "repo").string());
   ASSERT_TRUE(view.ok());
   Blueprint b = PlanOf(**view, name, target);

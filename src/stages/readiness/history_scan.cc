@@ -16,14 +16,8 @@ using store::sqlite::Db;
 using store::sqlite::SqliteError;
 
 std::string DefaultHistoryCache(const std::string& git_dir) {
-  std::string base;
-  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) {
-    base = std::string(x) + "/prodsprint";
-  } else if (const char* h = std::getenv("HOME"); h && *h) {
-    base = std::string(h) + "/.cache/prodsprint";
-  } else {
-    base = ".prodsprint";
-  }
+  std::string base = UserCacheDir();
+  if (base.empty()) base = ".prodsprint";
   return base + "/history/" + Sha256Hex(git_dir).substr(0, 20) + ".db";
 }
 

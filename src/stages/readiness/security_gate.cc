@@ -58,8 +58,7 @@ bool IsLicenseFile(const std::string& path) {
 
 std::string DefaultAdvisoryDbPath() {
   if (auto p = Env("PRODSPRINT_ADVISORY_DB"); !p.empty()) return p;
-  if (auto x = Env("XDG_CACHE_HOME"); !x.empty()) return x + "/prodsprint/advisories.db";
-  if (auto h = Env("HOME"); !h.empty()) return h + "/.cache/prodsprint/advisories.db";
+  if (auto dir = UserCacheDir(); !dir.empty()) return dir + "/advisories.db";
   return ".prodsprint/advisories.db";
 }
 
