@@ -83,7 +83,8 @@ class WorkTree final : public RepoView {
       {
         std::vector<std::size_t> order(names.size());
         for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-        std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return names[a] < names[b]; });
+        std::sort(order.begin(), order.end(),
+                  [&](std::size_t a, std::size_t b) { return names[a] < names[b]; });
         std::vector<std::string> sorted_names(names.size());
         std::vector<unsigned char> sorted_types(names.size());
         for (std::size_t i = 0; i < order.size(); ++i) {
@@ -243,6 +244,15 @@ class GitRevision final : public RepoView {
 
   Result<WalkStats> Walk(const WalkOptions& options,
                          const std::function<void(const FileEntry&)>& fn) override {
+    git_odb* odb = nullptr;  // for object sizes without inflating blobs
+    if (g_.repository_odb(&odb, repo_) != 0) odb = nullptr;
+    struct OdbGuard {
+      const git::Api& g;
+      git_odb* o;
+      ~OdbGuard() {
+        if (o) g.odb_free(o);
+      }
+    } odb_guard{g_, odb};
     WalkStats stats;
     struct Frame {
       git_tree* tree;  // owned unless it is tree_
@@ -272,17 +282,26 @@ class GitRevision final : public RepoView {
         if (mode == GIT_FILEMODE_COMMIT) continue;  // submodule
         FileEntry f;
         f.path = rel;
-        git_blob* blob = nullptr;
-        if (g_.blob_lookup(&blob, repo_, g_.tree_entry_id(e)) != 0) continue;
-        if (mode == GIT_FILEMODE_LINK) {
-          f.symlink = true;
-          f.link_target.assign(static_cast<const char*>(g_.blob_rawcontent(blob)),
-                               static_cast<std::size_t>(g_.blob_rawsize(blob)));
-        } else {
-          f.size = static_cast<std::uint64_t>(g_.blob_rawsize(blob));
+        std::size_t header_size = 0;
+        git_object_t header_type = GIT_OBJECT_INVALID;
+        if (mode != GIT_FILEMODE_LINK && odb &&
+            g_.odb_read_header(&header_size, &header_type, odb, g_.tree_entry_id(e)) == 0) {
+          // The size from the object's header: a blob is not inflated to be listed.
+          f.size = header_size;
           f.executable = mode == GIT_FILEMODE_BLOB_EXECUTABLE;
+        } else {
+          git_blob* blob = nullptr;
+          if (g_.blob_lookup(&blob, repo_, g_.tree_entry_id(e)) != 0) continue;
+          if (mode == GIT_FILEMODE_LINK) {
+            f.symlink = true;
+            f.link_target.assign(static_cast<const char*>(g_.blob_rawcontent(blob)),
+                                 static_cast<std::size_t>(g_.blob_rawsize(blob)));
+          } else {
+            f.size = static_cast<std::uint64_t>(g_.blob_rawsize(blob));
+            f.executable = mode == GIT_FILEMODE_BLOB_EXECUTABLE;
+          }
+          g_.blob_free(blob);
         }
-        g_.blob_free(blob);
         if (++stats.files > options.max_files) {
           stats.truncated = true;
           break;

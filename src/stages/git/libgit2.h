@@ -23,7 +23,7 @@ namespace ps::stages::git {
   X(tree_entry_free) X(blob_lookup) X(blob_rawcontent) X(blob_rawsize) X(blob_free)         \
   X(revwalk_new) X(revwalk_free) X(revwalk_push_glob) X(revwalk_push_head)                  \
   X(revwalk_sorting) X(revwalk_next) X(commit_lookup) X(repository_path) X(tree_id)         \
-  X(blob_is_binary)
+  X(blob_is_binary) X(repository_odb) X(odb_read_header) X(odb_free)
 // clang-format on
 
 struct Api {

@@ -51,6 +51,15 @@ Result<HistoryReport> ScanHistory(const HistoryOptions& o, security::SecretScann
     git_repository* r;
     ~RepoGuard() { g.repository_free(r); }
   } repo_guard{g, repo};
+  // The object database, to learn a blob's size before inflating it (a
+  // hostile history may hold huge blobs).
+  git_odb* odb = nullptr;
+  if (g.repository_odb(&odb, repo) != 0) return problems::Internal(g.Error("object database"));
+  struct OdbGuard {
+    const git::Api& g;
+    git_odb* o;
+    ~OdbGuard() { g.odb_free(o); }
+  } odb_guard{g, odb};
   std::error_code ec;
   const std::string git_dir = fs::weakly_canonical(g.repository_path(repo), ec).string();
   HistoryReport rep;
@@ -147,6 +156,13 @@ Result<HistoryReport> ScanHistory(const HistoryOptions& o, security::SecretScann
           if (!known_blobs.insert(blob_hex).second) continue;
           add_blob->Bind(1, blob_hex).Exec();
           add_blob->Reset();
+          std::size_t header_size = 0;
+          git_object_t header_type = GIT_OBJECT_INVALID;
+          if (g.odb_read_header(&header_size, &header_type, odb, g.tree_entry_id(e)) == 0 &&
+              header_size > o.max_blob_bytes) {
+            ++rep.blobs_skipped;  // too large: never inflated
+            continue;
+          }
           git_blob* blob = nullptr;
           if (g.blob_lookup(&blob, repo, g.tree_entry_id(e)) != 0) continue;
           const auto size = static_cast<std::uint64_t>(g.blob_rawsize(blob));
