@@ -249,9 +249,11 @@ std::vector<IacFinding> CheckDockerfile(const std::string& path, std::string_vie
       std::istringstream in(x.args);
       std::string image, as, name;
       in >> image;
-      while (!image.empty() && image.rfind("--", 0) == 0) in >> image;  // --platform=...
+      while (!image.empty() && image.rfind("--", 0) == 0) {  // --platform=...
+        if (!(in >> image)) image.clear();  // "FROM --x" and nothing after: no image
+      }
       if (in >> as >> name) stages.insert(Lower(name));
-      if (stages.count(Lower(image)) || image == "scratch" ||
+      if (image.empty() || stages.count(Lower(image)) || image == "scratch" ||
           image.find('$') != std::string::npos) {
         continue;
       }
@@ -514,12 +516,12 @@ class HclParser {
       } else if (ch == '#' || (ch == '/' && pos_ + 1 < s_.size() && s_[pos_ + 1] == '/')) {
         while (pos_ < s_.size() && s_[pos_] != '\n') ++pos_;
       } else if (ch == '/' && pos_ + 1 < s_.size() && s_[pos_ + 1] == '*') {
-        pos_ += 2;
+        pos_ = std::min(pos_ + 2, s_.size());
         while (pos_ + 1 < s_.size() && !(s_[pos_] == '*' && s_[pos_ + 1] == '/')) {
           if (s_[pos_] == '\n') ++line_;
           ++pos_;
         }
-        pos_ += 2;
+        pos_ = std::min(pos_ + 2, s_.size());
       } else {
         return;
       }
@@ -541,7 +543,7 @@ class HclParser {
     while (pos_ < s_.size()) {
       const char ch = s_[pos_];
       if (ch == '\\') {
-        pos_ += 2;
+        pos_ = std::min(pos_ + 2, s_.size());
         continue;
       }
       if (ch == '\n') {
@@ -550,7 +552,7 @@ class HclParser {
       }
       if ((ch == '$' || ch == '%') && pos_ + 1 < s_.size() && s_[pos_ + 1] == '{') {
         ++tdepth;
-        pos_ += 2;
+        pos_ = std::min(pos_ + 2, s_.size());
         continue;
       }
       if (ch == '}' && tdepth > 0) --tdepth;

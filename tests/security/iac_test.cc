@@ -63,6 +63,10 @@ TEST(Iac, Dockerfile) {
       "HEALTHCHECK CMD [\"/nodejs/bin/node\", \"/app/health.js\"]\n";
   EXPECT_TRUE(CheckDockerfile("Dockerfile", good).empty());
   EXPECT_TRUE(CheckDockerfile("Dockerfile", "").empty());
+  // "FROM --flag" with nothing after it (found by iac_fuzz: it looped forever).
+  EXPECT_EQ(CheckDockerfile("Dockerfile", "FROM --\nFROM --platform=x\nUSER 1\nHEALTHCHECK NONE\n")
+                .size(),
+            0u);
   EXPECT_TRUE(CheckDockerfile("Dockerfile", std::string(100000, '\\')).empty());
 }
 

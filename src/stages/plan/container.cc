@@ -678,7 +678,9 @@ void Review(const ServiceFacts& s, const std::string& text, Blueprint& out) {
     std::istringstream in(x.args);
     std::string image;
     in >> image;
-    while (!image.empty() && image.rfind("--", 0) == 0) in >> image;  // --platform=...
+    while (!image.empty() && image.rfind("--", 0) == 0) {  // --platform=...
+      if (!(in >> image)) image.clear();                   // "FROM --x" and nothing after: no image
+    }
     auto rt = audit::RuntimeOfImage(image);
     if (rt && rt->first == s.runtime && !s.runtime_version.empty() &&
         TagOf(s.runtime_version).rfind(rt->second, 0) != 0 &&
