@@ -177,8 +177,14 @@ std::vector<std::set<std::string>> LicenseChoices(std::string_view expression) {
 }
 
 Json LicenseFinding::ToJson() const {
-  return {{"purl", purl},       {"package", name},  {"version", version}, {"license", license},
-          {"verdict", verdict}, {"direct", direct}, {"dev", dev},         {"sources", sources},
+  return {{"purl", purl},
+          {"package", name},
+          {"version", version},
+          {"license", license},
+          {"verdict", verdict},
+          {"direct", direct},
+          {"dev", dev},
+          {"sources", sources},
           {"remediation", "Replace " + name +
                               " with a dependency under an accepted license, or change "
                               "policy.security.licenses after a legal review."}};

@@ -287,8 +287,10 @@ Json VulnFinding::ToJson() const {
   j["remediation"] =
       !fixed.empty()
           ? "Upgrade " + name + " to " + fixed + " or later" +
-                (direct ? "." : " (it comes in through another dependency: upgrade that one, or pin it).")
-          : "No fixed version is published: replace " + name + ", or accept the risk in policy.security.ignore.";
+                (direct ? "."
+                        : " (it comes in through another dependency: upgrade that one, or pin it).")
+          : "No fixed version is published: replace " + name +
+                ", or accept the risk in policy.security.ignore.";
   return j;
 }
 

@@ -15,8 +15,8 @@
 namespace ps::stages::audit {
 
 struct FileEntry {
-  std::string path;  // relative, '/'-separated
-  std::uint64_t size = 0;   // 0 and size_known false when the walk was told not to stat
+  std::string path;        // relative, '/'-separated
+  std::uint64_t size = 0;  // 0 and size_known false when the walk was told not to stat
   bool size_known = true;
   bool symlink = false;
   bool executable = false;  // regular files with the owner's execute bit (mode 100755 in git)
