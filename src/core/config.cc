@@ -11,6 +11,7 @@
 #include <set>
 
 #include "core/fs.h"
+#include "core/yaml.h"
 
 extern char** environ;
 
@@ -601,43 +602,6 @@ class Walker {
   Config& c_;
   std::string file_;
 };
-
-}  // namespace
-
-bool YamlNestingWithinLimit(std::string_view text, int max_depth) {
-  int depth = 0;
-  std::size_t indent = 0;
-  bool line_start = true;
-  char quote = 0;
-  for (char ch : text) {
-    if (ch == '\n') {
-      line_start = true;
-      indent = 0;
-      continue;
-    }
-    if (line_start) {
-      if (ch == ' ' || ch == '-') {
-        if (++indent > 4 * static_cast<std::size_t>(max_depth)) return false;
-        continue;
-      }
-      line_start = false;
-    }
-    if (quote) {
-      if (ch == quote) quote = 0;
-      continue;
-    }
-    if (ch == '"' || ch == '\'') {
-      quote = ch;
-    } else if (ch == '[' || ch == '{') {
-      if (++depth > max_depth) return false;
-    } else if (ch == ']' || ch == '}') {
-      if (depth > 0) --depth;
-    }
-  }
-  return true;
-}
-
-namespace {
 
 Problem ErrorsToProblem(const std::vector<ConfigError>& errors) {
   std::string detail;

@@ -129,11 +129,6 @@ Status ApplyEnvOverrides(Config& config, const std::map<std::string, std::string
 // process environment.
 Result<Config> LoadConfig(const std::string& path);
 
-// Whether YAML text nests at most `max_depth` levels (flow brackets, and
-// indentation / 4). yaml-cpp recurses once per level, so untrusted YAML is
-// checked with this before it is parsed.
-bool YamlNestingWithinLimit(std::string_view text, int max_depth = 64);
-
 // The environment of this process as a map.
 std::map<std::string, std::string> ProcessEnv();
 

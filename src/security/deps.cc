@@ -7,6 +7,7 @@
 #include <functional>
 
 #include "core/config.h"
+#include "core/yaml.h"
 #include "security/deps_internal.h"
 
 namespace ps::security {

@@ -11,6 +11,7 @@
 
 #include "core/config.h"
 #include "core/fs.h"
+#include "core/yaml.h"
 #include "security/secrets.h"
 
 namespace ps::security {
@@ -424,6 +425,32 @@ void CheckPodSpec(const YAML::Node& spec, const std::string& path, const std::st
   }
 }
 
+// The rules for one document of a manifest.
+void CheckManifest(const YAML::Node& doc, const std::string& path, std::vector<IacFinding>& out) {
+  if (!doc.IsMap() || !doc["kind"] || !doc["kind"].IsScalar()) return;
+  const std::string kind = doc["kind"].Scalar();
+  const std::string name = doc["metadata"] && doc["metadata"].IsMap() && doc["metadata"]["name"] &&
+                                   doc["metadata"]["name"].IsScalar()
+                               ? doc["metadata"]["name"].Scalar()
+                               : "?";
+  const std::string resource = kind + "/" + name;
+  const YAML::Node spec = doc["spec"];
+  if (!spec || !spec.IsMap()) return;
+  if (kind == "Pod") {
+    CheckPodSpec(spec, path, resource, out);
+  } else if (kind == "Deployment" || kind == "StatefulSet" || kind == "DaemonSet" ||
+             kind == "ReplicaSet" || kind == "Job" || kind == "ReplicationController") {
+    if (spec["template"] && spec["template"].IsMap())
+      CheckPodSpec(spec["template"]["spec"], path, resource, out);
+  } else if (kind == "CronJob") {
+    const YAML::Node jt = spec["jobTemplate"];
+    if (jt && jt.IsMap() && jt["spec"] && jt["spec"].IsMap() && jt["spec"]["template"] &&
+        jt["spec"]["template"].IsMap()) {
+      CheckPodSpec(jt["spec"]["template"]["spec"], path, resource, out);
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<IacFinding> CheckKubernetes(const std::string& path, std::string_view text,
@@ -433,37 +460,20 @@ std::vector<IacFinding> CheckKubernetes(const std::string& path, std::string_vie
     if (warnings) warnings->push_back("nested too deeply; not checked");
     return out;
   }
-  std::vector<YAML::Node> docs;
+  std::vector<YamlDocument> docs;
   try {
-    docs = YAML::LoadAll(std::string(text));
+    docs = LoadYamlStream(text);
   } catch (const YAML::Exception& e) {
     if (warnings) warnings->push_back("malformed YAML: " + e.msg);
     return out;
   }
   try {
-    for (const auto& doc : docs) {
-      if (!doc.IsMap() || !doc["kind"] || !doc["kind"].IsScalar()) continue;
-      const std::string kind = doc["kind"].Scalar();
-      const std::string name = doc["metadata"] && doc["metadata"].IsMap() &&
-                                       doc["metadata"]["name"] && doc["metadata"]["name"].IsScalar()
-                                   ? doc["metadata"]["name"].Scalar()
-                                   : "?";
-      const std::string resource = kind + "/" + name;
-      YAML::Node spec = doc["spec"];
-      if (!spec || !spec.IsMap()) continue;
-      if (kind == "Pod") {
-        CheckPodSpec(spec, path, resource, out);
-      } else if (kind == "Deployment" || kind == "StatefulSet" || kind == "DaemonSet" ||
-                 kind == "ReplicaSet" || kind == "Job" || kind == "ReplicationController") {
-        if (spec["template"] && spec["template"].IsMap())
-          CheckPodSpec(spec["template"]["spec"], path, resource, out);
-      } else if (kind == "CronJob") {
-        const YAML::Node jt = spec["jobTemplate"];
-        if (jt && jt.IsMap() && jt["spec"] && jt["spec"].IsMap() && jt["spec"]["template"] &&
-            jt["spec"]["template"].IsMap()) {
-          CheckPodSpec(jt["spec"]["template"]["spec"], path, resource, out);
-        }
-      }
+    for (const auto& [doc, first_line] : docs) {
+      const std::size_t before = out.size();
+      CheckManifest(doc, path, out);
+      // Marks count from the document's own first line.
+      for (std::size_t i = before; i < out.size(); ++i)
+        if (out[i].line > 0) out[i].line += first_line;
     }
   } catch (const YAML::Exception& e) {
     if (warnings) warnings->push_back("unexpected YAML shape: " + e.msg);

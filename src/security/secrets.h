@@ -43,8 +43,8 @@ struct SecretRule {
   // whole match), keywords one of which the line must hold, and a path
   // regular expression the file must match.
   int secret_group = 0;
-  std::vector<std::string> keywords;
-  std::string path_regex;
+  std::vector<std::string> keywords{};
+  std::string path_regex{};
 };
 
 // What is not a secret whatever a rule says (gitleaks' allowlists):

@@ -48,8 +48,12 @@ TEST(Iac, Dockerfile) {
   for (const auto& x : f) {
     EXPECT_EQ(x.message.find("s3cr3tvalue123"), std::string::npos)
         << "a finding never holds the secret";
-    if (x.rule_id == "DF004") EXPECT_EQ(x.line, 4);
-    if (x.rule_id == "DF002") EXPECT_EQ(x.line, 10);
+    if (x.rule_id == "DF004") {
+      EXPECT_EQ(x.line, 4);
+    }
+    if (x.rule_id == "DF002") {
+      EXPECT_EQ(x.line, 10);
+    }
   }
   const std::string good =
       "# syntax=docker/dockerfile:1\n"
@@ -110,6 +114,13 @@ spec:
   EXPECT_EQ(rules.count("K8S005"), 2u);
   EXPECT_TRUE(std::any_of(f.begin(), f.end(),
                           [](const IacFinding& x) { return x.resource == "CronJob/nightly"; }));
+  // Lines point into the file, also in its second document (busybox:latest is line 29).
+  EXPECT_TRUE(std::any_of(f.begin(), f.end(), [](const IacFinding& x) {
+    return x.rule_id == "K8S005" && x.resource == "CronJob/nightly" && x.line == 29;
+  }));
+  // A stray "," after the manifest: yaml-cpp's LoadAll would never return.
+  std::vector<std::string> stray;
+  EXPECT_EQ(CheckKubernetes("k8s/web.yaml", bad + "---\n,\n", &stray).size(), f.size());
   const std::string good = R"(apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web}

@@ -114,7 +114,9 @@ TEST_P(PlanGolden, GeneratedFilesPassTheSecurityGatesRules) {
     }
     EXPECT_TRUE(warnings.empty()) << path << ": " << (warnings.empty() ? "" : warnings.front());
   }
-  if (target == "aws" || target == "kubernetes") EXPECT_GT(checked, 0) << name;
+  if (target == "aws" || target == "kubernetes") {
+    EXPECT_GT(checked, 0) << name;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/config.h"
+#include "core/yaml.h"
 #include "stages/audit/audit.h"
 #include "stages/audit/dockerfile.h"
 
@@ -408,15 +409,15 @@ void DetectKubernetes(RepoIndex& idx, Services& out) {
       idx.Warn(path, "nested too deeply to be a manifest; skipped");
       continue;
     }
-    std::vector<YAML::Node> docs;
+    std::vector<YamlDocument> docs;
     try {
-      docs = YAML::LoadAll(*text);
+      docs = LoadYamlStream(*text);
     } catch (const YAML::Exception& e) {
       idx.Warn(path, "malformed YAML: " + e.msg);
       continue;
     }
     try {
-      for (const auto& doc : docs) {
+      for (const auto& [doc, first_line] : docs) {
         if (!doc.IsMap() || !doc["kind"] || !doc["spec"]) continue;
         const std::string kind = doc["kind"].as<std::string>("");
         YAML::Node pod;
@@ -445,7 +446,8 @@ void DetectKubernetes(RepoIndex& idx, Services& out) {
               if (p.IsMap() && p["containerPort"]) {
                 int port = p["containerPort"].as<int>(0);
                 if (port > 0 && port < 65536) {
-                  target->port.Add(port, 0.75, {path, p.Mark().line + 1, where + " containerPort"});
+                  target->port.Add(
+                      port, 0.75, {path, first_line + p.Mark().line + 1, where + " containerPort"});
                 }
               }
             }
@@ -457,13 +459,14 @@ void DetectKubernetes(RepoIndex& idx, Services& out) {
               if (e["value"] && e["value"].IsScalar()) v = e["value"].as<std::string>("");
               const bool from_secret = e["valueFrom"] && e["valueFrom"]["secretKeyRef"];
               target->AddEnv(e["name"].as<std::string>(""), false, from_secret, v,
-                             {path, e.Mark().line + 1, where});
+                             {path, first_line + e.Mark().line + 1, where});
             }
           }
           for (const char* probe : {"readinessProbe", "livenessProbe", "startupProbe"}) {
             if (c[probe] && c[probe]["httpGet"] && c[probe]["httpGet"]["path"]) {
-              target->healthcheck.Add(c[probe]["httpGet"]["path"].as<std::string>(""), 0.85,
-                                      {path, c[probe].Mark().line + 1, where + " " + probe});
+              target->healthcheck.Add(
+                  c[probe]["httpGet"]["path"].as<std::string>(""), 0.85,
+                  {path, first_line + c[probe].Mark().line + 1, where + " " + probe});
             }
           }
         }

@@ -357,7 +357,7 @@ class MemoryView final : public RepoView {
         stats.truncated = true;
         break;
       }
-      fn({path, content.size(), false, false, {}});
+      fn({.path = path, .size = content.size()});
     }
     return stats;
   }

@@ -20,7 +20,7 @@ struct FileEntry {
   bool size_known = true;
   bool symlink = false;
   bool executable = false;  // regular files with the owner's execute bit (mode 100755 in git)
-  std::string link_target;  // for symlinks
+  std::string link_target{};  // for symlinks
 };
 
 struct WalkOptions {

@@ -9,6 +9,7 @@
 #include <cstdio>
 
 #include "core/config.h"
+#include "core/yaml.h"
 #include "stages/plan/blueprint.h"
 #include "stages/plan/hcl.h"
 

@@ -67,7 +67,8 @@ Json DescribeGit(const std::string& path) {
   }
   if (!sub.empty()) g["path_in_repo"] = sub;
   GitPtr<git_status_list> status(g2.status_list_free);
-  git_status_options opts = GIT_STATUS_OPTIONS_INIT;
+  git_status_options opts{};
+  opts.version = GIT_STATUS_OPTIONS_VERSION;
   opts.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS;
   std::string spec = sub + "/";
   char* specs[] = {spec.data()};
