@@ -24,6 +24,7 @@
 #include "core/ids.h"
 #include "engine/engine.h"
 #include "engine/worker_pool.h"
+#include "quality/test_report.h"
 #include "stages/audit/audit.h"
 #include "stages/git/libgit2.h"
 #include "stages/plan/blueprint.h"
@@ -208,6 +209,43 @@ void PrintAudit(const Term& t, const Json& result, const std::string& what) {
   }
 }
 
+// The test gate as `up` shows it: counts, coverage, each service's runner,
+// the failing tests and the blockers.
+void PrintTestGate(const Term& term, const Json& t, const std::string& run_id) {
+  std::cout << "\n"
+            << term.Bold("Test gate") << ": "
+            << (t["passed"].get<bool>() ? term.Green("passed") : term.Red("blocked")) << " - ";
+  if (t["services"].empty()) {
+    std::cout << "no tests were run"
+              << (t.contains("skipped_reason") ? " (" + t["skipped_reason"].get<std::string>() + ")"
+                                               : std::string())
+              << "\n";
+  } else {
+    std::cout << t["tests"] << " test(s): " << t["passed_tests"] << " passed, " << t["failed"]
+              << " failed, " << t["errors"] << " error(s), " << t["skipped"] << " skipped";
+    if (t["coverage"].is_number()) {
+      char pct[32];
+      std::snprintf(pct, sizeof pct, "%.1f%%", t["coverage"].get<double>());
+      std::cout << "; coverage " << pct;
+    }
+    std::cout << "; JUnit XML and logs stored as artifacts of run " << run_id << "\n";
+    for (const auto& s : t["services"]) {
+      std::cout << "  " << s.value("service", "") << "  " << s.value("runner", "") << "  "
+                << term.Dim(s.value("test_command", "")) << "  " << s.value("exit", "") << " in "
+                << HumanDuration(static_cast<Millis>(s.value("seconds", 0.0) * 1000)) << "\n";
+      if (s["report"].is_object()) {
+        int shown = 0;
+        for (const auto& f : s["report"]["failures"]) {
+          if (shown++ == 5) break;
+          std::cout << "    " << term.Red("x") << " " << f.value("name", "") << ": "
+                    << quality::Excerpt(f.value("message", ""), 1, 160) << "\n";
+        }
+      }
+    }
+  }
+  for (const auto& b : t["blockers"]) std::cout << "  - " << b.get<std::string>() << "\n";
+}
+
 Result<int> CmdUp(const Options& o, const std::string& path, bool json, int workers, bool apply) {
   std::error_code ec;
   fs::path repo = fs::weakly_canonical(fs::absolute(path, ec), ec);
@@ -263,33 +301,44 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
   }
   // --apply: the planned version runs as local staging.
   std::optional<RunDetail> ad;
+  std::error_code ec2;
+  const fs::path env_dir = s->state_dir / "local" / stages::plan::Slug(project.name) / "staging";
+  const std::string exe = fs::read_symlink("/proc/self/exe", ec2).string();
   if (apply && run.status == RunStatus::kDone) {
-    std::error_code ec2;
-    const fs::path env_dir = s->state_dir / "local" / stages::plan::Slug(project.name) / "staging";
-    PS_ASSIGN(Run arun, run_kind(store::RunKind::kApply,
-                                 {{"path", repo.string()},
-                                  {"env", "staging"},
-                                  {"target", "local"},
-                                  {"env_dir", env_dir.string()},
-                                  {"exe", fs::read_symlink("/proc/self/exe", ec2).string()}}));
+    PS_ASSIGN(Run arun, run_kind(store::RunKind::kApply, {{"path", repo.string()},
+                                                          {"env", "staging"},
+                                                          {"target", "local"},
+                                                          {"env_dir", env_dir.string()},
+                                                          {"exe", exe}}));
     PS_ASSIGN(ad, LoadDetail(*s, arun.id));
     if (arun.status != RunStatus::kDone) run = arun;
   }
 
-  // Readiness: the gates (this build: security). A gate that blocks stops
+  // Readiness: the gates (this build: security and tests, side by side; the
+  // tests run where staging's version was prepared). A gate that blocks stops
   // the pipeline here, with its reasons.
   std::optional<RunDetail> rd;
   const Json* gate = nullptr;
+  const Json* tests = nullptr;
   if (run.status == RunStatus::kDone) {
-    PS_ASSIGN(Run rrun, run_kind(store::RunKind::kReadiness, {{"path", repo.string()}}));
+    // The tests run in staging: with --apply (without it nothing is
+    // provisioned and the test gate says it did not run).
+    Json input = {{"path", repo.string()}, {"env", "staging"}};
+    if (apply) {
+      input["env_dir"] = env_dir.string();
+      input["exe"] = exe;
+    }
+    PS_ASSIGN(Run rrun, run_kind(store::RunKind::kReadiness, input));
     PS_ASSIGN(rd, LoadDetail(*s, rrun.id));
     if (rrun.status != RunStatus::kDone) run = rrun;
     for (const auto& st : rd->stages) {
-      if (st.name == "security" && st.output.is_object() && st.output.contains("passed"))
-        gate = &st.output;
+      if (!st.output.is_object() || !st.output.contains("passed")) continue;
+      if (st.name == "security") gate = &st.output;
+      if (st.name == "tests") tests = &st.output;
     }
   }
-  const bool gate_blocks = gate && !(*gate)["passed"].get<bool>();
+  const bool gate_blocks =
+      (gate && !(*gate)["passed"].get<bool>()) || (tests && !(*tests)["passed"].get<bool>());
 
   const Json* source = nullptr;
   for (const auto& st : d.stages) {
@@ -397,6 +446,7 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
       for (const auto& b : g["blockers"]) std::cout << "  - " << b.get<std::string>() << "\n";
       std::cout << term.Dim("  'prodsprint check " + path + "' lists the findings") << "\n";
     }
+    if (tests) PrintTestGate(term, *tests, rd->run.id);
     std::string missing;
     for (const auto& m : MissingProductStages()) missing += (missing.empty() ? "" : ", ") + m;
     std::string have;

@@ -5,6 +5,7 @@
 #include "stages/deploy/release_stage.h"
 #include "stages/plan/plan_stage.h"
 #include "stages/readiness/security_stage.h"
+#include "stages/readiness/test_stage.h"
 #include "stages/source/source_stage.h"
 
 namespace ps::cli {
@@ -20,6 +21,7 @@ void RegisterBuiltinStages(engine::StageRegistry& registry) {
                [] { return std::make_unique<stages::RollbackStage>(); });
   registry.Add(stages::SecurityStage::kName,
                [] { return std::make_unique<stages::SecurityStage>(); });
+  registry.Add(stages::TestStage::kName, [] { return std::make_unique<stages::TestStage>(); });
 }
 
 Result<engine::PipelineSpec> PipelineFor(store::RunKind kind) {
@@ -42,11 +44,14 @@ Result<engine::PipelineSpec> PipelineFor(store::RunKind kind) {
       return engine::PipelineSpec{kind, {{stages::ApplyStage::kName, {}, 0, 1}}};
     case store::RunKind::kRelease:
       return engine::PipelineSpec{kind, {{stages::ReleaseStage::kName, {}, 24 * 3'600'000LL, 1}}};
-    // Readiness: the gates (this build: security; tests and performance
-    // arrive with issue 7, beside it). A gate that blocks is a finished
-    // stage whose policy_result says passed: false.
+    // Readiness: the gates, side by side (this build: security and tests;
+    // performance arrives with issue 7). A gate that blocks is a finished
+    // stage whose policy_result says passed: false. Tests run once: a retry
+    // would hide a flaky suite the user should see.
     case store::RunKind::kReadiness:
-      return engine::PipelineSpec{kind, {{stages::SecurityStage::kName, {}, 0, 0}}};
+      return engine::PipelineSpec{kind,
+                                  {{stages::SecurityStage::kName, {}, 0, 0},
+                                   {stages::TestStage::kName, {}, 60 * 60'000LL, 1}}};
     case store::RunKind::kRollback:
       return engine::PipelineSpec{kind, {{stages::RollbackStage::kName, {}, 0, 1}}};
     default:
@@ -57,7 +62,7 @@ Result<engine::PipelineSpec> PipelineFor(store::RunKind kind) {
 }
 
 std::vector<std::string> MissingProductStages() {
-  return {"readiness: tests", "readiness: performance", "release in up"};
+  return {"readiness: performance", "release in up"};
 }
 
 }  // namespace ps::cli

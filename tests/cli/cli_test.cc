@@ -20,8 +20,10 @@ class CliTest : public ::testing::Test {
  protected:
   void SetUp() override {
     WriteText(dir_ / "repo/package.json",
-              R"({"name":"hello","scripts":{"start":"node server.js"}})");
+              R"({"name":"hello","scripts":{"start":"node server.js","test":"node --test"}})");
     WriteText(dir_ / "repo/server.js", "require('http').createServer().listen(3000)\n");
+    // The test gate of `up` runs it.
+    WriteText(dir_ / "repo/server.test.js", "require('node:test')('starts', () => {});\n");
   }
   ps::testing::CommandResult Ps(std::vector<std::string> args, std::vector<std::string> env = {}) {
     args.insert(args.begin(), PS_BINARY);
@@ -90,7 +92,7 @@ TEST_F(CliTest, UpRunsTheImportAndTheRunCanBeInspected) {
   auto detail = nlohmann::json::parse(show.out);
   EXPECT_EQ(detail["run"]["id"], id);
   EXPECT_EQ(detail["stages"][0]["name"], "source");
-  EXPECT_EQ(detail["stages"][0]["output"]["tree"]["files"], 2);
+  EXPECT_EQ(detail["stages"][0]["output"]["tree"]["files"], 3);
 
   auto human = Ps({"runs", "show", id});
   EXPECT_EQ(human.exit_code, 0);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The release example: its repository has the three tagged versions, the same
 # commit ids every time, v1's own tests pass, and the worse versions are worse
-# by what they claim (5% errors; 200 ms slower), measured in-process.
+# by what they claim (5% errors; 200 ms slower), measured in-process. Time is
+# checked only as a lower bound (v3 is never faster than its delay).
 set -euo pipefail
 root=${1:?source folder}
 work=$(mktemp -d)
@@ -31,8 +32,10 @@ const server = http.createServer(handler).listen(0, '127.0.0.1', async () => {
   await Promise.all(Array.from({ length: 200 }, one));
   server.close();
   agent.destroy();
-  const ok = tag === 'v1' ? failed === 0 && slow === 0
-           : tag === 'v2-errors' ? failed === 10 && slow === 0
+  // Only lower bounds on time: a loaded machine makes any request slow, but
+  // never makes v3's 200 ms delay shorter.
+  const ok = tag === 'v1' ? failed === 0
+           : tag === 'v2-errors' ? failed === 10
            : failed === 0 && slow === 200;
   console.log(`${tag}: ${failed} failed, ${slow} slow of 200`);
   process.exit(ok ? 0 : 1);

@@ -230,9 +230,12 @@ TEST_F(GateTest, ReadinessRunStoresSbomsAndEmitsSecurityPassedOrStopsUp) {
   // A passing repository: the readiness run's security stage stores the
   // SBOMs and SARIF as artifacts and emits security.passed.
   const fs::path ok = dir_ / "ok";
-  testing::WriteText(ok / "package.json", R"({"name": "ok", "scripts": {"start": "node s.js"}})");
+  testing::WriteText(ok / "package.json",
+                     R"({"name": "ok", "scripts": {"start": "node s.js", "test": "node --test"}})");
+  testing::WriteText(ok / "s.test.js", "require('node:test')('runs', () => {});\n");
   testing::WriteText(ok / "s.js",
-                     "require('http').createServer((q, r) => r.end('ok')).listen(3000)\n");
+                     "require('http').createServer((q, r) => r.end('ok'))"
+                     ".listen(process.env.PORT || 3000)\n");
   const std::string state = (dir_ / "state").string();
   auto r = Run({"--state", state, "up", ok.string(), "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
@@ -245,9 +248,37 @@ TEST_F(GateTest, ReadinessRunStoresSbomsAndEmitsSecurityPassedOrStopsUp) {
     names.insert(a["name"].get<std::string>());
   }
   EXPECT_EQ(names, (std::set<std::string>{"sbom.cdx.json", "sbom.spdx.json", "security.sarif"}));
-  EXPECT_EQ(rr["stages"][0]["output"]["passed"], true);
+  for (const auto& st : rr["stages"]) {
+    EXPECT_EQ(st["output"]["passed"], true) << st.dump();
+    // Without --apply nothing is provisioned: the tests did not run, and say why.
+    if (st["name"] == "tests") {
+      EXPECT_NE(st["output"]["skipped_reason"].get<std::string>().find("--apply"),
+                std::string::npos);
+    }
+  }
   auto ev = Run({"--state", state, "events", "--json"});
   EXPECT_NE(ev.out.find("\"name\":\"security.passed\""), std::string::npos);
+
+  // With --apply the tests run in staging's release folder: node --test, one test.
+  r = Run({"--state", state, "up", ok.string(), "--apply", "--json"});
+  auto down = Run({"--state", state, "down", ok.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_EQ(down.exit_code, 0) << down.err;
+  j = Json::parse(r.out);
+  std::set<std::string> tests;
+  for (const auto& a : j["readiness_run"]["artifacts"]) {
+    if (a["type"] == "tests") tests.insert(a["name"].get<std::string>());
+  }
+  EXPECT_EQ(tests, (std::set<std::string>{"tests.junit.xml", "tests-ok.log"}));
+  bool ran = false;
+  for (const auto& st : j["readiness_run"]["stages"]) {
+    if (st["name"] != "tests") continue;
+    ran = true;
+    EXPECT_EQ(st["output"]["passed"], true) << st.dump();
+    EXPECT_EQ(st["output"]["tests"], 1) << st.dump();
+    EXPECT_EQ(st["output"]["services"][0]["runner"], "node:test");
+  }
+  EXPECT_TRUE(ran);
   // The repository with blocking findings: up stops with the gate's reasons.
   r = Run({"--state", state, "up", repo_.string()});
   EXPECT_EQ(r.exit_code, 1) << r.out;

@@ -170,6 +170,7 @@ Result<PreparedVersion> PrepareVersion(engine::StageContext& ctx, LocalEnvironme
     pv.commit = "worktree-" + Sha256Hex(manifest).substr(0, 16);
   }
   step("audit", t0, {{"version", pv.commit}});
+  pv.audited = audited;
 
   const fs::path dir = env.ReleaseDir(pv.commit);
   pv.release_dir = dir.string();

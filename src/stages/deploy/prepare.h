@@ -21,6 +21,7 @@ struct PreparedVersion {
   std::vector<targets::local::ServiceRun> runs;
   Json steps = Json::array();    // what was done, each with its duration
   Json skipped = Json::array();  // services not run locally, and why
+  Json audited;                  // the audit of the version (its services' facts)
 };
 
 // The environment folder of the run's input (input.env_dir), opened.

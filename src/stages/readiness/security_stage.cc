@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "core/config.h"
+#include "stages/readiness/policy.h"
 #include "stages/readiness/security_gate.h"
 
 namespace ps::stages {
@@ -18,13 +19,7 @@ Result<engine::StageOutput> SecurityStage::Run(engine::StageContext& ctx) {
   o.history = input.value("history", false);
   o.advisory_db = input.value("advisory_db", "");
   o.stopping = [&] { return ctx.Stopping(); };
-  // The policy: the repository's prodsprint.yaml, else the defaults.
-  std::error_code ec;
-  const auto config_file = std::filesystem::path(o.path) / "prodsprint.yaml";
-  if (std::filesystem::exists(config_file, ec)) {
-    PS_ASSIGN(Config config, LoadConfig(config_file.string()));
-    o.policy = config.policy;
-  }
+  PS_ASSIGN(o.policy, readiness::PolicyOf(o.path));
   ctx.Progress(0.0, "security gate on " + o.path);
   PS_ASSIGN(readiness::SecurityReport r, readiness::RunSecurityGate(o));
 
