@@ -323,10 +323,9 @@ Result<Coverage> ParseCobertura(std::string_view xml) {
   if (cov.Total().lines == 0 && r.root_valid > 0) {
     FileCoverage& f = cov.files["(all)"];
     f.lines = r.root_valid;
-    f.lines_covered =
-        r.root_covered >= 0
-            ? std::min(r.root_covered, r.root_valid)
-            : static_cast<long>(std::min(1.0, r.root_rate) * static_cast<double>(r.root_valid));
+    f.lines_covered = r.root_covered >= 0 ? std::min(r.root_covered, r.root_valid)
+                                          : static_cast<long>(std::clamp(r.root_rate, 0.0, 1.0) *
+                                                              static_cast<double>(r.root_valid));
   }
   return cov;
 }

@@ -81,6 +81,10 @@ TEST(Cobertura, CoveragePy) {
   auto t = ParseCobertura(R"X(<coverage lines-valid="200" lines-covered="150"/>)X");
   ASSERT_TRUE(t.ok());
   EXPECT_NEAR(t->LinePercent(), 75.0, 1e-9);
+  // Neither lines-covered nor line-rate (found by coverage_fuzz): nothing covered, not less.
+  auto none = ParseCobertura(R"X(<coverage lines-valid="200" li:nes-covered="296"/>)X");
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->Total().lines_covered, 0);
 }
 
 TEST(Jacoco, MavenReport) {
