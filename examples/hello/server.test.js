@@ -15,8 +15,11 @@ test('greets and answers health checks', async () => {
         res.on('end', () => resolve({ status: res.statusCode, body }));
       }).on('error', reject);
     });
-  assert.strictEqual((await get('/')).body, 'hello\n');
-  assert.strictEqual((await get('/healthz')).status, 200);
-  assert.strictEqual((await get('/nope')).status, 404);
-  server.close();
+  try {
+    assert.strictEqual((await get('/')).body, 'hello\n');
+    assert.strictEqual((await get('/healthz')).status, 200);
+    assert.strictEqual((await get('/nope')).status, 404);
+  } finally {
+    server.close(); // also when an assertion fails: an open server keeps the run alive
+  }
 });

@@ -18,6 +18,7 @@
 #include "cli/deploy_cmd.h"
 #include "cli/output.h"
 #include "cli/plan_cmd.h"
+#include "cli/readiness_cmd.h"
 #include "cli/session.h"
 #include "core/config.h"
 #include "core/fs.h"
@@ -209,6 +210,27 @@ void PrintAudit(const Term& t, const Json& result, const std::string& what) {
   }
 }
 
+// The readiness checklist: each gate's state, waivers, and whether ready.
+void PrintChecklist(const Term& term, const Json& c) {
+  std::cout << "\n"
+            << term.Bold("Readiness") << ": "
+            << (c["ready"].get<bool>() ? term.Green("ready") : term.Red("not ready")) << "\n";
+  for (const auto& g : c["gates"]) {
+    const std::string status = g.value("status", "");
+    const std::string mark = status == "passed"   ? term.Green("v")
+                             : status == "waived" ? term.Yellow("~")
+                                                  : term.Red("x");
+    std::cout << "  " << mark << " " << g.value("gate", "") << "  " << status;
+    if (status == "waived" && g.contains("waiver")) {
+      const Json& w = g["waiver"];
+      std::cout << " until " << FormatTime(w.value("until", Millis{0})).substr(0, 10) << " by "
+                << w.value("by", "") << ": " << w.value("reason", "");
+    }
+    if (g.contains("note")) std::cout << "  " << term.Dim("(" + g["note"].get<std::string>() + ")");
+    std::cout << "\n";
+  }
+}
+
 // The test gate as `up` shows it: counts, coverage, each service's runner,
 // the failing tests and the blockers.
 void PrintTestGate(const Term& term, const Json& t, const std::string& run_id) {
@@ -320,10 +342,12 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
   std::optional<RunDetail> rd;
   const Json* gate = nullptr;
   const Json* tests = nullptr;
+  const Json* checklist = nullptr;
   if (run.status == RunStatus::kDone) {
     // The tests run in staging: with --apply (without it nothing is
     // provisioned and the test gate says it did not run).
-    Json input = {{"path", repo.string()}, {"env", "staging"}};
+    PS_ASSIGN(Json waivers, WaiversOf(*s, project.id));
+    Json input = {{"path", repo.string()}, {"env", "staging"}, {"waivers", waivers}};
     if (apply) {
       input["env_dir"] = env_dir.string();
       input["exe"] = exe;
@@ -336,9 +360,13 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
       if (st.name == "security") gate = &st.output;
       if (st.name == "tests") tests = &st.output;
     }
+    for (const auto& st : rd->stages) {
+      if (st.name == "checklist" && st.output.is_object() && st.output.contains("ready"))
+        checklist = &st.output;
+    }
   }
-  const bool gate_blocks =
-      (gate && !(*gate)["passed"].get<bool>()) || (tests && !(*tests)["passed"].get<bool>());
+  // The checklist decides (a waived gate does not block).
+  const bool gate_blocks = checklist && !(*checklist)["ready"].get<bool>();
 
   const Json* source = nullptr;
   for (const auto& st : d.stages) {
@@ -349,6 +377,7 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
     out["blueprint_run"] = bd ? DetailJson(*bd) : Json(nullptr);
     out["apply_run"] = ad ? DetailJson(*ad) : Json(nullptr);
     out["readiness_run"] = rd ? DetailJson(*rd) : Json(nullptr);
+    out["checklist"] = checklist ? *checklist : Json(nullptr);
     out["not_in_this_build"] = MissingProductStages();
     std::cout << Dump(out, 2) << std::endl;
   } else {
@@ -447,6 +476,7 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
       std::cout << term.Dim("  'prodsprint check " + path + "' lists the findings") << "\n";
     }
     if (tests) PrintTestGate(term, *tests, rd->run.id);
+    if (checklist) PrintChecklist(term, *checklist);
     std::string missing;
     for (const auto& m : MissingProductStages()) missing += (missing.empty() ? "" : ", ") + m;
     std::string have;
@@ -943,6 +973,25 @@ int Main(int argc, char** argv) {
                         "the repository's .gitleaks.toml when it has one)");
   check_cmd->add_flag("--json", check_args.json, "The result as JSON");
 
+  WaiveArgs waive_args;
+  auto* waive = app.add_subcommand(
+      "waive",
+      "Waive a readiness gate for a while: a failed gate that a waiver covers does not block the\n"
+      "checklist. Recorded in the audit log with who, why and until when; at most " +
+          std::to_string(kMaxWaiverDays) + " days.");
+  waive->add_option("GATE", waive_args.gate, "security, tests or performance")->required();
+  waive->add_option("--path", waive_args.path, "The repository's folder")->capture_default_str();
+  waive->add_option("--reason", waive_args.reason, "Why the gate may be skipped")->required();
+  waive
+      ->add_option("--until", waive_args.until,
+                   "YYYY-MM-DD (the end of that day, UTC) or YYYY-MM-DDTHH:MM:SSZ")
+      ->required();
+  waive->add_flag("--json", waive_args.json, "Machine-readable output");
+  std::string waivers_path = ".";
+  auto* waivers = app.add_subcommand("waivers", "List the waivers of a repository's gates");
+  waivers->add_option("PATH", waivers_path, "The repository's folder")->capture_default_str();
+  waivers->add_flag("--json", json, "Machine-readable output");
+
   DbArgs db_args;
   auto* db = app.add_subcommand(
       "db",
@@ -1023,6 +1072,10 @@ int Main(int argc, char** argv) {
     r = CmdWorker(o, workers, until_idle);
   } else if (config->parsed()) {
     r = CmdConfig(o, json, config_check->parsed() ? check : "");
+  } else if (waive->parsed()) {
+    r = CmdWaive(o, waive_args);
+  } else if (waivers->parsed()) {
+    r = CmdWaivers(o, waivers_path, json);
   } else if (check_cmd->parsed()) {
     json = check_args.json;
     r = CmdCheck(check_args, [] { return g_interrupted.load(); });

@@ -4,6 +4,7 @@
 #include "stages/deploy/apply_stage.h"
 #include "stages/deploy/release_stage.h"
 #include "stages/plan/plan_stage.h"
+#include "stages/readiness/checklist_stage.h"
 #include "stages/readiness/security_stage.h"
 #include "stages/readiness/test_stage.h"
 #include "stages/source/source_stage.h"
@@ -22,6 +23,8 @@ void RegisterBuiltinStages(engine::StageRegistry& registry) {
   registry.Add(stages::SecurityStage::kName,
                [] { return std::make_unique<stages::SecurityStage>(); });
   registry.Add(stages::TestStage::kName, [] { return std::make_unique<stages::TestStage>(); });
+  registry.Add(stages::ChecklistStage::kName,
+               [] { return std::make_unique<stages::ChecklistStage>(); });
 }
 
 Result<engine::PipelineSpec> PipelineFor(store::RunKind kind) {
@@ -45,13 +48,17 @@ Result<engine::PipelineSpec> PipelineFor(store::RunKind kind) {
     case store::RunKind::kRelease:
       return engine::PipelineSpec{kind, {{stages::ReleaseStage::kName, {}, 24 * 3'600'000LL, 1}}};
     // Readiness: the gates, side by side (this build: security and tests;
-    // performance arrives with issue 7). A gate that blocks is a finished
-    // stage whose policy_result says passed: false. Tests run once: a retry
-    // would hide a flaky suite the user should see.
+    // performance arrives with issue 7), then the checklist over them. A
+    // gate that blocks is a finished stage whose policy_result says passed:
+    // false. Tests run once: a retry would hide a flaky suite.
     case store::RunKind::kReadiness:
       return engine::PipelineSpec{kind,
                                   {{stages::SecurityStage::kName, {}, 0, 0},
-                                   {stages::TestStage::kName, {}, 60 * 60'000LL, 1}}};
+                                   {stages::TestStage::kName, {}, 60 * 60'000LL, 1},
+                                   {stages::ChecklistStage::kName,
+                                    {stages::SecurityStage::kName, stages::TestStage::kName},
+                                    0,
+                                    0}}};
     case store::RunKind::kRollback:
       return engine::PipelineSpec{kind, {{stages::RollbackStage::kName, {}, 0, 1}}};
     default:

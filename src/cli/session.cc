@@ -153,7 +153,13 @@ Result<Run> DriveRun(Session& s, const std::string& run_id, bool progress,
     if (Finished(run.status) && events.empty()) break;
     if (g_interrupted) {
       interrupted = true;
-      if (on_interrupt) on_interrupt();
+      // A run with its own way to stop (a release aborts) ends its stage
+      // itself; any other stage is abandoned, to run again on resume.
+      if (on_interrupt) {
+        on_interrupt();
+      } else {
+        s.engine->AbandonRunningStages();
+      }
       break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));

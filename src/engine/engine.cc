@@ -310,6 +310,10 @@ Status Engine::Execute(Lease& lease) {
         cv.wait_for(lock, stop, std::chrono::milliseconds(deps_.config.engine.heartbeat),
                     [] { return false; });
         if (stop.stop_requested()) break;
+        if (abandoning_) {
+          ctx.RequestStop(StopReason::kLeaseLost);
+          break;
+        }
         auto r = Heartbeat(lease);
         if (!r.ok()) {
           deps_.log.Warn("heartbeat failed", {{"error", r.problem().Message()}});

@@ -93,6 +93,11 @@ class Engine {
   void WaitForWork(Millis max_wait);
   void Notify();
 
+  // This process is going away (interrupted): every stage running here is
+  // asked to stop as if its lease were lost, within one heartbeat. Its work
+  // is not recorded; the stage runs again once the lease expires.
+  void AbandonRunningStages() { abandoning_ = true; }
+
   const Config& config() const { return deps_.config; }
   Clock& clock() { return deps_.clock; }
   std::filesystem::path LogPath(const std::string& run_id, const std::string& stage,
@@ -110,6 +115,7 @@ class Engine {
   std::condition_variable wake_cv_;
   std::uint64_t wake_gen_ = 0;
   std::atomic<Millis> last_reap_{0};
+  std::atomic<bool> abandoning_{false};
 };
 
 // The idempotency key of an attempt.

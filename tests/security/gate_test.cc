@@ -5,6 +5,8 @@
 // CycloneDX 1.5 schema and SPDX 2.3's rules; baselines and ignores.
 #include <gtest/gtest.h>
 
+#include <ctime>
+
 #include <filesystem>
 
 #include "core/json.h"
@@ -248,7 +250,9 @@ TEST_F(GateTest, ReadinessRunStoresSbomsAndEmitsSecurityPassedOrStopsUp) {
     names.insert(a["name"].get<std::string>());
   }
   EXPECT_EQ(names, (std::set<std::string>{"sbom.cdx.json", "sbom.spdx.json", "security.sarif"}));
+  EXPECT_EQ(j["checklist"]["ready"], true);
   for (const auto& st : rr["stages"]) {
+    if (st["name"] == "checklist") continue;
     EXPECT_EQ(st["output"]["passed"], true) << st.dump();
     // Without --apply nothing is provisioned: the tests did not run, and say why.
     if (st["name"] == "tests") {
@@ -284,6 +288,64 @@ TEST_F(GateTest, ReadinessRunStoresSbomsAndEmitsSecurityPassedOrStopsUp) {
   EXPECT_EQ(r.exit_code, 1) << r.out;
   EXPECT_NE(r.out.find("Security gate: blocked"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("container/IaC finding(s) at or above high"), std::string::npos) << r.out;
+}
+
+// The day `days` from now, as YYYY-MM-DD (UTC).
+std::string DayFromNow(int days) {
+  const std::time_t t = std::time(nullptr) + days * 86400;
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", std::gmtime(&t));
+  return buf;
+}
+
+TEST_F(GateTest, AWaiverLetsAFailedGateThroughTheChecklistUntilItExpires) {
+  const std::string state = (dir_ / "state").string();
+  auto r = Run({"--state", state, "up", repo_.string()});
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("Readiness: not ready"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("x security  failed"), std::string::npos) << r.out;
+
+  // Refused, and nothing recorded: no such gate, no reason, dates past, too far or not dates.
+  const std::string path = repo_.string();
+  for (const auto& bad : std::vector<std::vector<std::string>>{
+           {"waive", "speed", "--path", path, "--reason", "later", "--until", DayFromNow(3)},
+           {"waive", "security", "--path", path, "--reason", "", "--until", DayFromNow(3)},
+           {"waive", "security", "--path", path, "--reason", "later", "--until", "2020-01-01"},
+           {"waive", "security", "--path", path, "--reason", "later", "--until", DayFromNow(91)},
+           {"waive", "security", "--path", path, "--reason", "later", "--until", "2030-02-31"},
+           {"waive", "security", "--path", path, "--reason", "later", "--until", "tomorrow"}}) {
+    std::vector<std::string> args = {"--state", state};
+    args.insert(args.end(), bad.begin(), bad.end());
+    auto w = Run(args);
+    EXPECT_EQ(w.exit_code, 2) << bad[1] << " " << bad[7] << ": " << w.out << w.err;
+  }
+  auto list = Run({"--state", state, "waivers", path, "--json"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_TRUE(Json::parse(list.out).empty());
+
+  auto w = Run({"--state", state, "waive", "security", "--path", path, "--reason",
+                "IaC findings tracked in OPS-42", "--until", DayFromNow(7), "--json"});
+  ASSERT_EQ(w.exit_code, 0) << w.err;
+  EXPECT_EQ(Json::parse(w.out)["gate"], "security");
+  list = Run({"--state", state, "waivers", path, "--json"});
+  Json l = Json::parse(list.out);
+  ASSERT_EQ(l.size(), 1u);
+  EXPECT_EQ(l[0]["active"], true);
+  EXPECT_EQ(l[0]["reason"], "IaC findings tracked in OPS-42");
+
+  // The next readiness run counts it: the gate still fails, the checklist is ready.
+  r = Run({"--state", state, "up", path, "--json"});
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  Json j = Json::parse(r.out);
+  EXPECT_EQ(j["checklist"]["ready"], true);
+  for (const auto& g : j["checklist"]["gates"]) {
+    if (g["gate"] == "security") {
+      EXPECT_EQ(g["status"], "waived");
+      EXPECT_EQ(g["waiver"]["reason"], "IaC findings tracked in OPS-42");
+    }
+  }
+  auto ev = Run({"--state", state, "events", "--json"});
+  EXPECT_NE(ev.out.find("\"name\":\"readiness.ready\""), std::string::npos);
 }
 
 TEST_F(GateTest, ImportsTheRepositorysGitleaksConfigAndThePolicysAllowlist) {

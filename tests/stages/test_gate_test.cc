@@ -3,6 +3,8 @@
 // their report (cargo test) and for commands that crash, hang or lie.
 #include "stages/readiness/test_gate.h"
 
+#include "stages/readiness/checklist_stage.h"
+
 #include <gtest/gtest.h>
 #include <sys/time.h>
 
@@ -275,6 +277,33 @@ TEST(GlobFiles, MatchesWithinOnePart) {
   EXPECT_EQ(GlobFiles(dir.path().string(), "*/c/*.trx").size(), 1u);
   EXPECT_EQ(GlobFiles(dir.path().string(), (dir / "a" / "*.xml").string()).size(), 3u);
   EXPECT_TRUE(GlobFiles(dir.path().string(), "missing/*.xml").empty());
+}
+
+TEST(Checklist, GatesPassFailOrAreWaivedUntilTheWaiverExpires) {
+  const Json passed = {{"passed", true}, {"blockers", Json::array()}};
+  const Json failed = {{"passed", false}, {"blockers", {"2 failing test(s)"}}};
+  Json c = MakeChecklist({{"security", passed}, {"tests", failed}}, Json::array(), 1000);
+  EXPECT_EQ(c["ready"], false);
+  EXPECT_EQ(c["gates"][1]["status"], "failed");
+  EXPECT_EQ(c["blockers"][0], "tests: 2 failing test(s)");
+  // A waiver of the tests gate until t=5000, an older one until t=9000 (the newest counts).
+  const Json waivers = {{{"gate", "tests"}, {"until", 5000}, {"at", 200}, {"reason", "new"}},
+                        {{"gate", "tests"}, {"until", 9000}, {"at", 100}, {"reason", "old"}},
+                        {{"gate", "security"}, {"until", 9000}, {"at", 100}}};
+  c = MakeChecklist({{"security", passed}, {"tests", failed}}, waivers, 1000);
+  EXPECT_EQ(c["ready"], true);
+  EXPECT_EQ(c["gates"][0]["status"], "passed");  // a waiver does not change a pass
+  EXPECT_EQ(c["gates"][1]["status"], "waived");
+  EXPECT_EQ(c["gates"][1]["waiver"]["reason"], "new");
+  // After t=5000 only the older waiver is left; after 9000 none.
+  c = MakeChecklist({{"tests", failed}}, waivers, 6000);
+  EXPECT_EQ(c["gates"][0]["waiver"]["reason"], "old");
+  c = MakeChecklist({{"tests", failed}}, waivers, 9000);
+  EXPECT_EQ(c["ready"], false);
+  // A gate with no result did not run: not ready.
+  c = MakeChecklist({{"performance", Json()}}, waivers, 0);
+  EXPECT_EQ(c["ready"], false);
+  EXPECT_EQ(c["gates"][0]["status"], "not run");
 }
 
 }  // namespace

@@ -17,9 +17,12 @@ test('lists items and answers health checks', async () => {
   const server = http.createServer(handler).listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   const { port } = server.address();
-  assert.equal((await get(port, '/healthz')).status, 200);
-  const items = await get(port, '/api/items');
-  assert.equal(items.status, 200);
-  assert.equal(JSON.parse(items.body).length, 3);
-  server.close();
+  try {
+    assert.equal((await get(port, '/healthz')).status, 200);
+    const items = await get(port, '/api/items');
+    assert.equal(items.status, 200);
+    assert.equal(JSON.parse(items.body).length, 3);
+  } finally {
+    server.close(); // also when an assertion fails: an open server keeps the run alive
+  }
 });

@@ -149,9 +149,10 @@ std::vector<std::string> GlobFiles(const std::string& base, const std::string& p
 }
 
 Json ServiceTests::ToJson() const {
-  Json j = {{"service", service}, {"runner", runner},   {"command", command},
-            {"cwd", cwd},         {"log", log},         {"exit", exit},
-            {"exit_ok", exit_ok}, {"seconds", seconds}, {"notes", notes}};
+  Json j = {{"service", service}, {"runner", runner},   {"test_command", test_command},
+            {"command", command}, {"cwd", cwd},         {"log", log},
+            {"exit", exit},       {"exit_ok", exit_ok}, {"seconds", seconds},
+            {"notes", notes}};
   j["report"] = report ? report->ToJson() : Json(nullptr);
   j["coverage"] = coverage ? coverage->ToJson(50) : Json(nullptr);
   if (!exit_ok) j["log_tail"] = log_tail;
