@@ -265,6 +265,16 @@ void PrintTestGate(const Term& term, const Json& t, const std::string& run_id) {
       }
     }
   }
+  for (const auto& sm : t.value("smoke", Json::array())) {
+    std::cout << "  smoke " << sm.value("service", "") << ": " << sm.value("routes", 0)
+              << " route(s) found, " << sm["suite"].size() << " in the suite";
+    if (sm.value("ran", false)) {
+      std::cout << ", requested from staging: " << sm.value("failed", 0) << " failed";
+    } else {
+      std::cout << " (" << sm.value("note", "") << ")";
+    }
+    std::cout << "\n";
+  }
   for (const auto& b : t["blockers"]) std::cout << "  - " << b.get<std::string>() << "\n";
 }
 

@@ -263,7 +263,10 @@ TEST_F(GateTest, ReadinessRunStoresSbomsAndEmitsSecurityPassedOrStopsUp) {
   auto ev = Run({"--state", state, "events", "--json"});
   EXPECT_NE(ev.out.find("\"name\":\"security.passed\""), std::string::npos);
 
-  // With --apply the tests run in staging's release folder: node --test, one test.
+  // With --apply the tests run in staging's release folder: node --test, one test; the
+  // routes the OpenAPI document declares become the smoke suite, run against staging.
+  testing::WriteText(ok / "openapi.yaml",
+                     "openapi: 3.0.0\npaths:\n  /items: {get: {}}\n  /items/{id}: {get: {}}\n");
   r = Run({"--state", state, "up", ok.string(), "--apply", "--json"});
   auto down = Run({"--state", state, "down", ok.string()});
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
@@ -273,7 +276,7 @@ TEST_F(GateTest, ReadinessRunStoresSbomsAndEmitsSecurityPassedOrStopsUp) {
   for (const auto& a : j["readiness_run"]["artifacts"]) {
     if (a["type"] == "tests") tests.insert(a["name"].get<std::string>());
   }
-  EXPECT_EQ(tests, (std::set<std::string>{"tests.junit.xml", "tests-ok.log"}));
+  EXPECT_EQ(tests, (std::set<std::string>{"tests.junit.xml", "tests-ok.log", "smoke-ok.json"}));
   bool ran = false;
   for (const auto& st : j["readiness_run"]["stages"]) {
     if (st["name"] != "tests") continue;
@@ -281,6 +284,13 @@ TEST_F(GateTest, ReadinessRunStoresSbomsAndEmitsSecurityPassedOrStopsUp) {
     EXPECT_EQ(st["output"]["passed"], true) << st.dump();
     EXPECT_EQ(st["output"]["tests"], 1) << st.dump();
     EXPECT_EQ(st["output"]["services"][0]["runner"], "node:test");
+    const Json& smoke = st["output"]["smoke"][0];
+    EXPECT_EQ(smoke["routes"], 2) << smoke.dump();
+    EXPECT_EQ(smoke["ran"], true) << smoke.dump();
+    EXPECT_EQ(smoke["failed"], 0) << smoke.dump();
+    ASSERT_EQ(smoke["results"].size(), 1u) << smoke.dump();
+    EXPECT_EQ(smoke["results"][0]["path"], "/items");
+    EXPECT_EQ(smoke["results"][0]["status"], 200);
   }
   EXPECT_TRUE(ran);
   // The repository with blocking findings: up stops with the gate's reasons.

@@ -4,6 +4,8 @@
 
 #include "core/config.h"
 #include "core/fs.h"
+#include "core/net.h"
+#include "quality/routes.h"
 #include "stages/deploy/prepare.h"
 #include "stages/plan/blueprint.h"
 #include "stages/readiness/policy.h"
@@ -12,6 +14,38 @@
 namespace ps::stages {
 
 namespace fs = std::filesystem;
+
+namespace {
+
+// The routes a service's source declares (its release folder; dependencies,
+// virtual environments and build output are not read).
+std::vector<quality::Route> RoutesIn(const std::string& dir) {
+  std::vector<quality::Route> routes;
+  std::error_code ec;
+  std::size_t files = 0;
+  fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (it->is_directory(ec)) {
+      if (name == "node_modules" || name == ".venv" || name == "vendor" || name == ".git" ||
+          name == "dist" || name == "build" || name == "target" || name == "__pycache__" ||
+          it.depth() > 12) {
+        it.disable_recursion_pending();
+      }
+      continue;
+    }
+    if (!it->is_regular_file(ec) || ++files > 20000) continue;
+    const std::string rel = it->path().lexically_relative(dir).generic_string();
+    if (!quality::MayDeclareRoutes(rel) || it->file_size(ec) > (1u << 20)) continue;
+    auto text = ReadFile(it->path(), 1 << 20);
+    if (!text.ok()) continue;
+    for (auto& r : quality::FindRoutes(rel, *text)) routes.push_back(std::move(r));
+    if (routes.size() > 5000) break;
+  }
+  return routes;
+}
+
+}  // namespace
 
 Result<engine::StageOutput> TestStage::Run(engine::StageContext& ctx) {
   const Json& input = ctx.run_input();
@@ -38,6 +72,10 @@ Result<engine::StageOutput> TestStage::Run(engine::StageContext& ctx) {
     o.nothing_to_release = true;
   }
   std::string version;
+  struct SmokeTarget {
+    std::string name, cwd, health;
+  };
+  std::vector<SmokeTarget> smoke_targets;
   if (env) {
     PS_TRY(env->Lock("tests"));
     ctx.Progress(0.05, "preparing the version for its tests");
@@ -50,13 +88,14 @@ Result<engine::StageOutput> TestStage::Run(engine::StageContext& ctx) {
       version = pv->commit;
       o.report_dir = (env->dir() / "tests" / pv->commit.substr(0, 12)).string();
       for (const auto& s : plan::ServicesOf(pv->audited)) {
-        if (s.test_command.empty()) continue;
         const std::string slug = plan::Slug(s.name);
         const targets::local::ServiceRun* run = nullptr;
         for (const auto& r : pv->runs) {
           if (r.name == slug) run = &r;
         }
         if (!run) continue;  // not prepared here (no start command, or not a service we run)
+        if (run->kind == "web") smoke_targets.push_back({slug, run->cwd, run->health_path});
+        if (s.test_command.empty()) continue;
         readiness::TestTarget t;
         t.service = slug;
         t.framework = s.test_framework;
@@ -81,7 +120,63 @@ Result<engine::StageOutput> TestStage::Run(engine::StageContext& ctx) {
 
   PS_ASSIGN(readiness::TestGateResult r, readiness::RunTestGate(o));
   engine::StageOutput out;
+
+  // Smoke tests: the routes each service declares; the parameterless GETs
+  // are requested from staging when staging runs this very version.
+  Json smoke = Json::array();
+  for (const auto& s : smoke_targets) {
+    const auto routes = RoutesIn(s.cwd);
+    const auto suite = quality::SmokeRoutes(routes, s.health);
+    Json item = {
+        {"service", s.name}, {"routes", routes.size()}, {"suite", quality::RoutesToJson(suite)}};
+    PS_ASSIGN(engine::ArtifactOut a,
+              ctx.PutArtifact(store::ArtifactType::kTests, "smoke-" + s.name + ".json",
+                              Dump({{"service", s.name},
+                                    {"version", version},
+                                    {"routes", quality::RoutesToJson(routes)},
+                                    {"smoke", quality::RoutesToJson(suite)}},
+                                   2) +
+                                  "\n",
+                              "application/json", {{"service", s.name}, {"kind", "smoke"}}));
+    out.artifacts.push_back(a);
+    out.events.push_back(
+        {"tests.generated",
+         {{"service", s.name}, {"routes", routes.size()}, {"smoke", suite.size()}}});
+    // The stable colour's run says which version staging serves.
+    const Json svc = env->state()["services"].value(s.name, Json::object());
+    const std::string colour =
+        svc.value("stable", Json()).is_string() ? svc["stable"].get<std::string>() : "";
+    const Json run =
+        colour.empty() ? Json() : svc["colours"].value(colour, Json::object()).value("run", Json());
+    const bool serves = run.is_object() && run.value("version", "") == version;
+    const int port = env->FrontendPort(s.name);
+    if (port <= 0 || !serves) {
+      item["ran"] = false;
+      item["note"] = "staging does not run this version: the suite was written, not run";
+      smoke.push_back(item);
+      continue;
+    }
+    ctx.Progress(0.9, "smoke tests of " + s.name + " against staging");
+    Json results = Json::array();
+    int failed = 0;
+    for (const auto& route : suite) {
+      const int status = HttpGetStatus("127.0.0.1", port, route.path, 5000);
+      results.push_back({{"path", route.path}, {"status", status}});
+      if (status == 0 || status >= 500) {
+        ++failed;
+        r.blockers.push_back(
+            "smoke test of " + s.name + ": GET " + route.path +
+            (status == 0 ? " got no answer" : " answered " + std::to_string(status)) +
+            " on staging");
+      }
+    }
+    item["ran"] = true;
+    item["results"] = results;
+    item["failed"] = failed;
+    smoke.push_back(item);
+  }
   out.facts = r.ToJson();
+  out.facts["smoke"] = smoke;
   if (!version.empty()) out.facts["version"] = version;
   const auto totals = r.Totals();
   const auto cov = r.MergedCoverage();
