@@ -210,6 +210,78 @@ void PrintAudit(const Term& t, const Json& result, const std::string& what) {
   }
 }
 
+// The security gate's summary as `up` and `check --gate all` show it.
+void PrintSecurityGate(const Term& term, const Json& g, const std::string& run_id,
+                       const std::string& path) {
+  std::cout << "\n"
+            << term.Bold("Security gate") << ": "
+            << (g["passed"].get<bool>() ? term.Green("passed") : term.Red("blocked")) << " - "
+            << g["secrets"].size() << " secret(s), " << g["dependencies"]["components"]
+            << " component(s), "
+            << (g["vulnerabilities"]["checked"].get<bool>()
+                    ? std::to_string(g["vulnerabilities"]["list"].size()) +
+                          " known vulnerabilit(ies)"
+                    : std::string("vulnerabilities not checked (no advisory database)"))
+            << ", " << g["iac"].size()
+            << " container/IaC finding(s); SBOMs stored as artifacts of run " << run_id << "\n";
+  for (const auto& b : g["blockers"]) std::cout << "  - " << b.get<std::string>() << "\n";
+  std::cout << term.Dim("  'prodsprint check " + path + "' lists the findings") << "\n";
+}
+
+// The gates as JUnit XML, for CI: one test case per gate; a failed gate is a
+// failure holding its blockers, a waived one is skipped with the waiver.
+std::string GatesJUnit(const Json& checklist) {
+  auto esc = [](std::string v) {
+    std::string o;
+    for (char c : v) {
+      switch (c) {
+        case '&':
+          o += "&amp;";
+          break;
+        case '<':
+          o += "&lt;";
+          break;
+        case '>':
+          o += "&gt;";
+          break;
+        case '"':
+          o += "&quot;";
+          break;
+        default:
+          o += (static_cast<unsigned char>(c) < 0x20 && c != '\n') ? '?' : c;
+      }
+    }
+    return o;
+  };
+  int failures = 0, skipped = 0;
+  std::string cases;
+  for (const auto& g : checklist["gates"]) {
+    const std::string status = g.value("status", "");
+    cases += "    <testcase classname=\"readiness\" name=\"" + esc(g.value("gate", "")) + "\">";
+    if (status == "failed" || status == "not run") {
+      ++failures;
+      std::string body;
+      for (const auto& b : g.value("blockers", Json::array())) {
+        body += (b.is_string() ? b.get<std::string>() : b.dump()) + "\n";
+      }
+      cases += "<failure message=\"" + esc(status) + "\">" + esc(body) + "</failure>";
+    } else if (status == "waived") {
+      ++skipped;
+      const Json& w = g["waiver"];
+      cases += "<skipped message=\"" +
+               esc("waived until " + FormatTime(w.value("until", Millis{0})) + " by " +
+                   w.value("by", "") + ": " + w.value("reason", "")) +
+               "\"/>";
+    }
+    cases += "</testcase>\n";
+  }
+  const std::string n = std::to_string(checklist["gates"].size());
+  return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"prodsprint readiness\">\n"
+         "  <testsuite name=\"readiness\" tests=\"" +
+         n + "\" failures=\"" + std::to_string(failures) + "\" errors=\"0\" skipped=\"" +
+         std::to_string(skipped) + "\">\n" + cases + "  </testsuite>\n</testsuites>\n";
+}
+
 // The readiness checklist: each gate's state, waivers, and whether ready.
 void PrintChecklist(const Term& term, const Json& c) {
   std::cout << "\n"
@@ -468,23 +540,7 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
                             " --apply' also runs it as local staging (prodsprint apply)")
                 << "\n";
     }
-    if (gate) {
-      const Json& g = *gate;
-      std::cout << "\n"
-                << term.Bold("Security gate") << ": "
-                << (g["passed"].get<bool>() ? term.Green("passed") : term.Red("blocked")) << " - "
-                << g["secrets"].size() << " secret(s), " << g["dependencies"]["components"]
-                << " component(s), "
-                << (g["vulnerabilities"]["checked"].get<bool>()
-                        ? std::to_string(g["vulnerabilities"]["list"].size()) +
-                              " known vulnerabilit(ies)"
-                        : std::string("vulnerabilities not checked (no advisory database)"))
-                << ", " << g["iac"].size()
-                << " container/IaC finding(s); SBOMs stored as artifacts of run " << rd->run.id
-                << "\n";
-      for (const auto& b : g["blockers"]) std::cout << "  - " << b.get<std::string>() << "\n";
-      std::cout << term.Dim("  'prodsprint check " + path + "' lists the findings") << "\n";
-    }
+    if (gate) PrintSecurityGate(term, *gate, rd->run.id, path);
     if (tests) PrintTestGate(term, *tests, rd->run.id);
     if (checklist) PrintChecklist(term, *checklist);
     std::string missing;
@@ -500,6 +556,63 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
     }
   }
   return run.status == RunStatus::kDone && !gate_blocks ? kExitOk : kExitFailed;
+}
+
+// `check --gate all|tests`: a readiness run (the gates side by side, the
+// checklist) in the repository's staging environment folder, printed as `up`
+// prints it; --junit writes the gates as JUnit XML.
+Result<int> CmdCheckReadiness(const Options& o, const CheckArgs& a) {
+  std::error_code ec;
+  const fs::path repo = fs::weakly_canonical(fs::absolute(a.path, ec), ec);
+  if (ec || !fs::is_directory(repo, ec)) {
+    return problems::InvalidInput("'" + a.path + "' is not a folder (give the repository's path)");
+  }
+  PS_ASSIGN(auto s, OpenSession(o, repo / "prodsprint.yaml", true));
+  PS_ASSIGN(store::Project project, EnsureProject(*s, repo));
+  const Term term = Term::Detect();
+  const fs::path env_dir = s->state_dir / "local" / stages::plan::Slug(project.name) / "staging";
+  PS_ASSIGN(Json waivers, WaiversOf(*s, project.id));
+  Json input = {{"path", repo.string()},
+                {"env", "staging"},
+                {"env_dir", env_dir.string()},
+                {"exe", fs::read_symlink("/proc/self/exe", ec).string()},
+                {"waivers", waivers}};
+  if (!a.ref.empty()) input["ref"] = a.ref;
+  if (!a.advisory_db.empty()) input["advisory_db"] = a.advisory_db;
+  PS_ASSIGN(engine::PipelineSpec spec, PipelineFor(store::RunKind::kReadiness));
+  PS_ASSIGN(Run run, s->engine->Submit(s->tenant, project.id, spec, input));
+  if (!a.json) std::cerr << term.Dim("readiness run " + run.id) << "\n";
+  PS_ASSIGN(run, DriveRun(*s, run.id, !a.json));
+  PS_ASSIGN(RunDetail d, LoadDetail(*s, run.id));
+  const Json* gate = nullptr;
+  const Json* tests = nullptr;
+  const Json* checklist = nullptr;
+  for (const auto& st : d.stages) {
+    if (!st.output.is_object()) continue;
+    if (st.name == "security" && st.output.contains("passed")) gate = &st.output;
+    if (st.name == "tests" && st.output.contains("passed")) tests = &st.output;
+    if (st.name == "checklist" && st.output.contains("ready")) checklist = &st.output;
+  }
+  if (!checklist) {
+    auto p = Problem::FromJson(run.error);
+    if (p) return *p;
+    return problems::Internal("the readiness run " + run.id + " ended without a checklist");
+  }
+  if (!a.junit.empty()) PS_TRY(WriteFileAtomic(a.junit, GatesJUnit(*checklist)));
+  const bool ready = (*checklist)["ready"].get<bool>();
+  if (a.json) {
+    std::cout << Dump({{"run", run.id},
+                       {"checklist", *checklist},
+                       {"security", gate ? *gate : Json(nullptr)},
+                       {"tests", tests ? *tests : Json(nullptr)}},
+                      2)
+              << std::endl;
+  } else {
+    if (gate && a.gate == "all") PrintSecurityGate(term, *gate, run.id, a.path);
+    if (tests) PrintTestGate(term, *tests, run.id);
+    PrintChecklist(term, *checklist);
+  }
+  return ready ? kExitOk : kExitFailed;
 }
 
 Result<int> CmdRunsList(const Options& o, bool json, int limit, const std::string& project) {
@@ -959,7 +1072,15 @@ int Main(int argc, char** argv) {
       "database (`prodsprint db`), licenses against policy.security.licenses, and Dockerfile,\n"
       "Kubernetes and Terraform rules. Exit 1 when the policy blocks (docs/SECURITY.md).");
   check_cmd->add_option("PATH", check_args.path, "The repository's folder")->required();
-  check_cmd->add_option("--gate", check_args.gate, "The gate: security")->capture_default_str();
+  check_cmd
+      ->add_option("--gate", check_args.gate,
+                   "security (read the tree, keep nothing), or tests / all: a readiness run in "
+                   "the repository's staging environment (the version prepared, its tests "
+                   "run, the checklist with waivers)")
+      ->check(CLI::IsMember({"security", "tests", "all"}))
+      ->capture_default_str();
+  check_cmd->add_option("--junit", check_args.junit,
+                        "With --gate tests or all: also write the gates as JUnit XML (for CI)");
   check_cmd->add_option("--ref", check_args.ref, "Scan this git revision instead of the tree");
   check_cmd->add_option("--sarif", check_args.sarif, "Also write the findings as SARIF 2.1.0");
   check_cmd->add_option("--sbom", check_args.sbom,
@@ -1088,7 +1209,11 @@ int Main(int argc, char** argv) {
     r = CmdWaivers(o, waivers_path, json);
   } else if (check_cmd->parsed()) {
     json = check_args.json;
-    r = CmdCheck(check_args, [] { return g_interrupted.load(); });
+    if (check_args.gate == "all" || check_args.gate == "tests") {
+      r = CmdCheckReadiness(o, check_args);
+    } else {
+      r = CmdCheck(check_args, [] { return g_interrupted.load(); });
+    }
   } else if (db->parsed()) {
     json = db_args.json;
     if (db_import->parsed()) {

@@ -21,6 +21,7 @@ struct CheckArgs {
   std::string write_baseline;   // write every current finding as accepted
   bool history = false;         // also scan the git history
   std::string gitleaks_config;  // import this gitleaks TOML ("" = the repository's .gitleaks.toml)
+  std::string junit;            // --gate tests|all: write the gates as JUnit XML here
   bool json = false;
 };
 

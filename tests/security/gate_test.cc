@@ -358,6 +358,43 @@ TEST_F(GateTest, AWaiverLetsAFailedGateThroughTheChecklistUntilItExpires) {
   EXPECT_NE(ev.out.find("\"name\":\"readiness.ready\""), std::string::npos);
 }
 
+TEST_F(GateTest, CheckRunsTheTestGateAndWritesTheGatesAsJUnit) {
+  // A service whose one test fails: check --gate tests prepares it in the
+  // staging folder, runs node --test there, and the checklist is not ready.
+  const fs::path bad = dir_ / "bad";
+  testing::WriteText(
+      bad / "package.json",
+      R"({"name": "bad", "scripts": {"start": "node s.js", "test": "node --test"}})");
+  testing::WriteText(bad / "s.js",
+                     "require('http').createServer((q, r) => r.end('ok'))"
+                     ".listen(process.env.PORT || 3000)\n");
+  testing::WriteText(bad / "s.test.js",
+                     "const test = require('node:test');\nconst assert = require('node:assert');\n"
+                     "test('adds', () => assert.strictEqual(1 + 1, 3));\n");
+  const std::string state = (dir_ / "state").string();
+  const std::string junit = (dir_ / "gates.xml").string();
+  auto r = Run({"--state", state, "check", bad.string(), "--gate", "tests", "--junit", junit});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("Test gate: blocked"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("1 failing test(s) (policy.tests.max_failures: 0): adds"), std::string::npos)
+      << r.out;
+  std::string xml = testing::ReadText(junit);
+  EXPECT_NE(xml.find(R"(<testcase classname="readiness" name="tests"><failure)"), std::string::npos)
+      << xml;
+
+  auto w = Run({"--state", state, "waive", "tests", "--path", bad.string(), "--reason",
+                "known failure, fix in progress", "--until", DayFromNow(2)});
+  ASSERT_EQ(w.exit_code, 0) << w.err;
+  r = Run({"--state", state, "check", bad.string(), "--gate", "all", "--junit", junit, "--json"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  Json j = Json::parse(r.out);
+  EXPECT_EQ(j["checklist"]["ready"], true);
+  EXPECT_EQ(j["tests"]["failed"], 1);
+  xml = testing::ReadText(junit);
+  EXPECT_NE(xml.find(R"(<skipped message="waived until )"), std::string::npos) << xml;
+  EXPECT_NE(xml.find("known failure, fix in progress"), std::string::npos) << xml;
+}
+
 TEST_F(GateTest, ImportsTheRepositorysGitleaksConfigAndThePolicysAllowlist) {
   const fs::path r = dir_ / "gl";
   testing::WriteText(r / ".gitleaks.toml", R"TOML(
