@@ -23,6 +23,7 @@
 #include "core/config.h"
 #include "core/fs.h"
 #include "core/ids.h"
+#include "core/xml.h"
 #include "engine/engine.h"
 #include "engine/worker_pool.h"
 #include "quality/test_report.h"
@@ -231,28 +232,7 @@ void PrintSecurityGate(const Term& term, const Json& g, const std::string& run_i
 // The gates as JUnit XML, for CI: one test case per gate; a failed gate is a
 // failure holding its blockers, a waived one is skipped with the waiver.
 std::string GatesJUnit(const Json& checklist) {
-  auto esc = [](std::string v) {
-    std::string o;
-    for (char c : v) {
-      switch (c) {
-        case '&':
-          o += "&amp;";
-          break;
-        case '<':
-          o += "&lt;";
-          break;
-        case '>':
-          o += "&gt;";
-          break;
-        case '"':
-          o += "&quot;";
-          break;
-        default:
-          o += (static_cast<unsigned char>(c) < 0x20 && c != '\n') ? '?' : c;
-      }
-    }
-    return o;
-  };
+  const auto esc = [](const std::string& v) { return XmlEscape(v); };
   int failures = 0, skipped = 0;
   std::string cases;
   for (const auto& g : checklist["gates"]) {

@@ -46,4 +46,8 @@ struct XmlOptions {
 // the error.
 Status ParseXml(std::string_view text, XmlHandler& handler, const XmlOptions& options = {});
 
+// Text for an XML attribute or element: & < > " escaped, control characters
+// XML 1.0 cannot hold (all but tab, newline, carriage return) as '?'.
+std::string XmlEscape(std::string_view s);
+
 }  // namespace ps
