@@ -574,9 +574,17 @@ Result<int> CmdCheckReadiness(const Options& o, const CheckArgs& a) {
     if (st.name == "checklist" && st.output.contains("ready")) checklist = &st.output;
   }
   if (!checklist) {
+    // A gate could not run (the version did not build, a runner is missing):
+    // the run failed, as `up` reports it (exit 1), not the user's input.
     auto p = Problem::FromJson(run.error);
-    if (p) return *p;
-    return problems::Internal("the readiness run " + run.id + " ended without a checklist");
+    if (a.json) {
+      std::cout << Dump({{"run", run.id}, {"checklist", nullptr}, {"error", run.error}}, 2)
+                << std::endl;
+    } else {
+      if (p) PrintProblem(*p, false);
+      std::cout << "details: prodsprint run show " << run.id << "\n";
+    }
+    return kExitFailed;
   }
   if (!a.junit.empty()) PS_TRY(WriteFileAtomic(a.junit, GatesJUnit(*checklist)));
   const bool ready = (*checklist)["ready"].get<bool>();

@@ -393,6 +393,15 @@ TEST_F(GateTest, CheckRunsTheTestGateAndWritesTheGatesAsJUnit) {
   xml = testing::ReadText(junit);
   EXPECT_NE(xml.find(R"(<skipped message="waived until )"), std::string::npos) << xml;
   EXPECT_NE(xml.find("known failure, fix in progress"), std::string::npos) << xml;
+
+  // A version that does not build: the gate cannot run; the run failed (exit 1), and says why.
+  const fs::path broken = dir_ / "broken";
+  testing::WriteText(broken / "package.json", R"({"name": "broken", "scripts": {
+      "start": "node s.js", "build": "echo no compiler >&2; exit 3", "test": "node --test"}})");
+  testing::WriteText(broken / "s.js", "require('http').createServer().listen(process.env.PORT)\n");
+  r = Run({"--state", state, "check", broken.string(), "--gate", "tests"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE((r.out + r.err).find("build failed"), std::string::npos) << r.out << r.err;
 }
 
 TEST_F(GateTest, ImportsTheRepositorysGitleaksConfigAndThePolicysAllowlist) {
