@@ -879,9 +879,12 @@ int Main(int argc, char** argv) {
   int workers = 0;
   auto* up = app.add_subcommand(
       "up",
-      "Run the pipeline on a repository: register it as a project and run the import run\n"
-      "(and, as they arrive, audit -> plan -> apply -> readiness -> release), showing progress.\n"
-      "An unfinished run of the same repository is resumed, not started again.");
+      "Run the pipeline on a repository, showing progress: register it as a project, audit it,\n"
+      "plan it (local/staging), with --apply run it as local staging, then the readiness run:\n"
+      "the security and tests gates side by side (tests only with --apply: they run in\n"
+      "staging's release folder) and the checklist (waivers: prodsprint waive). Exit 1 when a\n"
+      "run fails or the checklist is not ready. An unfinished run of the same repository is\n"
+      "resumed, not started again. (up does not release yet: prodsprint release does.)");
   up->add_option("PATH", path, "The repository's folder")->required();
   up->add_flag("--json", json, "Print the run, its stages and results as JSON");
   up->add_option("--workers", workers, "Worker threads (default: engine.workers)")
