@@ -21,16 +21,26 @@ struct Format {
 
 // The order is the corpus' contract (fuzz/corpus/deps/ files start with the index).
 constexpr Format kFormats[] = {
-    {"package-lock.json", "package.json"}, {"yarn.lock", "package.json"},
-    {"pnpm-lock.yaml", ""},                {"package.json", ""},
-    {"requirements.txt", ""},              {"poetry.lock", "pyproject.toml"},
-    {"Pipfile.lock", "Pipfile"},           {"uv.lock", ""},
-    {"pyproject.toml", ""},                {"go.mod", ""},
-    {"Cargo.lock", ""},                    {"Cargo.toml", ""},
-    {"Gemfile.lock", ""},                  {"Gemfile", ""},
-    {"composer.lock", "composer.json"},    {"composer.json", ""},
-    {"pom.xml", ""},                       {"gradle.lockfile", "build.gradle"},
-    {"packages.lock.json", ""},            {"mix.lock", "mix.exs"},
+    {"package-lock.json", "package.json"},
+    {"yarn.lock", "package.json"},
+    {"pnpm-lock.yaml", ""},
+    {"package.json", ""},
+    {"requirements.txt", ""},
+    {"poetry.lock", "pyproject.toml"},
+    {"Pipfile.lock", "Pipfile"},
+    {"uv.lock", ""},
+    {"pyproject.toml", ""},
+    {"go.mod", ""},
+    {"Cargo.lock", ""},
+    {"Cargo.toml", ""},
+    {"Gemfile.lock", ""},
+    {"Gemfile", ""},
+    {"composer.lock", "composer.json"},
+    {"composer.json", ""},
+    {"pom.xml", ""},
+    {"gradle.lockfile", "build.gradle"},
+    {"packages.lock.json", ""},
+    {"mix.lock", "mix.exs"},
 };
 
 }  // namespace

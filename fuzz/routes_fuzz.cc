@@ -9,8 +9,8 @@
 #include "quality/routes.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static const char* kFiles[] = {"server.js", "app/main.py", "shop/urls.py", "config/routes.rb",
-                                 "src/Api.java", "main.go", "openapi.yaml", "swagger.json"};
+  static const char* kFiles[] = {"server.js",    "app/main.py", "shop/urls.py", "config/routes.rb",
+                                 "src/Api.java", "main.go",     "openapi.yaml", "swagger.json"};
   if (size == 0) return 0;
   const std::string file = kFiles[data[0] % std::size(kFiles)];
   const std::string text(reinterpret_cast<const char*>(data) + 1, size - 1);

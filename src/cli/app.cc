@@ -331,11 +331,8 @@ void PrintTestGate(const Term& term, const Json& t, const std::string& run_id) {
 }
 
 Result<int> CmdUp(const Options& o, const std::string& path, bool json, int workers, bool apply) {
+  PS_ASSIGN(const fs::path repo, RepoFolder(path));
   std::error_code ec;
-  fs::path repo = fs::weakly_canonical(fs::absolute(path, ec), ec);
-  if (ec || !fs::is_directory(repo, ec)) {
-    return problems::InvalidInput("'" + path + "' is not a folder (give the repository's path)");
-  }
   PS_ASSIGN(auto s, OpenSession(o, repo / "prodsprint.yaml", true));
   if (workers > 0) s->config.engine.workers = workers;
   const Term term = Term::Detect();
@@ -542,11 +539,8 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
 // checklist) in the repository's staging environment folder, printed as `up`
 // prints it; --junit writes the gates as JUnit XML.
 Result<int> CmdCheckReadiness(const Options& o, const CheckArgs& a) {
+  PS_ASSIGN(const fs::path repo, RepoFolder(a.path));
   std::error_code ec;
-  const fs::path repo = fs::weakly_canonical(fs::absolute(a.path, ec), ec);
-  if (ec || !fs::is_directory(repo, ec)) {
-    return problems::InvalidInput("'" + a.path + "' is not a folder (give the repository's path)");
-  }
   PS_ASSIGN(auto s, OpenSession(o, repo / "prodsprint.yaml", true));
   PS_ASSIGN(store::Project project, EnsureProject(*s, repo));
   const Term term = Term::Detect();

@@ -41,11 +41,7 @@ Result<Target> Open(const Options& o, const DeployArgs& a, bool create) {
                              "' use the files 'prodsprint plan --target " + a.target + "' writes");
   }
   Target t;
-  std::error_code ec;
-  t.repo = fs::weakly_canonical(fs::absolute(a.path.empty() ? "." : a.path, ec), ec);
-  if (ec || !fs::is_directory(t.repo, ec)) {
-    return problems::InvalidInput("'" + a.path + "' is not a folder (give the repository's path)");
-  }
+  PS_ASSIGN(t.repo, RepoFolder(a.path));
   PS_ASSIGN(t.session, OpenSession(o, t.repo / "prodsprint.yaml", create));
   PS_ASSIGN(t.project, EnsureProject(*t.session, t.repo));
   t.env_dir = t.session->state_dir / "local" / stages::plan::Slug(t.project.name) / a.env;

@@ -112,11 +112,7 @@ Result<int> CmdWaive(const Options& o, const WaiveArgs& a) {
                                   std::to_string(kMaxWaiverDays) +
                                   " days away: a waiver is temporary; record a new one later");
   }
-  std::error_code ec;
-  const fs::path repo = fs::weakly_canonical(fs::absolute(a.path, ec), ec);
-  if (ec || !fs::is_directory(repo, ec)) {
-    return problems::InvalidInput("'" + a.path + "' is not a folder (give the repository's path)");
-  }
+  PS_ASSIGN(const fs::path repo, RepoFolder(a.path));
   PS_ASSIGN(auto s, OpenSession(o, repo / "prodsprint.yaml", true));
   PS_ASSIGN(store::Project project, EnsureProject(*s, repo));
   store::AuditEntry e;
@@ -148,11 +144,7 @@ Result<int> CmdWaive(const Options& o, const WaiveArgs& a) {
 }
 
 Result<int> CmdWaivers(const Options& o, const std::string& path, bool json) {
-  std::error_code ec;
-  const fs::path repo = fs::weakly_canonical(fs::absolute(path, ec), ec);
-  if (ec || !fs::is_directory(repo, ec)) {
-    return problems::InvalidInput("'" + path + "' is not a folder (give the repository's path)");
-  }
+  PS_ASSIGN(const fs::path repo, RepoFolder(path));
   PS_ASSIGN(auto s, OpenSession(o, repo / "prodsprint.yaml", true));
   PS_ASSIGN(store::Project project, EnsureProject(*s, repo));
   PS_ASSIGN(Json list, WaiversOf(*s, project.id));

@@ -198,6 +198,15 @@ Json DetailJson(const RunDetail& d) {
 
 Millis RunDuration(const Run& r) { return r.updated_at - r.created_at; }
 
+Result<fs::path> RepoFolder(const std::string& path) {
+  std::error_code ec;
+  fs::path repo = fs::weakly_canonical(fs::absolute(path.empty() ? "." : path, ec), ec);
+  if (ec || !fs::is_directory(repo, ec)) {
+    return problems::InvalidInput("'" + path + "' is not a folder (give the repository's path)");
+  }
+  return repo;
+}
+
 Result<store::Project> EnsureProject(Session& s, const fs::path& repo) {
   auto& clock = SystemClock::Instance();
   return store::WriteValue<store::Project>(*s.store, [&](Tx& tx) -> Result<store::Project> {

@@ -70,6 +70,9 @@ struct RunDetail {
 Result<RunDetail> LoadDetail(Session& s, const std::string& run_id);
 Json DetailJson(const RunDetail& d);
 Millis RunDuration(const store::Run& r);
+// PATH as given on the command line, made absolute and canonical; a Problem
+// (invalid input) when it is not a folder.
+Result<fs::path> RepoFolder(const std::string& path);
 // The project of the repository at `repo`, registered on first use.
 Result<store::Project> EnsureProject(Session& s, const fs::path& repo);
 

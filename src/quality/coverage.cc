@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/xml.h"
+#include "quality/text.h"
 
 namespace ps::quality {
 
@@ -91,40 +92,10 @@ namespace {
 constexpr std::size_t kMaxFiles = 200000;
 constexpr long kMaxCount = 1L << 40;
 
-long ToLong(std::string_view s) {
-  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
-  long v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  return ec == std::errc() && v >= 0 && v < kMaxCount ? v : 0;
-}
-
-double ToDouble(std::string_view s) {
-  std::string t(s.substr(0, 64));
-  char* end = nullptr;
-  const double v = std::strtod(t.c_str(), &end);
-  return end != t.c_str() && v >= 0 && v <= 1e12 ? v : 0;
-}
-
-std::vector<std::string_view> Lines(std::string_view text) {
-  std::vector<std::string_view> out;
-  for (std::size_t pos = 0; pos < text.size();) {
-    std::size_t eol = text.find('\n', pos);
-    if (eol == std::string_view::npos) eol = text.size();
-    std::string_view line = text.substr(pos, eol - pos);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    out.push_back(line);
-    pos = eol + 1;
-  }
-  return out;
-}
-
-std::string_view Body(std::string_view s) {
-  if (s.substr(0, 3) == "\xEF\xBB\xBF") s.remove_prefix(3);
-  while (!s.empty() &&
-         (s.front() == ' ' || s.front() == '\n' || s.front() == '\r' || s.front() == '\t'))
-    s.remove_prefix(1);
-  return s;
-}
+using text::Body;
+using text::Lines;
+using text::ToLong;
+double ToDouble(std::string_view s) { return text::ToDouble(s, 1e12); }
 
 // --- Cobertura -------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "core/xml.h"
+#include "quality/text.h"
 
 namespace ps::quality {
 
@@ -95,19 +96,9 @@ std::string Excerpt(std::string_view text, int max_lines, std::size_t max_bytes)
 
 namespace {
 
-double ToDouble(std::string_view s) {
-  std::string t(s.substr(0, 64));
-  char* end = nullptr;
-  const double v = std::strtod(t.c_str(), &end);
-  return end != t.c_str() && v >= 0 && v < 1e9 ? v : 0;
-}
-
-long ToLong(std::string_view s) {
-  long v = 0;
-  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  return ec == std::errc() && v >= 0 ? v : 0;
-}
+using text::Body;
+using text::ToLong;
+double ToDouble(std::string_view s) { return text::ToDouble(s, 1e9); }
 
 std::string Bounded(std::string_view s, std::size_t n = 512) { return Excerpt(s, 1, n); }
 
@@ -263,15 +254,6 @@ class TrxReader final : public XmlHandler {
   FailedTest failure_;
 };
 
-// Leading whitespace and a byte-order mark skipped.
-std::string_view Body(std::string_view s) {
-  if (s.substr(0, 3) == "\xEF\xBB\xBF") s.remove_prefix(3);
-  while (!s.empty() &&
-         (s.front() == ' ' || s.front() == '\n' || s.front() == '\r' || s.front() == '\t'))
-    s.remove_prefix(1);
-  return s;
-}
-
 Result<Json> ParseJsonDocument(std::string_view text, const char* what) {
   Json j = Json::parse(text.begin(), text.end(), nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
@@ -297,20 +279,6 @@ long NumberField(const Json& j, const char* key) {
   if (!f || !f->is_number()) return 0;
   const double v = f->get<double>();
   return v > 0 && v < 1e12 ? static_cast<long>(v) : 0;
-}
-
-// Lines of text, without their '\r'.
-std::vector<std::string_view> SplitLines(std::string_view text) {
-  std::vector<std::string_view> lines;
-  for (std::size_t pos = 0; pos < text.size();) {
-    std::size_t eol = text.find('\n', pos);
-    if (eol == std::string_view::npos) eol = text.size();
-    std::string_view line = text.substr(pos, eol - pos);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    lines.push_back(line);
-    pos = eol + 1;
-  }
-  return lines;
 }
 
 std::string_view TrimLeft(std::string_view s) {
@@ -563,7 +531,7 @@ Result<TestReport> ParseCargoTestOutput(std::string_view text) {
 }
 
 Result<TestReport> ParseMinitestOutput(std::string_view text) {
-  const auto lines = SplitLines(text);
+  const auto lines = text::Lines(text);
   // The last "N runs, N assertions, N failures, N errors, N skips" counts
   // (rails test prints one per run).
   std::map<std::string, long> counts;
@@ -633,7 +601,7 @@ Result<TestReport> ParseMinitestOutput(std::string_view text) {
 }
 
 Result<TestReport> ParseUnittestOutput(std::string_view text) {
-  const auto lines = SplitLines(text);
+  const auto lines = text::Lines(text);
   long ran = -1;
   std::map<std::string, long> counts;
   for (std::size_t i = 0; i < lines.size(); ++i) {
@@ -678,7 +646,7 @@ Result<TestReport> ParseUnittestOutput(std::string_view text) {
 }
 
 Result<TestReport> ParseExUnitOutput(std::string_view text) {
-  const auto lines = SplitLines(text);
+  const auto lines = text::Lines(text);
   std::map<std::string, long> counts;
   bool found = false;
   for (const auto& l : lines) {

@@ -19,7 +19,7 @@ struct FileEntry {
   std::uint64_t size = 0;  // 0 and size_known false when the walk was told not to stat
   bool size_known = true;
   bool symlink = false;
-  bool executable = false;  // regular files with the owner's execute bit (mode 100755 in git)
+  bool executable = false;    // regular files with the owner's execute bit (mode 100755 in git)
   std::string link_target{};  // for symlinks
 };
 

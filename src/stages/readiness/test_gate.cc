@@ -114,7 +114,6 @@ std::vector<std::string> GlobFiles(const std::string& base, const std::string& p
     std::sort(next.begin(), next.end());
     current = std::move(next);
   }
-  std::error_code ec;
   std::stable_sort(current.begin(), current.end(), [](const std::string& a, const std::string& b) {
     return MtimeNs(a) < MtimeNs(b);
   });
