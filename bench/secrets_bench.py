@@ -227,7 +227,7 @@ def score(hits, truth):
 
 def run_prodsprint(trials, one_core, env):
     binary = os.path.join(ROOT, "build", "release", "prodsprint")
-    cmd = [binary, "check", CORPUS, "--json"]
+    cmd = [binary, "check", "--gate", "security", CORPUS, "--json"]
     if one_core:
         cmd = ["taskset", "-c", "0"] + cmd
     times, out = [], None
@@ -329,8 +329,8 @@ def run_history(env, commits=200, per_commit=25):
         shutil.rmtree(cache)
     henv = dict(env, XDG_CACHE_HOME=cache)
     binary = os.path.join(ROOT, "build", "release", "prodsprint")
-    t1, p1 = timed([binary, "check", repo, "--history", "--json"], env=henv)
-    t2, p2 = timed([binary, "check", repo, "--history", "--json"], env=henv)
+    t1, p1 = timed([binary, "check", "--gate", "security", repo, "--history", "--json"], env=henv)
+    t2, p2 = timed([binary, "check", "--gate", "security", repo, "--history", "--json"], env=henv)
     h1, h2 = json.loads(p1.stdout)["history"], json.loads(p2.stdout)["history"]
     return {"commits": commits, "blobs_first": h1["blobs_scanned"], "bytes_first": h1["bytes_scanned"],
             "history_seconds_first": h1["seconds"], "history_seconds_second": h2["seconds"],

@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 #include <atomic>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -226,7 +227,8 @@ void PrintSecurityGate(const Term& term, const Json& g, const std::string& run_i
             << ", " << g["iac"].size()
             << " container/IaC finding(s); SBOMs stored as artifacts of run " << run_id << "\n";
   for (const auto& b : g["blockers"]) std::cout << "  - " << b.get<std::string>() << "\n";
-  std::cout << term.Dim("  'prodsprint check " + path + "' lists the findings") << "\n";
+  std::cout << term.Dim("  'prodsprint check " + path + " --gate security' lists the findings")
+            << "\n";
 }
 
 // The gates as JUnit XML, for CI: one test case per gate; a failed gate is a
@@ -260,6 +262,69 @@ std::string GatesJUnit(const Json& checklist) {
          "  <testsuite name=\"readiness\" tests=\"" +
          n + "\" failures=\"" + std::to_string(failures) + "\" errors=\"0\" skipped=\"" +
          std::to_string(skipped) + "\">\n" + cases + "  </testsuite>\n</testsuites>\n";
+}
+
+// The gates as SARIF 2.1.0, for code-scanning tools: the security gate's own
+// run (every finding with its location, as `check --gate security --sarif`
+// writes it) when it is given, then a run of the checklist: one result per
+// blocker of a failed gate (level error), a waived gate's blockers as
+// suppressed results with the waiver as justification.
+Json GatesSarif(const Json& checklist, const Json& security_sarif) {
+  Json runs = Json::array();
+  if (security_sarif.is_object() && security_sarif.contains("runs") &&
+      security_sarif["runs"].is_array()) {
+    for (const auto& r : security_sarif["runs"]) runs.push_back(r);
+  }
+  Json rules = Json::array();
+  Json results = Json::array();
+  int index = 0;
+  for (const auto& g : checklist["gates"]) {
+    const std::string gate = g.value("gate", "");
+    const std::string status = g.value("status", "");
+    const std::string id = "readiness/" + gate;
+    rules.push_back({{"id", id},
+                     {"name", gate + " gate"},
+                     {"shortDescription", {{"text", "The " + gate + " readiness gate blocks"}}},
+                     {"help",
+                      {{"text", "docs/READINESS.md: what the " + gate +
+                                    " gate checks, its policy and how to waive it"}}},
+                     {"defaultConfiguration", {{"level", "error"}}}});
+    if (status == "failed" || status == "waived" || status == "not run") {
+      Json blockers = g.value("blockers", Json::array());
+      if (blockers.empty()) blockers.push_back(status == "not run" ? "did not run" : "failed");
+      for (const auto& b : blockers) {
+        Json r = {{"ruleId", id},
+                  {"ruleIndex", index},
+                  {"level", "error"},
+                  {"message", {{"text", b.is_string() ? b.get<std::string>() : b.dump()}}},
+                  {"locations",
+                   {{{"physicalLocation",
+                      {{"artifactLocation", {{"uri", "prodsprint.yaml"}}},
+                       {"region", {{"startLine", 1}}}}}}}}};
+        if (status == "waived" && g.contains("waiver")) {
+          const Json& w = g["waiver"];
+          r["suppressions"] = {
+              {{"kind", "external"},
+               {"status", "accepted"},
+               {"justification", w.value("reason", "") + " (waived by " + w.value("by", "") +
+                                     " until " + FormatTime(w.value("until", Millis{0})) + ")"}}};
+        }
+        results.push_back(std::move(r));
+      }
+    }
+    ++index;
+  }
+  runs.push_back({{"tool",
+                   {{"driver",
+                     {{"name", "ProdSprint readiness"},
+                      {"version", PS_VERSION},
+                      {"informationUri", "https://prodsprint.dev/docs/readiness"},
+                      {"rules", rules}}}}},
+                  {"results", results},
+                  {"properties", {{"ready", checklist.value("ready", false)}}}});
+  return {{"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
+          {"version", "2.1.0"},
+          {"runs", runs}};
 }
 
 // The readiness checklist: each gate's state, waivers, and whether ready.
@@ -328,6 +393,63 @@ void PrintTestGate(const Term& term, const Json& t, const std::string& run_id) {
     std::cout << "\n";
   }
   for (const auto& b : t["blockers"]) std::cout << "  - " << b.get<std::string>() << "\n";
+}
+
+// The performance gate as `up` shows it: per service the load, throughput,
+// latency percentiles, the baseline and the regressions found.
+void PrintPerfGate(const Term& term, const Json& p, const std::string& run_id) {
+  std::cout << "\n"
+            << term.Bold("Performance gate") << ": "
+            << (p["passed"].get<bool>() ? term.Green("passed") : term.Red("blocked")) << " - ";
+  if (p["services"].empty()) {
+    std::cout << "not measured"
+              << (p.contains("skipped_reason") ? " (" + p["skipped_reason"].get<std::string>() + ")"
+                                               : std::string())
+              << "\n";
+  } else {
+    std::cout << p.value("rate", 0) << " requests/s per service, open loop, for "
+              << HumanDuration(p.value("duration_ms", Millis{0}))
+              << "; measurements stored as artifacts of run " << run_id << "\n";
+  }
+  for (const auto& s : p["services"]) {
+    const Json& sum = s["summary"];
+    const Json& l = sum["latency_ms"];
+    std::cout << "  " << s.value("service", "") << "  "
+              << FormatNumber(std::round(sum.value("achieved_rate", 0.0) * 10) / 10) << "/s, "
+              << sum.value("failed", 0) << " failed  p50 " << FormatMs(l.value("p50", 0.0))
+              << "  p95 " << FormatMs(l.value("p95", 0.0)) << "  p99 "
+              << FormatMs(l.value("p99", 0.0)) << "  p99.9 " << FormatMs(l.value("p99_9", 0.0))
+              << "  max " << FormatMs(l.value("max", 0.0)) << "\n";
+    const Json& b = s["baseline"];
+    if (b.is_object() && b.value("created", false)) {
+      std::cout << "    "
+                << term.Dim(
+                       "baseline taken now (perf.baselined): later versions are "
+                       "compared with it")
+                << "\n";
+    } else if (b.is_object()) {
+      std::cout << "    "
+                << term.Dim("compared with the baseline of version " +
+                            b.value("version", "").substr(0, 12) + " (" +
+                            FormatTime(b.value("at", Millis{0})).substr(0, 16) + ")")
+                << "\n";
+    }
+    if (s.contains("baseline_note"))
+      std::cout << "    " << term.Dim(s["baseline_note"].get<std::string>()) << "\n";
+    for (const auto& r : s["routes"]) {
+      const Json& rl = r["latency_ms"];
+      std::string verdict;
+      if (r.contains("compared")) {
+        const Json& c = r["compared"];
+        verdict = !c.value("judged", true)      ? term.Dim("not judged")
+                  : c.value("regressed", false) ? term.Red("regressed")
+                                                : term.Green("no regression");
+      }
+      std::cout << "    " << r.value("route", "") << "  p50 " << FormatMs(rl.value("p50", 0.0))
+                << "  p95 " << FormatMs(rl.value("p95", 0.0)) << "  " << verdict << "\n";
+    }
+  }
+  for (const auto& b : p["blockers"]) std::cout << "  - " << b.get<std::string>() << "\n";
 }
 
 Result<int> CmdUp(const Options& o, const std::string& path, bool json, int workers, bool apply) {
@@ -401,6 +523,7 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
   std::optional<RunDetail> rd;
   const Json* gate = nullptr;
   const Json* tests = nullptr;
+  const Json* perf = nullptr;
   const Json* checklist = nullptr;
   if (run.status == RunStatus::kDone) {
     // The tests run in staging: with --apply (without it nothing is
@@ -418,6 +541,7 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
       if (!st.output.is_object() || !st.output.contains("passed")) continue;
       if (st.name == "security") gate = &st.output;
       if (st.name == "tests") tests = &st.output;
+      if (st.name == "performance") perf = &st.output;
     }
     for (const auto& st : rd->stages) {
       if (st.name == "checklist" && st.output.is_object() && st.output.contains("ready"))
@@ -519,6 +643,7 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
     }
     if (gate) PrintSecurityGate(term, *gate, rd->run.id, path);
     if (tests) PrintTestGate(term, *tests, rd->run.id);
+    if (perf) PrintPerfGate(term, *perf, rd->run.id);
     if (checklist) PrintChecklist(term, *checklist);
     std::string missing;
     for (const auto& m : MissingProductStages()) missing += (missing.empty() ? "" : ", ") + m;
@@ -553,6 +678,7 @@ Result<int> CmdCheckReadiness(const Options& o, const CheckArgs& a) {
                 {"waivers", waivers}};
   if (!a.ref.empty()) input["ref"] = a.ref;
   if (!a.advisory_db.empty()) input["advisory_db"] = a.advisory_db;
+  if (a.rebaseline) input["rebaseline"] = true;
   PS_ASSIGN(engine::PipelineSpec spec, PipelineFor(store::RunKind::kReadiness));
   PS_ASSIGN(Run run, s->engine->Submit(s->tenant, project.id, spec, input));
   if (!a.json) std::cerr << term.Dim("readiness run " + run.id) << "\n";
@@ -560,11 +686,13 @@ Result<int> CmdCheckReadiness(const Options& o, const CheckArgs& a) {
   PS_ASSIGN(RunDetail d, LoadDetail(*s, run.id));
   const Json* gate = nullptr;
   const Json* tests = nullptr;
+  const Json* perf = nullptr;
   const Json* checklist = nullptr;
   for (const auto& st : d.stages) {
     if (!st.output.is_object()) continue;
     if (st.name == "security" && st.output.contains("passed")) gate = &st.output;
     if (st.name == "tests" && st.output.contains("passed")) tests = &st.output;
+    if (st.name == "performance" && st.output.contains("passed")) perf = &st.output;
     if (st.name == "checklist" && st.output.contains("ready")) checklist = &st.output;
   }
   if (!checklist) {
@@ -581,17 +709,28 @@ Result<int> CmdCheckReadiness(const Options& o, const CheckArgs& a) {
     return kExitFailed;
   }
   if (!a.junit.empty()) PS_TRY(WriteFileAtomic(a.junit, GatesJUnit(*checklist)));
+  if (!a.sarif.empty()) {
+    Json security_sarif;
+    for (const auto& art : d.artifacts) {
+      if (art.name != "security.sarif") continue;
+      auto text = s->artifacts->Get(art.sha256);
+      if (text.ok()) security_sarif = Json::parse(*text, nullptr, false);
+    }
+    PS_TRY(WriteFileAtomic(a.sarif, Dump(GatesSarif(*checklist, security_sarif), 2) + "\n"));
+  }
   const bool ready = (*checklist)["ready"].get<bool>();
   if (a.json) {
     std::cout << Dump({{"run", run.id},
                        {"checklist", *checklist},
                        {"security", gate ? *gate : Json(nullptr)},
-                       {"tests", tests ? *tests : Json(nullptr)}},
+                       {"tests", tests ? *tests : Json(nullptr)},
+                       {"performance", perf ? *perf : Json(nullptr)}},
                       2)
               << std::endl;
   } else {
     if (gate && a.gate == "all") PrintSecurityGate(term, *gate, run.id, a.path);
-    if (tests) PrintTestGate(term, *tests, run.id);
+    if (tests && a.gate != "performance") PrintTestGate(term, *tests, run.id);
+    if (perf && a.gate != "tests") PrintPerfGate(term, *perf, run.id);
     PrintChecklist(term, *checklist);
   }
   return ready ? kExitOk : kExitFailed;
@@ -1028,18 +1167,31 @@ int Main(int argc, char** argv) {
   LoadArgs load_args;
   auto* load = app.add_subcommand(
       "load",
-      "Send HTTP GET requests at a fixed rate over keep-alive connections and report latency\n"
-      "measured from when each request was due (corrected for coordinated omission)");
-  load->add_option("URL", load_args.url, "http://127.0.0.1:PORT/path")->required();
-  load->add_option("--rate", load_args.rate, "Requests per second")
-      ->check(CLI::Range(0.1, 1e6))
+      "Load-test an HTTP/1.1 server over keep-alive connections and report throughput, errors\n"
+      "and latency percentiles (p50 p90 p95 p99 p99.9 max), overall and per URL. Open loop by\n"
+      "default: requests are due at --rate per second whatever the server does, and latency\n"
+      "counts from when each was due (corrected for coordinated omission). --closed: each\n"
+      "connection sends its next request when the last is answered (wrk's model).");
+  load->add_option("URL", load_args.urls,
+                   "http://127.0.0.1:PORT/path; several URLs (same host and port) are requested "
+                   "in turn")
+      ->required();
+  load->add_option("--rate", load_args.rate, "Requests per second (open loop)")
+      ->check(CLI::Range(0.1, 1e7))
       ->capture_default_str();
   load->add_option("--duration", load_args.duration_s, "Seconds")
       ->check(CLI::Range(0.1, 86400.0))
       ->capture_default_str();
+  load->add_option("--warmup", load_args.warmup_s, "Seconds at the start not counted")
+      ->check(CLI::Range(0.0, 3600.0))
+      ->capture_default_str();
   load->add_option("--connections", load_args.connections, "Connections")
       ->check(CLI::Range(1, 10000))
       ->capture_default_str();
+  load->add_option("--threads", load_args.threads, "Event-loop threads")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  load->add_flag("--closed", load_args.closed, "Closed loop: as fast as the server answers");
   load->add_flag("--json", load_args.json, "Machine-readable output");
 
   std::string supervise_dir;
@@ -1050,24 +1202,31 @@ int Main(int argc, char** argv) {
   CheckArgs check_args;
   auto* check_cmd = app.add_subcommand(
       "check",
-      "Run a readiness gate on a repository. --gate security reads the working tree (or --ref\n"
-      "REV, from git) once and reports: secrets (provider tokens, private keys, JWTs, passwords\n"
-      "in connection strings, secret-named assignments; never printed whole), the dependency\n"
-      "graph from lockfiles and manifests, known vulnerabilities from the offline advisory\n"
-      "database (`prodsprint db`), licenses against policy.security.licenses, and Dockerfile,\n"
-      "Kubernetes and Terraform rules. Exit 1 when the policy blocks (docs/SECURITY.md).");
+      "Run the readiness gates on a repository and print the checklist: each gate passed,\n"
+      "failed (with its blockers) or waived. By default all three gates, in a readiness run in\n"
+      "the repository's local staging environment: security; tests (the version prepared as for\n"
+      "staging, its test command run, JUnit results and coverage against policy.tests, smoke\n"
+      "routes requested from staging); performance (the smoke routes loaded at\n"
+      "policy.performance.rate, compared with the baseline). --gate security only reads the tree\n"
+      "(or --ref REV) and keeps nothing: secrets, dependencies, known vulnerabilities, licenses,\n"
+      "Dockerfile/Kubernetes/Terraform rules (docs/SECURITY.md). Exit 1 when not ready.");
   check_cmd->add_option("PATH", check_args.path, "The repository's folder")->required();
   check_cmd
       ->add_option("--gate", check_args.gate,
-                   "security (read the tree, keep nothing), or tests / all: a readiness run in "
-                   "the repository's staging environment (the version prepared, its tests "
-                   "run, the checklist with waivers)")
-      ->check(CLI::IsMember({"security", "tests", "all"}))
+                   "all (a readiness run: security, tests, performance and the checklist); "
+                   "tests or performance (the same run, that gate printed); security (read the "
+                   "tree, keep nothing)")
+      ->check(CLI::IsMember({"security", "tests", "performance", "all"}))
       ->capture_default_str();
   check_cmd->add_option("--junit", check_args.junit,
-                        "With --gate tests or all: also write the gates as JUnit XML (for CI)");
+                        "Unless --gate security: also write the gates as JUnit XML (for CI)");
+  check_cmd->add_flag("--rebaseline", check_args.rebaseline,
+                      "Unless --gate security: the performance gate takes a new baseline instead "
+                      "of comparing with the stored one");
   check_cmd->add_option("--ref", check_args.ref, "Scan this git revision instead of the tree");
-  check_cmd->add_option("--sarif", check_args.sarif, "Also write the findings as SARIF 2.1.0");
+  check_cmd->add_option("--sarif", check_args.sarif,
+                        "Also write the findings (and, unless --gate security, the checklist) as "
+                        "SARIF 2.1.0");
   check_cmd->add_option("--sbom", check_args.sbom,
                         "Also write an SBOM of the dependency graph (CycloneDX 1.5 JSON; SPDX 2.3 "
                         "JSON with --sbom-format spdx or a file name holding 'spdx')");
@@ -1194,8 +1353,20 @@ int Main(int argc, char** argv) {
     r = CmdWaivers(o, waivers_path, json);
   } else if (check_cmd->parsed()) {
     json = check_args.json;
-    if (check_args.gate == "all" || check_args.gate == "tests") {
-      r = CmdCheckReadiness(o, check_args);
+    if (check_args.gate != "security") {
+      // Options of the security gate alone.
+      std::string only;
+      for (const auto* opt : {"--sbom", "--sbom-format", "--baseline", "--write-baseline",
+                              "--history", "--gitleaks-config"}) {
+        if (check_cmd->count(opt) > 0) only += (only.empty() ? "" : ", ") + std::string(opt);
+      }
+      if (!only.empty()) {
+        r = problems::InvalidInput(only +
+                                   " go with --gate security (the readiness run stores "
+                                   "the SBOMs as artifacts)");
+      } else {
+        r = CmdCheckReadiness(o, check_args);
+      }
     } else {
       r = CmdCheck(check_args, [] { return g_interrupted.load(); });
     }

@@ -5,6 +5,7 @@
 #include "stages/deploy/release_stage.h"
 #include "stages/plan/plan_stage.h"
 #include "stages/readiness/checklist_stage.h"
+#include "stages/readiness/perf_stage.h"
 #include "stages/readiness/security_stage.h"
 #include "stages/readiness/test_stage.h"
 #include "stages/source/source_stage.h"
@@ -23,6 +24,8 @@ void RegisterBuiltinStages(engine::StageRegistry& registry) {
   registry.Add(stages::SecurityStage::kName,
                [] { return std::make_unique<stages::SecurityStage>(); });
   registry.Add(stages::TestStage::kName, [] { return std::make_unique<stages::TestStage>(); });
+  registry.Add(stages::PerformanceStage::kName,
+               [] { return std::make_unique<stages::PerformanceStage>(); });
   registry.Add(stages::ChecklistStage::kName,
                [] { return std::make_unique<stages::ChecklistStage>(); });
 }
@@ -47,18 +50,23 @@ Result<engine::PipelineSpec> PipelineFor(store::RunKind kind) {
       return engine::PipelineSpec{kind, {{stages::ApplyStage::kName, {}, 0, 1}}};
     case store::RunKind::kRelease:
       return engine::PipelineSpec{kind, {{stages::ReleaseStage::kName, {}, 24 * 3'600'000LL, 1}}};
-    // Readiness: the gates, side by side (this build: security and tests;
-    // performance arrives with issue 7), then the checklist over them. A
-    // gate that blocks is a finished stage whose policy_result says passed:
-    // false. Tests run once: a retry would hide a flaky suite.
+    // Readiness: the gates, side by side — security, and tests followed by
+    // performance (which loads the routes the tests' smoke suite found, and
+    // must not share the CPU with a test run) — then the checklist over
+    // them. A gate that blocks is a finished stage whose policy_result says
+    // passed: false. Tests and the measurement run once: a retry would hide
+    // a flaky suite or a slow run.
     case store::RunKind::kReadiness:
-      return engine::PipelineSpec{kind,
-                                  {{stages::SecurityStage::kName, {}, 0, 0},
-                                   {stages::TestStage::kName, {}, 60 * 60'000LL, 1},
-                                   {stages::ChecklistStage::kName,
-                                    {stages::SecurityStage::kName, stages::TestStage::kName},
-                                    0,
-                                    0}}};
+      return engine::PipelineSpec{
+          kind,
+          {{stages::SecurityStage::kName, {}, 0, 0},
+           {stages::TestStage::kName, {}, 60 * 60'000LL, 1},
+           {stages::PerformanceStage::kName, {stages::TestStage::kName}, 30 * 60'000LL, 1},
+           {stages::ChecklistStage::kName,
+            {stages::SecurityStage::kName, stages::TestStage::kName,
+             stages::PerformanceStage::kName},
+            0,
+            0}}};
     case store::RunKind::kRollback:
       return engine::PipelineSpec{kind, {{stages::RollbackStage::kName, {}, 0, 1}}};
     default:
@@ -68,8 +76,6 @@ Result<engine::PipelineSpec> PipelineFor(store::RunKind kind) {
   }
 }
 
-std::vector<std::string> MissingProductStages() {
-  return {"readiness: performance", "release in up"};
-}
+std::vector<std::string> MissingProductStages() { return {"release in up"}; }
 
 }  // namespace ps::cli

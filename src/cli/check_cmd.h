@@ -12,7 +12,7 @@ namespace ps::cli {
 
 struct CheckArgs {
   std::string path, ref;
-  std::string gate = "security";
+  std::string gate = "all";
   std::string sarif;            // write SARIF 2.1.0 here
   std::string sbom;             // write an SBOM here
   std::string sbom_format;      // cyclonedx | spdx ("" = from the file name, else cyclonedx)
@@ -21,7 +21,8 @@ struct CheckArgs {
   std::string write_baseline;   // write every current finding as accepted
   bool history = false;         // also scan the git history
   std::string gitleaks_config;  // import this gitleaks TOML ("" = the repository's .gitleaks.toml)
-  std::string junit;            // --gate tests|all: write the gates as JUnit XML here
+  std::string junit;            // --gate tests|performance|all: write the gates as JUnit XML here
+  bool rebaseline = false;      // the performance gate takes a new baseline
   bool json = false;
 };
 

@@ -28,10 +28,13 @@ Result<int> CmdRollback(const Options& o, const DeployArgs& a);
 Result<int> CmdDown(const Options& o, const DeployArgs& a);
 
 struct LoadArgs {
-  std::string url;
+  std::vector<std::string> urls;  // one host:port; each path is a route
   double rate = 100;
   double duration_s = 10;
+  double warmup_s = 0;
   int connections = 16;
+  int threads = 1;
+  bool closed = false;
   bool json = false;
 };
 Result<int> CmdLoad(const LoadArgs& a);

@@ -272,6 +272,14 @@ const std::vector<Setting>& Settings() {
        [](Config& c, const std::string& v) {
          return ParseInt(v, 0, 1000, &c.policy.perf_max_regression_pct);
        }},
+      {"policy.performance.rate", "requests per second from 1 to 100000",
+       [](Config& c, const std::string& v) {
+         return ParseInt(v, 1, 100'000, &c.policy.perf_rate);
+       }},
+      {"policy.performance.duration", "a duration from 1s to 10m",
+       [](Config& c, const std::string& v) {
+         return ParseDurationIn(v, 1000, 600'000, &c.policy.perf_duration);
+       }},
       {"policy.release.error_budget", "a ratio from 0 to 1 (e.g. 0.001)",
        [](Config& c, const std::string& v) {
          return ParseRatio(v, 0, 1, &c.policy.release_error_budget);
@@ -643,7 +651,9 @@ Json PolicyConfig::ToJson() const {
           {"performance",
            {{"p95_ms", perf_p95_ms},
             {"p99_ms", perf_p99_ms},
-            {"max_regression_pct", perf_max_regression_pct}}},
+            {"max_regression_pct", perf_max_regression_pct},
+            {"rate", perf_rate},
+            {"duration", FormatDuration(perf_duration)}}},
           {"release",
            {{"error_budget", release_error_budget},
             {"max_error_ratio_increase", release_max_error_ratio_increase}}}};

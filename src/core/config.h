@@ -49,6 +49,8 @@ struct PolicyConfig {
   int perf_p95_ms = 0;  // 0: no budget
   int perf_p99_ms = 0;
   int perf_max_regression_pct = 10;
+  int perf_rate = 50;                   // requests per second the gate offers each service
+  Millis perf_duration = 10'000;        // counted time, after a second of warm-up
   double release_error_budget = 0.001;  // allowed error ratio
   double release_max_error_ratio_increase = 0.01;
   Json ToJson() const;

@@ -193,8 +193,22 @@ ResponseParser::State ResponseParser::Close() {
   return Fail(status_ == 0 ? "connection closed before a response" : "connection closed mid-body");
 }
 
+Json PercentilesJson(const Histogram& h) {
+  return {{"p50", h.QuantileMs(0.50)}, {"p90", h.QuantileMs(0.90)},    {"p95", h.QuantileMs(0.95)},
+          {"p99", h.QuantileMs(0.99)}, {"p99_9", h.QuantileMs(0.999)}, {"max", h.MaxMs()},
+          {"mean", h.MeanMs()}};
+}
+
 Json Summary::ToJson() const {
-  return {{"sent", sent},
+  Json per_route = Json::array();
+  for (const auto& r : routes) {
+    per_route.push_back({{"route", r.route},
+                         {"requests", r.requests},
+                         {"failed", r.failed},
+                         {"latency_ms", PercentilesJson(r.latency)}});
+  }
+  return {{"model", closed_loop ? "closed" : "open"},
+          {"sent", sent},
           {"completed", completed},
           {"failed", failed},
           {"errors", errors},
@@ -202,13 +216,20 @@ Json Summary::ToJson() const {
            {{"2xx", status_2xx}, {"3xx", status_3xx}, {"4xx", status_4xx}, {"5xx", status_5xx}}},
           {"duration_s", duration_s},
           {"achieved_rate", achieved_rate},
-          {"latency_ms", {{"p50", p50_ms}, {"p90", p90_ms}, {"p99", p99_ms}, {"max", max_ms}}}};
+          {"latency_ms", PercentilesJson(latency)},
+          {"routes", per_route}};
 }
 
 LoadGenerator::LoadGenerator(LoadOptions options) : options_(std::move(options)) {
   if (options_.paths.empty()) options_.paths = {"/"};
   options_.connections = std::clamp(options_.connections, 1, 10'000);
+  options_.threads = std::clamp(options_.threads, 1, std::min(64, options_.connections));
   if (!(options_.rate > 0)) options_.rate = 1;
+  for (int t = 0; t < options_.threads; ++t) {
+    stats_.push_back(std::make_unique<Stats>());
+    stats_.back()->s.closed_loop = options_.closed_loop;
+    for (const auto& p : options_.paths) stats_.back()->s.routes.push_back({p, {}, 0, 0});
+  }
 }
 
 LoadGenerator::~LoadGenerator() {
@@ -219,36 +240,58 @@ LoadGenerator::~LoadGenerator() {
 void LoadGenerator::Start(std::function<void(const Outcome&)> on_outcome) {
   on_outcome_ = std::move(on_outcome);
   stop_ = false;
-  thread_ = std::thread([this] { Loop(); });
+  start_us_ = std::chrono::duration_cast<std::chrono::microseconds>(
+                  std::chrono::steady_clock::now().time_since_epoch())
+                  .count();
+  for (int t = 0; t < options_.threads; ++t) threads_.emplace_back([this, t] { Loop(t); });
 }
 
 void LoadGenerator::Stop() { stop_ = true; }
 
 void LoadGenerator::Wait() {
-  if (thread_.joinable()) thread_.join();
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
 }
 
 Summary LoadGenerator::Summarize() const {
-  std::lock_guard lock(mu_);
-  Summary s = counts_;
-  if (s.duration_s == 0 && start_us_ > 0) {  // still running
-    s.duration_s = static_cast<double>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                           std::chrono::steady_clock::now().time_since_epoch())
-                                           .count() -
-                                       start_us_) /
-                   1e6;
+  Summary s;
+  s.closed_loop = options_.closed_loop;
+  for (const auto& p : options_.paths) s.routes.push_back({p, {}, 0, 0});
+  for (const auto& st : stats_) {
+    std::lock_guard lock(st->mu);
+    const Summary& t = st->s;
+    s.sent += t.sent;
+    s.completed += t.completed;
+    s.failed += t.failed;
+    s.errors += t.errors;
+    s.status_2xx += t.status_2xx;
+    s.status_3xx += t.status_3xx;
+    s.status_4xx += t.status_4xx;
+    s.status_5xx += t.status_5xx;
+    s.latency.Merge(t.latency);
+    for (std::size_t i = 0; i < s.routes.size(); ++i) {
+      s.routes[i].requests += t.routes[i].requests;
+      s.routes[i].failed += t.routes[i].failed;
+      s.routes[i].latency.Merge(t.routes[i].latency);
+    }
   }
-  std::vector<float> l = latencies_;
-  std::sort(l.begin(), l.end());
-  auto q = [&](double p) -> double {
-    if (l.empty()) return 0;
-    auto idx = static_cast<std::size_t>(std::ceil(p * static_cast<double>(l.size()))) - 1;
-    return l[std::min(idx, l.size() - 1)];
-  };
-  s.p50_ms = q(0.50);
-  s.p90_ms = q(0.90);
-  s.p99_ms = q(0.99);
-  s.max_ms = l.empty() ? 0 : l.back();
+  const std::int64_t start = start_us_, end = end_us_;
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::microseconds>(
+                               std::chrono::steady_clock::now().time_since_epoch())
+                               .count();
+  // Counted time: from the end of the warm-up to the end (or now).
+  std::int64_t from = start + options_.warmup_ms * 1000;
+  std::int64_t to = end > 0 ? end : now;
+  if (options_.duration_ms > 0) to = std::min(to, start + options_.duration_ms * 1000);
+  s.duration_s = start > 0 && to > from ? static_cast<double>(to - from) / 1e6 : 0;
+  s.p50_ms = s.latency.QuantileMs(0.50);
+  s.p90_ms = s.latency.QuantileMs(0.90);
+  s.p95_ms = s.latency.QuantileMs(0.95);
+  s.p99_ms = s.latency.QuantileMs(0.99);
+  s.p999_ms = s.latency.QuantileMs(0.999);
+  s.max_ms = s.latency.MaxMs();
+  s.mean_ms = s.latency.MeanMs();
   s.achieved_rate = s.duration_s > 0 ? static_cast<double>(s.completed) / s.duration_s : 0;
   return s;
 }
@@ -264,52 +307,84 @@ std::int64_t NowUs() {
 struct Conn {
   int fd = -1;
   enum { kClosed, kConnecting, kIdle, kBusy } state = kClosed;
-  std::string out;
+  const std::string* out = nullptr;  // the request being sent
   std::size_t written = 0;
+  bool want_write = false;  // registered for EPOLLOUT
   ResponseParser parser;
   std::int64_t due_us = 0, sent_us = 0;
+  std::size_t route = 0;
 };
 
 }  // namespace
 
-void LoadGenerator::Loop() {
+void LoadGenerator::Loop(int thread_index) {
+  Stats& stats = *stats_[static_cast<std::size_t>(thread_index)];
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(options_.port));
   inet_pton(AF_INET, options_.host.c_str(), &addr.sin_addr);
   const int ep = epoll_create1(EPOLL_CLOEXEC);
-  std::vector<Conn> conns(static_cast<std::size_t>(options_.connections));
+  // This thread's connections: every threads-th, starting at its index.
+  const int nthreads = options_.threads;
+  const auto mine =
+      static_cast<std::size_t>((options_.connections - thread_index + nthreads - 1) / nthreads);
+  std::vector<Conn> conns(mine);
+  std::vector<std::size_t> free_conns;  // idle or closed, taken from the back
+  for (std::size_t i = conns.size(); i-- > 0;) free_conns.push_back(i);
+  // The requests, built once.
+  std::vector<std::string> requests;
+  for (const auto& p : options_.paths) {
+    requests.push_back("GET " + p + " HTTP/1.1\r\nHost: " + options_.host + ":" +
+                       std::to_string(options_.port) + "\r\nUser-Agent: prodsprint-load\r\n\r\n");
+  }
   std::deque<std::int64_t> pending;  // due times of requests waiting for a connection
-  std::size_t next_path = 0;
-  const std::int64_t start = NowUs();
-  start_us_ = start;
-  const double interval_us = 1e6 / options_.rate;
+  std::size_t next_route = static_cast<std::size_t>(thread_index);
+  const std::int64_t start = start_us_;
+  const std::int64_t counted_from = start + options_.warmup_ms * 1000;
+  // The threads' schedules interleave: each sends every threads-th request.
+  const double interval_us = 1e6 / options_.rate * nthreads;
+  const double offset_us = 1e6 / options_.rate * thread_index;
+  auto due_of = [&](std::int64_t k) {
+    return start + static_cast<std::int64_t>(offset_us + static_cast<double>(k) * interval_us);
+  };
   std::int64_t scheduled = 0;
   const std::int64_t end =
       options_.duration_ms > 0 ? start + options_.duration_ms * 1000 : INT64_MAX;
+  std::int64_t last_sweep = start;
 
   auto finish = [&](Conn& c, int status, const char* error) {
+    const std::int64_t now = NowUs();
+    if (c.due_us < counted_from) return;  // warm-up
     Outcome o;
     o.due_us = c.due_us;
-    const std::int64_t now = NowUs();
     o.latency_ms = static_cast<double>(now - c.due_us) / 1000.0;
     o.service_ms = static_cast<double>(now - c.sent_us) / 1000.0;
     o.status = status;
-    o.error = error ? error : "";
+    o.route = c.route;
+    if (error) o.error = error;
     {
-      std::lock_guard lock(mu_);
-      ++counts_.completed;
-      if (error) ++counts_.errors;
-      if (o.failed()) ++counts_.failed;
+      std::lock_guard lock(stats.mu);
+      Summary& s = stats.s;
+      ++s.completed;
+      if (error) ++s.errors;
+      const bool failed = o.failed();
+      if (failed) ++s.failed;
       if (status >= 200 && status < 300)
-        ++counts_.status_2xx;
+        ++s.status_2xx;
       else if (status >= 300 && status < 400)
-        ++counts_.status_3xx;
+        ++s.status_3xx;
       else if (status >= 400 && status < 500)
-        ++counts_.status_4xx;
+        ++s.status_4xx;
       else if (status >= 500)
-        ++counts_.status_5xx;
-      latencies_.push_back(static_cast<float>(o.latency_ms));
+        ++s.status_5xx;
+      RouteSample& r = s.routes[c.route];
+      ++r.requests;
+      if (failed) ++r.failed;
+      // Latency of answered requests (a refused connection is fast, not good).
+      if (status != 0) {
+        s.latency.Record(now - c.due_us);
+        r.latency.Record(now - c.due_us);
+      }
     }
     if (on_outcome_) on_outcome_(o);
   };
@@ -320,7 +395,16 @@ void LoadGenerator::Loop() {
     }
     c.fd = -1;
     c.state = Conn::kClosed;
+    c.want_write = false;
     c.parser.Reset();
+  };
+  auto watch = [&](Conn& c, std::size_t index, bool write) {
+    if (c.want_write == write) return;
+    epoll_event mod{};
+    mod.events = EPOLLIN | EPOLLRDHUP | (write ? EPOLLOUT : 0u);
+    mod.data.u64 = index;
+    epoll_ctl(ep, EPOLL_CTL_MOD, c.fd, &mod);
+    c.want_write = write;
   };
   auto open_conn = [&](Conn& c, std::size_t index) -> bool {
     c.fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -337,83 +421,122 @@ void LoadGenerator::Loop() {
     ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP;
     ev.data.u64 = index;
     epoll_ctl(ep, EPOLL_CTL_ADD, c.fd, &ev);
+    c.want_write = true;
     c.state = Conn::kConnecting;
     return true;
   };
-  auto try_write = [&](Conn& c) -> bool {
-    while (c.written < c.out.size()) {
-      ssize_t n = send(c.fd, c.out.data() + c.written, c.out.size() - c.written, MSG_NOSIGNAL);
+  // Sends what is left of the request: false when the connection broke.
+  auto try_write = [&](Conn& c, std::size_t index) -> bool {
+    while (c.written < c.out->size()) {
+      ssize_t n = send(c.fd, c.out->data() + c.written, c.out->size() - c.written, MSG_NOSIGNAL);
       if (n > 0) {
         c.written += static_cast<std::size_t>(n);
       } else if (n < 0 && errno == EAGAIN) {
+        watch(c, index, true);
         return true;
       } else {
         return false;
       }
     }
+    watch(c, index, false);
     return true;
   };
-  auto dispatch = [&](Conn& c, std::size_t index, std::int64_t due) {
-    const std::string& path = options_.paths[next_path++ % options_.paths.size()];
-    c.out = "GET " + path + " HTTP/1.1\r\nHost: " + options_.host + ":" +
-            std::to_string(options_.port) + "\r\nUser-Agent: prodsprint-load\r\n\r\n";
+  // Starts a request due at `due` on a free connection. False when it ended
+  // at once (the connection could not be made or broke): the connection is
+  // free again.
+  auto dispatch = [&](std::size_t index, std::int64_t due) -> bool {
+    Conn& c = conns[index];
+    c.route = next_route % requests.size();
+    ++next_route;
+    c.out = &requests[c.route];
     c.written = 0;
     c.due_us = due;
     c.sent_us = NowUs();
     c.parser.Reset();
-    {
-      std::lock_guard lock(mu_);
-      ++counts_.sent;
+    if (due >= counted_from) {
+      std::lock_guard lock(stats.mu);
+      ++stats.s.sent;
     }
     if (c.state == Conn::kClosed && !open_conn(c, index)) {
       finish(c, 0, "connect");
-      return;
+      return false;
     }
     if (c.state == Conn::kIdle) {
       c.state = Conn::kBusy;
-      if (!try_write(c)) {
+      if (!try_write(c, index)) {
         finish(c, 0, "reset");
         close_conn(c);
+        return false;
       }
     }
     // kConnecting: written when the socket becomes writable.
+    return true;
   };
+  // A connection became free (answered, or closed): closed loop sends the
+  // next request at once; open loop takes the next due one, if any.
+  auto release = [&](std::size_t index) {
+    if (options_.closed_loop) {
+      const std::int64_t now = NowUs();
+      if (now < end && !stop_.load(std::memory_order_relaxed)) {
+        if (dispatch(index, now)) return;
+      }
+    } else if (!pending.empty()) {
+      const std::int64_t due = pending.front();
+      pending.pop_front();
+      if (dispatch(index, due)) return;
+    }
+    free_conns.push_back(index);
+  };
+
+  if (options_.closed_loop) {
+    // Every connection starts with a request; each answer sends the next.
+    while (!free_conns.empty()) {
+      const std::size_t i = free_conns.back();
+      free_conns.pop_back();
+      if (!dispatch(i, start)) break;  // refused: retried by the sweep below
+    }
+  }
 
   std::vector<epoll_event> events(256);
   char buf[65536];
   while (!stop_.load(std::memory_order_relaxed)) {
     std::int64_t now = NowUs();
     if (now >= end) break;
-    // Due requests join the queue; free connections take them in order.
-    while (start + static_cast<std::int64_t>(static_cast<double>(scheduled) * interval_us) <= now) {
-      pending.push_back(start +
-                        static_cast<std::int64_t>(static_cast<double>(scheduled) * interval_us));
-      ++scheduled;
-    }
-    for (std::size_t i = 0; i < conns.size() && !pending.empty(); ++i) {
-      Conn& c = conns[i];
-      if (c.state == Conn::kIdle || c.state == Conn::kClosed) {
+    if (!options_.closed_loop) {
+      // Due requests join the queue; free connections take them in order.
+      while (due_of(scheduled) <= now) pending.push_back(due_of(scheduled++));
+      while (!pending.empty() && !free_conns.empty()) {
+        const std::size_t i = free_conns.back();
+        free_conns.pop_back();
         const std::int64_t due = pending.front();
         pending.pop_front();
-        if (c.state == Conn::kClosed) {
-          c.due_us = due;  // remembered while connecting
+        if (!dispatch(i, due)) free_conns.push_back(i);
+      }
+    }
+    // Timeouts (and, closed loop, reconnecting refused connections), every
+    // 10 ms rather than every turn.
+    if (now - last_sweep >= 10'000) {
+      last_sweep = now;
+      for (std::size_t i = 0; i < conns.size(); ++i) {
+        Conn& c = conns[i];
+        if ((c.state == Conn::kBusy || c.state == Conn::kConnecting) && c.fd >= 0 &&
+            now - c.sent_us > options_.timeout_ms * 1000) {
+          finish(c, 0, c.state == Conn::kConnecting ? "connect" : "timeout");
+          close_conn(c);
+          release(i);
         }
-        dispatch(c, i, due);
+      }
+      if (options_.closed_loop) {
+        std::vector<std::size_t> retry;
+        retry.swap(free_conns);
+        for (const std::size_t i : retry) release(i);
       }
     }
-    // Timeouts.
-    now = NowUs();
-    for (auto& c : conns) {
-      if ((c.state == Conn::kBusy || c.state == Conn::kConnecting) && c.fd >= 0 &&
-          now - c.sent_us > options_.timeout_ms * 1000) {
-        finish(c, 0, c.state == Conn::kConnecting ? "connect" : "timeout");
-        close_conn(c);
-      }
+    int wait_ms = 10;
+    if (!options_.closed_loop) {
+      wait_ms = static_cast<int>(std::clamp<std::int64_t>(
+          (due_of(scheduled) - NowUs() + 999) / 1000, 0, free_conns.empty() ? 10 : 50));
     }
-    const std::int64_t next_due =
-        start + static_cast<std::int64_t>(static_cast<double>(scheduled) * interval_us);
-    int wait_ms =
-        static_cast<int>(std::clamp<std::int64_t>((next_due - NowUs() + 999) / 1000, 0, 50));
     int n = epoll_wait(ep, events.data(), static_cast<int>(events.size()), wait_ms);
     for (int k = 0; k < n; ++k) {
       const std::size_t index = events[k].data.u64;
@@ -427,73 +550,86 @@ void LoadGenerator::Loop() {
         if (err != 0 || (ev & (EPOLLERR | EPOLLHUP))) {
           finish(c, 0, "connect");
           close_conn(c);
+          release(index);
           continue;
         }
-        if (ev & EPOLLOUT) {
-          c.state = Conn::kBusy;
-          epoll_event mod{};
-          mod.events = EPOLLIN | EPOLLRDHUP;
-          mod.data.u64 = index;
-          epoll_ctl(ep, EPOLL_CTL_MOD, c.fd, &mod);
-          if (!try_write(c)) {
-            finish(c, 0, "reset");
-            close_conn(c);
-            continue;
+        if (!(ev & EPOLLOUT)) continue;
+        c.state = Conn::kBusy;
+      }
+      if ((ev & EPOLLOUT) && c.state == Conn::kBusy && c.written < c.out->size()) {
+        if (!try_write(c, index)) {
+          finish(c, 0, "reset");
+          close_conn(c);
+          release(index);
+          continue;
+        }
+      } else if ((ev & EPOLLOUT) && c.want_write) {
+        watch(c, index, false);
+      }
+      if (!(ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) continue;
+      bool closed = false, answered = false;
+      while (true) {
+        ssize_t r = recv(c.fd, buf, sizeof buf, 0);
+        if (r > 0) {
+          if (c.state != Conn::kBusy) {  // bytes nobody asked for
+            closed = true;
+            break;
           }
+          std::string_view data(buf, static_cast<std::size_t>(r));
+          std::size_t used = 0;
+          auto st = c.parser.Feed(data, used);
+          if (st == ResponseParser::State::kDone) {
+            const bool keep = c.parser.keep_alive();
+            finish(c, c.parser.status(), nullptr);
+            c.parser.Reset();
+            answered = true;
+            if (keep && used == data.size()) {
+              c.state = Conn::kIdle;
+            } else {
+              closed = true;
+            }
+            // One request at a time per connection: nothing more to read.
+            break;
+          }
+          if (st == ResponseParser::State::kError) {
+            finish(c, 0, "protocol");
+            closed = true;
+            break;
+          }
+          if (static_cast<std::size_t>(r) < sizeof buf) break;  // the rest comes later
+        } else if (r == 0) {
+          if (c.state == Conn::kBusy) {
+            if (c.parser.Close() == ResponseParser::State::kDone) {
+              finish(c, c.parser.status(), nullptr);
+            } else {
+              finish(c, 0, "reset");
+            }
+            answered = true;
+          }
+          closed = true;
+          break;
+        } else {
+          if (errno == EAGAIN || errno == EINTR) break;
+          if (c.state == Conn::kBusy) {
+            finish(c, 0, "reset");
+            answered = true;
+          }
+          closed = true;
+          break;
         }
       }
-      if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
-        bool closed = false;
-        while (true) {
-          ssize_t r = recv(c.fd, buf, sizeof buf, 0);
-          if (r > 0) {
-            if (c.state != Conn::kBusy) {  // bytes nobody asked for
-              closed = true;
-              break;
-            }
-            std::string_view data(buf, static_cast<std::size_t>(r));
-            std::size_t used = 0;
-            auto st = c.parser.Feed(data, used);
-            if (st == ResponseParser::State::kDone) {
-              const bool keep = c.parser.keep_alive();
-              finish(c, c.parser.status(), nullptr);
-              c.parser.Reset();
-              if (keep && used == data.size()) {
-                c.state = Conn::kIdle;
-              } else {
-                closed = true;
-                break;
-              }
-            } else if (st == ResponseParser::State::kError) {
-              finish(c, 0, "protocol");
-              closed = true;
-              break;
-            }
-          } else if (r == 0) {
-            if (c.state == Conn::kBusy) {
-              if (c.parser.Close() == ResponseParser::State::kDone) {
-                finish(c, c.parser.status(), nullptr);
-              } else {
-                finish(c, 0, "reset");
-              }
-            }
-            closed = true;
-            break;
-          } else {
-            if (errno == EAGAIN) break;
-            if (c.state == Conn::kBusy) finish(c, 0, "reset");
-            closed = true;
-            break;
-          }
-        }
-        if (closed) close_conn(c);
+      if (closed) close_conn(c);
+      if (answered || closed) {
+        // An idle connection that the peer closed was already free.
+        if (answered || std::find(free_conns.begin(), free_conns.end(), index) == free_conns.end())
+          release(index);
       }
     }
   }
   for (auto& c : conns) close_conn(c);
   close(ep);
-  std::lock_guard lock(mu_);
-  counts_.duration_s = static_cast<double>(std::min(NowUs(), end) - start) / 1e6;
+  std::int64_t expected = 0;
+  end_us_.compare_exchange_strong(expected, std::min(NowUs(), end));
 }
 
 }  // namespace ps::load

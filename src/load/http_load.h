@@ -1,14 +1,16 @@
-// An HTTP/1.1 load generator: keep-alive connections multiplexed on one
-// epoll thread, requests sent at a fixed arrival rate (an open model: the
-// schedule does not wait for slow answers), latency measured from when each
-// request was due, not when it was sent — the correction for coordinated
-// omission that wrk2 made well known. The release driver and the
-// performance gate both use it.
+// An HTTP/1.1 load generator: keep-alive connections multiplexed on a few
+// epoll threads. Open loop by default: requests sent at a fixed arrival rate
+// (the schedule does not wait for slow answers), latency measured from when
+// each request was due, not when it was sent — the correction for
+// coordinated omission that wrk2 made well known. Closed loop on request
+// (wrk's model). Latency in log-linear histograms, per route. The release
+// driver, the performance gate and `prodsprint load` use it.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -16,6 +18,8 @@
 #include <vector>
 
 #include "core/json.h"
+#include "load/histogram.h"
+#include "load/regression.h"
 
 namespace ps::load {
 
@@ -50,10 +54,17 @@ class ResponseParser {
 struct LoadOptions {
   std::string host = "127.0.0.1";
   int port = 0;
-  std::vector<std::string> paths = {"/"};  // requested in turn
-  double rate = 100;                       // requests per second
+  std::vector<std::string> paths = {"/"};  // requested in turn; each is a route in the summary
+  // Open loop (the default): requests are due at `rate` per second whatever
+  // the answers do, and latency counts from when each was due. Closed loop:
+  // each connection sends its next request as soon as the last is answered
+  // (wrk's model; `rate` is ignored and latency is the service time).
+  bool closed_loop = false;
+  double rate = 100;  // requests per second, all threads together
   int connections = 16;
+  int threads = 1;               // connections are spread over these event loops
   std::int64_t duration_ms = 0;  // 0: until Stop()
+  std::int64_t warmup_ms = 0;    // requests due before this are sent but not counted
   std::int64_t timeout_ms = 5000;
 };
 
@@ -63,6 +74,7 @@ struct Outcome {
   double service_ms = 0;    // from the actual send to the end
   int status = 0;           // 0 when no response
   std::string error;        // "connect", "timeout", "reset", "protocol" or empty
+  std::size_t route = 0;    // index into LoadOptions::paths
   bool failed() const { return status == 0 || status >= 500; }
 };
 
@@ -70,9 +82,15 @@ struct Summary {
   std::int64_t sent = 0, completed = 0, failed = 0, errors = 0;
   std::int64_t status_2xx = 0, status_3xx = 0, status_4xx = 0, status_5xx = 0;
   double duration_s = 0, achieved_rate = 0;
-  double p50_ms = 0, p90_ms = 0, p99_ms = 0, max_ms = 0;
+  double p50_ms = 0, p90_ms = 0, p95_ms = 0, p99_ms = 0, p999_ms = 0, max_ms = 0, mean_ms = 0;
+  bool closed_loop = false;
+  Histogram latency;                // every counted request
+  std::vector<RouteSample> routes;  // per path, in the order of LoadOptions::paths
   Json ToJson() const;
 };
+
+// Latency percentiles of a histogram as JSON: p50, p90, p95, p99, p99.9, max, mean.
+Json PercentilesJson(const Histogram& h);
 
 class LoadGenerator {
  public:
@@ -80,7 +98,8 @@ class LoadGenerator {
   ~LoadGenerator();
   LoadGenerator(const LoadGenerator&) = delete;
   LoadGenerator& operator=(const LoadGenerator&) = delete;
-  // Starts the thread; `on_outcome` (optional) runs on it after each request.
+  // Starts the threads; `on_outcome` (optional) runs on them after each
+  // counted request (concurrently when threads > 1).
   void Start(std::function<void(const Outcome&)> on_outcome = {});
   // Stops sending; requests in flight are abandoned (not counted as failed).
   void Stop();
@@ -89,16 +108,19 @@ class LoadGenerator {
   Summary Summarize() const;
 
  private:
-  void Loop();
+  struct Stats {
+    mutable std::mutex mu;
+    Summary s;  // counts, latency, routes
+  };
+  void Loop(int thread_index);
 
   LoadOptions options_;
   std::function<void(const Outcome&)> on_outcome_;
   std::atomic<bool> stop_{false};
-  std::thread thread_;
-  mutable std::mutex mu_;
-  std::vector<float> latencies_;  // completed requests, ms
+  std::vector<std::thread> threads_;
+  std::vector<std::unique_ptr<Stats>> stats_;  // one per thread
   std::atomic<std::int64_t> start_us_{0};
-  Summary counts_;
+  std::atomic<std::int64_t> end_us_{0};  // set when the last thread ends
 };
 
 }  // namespace ps::load

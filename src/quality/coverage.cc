@@ -95,7 +95,7 @@ constexpr long kMaxCount = 1L << 40;
 using text::Body;
 using text::Lines;
 using text::ToLong;
-double ToDouble(std::string_view s) { return text::ToDouble(s, 1e12); }
+double Rate(std::string_view s) { return text::ToDouble(s, 1e12); }
 
 // --- Cobertura -------------------------------------------------------------------------
 
@@ -114,7 +114,7 @@ class CoberturaReader final : public XmlHandler {
       saw_root = e == "coverage";
       if (a.Has("lines-valid")) root_valid = ToLong(a.Get("lines-valid"));
       if (a.Has("lines-covered")) root_covered = ToLong(a.Get("lines-covered"));
-      if (a.Has("line-rate")) root_rate = ToDouble(a.Get("line-rate"));
+      if (a.Has("line-rate")) root_rate = Rate(a.Get("line-rate"));
       return;
     }
     if (e == "class") {

@@ -4,8 +4,7 @@
 #include <cctype>
 #include <memory>
 
-#include "core/toml.h"
-#include "security/deps_internal.h"
+#include "security/deps_toml.h"
 
 namespace ps::security::deps {
 namespace {
@@ -40,19 +39,6 @@ std::vector<std::string_view> Words(std::string_view s) {
     if (i > b) out.push_back(s.substr(b, i - b));
   }
   return out;
-}
-
-std::string TStr(const toml::node* n) {
-  if (!n) return {};
-  if (auto s = n->value<std::string>()) return *s;
-  return {};
-}
-
-std::optional<toml::table> LoadToml(const Input& in, Collector& c) {
-  std::string error;
-  auto doc = ParseUntrustedToml(in.content, in.path, &error);
-  if (!doc) c.Warn(in.path, "malformed TOML: " + error);
-  return doc;
 }
 
 std::string StripV(std::string v) {

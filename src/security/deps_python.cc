@@ -1,8 +1,7 @@
 // Python: pip requirements, poetry.lock, Pipfile.lock, uv.lock, pyproject.toml.
 #include <cctype>
 
-#include "core/toml.h"
-#include "security/deps_internal.h"
+#include "security/deps_toml.h"
 
 namespace ps::security::deps {
 namespace {
@@ -20,19 +19,6 @@ std::string RequirementName(std::string_view spec) {
   const std::size_t b = i;
   while (i < spec.size() && NameChar(spec[i])) ++i;
   return std::string(spec.substr(b, i - b));
-}
-
-std::optional<toml::table> LoadToml(const Input& in, Collector& c) {
-  std::string error;
-  auto doc = ParseUntrustedToml(in.content, in.path, &error);
-  if (!doc) c.Warn(in.path, "malformed TOML: " + error);
-  return doc;
-}
-
-std::string TStr(const toml::node* n) {
-  if (!n) return {};
-  if (auto s = n->value<std::string>()) return *s;
-  return {};
 }
 
 // Direct names from pyproject.toml: PEP 621 and Poetry's tables.

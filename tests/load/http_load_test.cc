@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <thread>
 
 namespace ps::load {
@@ -67,7 +68,7 @@ TEST(ResponseParser, BodyUntilCloseAndConnectionClose) {
 }
 
 TEST(ResponseParser, MalformedResponsesAreErrorsNotCrashes) {
-  for (const std::string bad :
+  for (const std::string& bad :
        {std::string("SSH-2.0-OpenSSH\r\n\r\n"), std::string("HTTP/1.1 abc OK\r\n\r\n"),
         std::string("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n"),
         std::string("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"),
@@ -86,10 +87,13 @@ TEST(ResponseParser, MalformedResponsesAreErrorsNotCrashes) {
   EXPECT_EQ(p.Close(), ResponseParser::State::kError);
 }
 
-// A keep-alive HTTP server on a thread: every 10th request answers 500.
+// A keep-alive HTTP server, a thread per connection: every 10th request
+// answers 500. With `stall_ms`, the whole server stops answering for that
+// long once `stall_after` requests were answered (a GC pause, say).
 class TinyServer {
  public:
-  TinyServer() {
+  explicit TinyServer(int stall_after = 0, int stall_ms = 0)
+      : stall_after_(stall_after), stall_ms_(stall_ms) {
     fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
@@ -115,7 +119,14 @@ class TinyServer {
             std::size_t end;
             while ((end = in.find("\r\n\r\n")) != std::string::npos) {
               in.erase(0, end + 4);
-              const bool fail = ++count_ % 10 == 0;
+              const int nth = ++count_;
+              if (stall_ms_ > 0 && nth == stall_after_) {
+                stall_until_ =
+                    std::chrono::steady_clock::now() + std::chrono::milliseconds(stall_ms_);
+                stalling_ = true;
+              }
+              if (stalling_) std::this_thread::sleep_until(stall_until_.load());
+              const bool fail = nth % 10 == 0;
               const std::string body = fail ? "no" : "ok";
               std::string r = std::string("HTTP/1.1 ") + (fail ? "500 Oops" : "200 OK") +
                               "\r\nContent-Length: 2\r\n\r\n" + body;
@@ -138,6 +149,9 @@ class TinyServer {
 
  private:
   int fd_ = -1, port_ = 0;
+  int stall_after_ = 0, stall_ms_ = 0;
+  std::atomic<bool> stalling_{false};
+  std::atomic<std::chrono::steady_clock::time_point> stall_until_{};
   std::atomic<int> count_{0};
   std::thread accept_;
   std::vector<std::thread> conns_;
@@ -166,6 +180,55 @@ TEST(LoadGenerator, SendsAtTheFixedRateOverKeepAliveConnections) {
     EXPECT_EQ(s.failed, s.status_5xx);
     EXPECT_GT(s.p50_ms, 0);
   }
+}
+
+TEST(LoadGenerator, ClosedLoopKeepsEveryConnectionBusyOnEveryThread) {
+  TinyServer server;
+  LoadOptions o;
+  o.port = server.port();
+  o.closed_loop = true;
+  o.connections = 4;
+  o.threads = 2;
+  o.duration_ms = 500;
+  o.paths = {"/a", "/b", "/c"};
+  LoadGenerator gen(o);
+  gen.Start();
+  gen.Wait();
+  const Summary s = gen.Summarize();
+  EXPECT_GT(s.completed, 200);  // as fast as the server answers, far above any rate
+  EXPECT_EQ(s.errors, 0);
+  ASSERT_EQ(s.routes.size(), 3u);
+  std::int64_t per_route = 0;
+  for (const auto& r : s.routes) {
+    EXPECT_GT(r.requests, static_cast<std::uint64_t>(s.completed) / 4) << r.route;
+    per_route += static_cast<std::int64_t>(r.requests);
+  }
+  EXPECT_EQ(per_route, s.completed);
+  EXPECT_EQ(static_cast<std::int64_t>(s.latency.count()), s.completed);
+  EXPECT_EQ(s.ToJson()["model"], "closed");
+  EXPECT_TRUE(s.ToJson()["latency_ms"].contains("p99_9"));
+}
+
+// The server stalls for 600 ms while requests keep falling due at 200/s:
+// the ~120 requests due in the stall wait up to 600 ms each, so about one
+// request in ten is slower than 300 ms. Counting from the send instead of
+// the due time would hide them (the queue waits outside the measurement).
+TEST(LoadGenerator, OpenLoopLatencyCountsTheWaitCausedByAStall) {
+  TinyServer server(/*stall_after=*/60, /*stall_ms=*/600);
+  LoadOptions o;
+  o.port = server.port();
+  o.rate = 200;
+  o.connections = 8;
+  o.duration_ms = 1500;
+  LoadGenerator gen(o);
+  gen.Start();
+  gen.Wait();
+  const Summary s = gen.Summarize();
+  EXPECT_GE(s.max_ms, 550);
+  EXPECT_GE(s.p90_ms, 200) << Dump(s.ToJson());
+  // Only 8 requests (one per connection) were in flight when it stalled:
+  // far fewer than the requests the latency counts as delayed.
+  EXPECT_GT(s.latency.CountAboveMs(200), 40u);
 }
 
 TEST(LoadGenerator, ARefusedConnectionIsAnErrorNotAHang) {

@@ -76,7 +76,7 @@ spec:
 };
 
 TEST_F(GateTest, WithoutADatabaseVulnerabilitiesAreNotCheckedAndSaySo) {
-  auto r = Run({"check", repo_.string(), "--json"});
+  auto r = Run({"check", "--gate", "security", repo_.string(), "--json"});
   Json j = Json::parse(r.out);
   EXPECT_EQ(j["vulnerabilities"]["checked"], false);
   EXPECT_NE(j["vulnerabilities"]["database"].get<std::string>().find("prodsprint db import"),
@@ -94,7 +94,8 @@ TEST_F(GateTest, FindsEverythingBlocksOnPolicyAndWritesStandardFiles) {
                      "policy:\n  security:\n    licenses:\n      deny: [GPL-*, AGPL-*]\n");
   const auto sarif = (dir_ / "out.sarif").string();
   const auto cdx = (dir_ / "bom.cdx.json").string();
-  auto r = Run({"check", repo_.string(), "--json", "--sarif", sarif, "--sbom", cdx});
+  auto r = Run(
+      {"check", "--gate", "security", repo_.string(), "--json", "--sarif", sarif, "--sbom", cdx});
   EXPECT_EQ(r.exit_code, 1) << r.err;
   Json j = Json::parse(r.out);
   EXPECT_EQ(j["passed"], false);
@@ -145,7 +146,7 @@ TEST_F(GateTest, FindsEverythingBlocksOnPolicyAndWritesStandardFiles) {
   EXPECT_EQ(bom["components"].size(), 6u);
   EXPECT_EQ(bom["metadata"]["component"]["licenses"][0]["expression"], "MIT");
   const auto spdx = (dir_ / "bom.spdx.json").string();
-  r = Run({"check", repo_.string(), "--sbom", spdx});
+  r = Run({"check", "--gate", "security", repo_.string(), "--sbom", spdx});
   v = testing::RunCommand(
       {"/usr/bin/python3", (kSource / "tests/security/validate_sbom.py").string(), "spdx", spdx},
       dir_.path());
@@ -154,24 +155,24 @@ TEST_F(GateTest, FindsEverythingBlocksOnPolicyAndWritesStandardFiles) {
 
   // Accepting today's findings: a baseline passes the gate; new findings still block.
   const auto baseline = (dir_ / "baseline.json").string();
-  r = Run({"check", repo_.string(), "--write-baseline", baseline});
+  r = Run({"check", "--gate", "security", repo_.string(), "--write-baseline", baseline});
   EXPECT_EQ(r.exit_code, 1);
-  r = Run({"check", repo_.string(), "--baseline", baseline, "--json"});
+  r = Run({"check", "--gate", "security", repo_.string(), "--baseline", baseline, "--json"});
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_EQ(Json::parse(r.out)["accepted"].size(), 6u);  // 2 advisories, 1 license, 3 rules
   testing::WriteText(repo_ / "infra/db.tf",
                      "resource \"aws_db_instance\" \"x\" {\n  publicly_accessible = true\n}\n");
-  r = Run({"check", repo_.string(), "--baseline", baseline, "--json"});
+  r = Run({"check", "--gate", "security", repo_.string(), "--baseline", baseline, "--json"});
   EXPECT_EQ(r.exit_code, 1);
   // policy.security.ignore accepts by advisory id, alias or rule id.
   fs::remove(repo_ / "infra/db.tf");
   testing::WriteText(repo_ / "prodsprint.yaml",
                      "policy:\n  security:\n    ignore: [CVE-2019-10744, GHSA-q2q7-5pp4-w6pg, "
                      "DF004, K8S001, TF002]\n");
-  r = Run({"check", repo_.string(), "--json"});
+  r = Run({"check", "--gate", "security", repo_.string(), "--json"});
   EXPECT_EQ(r.exit_code, 0) << r.out;
   // Human output says what was found and why it passes.
-  r = Run({"check", repo_.string()});
+  r = Run({"check", "--gate", "security", repo_.string()});
   EXPECT_NE(r.out.find("PASSED"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("Accepted, not counted"), std::string::npos) << r.out;
 }
@@ -186,9 +187,11 @@ TEST_F(GateTest, DbImportRefusesBadInputAndChangesNothing) {
   r = Run({"db", "status", "--json"});
   EXPECT_EQ(Json::parse(r.out)["advisories"], 0);
   testing::WriteText(dir_ / "baseline.json", "[1, 2]");
-  r = Run({"check", repo_.string(), "--baseline", (dir_ / "baseline.json").string()});
+  r = Run({"check", "--gate", "security", repo_.string(), "--baseline",
+           (dir_ / "baseline.json").string()});
   EXPECT_EQ(r.exit_code, 2) << r.err;
-  r = Run({"check", repo_.string(), "--sbom", "x.json", "--sbom-format", "xml"});
+  r = Run(
+      {"check", "--gate", "security", repo_.string(), "--sbom", "x.json", "--sbom-format", "xml"});
   EXPECT_EQ(r.exit_code, 2);
 }
 
@@ -267,11 +270,29 @@ TEST_F(GateTest, ReadinessRunStoresSbomsAndEmitsSecurityPassedOrStopsUp) {
   // routes the OpenAPI document declares become the smoke suite, run against staging.
   testing::WriteText(ok / "openapi.yaml",
                      "openapi: 3.0.0\npaths:\n  /items: {get: {}}\n  /items/{id}: {get: {}}\n");
+  // The performance gate loads the suite: briefly here.
+  testing::WriteText(ok / "prodsprint.yaml",
+                     "policy:\n  performance:\n    rate: 100\n    duration: 2s\n");
   r = Run({"--state", state, "up", ok.string(), "--apply", "--json"});
-  auto down = Run({"--state", state, "down", ok.string()});
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
-  EXPECT_EQ(down.exit_code, 0) << down.err;
   j = Json::parse(r.out);
+  // The first measurement is the baseline (perf.baselined, artifacts of type perf).
+  for (const auto& st : j["readiness_run"]["stages"]) {
+    if (st["name"] != "performance") continue;
+    const Json& p = st["output"];
+    EXPECT_EQ(p["passed"], true) << p.dump();
+    ASSERT_EQ(p["services"].size(), 1u) << p.dump();
+    EXPECT_EQ(p["services"][0]["baseline"]["created"], true) << p.dump();
+    EXPECT_EQ(p["services"][0]["routes"][0]["route"], "/items");
+    EXPECT_GE(p["services"][0]["summary"]["completed"].get<int>(), 150) << p.dump();
+  }
+  std::set<std::string> perf;
+  for (const auto& a : j["readiness_run"]["artifacts"]) {
+    if (a["type"] == "perf") perf.insert(a["name"].get<std::string>());
+  }
+  EXPECT_EQ(perf, (std::set<std::string>{"perf-ok.json", "perf-baseline-ok.json"}));
+  ev = Run({"--state", state, "events", "--json"});
+  EXPECT_NE(ev.out.find("\"name\":\"perf.baselined\""), std::string::npos);
   std::set<std::string> tests;
   for (const auto& a : j["readiness_run"]["artifacts"]) {
     if (a["type"] == "tests") tests.insert(a["name"].get<std::string>());
@@ -293,6 +314,20 @@ TEST_F(GateTest, ReadinessRunStoresSbomsAndEmitsSecurityPassedOrStopsUp) {
     EXPECT_EQ(smoke["results"][0]["status"], 200);
   }
   EXPECT_TRUE(ran);
+
+  // A version 40 ms slower per request: the gate compares it with the
+  // baseline, finds the regression real, and blocks.
+  testing::WriteText(ok / "s.js",
+                     "require('http').createServer((q, r) => setTimeout(() => r.end('ok'), 40))"
+                     ".listen(process.env.PORT || 3000)\n");
+  r = Run({"--state", state, "up", ok.string(), "--apply"});
+  auto down = Run({"--state", state, "down", ok.string()});
+  EXPECT_EQ(down.exit_code, 0) << down.err;
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("Performance gate: blocked"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("ok /items: median"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("x performance  failed"), std::string::npos) << r.out;
+
   // The repository with blocking findings: up stops with the gate's reasons.
   r = Run({"--state", state, "up", repo_.string()});
   EXPECT_EQ(r.exit_code, 1) << r.out;
@@ -416,7 +451,7 @@ regex = '''(?<=x)y'''
 )TOML");
   testing::WriteText(r / "app.py", "KEY = 'acme_q8w7e6r5t4y3u2i1o9p0a1s2'\n");
   testing::WriteText(r / "docs/example.py", "KEY = 'acme_z8w7e6r5t4y3u2i1o9p0a1s2'\n");
-  auto res = Run({"check", r.string(), "--json"});
+  auto res = Run({"check", "--gate", "security", r.string(), "--json"});
   EXPECT_EQ(res.exit_code, 1) << res.out;
   Json j = Json::parse(res.out);
   EXPECT_EQ(j["gitleaks"]["rules"], 1);
@@ -429,12 +464,12 @@ regex = '''(?<=x)y'''
   // The policy's allowlist: docs/ is not scanned for secrets.
   testing::WriteText(r / "prodsprint.yaml",
                      "policy:\n  security:\n    allowlist:\n      paths: ['^docs/']\n");
-  j = Json::parse(Run({"check", r.string(), "--json"}).out);
+  j = Json::parse(Run({"check", "--gate", "security", r.string(), "--json"}).out);
   ASSERT_EQ(j["secrets"].size(), 1u);
   EXPECT_EQ(j["secrets"][0]["file"], "app.py");
   // A malformed gitleaks file is a clear error, not a crash.
   testing::WriteText(r / ".gitleaks.toml", "[[rules]\n");
-  res = Run({"check", r.string()});
+  res = Run({"check", "--gate", "security", r.string()});
   EXPECT_EQ(res.exit_code, 2) << res.err;
 }
 
@@ -461,9 +496,9 @@ TEST_F(GateTest, HistoryScanFindsRemovedSecretsAndRemembersWhatItRead) {
   testing::WriteText(repo / "app.py", "TOKEN = os.environ['TOKEN']\n");
   git({"commit", "-qam", "two"});
 
-  auto r = Run({"check", repo.string(), "--json"});
+  auto r = Run({"check", "--gate", "security", repo.string(), "--json"});
   EXPECT_EQ(r.exit_code, 0) << "the working tree is clean: " << r.out;
-  r = Run({"check", repo.string(), "--history", "--json"});
+  r = Run({"check", "--gate", "security", repo.string(), "--history", "--json"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.out.find(token), std::string::npos);
   Json j = Json::parse(r.out);
@@ -473,7 +508,7 @@ TEST_F(GateTest, HistoryScanFindsRemovedSecretsAndRemembersWhatItRead) {
   EXPECT_EQ(j["history"]["new_commits"], 2);
   EXPECT_EQ(j["history"]["blobs_scanned"], 3);  // README, app.py twice
   // Again: nothing new is read, the finding is remembered.
-  j = Json::parse(Run({"check", repo.string(), "--history", "--json"}).out);
+  j = Json::parse(Run({"check", "--gate", "security", repo.string(), "--history", "--json"}).out);
   EXPECT_EQ(j["history"]["new_commits"], 0);
   EXPECT_EQ(j["history"]["blobs_scanned"], 0);
   EXPECT_EQ(j["secrets"].size(), 1u);
@@ -481,13 +516,13 @@ TEST_F(GateTest, HistoryScanFindsRemovedSecretsAndRemembersWhatItRead) {
   testing::WriteText(repo / "deploy.sh", "export GH=" + token + "\n");
   git({"add", "deploy.sh"});
   git({"commit", "-qm", "three"});
-  j = Json::parse(Run({"check", repo.string(), "--history", "--json"}).out);
+  j = Json::parse(Run({"check", "--gate", "security", repo.string(), "--history", "--json"}).out);
   EXPECT_EQ(j["history"]["new_commits"], 1);
   EXPECT_EQ(j["history"]["blobs_scanned"], 1);
   EXPECT_EQ(j["secrets"].size(), 3u);  // two in history (one still in the tree) + the tree's
   // Not a git repository: a clear error.
   fs::create_directories(dir_ / "plain");
-  r = Run({"check", (dir_ / "plain").string(), "--history"});
+  r = Run({"check", "--gate", "security", (dir_ / "plain").string(), "--history"});
   EXPECT_EQ(r.exit_code, 2) << r.err;
 }
 

@@ -257,7 +257,7 @@ TEST(CheckCommand, FailsTheGateWritesSarifAndNeverPrintsTheSecret) {
   testing::WriteText(dir / "repo" / "README.md", "Set GITHUB_TOKEN=${GITHUB_TOKEN} first.\n");
   const auto sarif = (dir / "out.sarif").string();
   auto r =
-      testing::RunCommand({PS_BINARY, "check", (dir / "repo").string(), "--gate", "security",
+      testing::RunCommand({PS_BINARY, "check", "--gate", "security", (dir / "repo").string(),
                            "--sarif", sarif, "--json"},
                           dir.path(), {"PRODSPRINT_ADVISORY_DB=" + (dir / "none.db").string()});
   EXPECT_EQ(r.exit_code, 1) << r.err;
@@ -281,12 +281,13 @@ TEST(CheckCommand, FailsTheGateWritesSarifAndNeverPrintsTheSecret) {
   EXPECT_EQ(res["level"], "error");
   // A policy of warn reports and passes.
   testing::WriteText(dir / "repo" / "prodsprint.yaml", "policy:\n  security:\n    secrets: warn\n");
-  r = testing::RunCommand({PS_BINARY, "check", (dir / "repo").string()}, dir.path(),
-                          {"NO_COLOR=1"});
+  r = testing::RunCommand({PS_BINARY, "check", "--gate", "security", (dir / "repo").string()},
+                          dir.path(), {"NO_COLOR=1"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("reported only"), std::string::npos);
   // Not a folder: a usage error.
-  r = testing::RunCommand({PS_BINARY, "check", (dir / "nope").string()}, dir.path());
+  r = testing::RunCommand({PS_BINARY, "check", "--gate", "security", (dir / "nope").string()},
+                          dir.path());
   EXPECT_EQ(r.exit_code, 2);
 }
 

@@ -12,12 +12,12 @@ struct Rule {
   const char* module;
   const char* value;
 };
-constexpr Rule kFrameworks[] = {
+constexpr Rule kGoFrameworks[] = {
     {"github.com/gin-gonic/gin", "Gin"},   {"github.com/labstack/echo", "Echo"},
     {"github.com/gofiber/fiber", "Fiber"}, {"github.com/go-chi/chi", "Chi"},
     {"github.com/gorilla/mux", "Gorilla"}, {"google.golang.org/grpc", "gRPC"},
 };
-constexpr Rule kBacking[] = {
+constexpr Rule kGoBacking[] = {
     {"github.com/jackc/pgx", "postgres"},
     {"github.com/lib/pq", "postgres"},
     {"gorm.io/driver/postgres", "postgres"},
@@ -145,7 +145,7 @@ void DetectGo(RepoIndex& idx, Services& out) {
       }
       bool framework = false;
       for (const auto& [mod, line] : requires_) {
-        for (const auto& f : kFrameworks) {
+        for (const auto& f : kGoFrameworks) {
           if (mod.rfind(f.module, 0) == 0 &&
               imports.find("\"" + std::string(f.module)) != std::string::npos) {
             s.framework.Add(f.value, 0.85, {path, line, mod});
@@ -153,7 +153,7 @@ void DetectGo(RepoIndex& idx, Services& out) {
             framework = true;
           }
         }
-        for (const auto& b : kBacking) {
+        for (const auto& b : kGoBacking) {
           if (mod.rfind(b.module, 0) == 0) s.AddBacking(b.value, {path, line, mod});
         }
         for (const auto& m : kMigrations) {

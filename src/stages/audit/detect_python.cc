@@ -47,14 +47,14 @@ std::optional<Dep> ParseRequirement(std::string line, const std::string& file, i
   return d;
 }
 
-constexpr FrameworkRule kFrameworks[] = {
+constexpr FrameworkRule kPythonFrameworks[] = {
     {"django", "Django", "web", 8000, 0.9},       {"fastapi", "FastAPI", "web", 8000, 0.9},
     {"flask", "Flask", "web", 5000, 0.85},        {"streamlit", "Streamlit", "web", 8501, 0.9},
     {"starlette", "Starlette", "web", 8000, 0.7}, {"sanic", "Sanic", "web", 8000, 0.8},
     {"aiohttp", "aiohttp", "web", 8080, 0.5},     {"grpcio", "gRPC", "grpc", 50051, 0.6},
 };
 
-constexpr std::pair<const char*, const char*> kBacking[] = {
+constexpr std::pair<const char*, const char*> kPythonBacking[] = {
     {"psycopg2", "postgres"},
     {"psycopg2-binary", "postgres"},
     {"psycopg", "postgres"},
@@ -197,7 +197,7 @@ void DetectPython(RepoIndex& idx, Services& out) {
     };
 
     const FrameworkRule* fw = nullptr;
-    for (const auto& f : kFrameworks) {
+    for (const auto& f : kPythonFrameworks) {
       if (names.count(f.dep)) {
         fw = &f;
         break;
@@ -286,7 +286,7 @@ void DetectPython(RepoIndex& idx, Services& out) {
       s.test_framework.Add("django", 0.6, {manage, 0, "manage.py test"});
       s.test_command.Add("python manage.py test", 0.6, {manage, 0, "manage.py"});
     }
-    for (const auto& [dep, svc] : kBacking) {
+    for (const auto& [dep, svc] : kPythonBacking) {
       if (names.count(dep)) s.AddBacking(svc, evidence_of(dep));
     }
     if (names.count("celery")) s.AddBacking("redis", evidence_of("celery"));

@@ -128,10 +128,6 @@ std::string_view BaseName(std::string_view path) {
   return slash == std::string_view::npos ? path : path.substr(slash + 1);
 }
 
-bool EndsWith(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
 // Whether any folder of `path` (not its last segment, the file) is one of
 // `names` (sorted). One pass over the path, one binary search per folder.
 template <std::size_t N>

@@ -22,6 +22,10 @@ const Language* LanguageOf(std::string_view path);
 // (`#!/usr/bin/env python3`, `#!/bin/bash`), as Linguist does. Null if none.
 const Language* LanguageOfShebang(std::string_view head);
 
+inline bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
 bool IsVendored(std::string_view path);
 bool IsDocumentation(std::string_view path);
 // Lock files, protobuf output, minified bundles... `head` is the start of

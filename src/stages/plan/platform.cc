@@ -6,8 +6,6 @@ namespace ps::stages::plan {
 
 namespace {
 
-std::string Q(const std::string& s) { return YamlQuote(s); }
-
 // Monthly prices of the platforms' plans, USD, checked on their pricing pages
 // on the date of the price table (cost.cc).
 struct PlanPrice {
@@ -96,9 +94,9 @@ void PlanRender(const std::vector<ServiceFacts>& services, const PlanOptions& o,
     const std::string root = s.root == "." ? "." : "./" + s.root;
     if (s.kind == "static") {
       y += "  - type: web\n    name: " + name + "\n    runtime: static\n";
-      if (!s.build_command.empty()) y += "    buildCommand: " + Q(s.build_command) + "\n";
+      if (!s.build_command.empty()) y += "    buildCommand: " + YamlQuote(s.build_command) + "\n";
       const std::string dir = SiteDir(s);
-      y += "    staticPublishPath: " + Q(dir.empty() ? root : root + "/" + dir) + "\n";
+      y += "    staticPublishPath: " + YamlQuote(dir.empty() ? root : root + "/" + dir) + "\n";
       if (!s.build_command.empty() && dir.empty()) {
         out.findings.push_back({"PLAN005", "warning", s.name,
                                 "the folder the build writes the site to is not known",
@@ -114,10 +112,11 @@ void PlanRender(const std::vector<ServiceFacts>& services, const PlanOptions& o,
     const std::string df = !s.image_dockerfile.empty() ? s.image_dockerfile
                            : s.dockerfile.empty()      ? JoinRoot(s.root, "Dockerfile")
                                                        : s.dockerfile;
-    y += "    dockerfilePath: " + Q("./" + df) + "\n    dockerContext: .\n";
+    y += "    dockerfilePath: " + YamlQuote("./" + df) + "\n    dockerContext: .\n";
     if (!s.image_of.empty() && !s.start_command.empty())
-      y += "    dockerCommand: " + Q(s.start_command) + "\n";
-    if (web && !s.healthcheck.empty()) y += "    healthCheckPath: " + Q(s.healthcheck) + "\n";
+      y += "    dockerCommand: " + YamlQuote(s.start_command) + "\n";
+    if (web && !s.healthcheck.empty())
+      y += "    healthCheckPath: " + YamlQuote(s.healthcheck) + "\n";
     std::string env;
     for (const auto& e : s.env_vars) {
       const std::string key = e.value("name", "");
@@ -135,8 +134,8 @@ void PlanRender(const std::vector<ServiceFacts>& services, const PlanOptions& o,
       } else if (e.value("secret", false) || e.value("required", false)) {
         env += "      - key: " + key + "\n        sync: false\n";  // set in Render's dashboard
       } else if (e.contains("default") && e["default"].is_string()) {
-        env +=
-            "      - key: " + key + "\n        value: " + Q(e["default"].get<std::string>()) + "\n";
+        env += "      - key: " + key +
+               "\n        value: " + YamlQuote(e["default"].get<std::string>()) + "\n";
       }
     }
     // A backing service whose address variable the audit did not see: the
@@ -169,7 +168,8 @@ void PlanRender(const std::vector<ServiceFacts>& services, const PlanOptions& o,
                               "read REDIS_URL, or rename the variable in render.yaml",
                               "render.yaml", 0});
     }
-    if (s.port) env += "      - key: PORT\n        value: " + Q(std::to_string(*s.port)) + "\n";
+    if (s.port)
+      env += "      - key: PORT\n        value: " + YamlQuote(std::to_string(*s.port)) + "\n";
     if (!env.empty()) y += "    envVars:\n" + env;
     resources.push_back(
         Resource("render/" + std::string(web ? "web" : "worker") + "/" + name,

@@ -18,8 +18,8 @@ namespace {
 using hcl::Name;
 using hcl::Str;
 
-std::string Sub(const std::string& t,
-                const std::vector<std::pair<std::string, std::string>>& values) {
+std::string FillTf(const std::string& t,
+                   const std::vector<std::pair<std::string, std::string>>& values) {
   return Fill(t, "{{", "}}", values);
 }
 
@@ -79,7 +79,7 @@ void PlanTerraform(const std::vector<ServiceFacts>& services, const PlanOptions&
 
   // --- state backend, once per account ---------------------------------------
   out.files["infra/aws/bootstrap/main.tf"] = hcl::Format(
-      Sub(R"HCL(# The bucket every environment's state lives in. Apply once, with local state:
+      FillTf(R"HCL(# The bucket every environment's state lives in. Apply once, with local state:
 #   terraform -chdir=infra/aws/bootstrap init && terraform -chdir=infra/aws/bootstrap apply
 terraform {
   required_version = ">= 1.10.0"
@@ -135,17 +135,17 @@ resource "aws_s3_bucket_public_access_block" "state" {
   restrict_public_buckets = true
 }
 )HCL",
-          {{"project", o.project}}));
+             {{"project", o.project}}));
 
   // --- the environment --------------------------------------------------------
   out.files[dir + "backend.hcl"] = hcl::Format(
-      Sub(R"HCL(# terraform init -backend-config=backend.hcl (the region comes from AWS_REGION)
+      FillTf(R"HCL(# terraform init -backend-config=backend.hcl (the region comes from AWS_REGION)
 bucket = "{{project}}-terraform-state"
 key = "{{env}}/terraform.tfstate"
 use_lockfile = true
 encrypt = true
 )HCL",
-          {{"project", o.project}, {"env", o.env}}));
+             {{"project", o.project}, {"env", o.env}}));
 
   std::string versions = R"HCL(terraform {
   required_version = ">= 1.10.0"
@@ -182,7 +182,7 @@ provider "aws" {
   }
   out.files[dir + "versions.tf"] = hcl::Format(versions);
 
-  std::string vars = Sub(R"HCL(locals {
+  std::string vars = FillTf(R"HCL(locals {
   project = "{{project}}"
   environment = "{{env}}"
   name = "{{name}}"
@@ -210,22 +210,22 @@ data "aws_route53_zone" "main" {
   name = var.domain
 }
 )HCL",
-                         {{"project", o.project}, {"env", o.env}, {"name", name}});
+                            {{"project", o.project}, {"env", o.env}, {"name", name}});
   for (const auto* s : containers) {
-    vars += Sub(R"HCL(
+    vars += FillTf(R"HCL(
 variable "{{n}}_environment" {
   description = "Environment of {{svc}} that is not secret and has no value the audit could trust in {{env}}"
   type = map(string)
   default = {}
 }
 )HCL",
-                {{"n", Name(s->name)}, {"svc", s->name}, {"env", o.env}});
+                   {{"n", Name(s->name)}, {"svc", s->name}, {"env", o.env}});
   }
   out.files[dir + "main.tf"] = hcl::Format(vars);
 
   if (vpc) {
     out.files[dir + "network.tf"] =
-        hcl::Format(Sub(R"HCL(data "aws_availability_zones" "available" {
+        hcl::Format(FillTf(R"HCL(data "aws_availability_zones" "available" {
   state = "available"
 }
 
@@ -311,7 +311,7 @@ resource "aws_route_table_association" "private" {
   route_table_id = aws_route_table.private[count.index].id
 }
 )HCL",
-                        {{"nat", std::to_string(z.nat_gateways)}}));
+                           {{"nat", std::to_string(z.nat_gateways)}}));
   }
 
   std::string ingress;
@@ -320,7 +320,8 @@ resource "aws_route_table_association" "private" {
     for (const auto* s : containers) {
       if ((s->kind == "web" || s->kind == "grpc") && s->port) names += "    " + host(*s) + ",\n";
     }
-    ingress = Sub(R"HCL(resource "aws_security_group" "alb" {
+    ingress =
+        FillTf(R"HCL(resource "aws_security_group" "alb" {
   name = "${local.name}-alb"
   description = "HTTPS from the internet to the load balancer"
   vpc_id = aws_vpc.main.id
@@ -426,7 +427,7 @@ resource "aws_lb_listener" "http" {
   }
 }
 )HCL",
-                  {{"lb", Short(name, 32)}, {"prod", prod ? "true" : "false"}, {"names", names}});
+               {{"lb", Short(name, 32)}, {"prod", prod ? "true" : "false"}, {"names", names}});
   }
   if (!containers.empty()) {
     out.files[dir + "cluster.tf"] = hcl::Format(R"HCL(resource "aws_ecs_cluster" "main" {
@@ -455,7 +456,7 @@ data "aws_iam_policy_document" "ecs_tasks_assume" {
   std::string data;
   const bool pg = backing.count("postgres"), my = backing.count("mysql");
   if (pg || my) {
-    data += Sub(R"HCL(resource "aws_db_subnet_group" "main" {
+    data += FillTf(R"HCL(resource "aws_db_subnet_group" "main" {
   name = local.name
   subnet_ids = aws_subnet.private[*].id
 }
@@ -492,14 +493,14 @@ resource "aws_db_instance" "main" {
   vpc_security_group_ids = [aws_security_group.db.id]
 }
 )HCL",
-                {{"engine", pg ? "postgres" : "mysql"},
-                 {"storage", std::to_string(z.db_storage_gb)},
-                 {"version", pg ? "16" : "8.4"},
-                 {"class", z.db_class},
-                 {"multi_az", z.db_multi_az ? "true" : "false"},
-                 {"backup", std::to_string(z.backup_days)},
-                 {"prod", prod ? "true" : "false"},
-                 {"staging", prod ? "false" : "true"}});
+                   {{"engine", pg ? "postgres" : "mysql"},
+                    {"storage", std::to_string(z.db_storage_gb)},
+                    {"version", pg ? "16" : "8.4"},
+                    {"class", z.db_class},
+                    {"multi_az", z.db_multi_az ? "true" : "false"},
+                    {"backup", std::to_string(z.backup_days)},
+                    {"prod", prod ? "true" : "false"},
+                    {"staging", prod ? "false" : "true"}});
     if (pg && my) {
       out.findings.push_back({"PLAN013", "warning", "",
                               "the audit found both PostgreSQL and MySQL; the Terraform makes one "
@@ -509,7 +510,7 @@ resource "aws_db_instance" "main" {
     }
   }
   if (backing.count("redis")) {
-    data += Sub(R"HCL(
+    data += FillTf(R"HCL(
 resource "aws_elasticache_subnet_group" "main" {
   name = local.name
   subnet_ids = aws_subnet.private[*].id
@@ -536,10 +537,10 @@ resource "aws_elasticache_replication_group" "main" {
   security_group_ids = [aws_security_group.cache.id]
 }
 )HCL",
-                {{"id", Short(name, 40)},
-                 {"node", z.cache_node},
-                 {"nodes", std::to_string(z.cache_nodes)},
-                 {"failover", z.cache_nodes > 1 ? "true" : "false"}});
+                   {{"id", Short(name, 40)},
+                    {"node", z.cache_node},
+                    {"nodes", std::to_string(z.cache_nodes)},
+                    {"failover", z.cache_nodes > 1 ? "true" : "false"}});
   }
   if (backing.count("s3")) {
     data += R"HCL(
@@ -595,7 +596,7 @@ resource "aws_s3_bucket_public_access_block" "data" {
     const bool serves = (s.kind == "web" || s.kind == "grpc") && s.port.has_value();
     // A process of another service runs that service's image.
     const std::string repo = s.image_of.empty() ? n : Name(s.image_of);
-    std::string t = s.image_of.empty() ? Sub(R"HCL(resource "aws_ecr_repository" "{{n}}" {
+    std::string t = s.image_of.empty() ? FillTf(R"HCL(resource "aws_ecr_repository" "{{n}}" {
   name = "${local.project}/{{svc}}"
   image_tag_mutability = "IMMUTABLE"
 
@@ -609,14 +610,14 @@ resource "aws_s3_bucket_public_access_block" "data" {
 }
 
 )HCL",
-                                             {{"n", n}, {"svc", svc}})
+                                                {{"n", n}, {"svc", svc}})
                                        : std::string();
-    t += Sub(R"HCL(resource "aws_cloudwatch_log_group" "{{n}}" {
+    t += FillTf(R"HCL(resource "aws_cloudwatch_log_group" "{{n}}" {
   name = "/ecs/${local.name}/{{svc}}"
   retention_in_days = {{retention}}
 }
 )HCL",
-             {{"n", n}, {"svc", svc}, {"retention", std::to_string(z.log_retention_days)}});
+                {{"n", n}, {"svc", svc}, {"retention", std::to_string(z.log_retention_days)}});
     // Secrets: one per secret env var, value set outside Terraform.
     std::vector<std::pair<std::string, std::string>> secrets;  // name -> arn expression
     std::vector<std::pair<std::string, std::string>> env;      // name -> HCL value
@@ -643,13 +644,13 @@ resource "aws_s3_bucket_public_access_block" "data" {
       }
       {
         const std::string sn = n + "_" + Name(var);
-        t += Sub(R"HCL(
+        t += FillTf(R"HCL(
 resource "aws_secretsmanager_secret" "{{sn}}" {
   name = "${local.name}/{{svc}}/{{var}}"
   recovery_window_in_days = {{window}}
 }
 )HCL",
-                 {{"sn", sn}, {"svc", svc}, {"var", var}, {"window", prod ? "30" : "0"}});
+                    {{"sn", sn}, {"svc", svc}, {"var", var}, {"window", prod ? "30" : "0"}});
         secrets.push_back({var, "aws_secretsmanager_secret." + sn + ".arn"});
       }
     }
@@ -688,7 +689,7 @@ resource "aws_secretsmanager_secret" "{{sn}}" {
           (k == "DB_PASSWORD" ? std::string("aws_db_instance.main.master_user_secret[0].secret_arn")
                               : arn);
     }
-    t += Sub(R"HCL(
+    t += FillTf(R"HCL(
 resource "aws_iam_role" "{{n}}_execution" {
   name = "${local.name}-{{svc}}-execution"
   assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
@@ -710,17 +711,17 @@ data "aws_iam_policy_document" "{{n}}_execution" {
     resources = ["${aws_cloudwatch_log_group.{{n}}.arn}:*"]
   }
 )HCL",
-             {{"n", n}, {"svc", svc}, {"repo", repo}});
+                {{"n", n}, {"svc", svc}, {"repo", repo}});
     if (!secret_arns.empty()) {
-      t += Sub(R"HCL(
+      t += FillTf(R"HCL(
   statement {
     actions = ["secretsmanager:GetSecretValue"]
     resources = [{{arns}}]
   }
 )HCL",
-               {{"arns", secret_arns}});
+                  {{"arns", secret_arns}});
     }
-    t += Sub(R"HCL(}
+    t += FillTf(R"HCL(}
 
 resource "aws_iam_role_policy" "{{n}}_execution" {
   role = aws_iam_role.{{n}}_execution.id
@@ -732,9 +733,9 @@ resource "aws_iam_role" "{{n}}_task" {
   assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
 }
 )HCL",
-             {{"n", n}, {"svc", svc}});
+                {{"n", n}, {"svc", svc}});
     if (UsesBacking(s, "s3")) {
-      t += Sub(R"HCL(
+      t += FillTf(R"HCL(
 data "aws_iam_policy_document" "{{n}}_task" {
   statement {
     actions = ["s3:ListBucket"]
@@ -752,10 +753,10 @@ resource "aws_iam_role_policy" "{{n}}_task" {
   policy = data.aws_iam_policy_document.{{n}}_task.json
 }
 )HCL",
-               {{"n", n}});
+                  {{"n", n}});
     }
     // Network: the service accepts its port from the load balancer only.
-    t += Sub(R"HCL(
+    t += FillTf(R"HCL(
 resource "aws_security_group" "{{n}}" {
   name = "${local.name}-{{svc}}"
   description = "{{svc}}"
@@ -770,9 +771,9 @@ resource "aws_security_group" "{{n}}" {
   }
 }
 )HCL",
-             {{"n", n}, {"svc", svc}});
+                {{"n", n}, {"svc", svc}});
     if (serves) {
-      t += Sub(R"HCL(
+      t += FillTf(R"HCL(
 resource "aws_vpc_security_group_ingress_rule" "{{n}}_from_alb" {
   security_group_id = aws_security_group.{{n}}.id
   referenced_security_group_id = aws_security_group.alb.id
@@ -781,12 +782,12 @@ resource "aws_vpc_security_group_ingress_rule" "{{n}}_from_alb" {
   ip_protocol = "tcp"
 }
 )HCL",
-               {{"n", n}, {"port", std::to_string(*s.port)}});
+                  {{"n", n}, {"port", std::to_string(*s.port)}});
     }
     for (const auto& [b, sg, port] : std::vector<std::tuple<std::string, std::string, int>>{
              {"postgres", "db", 5432}, {"mysql", "db", 3306}, {"redis", "cache", 6379}}) {
       if (!UsesBacking(s, b) || (b == "mysql" && UsesBacking(s, "postgres"))) continue;
-      t += Sub(R"HCL(
+      t += FillTf(R"HCL(
 resource "aws_vpc_security_group_ingress_rule" "{{sg}}_from_{{n}}" {
   security_group_id = aws_security_group.{{sg}}.id
   referenced_security_group_id = aws_security_group.{{n}}.id
@@ -795,7 +796,7 @@ resource "aws_vpc_security_group_ingress_rule" "{{sg}}_from_{{n}}" {
   ip_protocol = "tcp"
 }
 )HCL",
-               {{"n", n}, {"sg", sg}, {"port", std::to_string(port)}});
+                  {{"n", n}, {"sg", sg}, {"port", std::to_string(port)}});
     }
     // The task.
     std::string env_list, secret_list;
@@ -809,7 +810,7 @@ resource "aws_vpc_security_group_ingress_rule" "{{sg}}_from_{{n}}" {
                "\n    matcher = \"200-399\"\n    interval = 15\n    healthy_threshold = 2\n    "
                "unhealthy_threshold = 3\n  }\n";
     }
-    t += Sub(
+    t += FillTf(
         R"HCL(
 resource "aws_ecs_task_definition" "{{n}}" {
   family = "${local.name}-{{svc}}"
@@ -861,7 +862,7 @@ resource "aws_ecs_task_definition" "{{n}}" {
               ? std::string()
               : "\n      command = [\"sh\", \"-c\", " + Str("exec " + s.start_command) + "]"}});
     if (serves) {
-      t += Sub(R"HCL(
+      t += FillTf(R"HCL(
 resource "aws_lb_target_group" "{{n}}" {
   name = "{{tg}}"
   port = {{port}}
@@ -898,13 +899,13 @@ resource "aws_route53_record" "{{n}}" {
   }
 }
 )HCL",
-               {{"n", n},
-                {"tg", Short(o.project + "-" + o.env + "-" + svc, 32)},
-                {"port", std::to_string(*s.port)},
-                {"health", health},
-                {"host", host(s)}});
+                  {{"n", n},
+                   {"tg", Short(o.project + "-" + o.env + "-" + svc, 32)},
+                   {"port", std::to_string(*s.port)},
+                   {"health", health},
+                   {"host", host(s)}});
     }
-    t += Sub(R"HCL(
+    t += FillTf(R"HCL(
 resource "aws_ecs_service" "{{n}}" {
   name = "{{svc}}"
   cluster = aws_ecs_cluster.main.id
@@ -924,9 +925,9 @@ resource "aws_ecs_service" "{{n}}" {
     rollback = true
   }
 )HCL",
-             {{"n", n}, {"svc", svc}, {"count", std::to_string(z.desired_count)}});
+                {{"n", n}, {"svc", svc}, {"count", std::to_string(z.desired_count)}});
     if (serves) {
-      t += Sub(R"HCL(
+      t += FillTf(R"HCL(
   load_balancer {
     target_group_arn = aws_lb_target_group.{{n}}.arn
     container_name = "{{svc}}"
@@ -935,7 +936,7 @@ resource "aws_ecs_service" "{{n}}" {
 
   depends_on = [aws_lb_listener_rule.{{n}}]
 )HCL",
-               {{"n", n}, {"svc", svc}, {"port", std::to_string(*s.port)}});
+                  {{"n", n}, {"svc", svc}, {"port", std::to_string(*s.port)}});
     }
     t += "}\n";
     out.files[dir + svc + ".tf"] = hcl::Format(t);
@@ -945,7 +946,7 @@ resource "aws_ecs_service" "{{n}}" {
   for (const auto* sp : sites) {
     const ServiceFacts& s = *sp;
     const std::string n = Name(s.name), svc = Slug(s.name);
-    out.files[dir + svc + ".tf"] = hcl::Format(Sub(R"HCL(resource "aws_s3_bucket" "{{n}}" {
+    out.files[dir + svc + ".tf"] = hcl::Format(FillTf(R"HCL(resource "aws_s3_bucket" "{{n}}" {
   bucket_prefix = "${local.name}-{{svc}}-"
 }
 
@@ -1063,7 +1064,7 @@ resource "aws_route53_record" "{{n}}" {
   }
 }
 )HCL",
-                                                   {{"n", n}, {"svc", svc}, {"host", host(s)}}));
+                                                      {{"n", n}, {"svc", svc}, {"host", host(s)}}));
   }
 
   // --- outputs -------------------------------------------------------------------
@@ -1071,27 +1072,27 @@ resource "aws_route53_record" "{{n}}" {
   for (const auto* s : containers) {
     const std::string n = Name(s->name);
     if (s->image_of.empty())
-      outs += Sub(R"HCL(output "{{n}}_repository" {
+      outs += FillTf(R"HCL(output "{{n}}_repository" {
   description = "Where CI pushes {{svc}}'s image"
   value = aws_ecr_repository.{{n}}.repository_url
 }
 
 )HCL",
-                  {{"n", n}, {"svc", s->name}});
+                     {{"n", n}, {"svc", s->name}});
     if ((s->kind == "web" || s->kind == "grpc") && s->port) {
-      outs += Sub(
+      outs += FillTf(
           "output \"{{n}}_url\" {\n  value = \"https://${aws_route53_record.{{n}}.fqdn}\"\n}\n\n",
           {{"n", n}});
     }
   }
   for (const auto* s : sites) {
-    outs +=
-        Sub("output \"{{n}}_url\" {\n  value = \"https://${aws_route53_record.{{n}}.fqdn}\"\n}\n\n"
-            "output \"{{n}}_bucket\" {\n  description = \"Where CI uploads the site\"\n  value = "
-            "aws_s3_bucket.{{n}}.id\n}\n\n"
-            "output \"{{n}}_distribution\" {\n  description = \"The CloudFront distribution CI "
-            "invalidates after an upload\"\n  value = aws_cloudfront_distribution.{{n}}.id\n}\n\n",
-            {{"n", Name(s->name)}});
+    outs += FillTf(
+        "output \"{{n}}_url\" {\n  value = \"https://${aws_route53_record.{{n}}.fqdn}\"\n}\n\n"
+        "output \"{{n}}_bucket\" {\n  description = \"Where CI uploads the site\"\n  value = "
+        "aws_s3_bucket.{{n}}.id\n}\n\n"
+        "output \"{{n}}_distribution\" {\n  description = \"The CloudFront distribution CI "
+        "invalidates after an upload\"\n  value = aws_cloudfront_distribution.{{n}}.id\n}\n\n",
+        {{"n", Name(s->name)}});
   }
   if (pg || my) {
     outs +=
