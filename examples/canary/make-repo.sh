@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Makes the release example's git repository in DEST: three commits on main,
-# tagged v1 (healthy), v2-errors (5% of /api/items fail) and v3-slow
-# (/api/items 200 ms slower, built on v1). Releases and benchmarks deploy v1,
-# then one of the worse ones as the canary.
+# Makes the release example's git repository in DEST: five commits on main,
+# tagged v1 (healthy), v2-errors (5% of /api/items fail), v3-slow
+# (/api/items 200 ms slower, built on v1), v4 (healthy: v1 with a new field)
+# and v5-prod-errors (v4 with a flag on only in production that fails one
+# /api/items request in ten there: staging and the tests never see it).
+# Releases and benchmarks deploy v1, then one of the others as the canary;
+# `scripts/demo` runs `prodsprint up` on v1, v4 and v5-prod-errors.
 #
 #   examples/canary/make-repo.sh DEST
 set -euo pipefail
@@ -26,4 +29,12 @@ cp "$here"/versions/v3-slow/server.js "$dest"/server.js
 GIT_AUTHOR_DATE=2026-01-03T00:00:00Z GIT_COMMITTER_DATE=2026-01-03T00:00:00Z \
   "${git[@]}" commit -q -am "catalog v3: the v2 bug fixed, a slow query added"
 "${git[@]}" tag v3-slow
-echo "$dest: tags v1, v2-errors, v3-slow"
+cp "$here"/versions/v4/server.js "$dest"/server.js
+GIT_AUTHOR_DATE=2026-01-04T00:00:00Z GIT_COMMITTER_DATE=2026-01-04T00:00:00Z \
+  "${git[@]}" commit -q -am "catalog v4: the slow query gone, stock shown with each item"
+"${git[@]}" tag v4
+cp "$here"/versions/v5-prod-errors/server.js "$dest"/server.js
+GIT_AUTHOR_DATE=2026-01-05T00:00:00Z GIT_COMMITTER_DATE=2026-01-05T00:00:00Z \
+  "${git[@]}" commit -q -am "catalog v5: new pricing behind a flag, on in production"
+"${git[@]}" tag v5-prod-errors
+echo "$dest: tags v1, v2-errors, v3-slow, v4, v5-prod-errors"

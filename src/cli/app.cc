@@ -20,6 +20,7 @@
 #include "cli/output.h"
 #include "cli/plan_cmd.h"
 #include "cli/readiness_cmd.h"
+#include "cli/report.h"
 #include "cli/session.h"
 #include "core/config.h"
 #include "core/fs.h"
@@ -35,6 +36,7 @@
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/tenancy.h"
+#include "targets/local/environment.h"
 
 namespace ps::cli {
 
@@ -452,7 +454,8 @@ void PrintPerfGate(const Term& term, const Json& p, const std::string& run_id) {
   for (const auto& b : p["blockers"]) std::cout << "  - " << b.get<std::string>() << "\n";
 }
 
-Result<int> CmdUp(const Options& o, const std::string& path, bool json, int workers, bool apply) {
+Result<int> CmdUp(const Options& o, const std::string& path, bool json, int workers, bool apply,
+                  const std::string& ref) {
   PS_ASSIGN(const fs::path repo, RepoFolder(path));
   std::error_code ec;
   PS_ASSIGN(auto s, OpenSession(o, repo / "prodsprint.yaml", true));
@@ -468,13 +471,17 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
   }
   // The runs of the pipeline, in order: each resumes an unfinished run of its
   // kind rather than starting anew, and the next starts only if it is done.
-  auto run_kind = [&](store::RunKind kind, const Json& input) -> Result<Run> {
+  auto run_kind = [&](store::RunKind kind, const Json& input,
+                      const std::function<void()>& on_interrupt = {}) -> Result<Run> {
     PS_ASSIGN(auto runs, store::ReadValue<std::vector<Run>>(*s->store, [&](Tx& tx) {
                 return tx.ListRuns(s->tenant, {project.id, 20});
               }));
     std::string run_id;
     for (const auto& r : runs) {
-      if (r.kind == kind && !Finished(r.status)) {
+      // The same kind towards the same environment (apply runs go to staging
+      // and to production).
+      if (r.kind == kind && !Finished(r.status) &&
+          r.input.value("env", "") == input.value("env", "")) {
         run_id = r.id;
         break;
       }
@@ -489,7 +496,7 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
       if (!json)
         std::cerr << term.Dim(std::string(store::ToString(kind)) + " run " + run_id) << "\n";
     }
-    return DriveRun(*s, run_id, !json);
+    return DriveRun(*s, run_id, !json, on_interrupt);
   };
   PS_ASSIGN(Run run, run_kind(store::RunKind::kImport, {{"path", repo.string()}}));
   const std::string run_id = run.id;
@@ -508,11 +515,13 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
   const fs::path env_dir = s->state_dir / "local" / stages::plan::Slug(project.name) / "staging";
   const std::string exe = fs::read_symlink("/proc/self/exe", ec2).string();
   if (apply && run.status == RunStatus::kDone) {
-    PS_ASSIGN(Run arun, run_kind(store::RunKind::kApply, {{"path", repo.string()},
-                                                          {"env", "staging"},
-                                                          {"target", "local"},
-                                                          {"env_dir", env_dir.string()},
-                                                          {"exe", exe}}));
+    Json in = {{"path", repo.string()},
+               {"env", "staging"},
+               {"target", "local"},
+               {"env_dir", env_dir.string()},
+               {"exe", exe}};
+    if (!ref.empty()) in["ref"] = ref;
+    PS_ASSIGN(Run arun, run_kind(store::RunKind::kApply, in));
     PS_ASSIGN(ad, LoadDetail(*s, arun.id));
     if (arun.status != RunStatus::kDone) run = arun;
   }
@@ -534,6 +543,7 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
       input["env_dir"] = env_dir.string();
       input["exe"] = exe;
     }
+    if (!ref.empty()) input["ref"] = ref;
     PS_ASSIGN(Run rrun, run_kind(store::RunKind::kReadiness, input));
     PS_ASSIGN(rd, LoadDetail(*s, rrun.id));
     if (rrun.status != RunStatus::kDone) run = rrun;
@@ -551,6 +561,128 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
   // The checklist decides (a waived gate does not block).
   const bool gate_blocks = checklist && !(*checklist)["ready"].get<bool>();
 
+  // Release (--apply): a ready version goes to the local production
+  // environment: the first time by an apply (there is nothing to compare a
+  // canary with), after that by a release run (canary or blue/green, as
+  // release: says) against what production serves, rolled back by itself
+  // when the new version is worse.
+  const std::string prod = "production";
+  const fs::path prod_dir = s->state_dir / "local" / stages::plan::Slug(project.name) / prod;
+  std::optional<RunDetail> reld;
+  std::string release_kind;
+  if (apply && run.status == RunStatus::kDone && checklist && !gate_blocks) {
+    bool has_stable = false;
+    if (fs::exists(prod_dir / "env.json", ec)) {
+      auto env = targets::local::LocalEnvironment::Open(prod_dir, exe, project.name, prod);
+      if (env.ok()) {
+        for (const auto& [name, svc] : env->state()["services"].items()) {
+          if (svc.contains("stable") && svc["stable"].is_string()) has_stable = true;
+        }
+      }
+    }
+    Json in = {{"path", repo.string()},
+               {"env", prod},
+               {"target", "local"},
+               {"env_dir", prod_dir.string()},
+               {"exe", exe}};
+    if (!ref.empty()) in["ref"] = ref;
+    if (!json) std::cerr << "\n";
+    if (has_stable) {
+      release_kind = "release";
+      if (!json) std::cerr << term.Bold("Release to " + prod) << "\n";
+      // Ctrl-C aborts the release (weight 0, the new version stops) rather
+      // than leaving traffic split with nobody watching.
+      PS_ASSIGN(Run relrun, run_kind(store::RunKind::kRelease, in, [&] {
+                  if (!json) std::cerr << "interrupted: aborting the release\n";
+                  (void)targets::local::PostControl(prod_dir, "abort");
+                }));
+      PS_ASSIGN(reld, LoadDetail(*s, relrun.id));
+      if (relrun.status != RunStatus::kDone) run = relrun;
+    } else {
+      release_kind = "first deploy";
+      if (!json) std::cerr << term.Bold("First deployment to " + prod) << "\n";
+      PS_ASSIGN(Run prun, run_kind(store::RunKind::kApply, in));
+      PS_ASSIGN(reld, LoadDetail(*s, prun.id));
+      if (prun.status != RunStatus::kDone) run = prun;
+    }
+  }
+  const Json* release_out = nullptr;
+  if (reld) {
+    for (const auto& st : reld->stages) {
+      if ((st.name == "release" || st.name == "apply") && st.output.is_object())
+        release_out = &st.output;
+    }
+  }
+  const std::string release_status =
+      release_kind == "release" && release_out ? release_out->value("status", "") : "";
+  const bool rolled_back = release_status == "rolledback" || release_status == "aborted";
+
+  // What happened, in one line (the summary's last word and the report's first).
+  std::string outcome;
+  std::string version;
+  if (ad) {
+    for (const auto& st : ad->stages) {
+      if (st.name == "apply" && st.output.is_object()) version = st.output.value("version", "");
+    }
+  }
+  if (run.status != RunStatus::kDone) {
+    outcome = "Stopped: the " + std::string(store::ToString(run.kind)) + " run failed";
+  } else if (gate_blocks) {
+    outcome = "Not released: the readiness checklist is not ready";
+  } else if (!apply) {
+    outcome = "Audited and planned; nothing deployed ('up --apply' deploys, checks and releases)";
+  } else if (release_kind == "first deploy") {
+    outcome = "Version " + version.substr(0, 12) + " deployed to " + prod + " (its first version)";
+  } else if (release_status == "promoted") {
+    outcome = "Version " + version.substr(0, 12) + " promoted in " + prod;
+  } else if (release_status == "unchanged") {
+    outcome = "Nothing to release: " + prod + " already runs " + version.substr(0, 12);
+  } else if (rolled_back) {
+    outcome = "Version " + version.substr(0, 12) + " rolled back in " + prod + ": " +
+              release_out->value("reason", "");
+  }
+
+  // The report: Markdown and HTML in <state>/reports/.
+  std::optional<ReportFiles> report;
+  if (apply && ad) {
+    UpReport rep;
+    rep.project = project.name;
+    rep.repo = repo.string();
+    rep.version = version;
+    rep.run_id = run.id;
+    rep.at = SystemClock().Now();
+    for (const auto& st : d.stages) {
+      if (st.name == "audit") rep.audit = st.output;
+    }
+    if (bd) {
+      for (const auto& st : bd->stages) {
+        if (st.name == "plan") rep.plan = st.output;
+      }
+    }
+    for (const auto& st : ad->stages) {
+      if (st.name == "apply") rep.staging = st.output;
+    }
+    if (gate) rep.security = *gate;
+    if (tests) rep.tests = *tests;
+    if (perf) rep.performance = *perf;
+    if (checklist) rep.checklist = *checklist;
+    rep.release_kind = release_kind;
+    rep.release_env = prod;
+    if (release_out) rep.release = *release_out;
+    rep.outcome = outcome;
+    auto history = store::ReadValue<std::vector<store::Release>>(
+        *s->store, [&](Tx& tx) { return tx.ListReleases(s->tenant, project.id); });
+    if (history.ok()) {
+      rep.history = *history;
+      std::sort(rep.history.begin(), rep.history.end(),
+                [](const store::Release& a, const store::Release& b) {
+                  return a.created_at > b.created_at;
+                });
+    }
+    auto files = WriteReport(s->state_dir / "reports", rep);
+    if (files.ok()) report = *files;
+  }
+
   const Json* source = nullptr;
   for (const auto& st : d.stages) {
     if (st.name == "source" && st.output.is_object()) source = &st.output;
@@ -561,6 +693,13 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
     out["apply_run"] = ad ? DetailJson(*ad) : Json(nullptr);
     out["readiness_run"] = rd ? DetailJson(*rd) : Json(nullptr);
     out["checklist"] = checklist ? *checklist : Json(nullptr);
+    out["release_run"] = reld ? DetailJson(*reld) : Json(nullptr);
+    out["release"] = release_out ? *release_out : Json(nullptr);
+    out["release_kind"] = release_kind.empty() ? Json(nullptr) : Json(release_kind);
+    out["outcome"] = outcome;
+    out["report"] =
+        report ? Json{{"markdown", report->markdown.string()}, {"html", report->html.string()}}
+               : Json(nullptr);
     out["not_in_this_build"] = MissingProductStages();
     std::cout << Dump(out, 2) << std::endl;
   } else {
@@ -645,19 +784,33 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
     if (tests) PrintTestGate(term, *tests, rd->run.id);
     if (perf) PrintPerfGate(term, *perf, rd->run.id);
     if (checklist) PrintChecklist(term, *checklist);
-    std::string missing;
-    for (const auto& m : MissingProductStages()) missing += (missing.empty() ? "" : ", ") + m;
-    std::string have;
-    for (const auto& n : s->registry.Names()) have += (have.empty() ? "" : ", ") + n;
-    std::cout << "\n"
-              << term.Dim("Stages in this build: " + have + ". Not yet: " + missing + ".") << "\n";
+    if (release_kind == "release" && release_out) {
+      PrintRelease(term, *release_out, prod);
+    } else if (release_kind == "first deploy" && release_out) {
+      std::cout << "\n"
+                << term.Bold("Production") << " (local): first version "
+                << release_out->value("version", "").substr(0, 12) << "\n";
+      for (const auto& svc : release_out->value("services", Json::array())) {
+        std::cout << "  " << svc.value("service", "") << "  " << svc.value("action", "") << "  "
+                  << term.Cyan(svc.value("url", "(worker)")) << "\n";
+      }
+    }
+    if (!outcome.empty()) {
+      const bool good = run.status == RunStatus::kDone && !gate_blocks && !rolled_back;
+      std::cout << "\n" << (good ? term.Green(outcome) : term.Red(outcome)) << "\n";
+    }
+    if (report) {
+      std::cout << term.Dim("Report: " + report->markdown.string() + "\n        " +
+                            report->html.string())
+                << "\n";
+    }
     if (run.status == RunStatus::kError) {
       auto p = Problem::FromJson(run.error);
       if (p) PrintProblem(*p, false);
       std::cout << "details: prodsprint run show " << run.id << "\n";
     }
   }
-  return run.status == RunStatus::kDone && !gate_blocks ? kExitOk : kExitFailed;
+  return run.status == RunStatus::kDone && !gate_blocks && !rolled_back ? kExitOk : kExitFailed;
 }
 
 // `check --gate all|tests`: a readiness run (the gates side by side, the
@@ -1024,8 +1177,11 @@ int Main(int argc, char** argv) {
       ->check(CLI::Range(1, 64));
   bool up_apply = false;
   up->add_flag("--apply", up_apply,
-               "Then run it as local staging (prodsprint apply): supervised processes behind "
-               "HAProxy");
+               "The whole pipeline: run the version as local staging (supervised processes behind "
+               "HAProxy), run the gates there, then release it to local production (the first "
+               "time an apply, then a canary that rolls back by itself) and write the report");
+  std::string up_ref;
+  up->add_option("--ref", up_ref, "The git revision to deploy, check and release (default HEAD)");
 
   std::string run_id, project, stage;
   int limit = 50;
@@ -1328,7 +1484,7 @@ int Main(int argc, char** argv) {
     json = plan_args.json;
     r = CmdPlan(plan_args, [] { return g_interrupted.load(); });
   } else if (up->parsed()) {
-    r = CmdUp(o, path, json, workers, up_apply);
+    r = CmdUp(o, path, json, workers, up_apply, up_ref);
   } else if (runs->parsed()) {
     if (runs_show->parsed()) {
       r = CmdRunShow(o, run_id, json);

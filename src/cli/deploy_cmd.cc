@@ -260,6 +260,41 @@ Result<int> CmdStatus(const Options& o, const DeployArgs& a) {
   return kExitOk;
 }
 
+void PrintRelease(const Term& term, const Json& out, const std::string& env) {
+  const std::string status = out.value("status", "");
+  Millis took = 0;
+  for (const auto& dec : out.value("decisions", Json::array())) took = dec.value("at_ms", took);
+  std::cout << "\n"
+            << term.Bold("Release " + Short(out.value("version", "")) + " to " + env) << "  ";
+  if (status == "promoted") {
+    std::cout << term.Green("promoted") << " after " << HumanDuration(took) << "\n";
+  } else if (status == "unchanged") {
+    std::cout << term.Dim("nothing to release: ") << out.value("detail", "") << "\n";
+  } else {
+    std::cout << term.Red(status) << ": " << out.value("reason", "") << "\n";
+    if (out.contains("detection_ms")) {
+      std::cout << "  new version's weight 0 after "
+                << HumanDuration(out["detection_ms"].get<Millis>())
+                << " from its first request; the stable version serves\n";
+    }
+  }
+  for (const auto& dec : out.value("decisions", Json::array())) {
+    const std::string what = dec.value("what", ""), verdict = dec.value("verdict", "");
+    std::string line = "  " + HumanDuration(dec.value("at_ms", Millis{0})) + "  " + what +
+                       (verdict == what || verdict == "continue" ? "" : " " + verdict) +
+                       "  weight " + std::to_string(dec.value("weight", 0)) + "%";
+    for (const auto& [svc, st] : dec["services"].items()) {
+      const Json& rq = st["requests"];
+      const Json& er = st["errors"];
+      line += "  " + svc + ": new " + std::to_string(rq.value("canary", 0)) + " req, " +
+              std::to_string(er.value("canary", 0)) + " failed; stable " +
+              std::to_string(rq.value("stable", 0)) + " req, " +
+              std::to_string(er.value("stable", 0)) + " failed";
+    }
+    std::cout << term.Dim(line) << "\n";
+  }
+}
+
 Result<int> CmdRelease(const Options& o, const DeployArgs& a) {
   if (a.ref.empty()) return problems::InvalidInput("a release needs a revision: --ref REV");
   if (!a.strategy.empty() && a.strategy != "canary" && a.strategy != "bluegreen") {
@@ -284,38 +319,8 @@ Result<int> CmdRelease(const Options& o, const DeployArgs& a) {
   const std::string status = out ? out->value("status", "") : "";
   if (a.json) {
     std::cout << Dump(out ? *out : Json::object(), 2) << std::endl;
-  } else {
-    const Term term = Term::Detect();
-    std::cout << "\n" << term.Bold("Release " + Short(out->value("version", ""))) << "  ";
-    if (status == "promoted") {
-      std::cout << term.Green("promoted") << " in " << HumanDuration(RunDuration(d.run)) << "\n";
-    } else if (status == "unchanged") {
-      std::cout << term.Dim("nothing to release: ") << out->value("detail", "") << "\n";
-    } else {
-      std::cout << term.Red(status) << ": " << out->value("reason", "") << "\n";
-      if (out->contains("detection_ms")) {
-        std::cout << "  candidate weight 0 after "
-                  << HumanDuration((*out)["detection_ms"].get<Millis>())
-                  << " from its first request; the stable version serves\n";
-      }
-    }
-    if (out && out->contains("decisions")) {
-      for (const auto& dec : (*out)["decisions"]) {
-        const std::string what = dec.value("what", ""), verdict = dec.value("verdict", "");
-        std::string line = "  " + HumanDuration(dec.value("at_ms", Millis{0})) + "  " + what +
-                           (verdict == what || verdict == "continue" ? "" : " " + verdict) +
-                           "  weight " + std::to_string(dec.value("weight", 0)) + "%";
-        for (const auto& [svc, st] : dec["services"].items()) {
-          const Json& rq = st["requests"];
-          const Json& er = st["errors"];
-          line += "  " + svc + ": canary " + std::to_string(rq.value("canary", 0)) + " req, " +
-                  std::to_string(er.value("canary", 0)) + " failed; stable " +
-                  std::to_string(rq.value("stable", 0)) + " req, " +
-                  std::to_string(er.value("stable", 0)) + " failed";
-        }
-        std::cout << term.Dim(line) << "\n";
-      }
-    }
+  } else if (out) {
+    PrintRelease(Term::Detect(), *out, a.env);
   }
   return status == "promoted" || status == "unchanged" ? kExitOk : kExitFailed;
 }

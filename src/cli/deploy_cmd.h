@@ -39,6 +39,10 @@ struct LoadArgs {
 };
 Result<int> CmdLoad(const LoadArgs& a);
 
+// A release stage's result as `release` and `up` print it: the outcome, then
+// each decision with both versions' requests and failures.
+void PrintRelease(const Term& term, const Json& out, const std::string& env);
+
 // The hidden `__supervise DIR`: the environment's process supervisor.
 int CmdSupervise(const std::string& dir);
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The release example: its repository has the three tagged versions, the same
-# commit ids every time, v1's own tests pass, and the worse versions are worse
-# by what they claim (5% errors; 200 ms slower), measured in-process. Time is
+# The release example: its repository has the five tagged versions, the same
+# commit ids every time, v1's and v5's own tests pass, and the worse versions
+# are worse by what they claim (5% errors; 200 ms slower; 10% errors only with
+# PRODSPRINT_ENV=production), measured in-process. Time is
 # checked only as a lower bound (v3 is never faster than its delay).
 set -euo pipefail
 root=${1:?source folder}
@@ -9,12 +10,15 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$root/examples/canary/make-repo.sh" "$work/a" >/dev/null
 "$root/examples/canary/make-repo.sh" "$work/b" >/dev/null
-[[ $(git -C "$work/a" tag | sort | tr '\n' ' ') == "v1 v2-errors v3-slow " ]]
-[[ $(git -C "$work/a" rev-parse v3-slow) == $(git -C "$work/b" rev-parse v3-slow) ]]
+[[ $(git -C "$work/a" tag | sort | tr '\n' ' ') == "v1 v2-errors v3-slow v4 v5-prod-errors " ]]
+[[ $(git -C "$work/a" rev-parse v5-prod-errors) == $(git -C "$work/b" rev-parse v5-prod-errors) ]]
 (cd "$work/a" && git checkout -q v1 && node --test >/dev/null)
-for tag in v1 v2-errors v3-slow; do
-  git -C "$work/a" checkout -q "$tag"
-  node - "$work/a/server.js" "$tag" <<'JS'
+(cd "$work/a" && git checkout -q v5-prod-errors && node --test >/dev/null)
+for tag in v1 v2-errors v3-slow v4 v5-prod-errors v5-prod-errors@production; do
+  git -C "$work/a" checkout -q "${tag%@*}"
+  env_name=staging
+  [[ $tag == *@production ]] && env_name=production
+  PRODSPRINT_ENV=$env_name node - "$work/a/server.js" "$tag" <<'JS'
 const http = require('node:http');
 const { handler } = require(process.argv[2]);
 const tag = process.argv[3];
@@ -34,9 +38,10 @@ const server = http.createServer(handler).listen(0, '127.0.0.1', async () => {
   agent.destroy();
   // Only lower bounds on time: a loaded machine makes any request slow, but
   // never makes v3's 200 ms delay shorter.
-  const ok = tag === 'v1' ? failed === 0
-           : tag === 'v2-errors' ? failed === 10
-           : failed === 0 && slow === 200;
+  const ok = tag === 'v2-errors' ? failed === 10
+           : tag === 'v3-slow' ? failed === 0 && slow === 200
+           : tag === 'v5-prod-errors@production' ? failed === 20
+           : failed === 0;  // v1, v4, v5-prod-errors outside production
   console.log(`${tag}: ${failed} failed, ${slow} slow of 200`);
   process.exit(ok ? 0 : 1);
 });

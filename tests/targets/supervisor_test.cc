@@ -34,6 +34,13 @@ bool TickUntil(Supervisor& s, const std::function<bool()>& pred) {
 }
 
 bool Alive(pid_t pid) { return pid > 0 && kill(pid, 0) == 0; }
+// Alive and not a zombie waiting for its parent (the test) to reap it.
+bool Running(pid_t pid) {
+  if (!Alive(pid)) return false;
+  const std::string stat = testing::ReadText("/proc/" + std::to_string(pid) + "/stat");
+  const auto close = stat.rfind(')');
+  return close == std::string::npos || close + 2 >= stat.size() || stat[close + 2] != 'Z';
+}
 
 TEST(Supervisor, RestartsACrashingProcessWithExponentialBackoff) {
   testing::TempDir dir;
@@ -139,6 +146,29 @@ TEST(SupervisorDaemon, OwnsProcessesAndCleansUpAfterAKill9) {
   EXPECT_FALSE(client.Running());
   for (int i = 0; i < 200 && Alive(second); ++i) std::this_thread::sleep_for(10ms);
   EXPECT_FALSE(Alive(second));
+}
+
+// The folder deleted under a running daemon (rm -rf of the state): the
+// daemon stops what it ran and exits, so a new daemon in a new folder of
+// the same path never runs beside a stale copy of everything.
+TEST(SupervisorDaemon, ExitsWithItsProcessesWhenItsFolderIsDeleted) {
+  testing::TempDir dir;
+  SupervisorClient client(dir / "sup", PS_BINARY);
+  ProcessSpec sleeper;
+  sleeper.name = "sleeper";
+  sleeper.argv = {"sleep", "600"};
+  ASSERT_TRUE(client.Apply({sleeper}).ok());
+  ASSERT_TRUE(client.WaitHealthy("sleeper", 10'000).ok());
+  auto before = client.Read();
+  ASSERT_TRUE(before.ok());
+  const pid_t child = before->front().pid;
+  const pid_t daemon = Json::parse(testing::ReadText(dir / "sup" / "state.json")).value("pid", 0);
+  ASSERT_GT(daemon, 0);
+  std::filesystem::remove_all(dir / "sup");
+  for (int i = 0; i < 500 && (Running(daemon) || Running(child)); ++i)
+    std::this_thread::sleep_for(10ms);
+  EXPECT_FALSE(Running(child));
+  EXPECT_FALSE(Running(daemon));
 }
 
 TEST(SupervisorDaemon, WaitHealthyExplainsAProcessThatKeepsExiting) {

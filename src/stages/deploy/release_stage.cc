@@ -46,6 +46,16 @@ class Release {
   Status Record(const std::string& status, std::vector<engine::EventOut> events,
                 std::optional<store::Alert> alert = std::nullopt);
   Json Stats() const;
+  Json FromVersions() const {
+    Json from = Json::object();
+    for (const auto& w : watched_) from[w.name] = w.from_version;
+    return from;
+  }
+  // One request's outcome into the current second of the timeline.
+  void Note(bool canary, bool failed, double ms);
+  // Closes the current second when it is over: a timeline sample and a
+  // progress line with the traffic split.
+  void Sample(bool force = false);
   void Decide(const std::string& what, const std::string& verdict, Json extra = Json::object());
   Status SetWeight(int percent);
   Status RollBack(const std::string& reason, bool automatic);
@@ -67,6 +77,14 @@ class Release {
   Json decisions_ = Json::array();
   std::string reason_;
   Millis first_candidate_request_ = 0, weight_zero_at_ = 0, started_ = 0;
+  // The timeline: per second, the weight and each side's requests, failures
+  // and latency (the report's charts).
+  struct Window {
+    std::int64_t requests[2] = {0, 0}, failed[2] = {0, 0};  // [stable, canary]
+    load::Histogram latency[2];
+  } window_;
+  Millis window_start_ = 0;
+  Json timeline_ = Json::array();
   std::int64_t log_records_ = 0;
   // Blue/green feeds the analysis from the load generators' threads.
   mutable std::mutex mu_;
@@ -79,6 +97,46 @@ Json Release::Stats() const {
     if (w.analysis) s[w.name] = w.analysis->Stats();
   }
   return s;
+}
+
+void Release::Note(bool canary, bool failed, double ms) {
+  std::lock_guard lock(mu_);
+  const int side = canary ? 1 : 0;
+  ++window_.requests[side];
+  if (failed) ++window_.failed[side];
+  window_.latency[side].Record(static_cast<std::int64_t>(ms * 1000));
+}
+
+void Release::Sample(bool force) {
+  const Millis now = SteadyMs();
+  if (window_start_ == 0) window_start_ = now;
+  if (!force && now - window_start_ < 1000) return;
+  Window w;
+  {
+    std::lock_guard lock(mu_);
+    w = window_;
+    window_ = Window();
+  }
+  window_start_ = now;
+  auto side = [&](int i) {
+    return Json{{"requests", w.requests[i]},
+                {"failed", w.failed[i]},
+                {"p50_ms", w.latency[i].QuantileMs(0.5)},
+                {"p95_ms", w.latency[i].QuantileMs(0.95)}};
+  };
+  if (timeline_.size() < 7200) {
+    timeline_.push_back(
+        {{"t_ms", now - started_}, {"weight", weight_}, {"stable", side(0)}, {"canary", side(1)}});
+  }
+  char line[200];
+  std::snprintf(line, sizeof line,
+                "traffic %d%% new / %d%% stable: new %lld req %lld failed p95 %.1f ms; stable "
+                "%lld req %lld failed p95 %.1f ms",
+                weight_, 100 - weight_, static_cast<long long>(w.requests[1]),
+                static_cast<long long>(w.failed[1]), w.latency[1].QuantileMs(0.95),
+                static_cast<long long>(w.requests[0]), static_cast<long long>(w.failed[0]),
+                w.latency[0].QuantileMs(0.95));
+  ctx_.Progress(0.7 + 0.3 * weight_ / 100.0, line);
 }
 
 void Release::Decide(const std::string& what, const std::string& verdict, Json extra) {
@@ -98,8 +156,7 @@ Status Release::Record(const std::string& status, std::vector<engine::EventOut> 
   r.env = ctx_.run_input().value("env", "staging");
   r.strategy = strategy_;
   r.status = status;
-  Json from = Json::object();
-  for (const auto& w : watched_) from[w.name] = w.from_version;
+  const Json from = FromVersions();
   Json traffic = Json::array();
   for (const auto& t : traffic_) traffic.push_back(t->Summarize().ToJson());
   for (const auto& [n, t] : direct_) traffic.push_back(t->Summarize().ToJson());
@@ -148,6 +205,7 @@ Outcome Release::Watch(Millis max_ms, const std::function<bool()>& done) {
         if (role.empty() || bluegreen_share_ > 0) continue;  // blue/green reads its own traffic
         const bool canary = role == "candidate";
         if (canary && first_candidate_request_ == 0) first_candidate_request_ = SteadyMs();
+        Note(canary, rec.failed(), rec.total_ms);
         const double share = std::clamp(weight_ / 100.0, 0.001, 0.999);
         if (w.analysis->Observe(canary, rec.failed(), rec.total_ms, share) ==
             analysis::Verdict::kRollback) {
@@ -167,6 +225,7 @@ Outcome Release::Watch(Millis max_ms, const std::function<bool()>& done) {
         }
       }
     }
+    Sample();
     const Millis now = SteadyMs();
     if (now >= next_health) {
       next_health = now + 200;
@@ -207,6 +266,7 @@ Status Release::RollBack(const std::string& reason, bool automatic) {
   for (const auto& w : watched_) (void)env_.SetCandidateWeight(w.name, 0);
   weight_zero_at_ = SteadyMs();
   Decide(automatic ? "rollback" : "abort", "rollback", {{"reason", reason}});
+  Sample(true);
   Status first = Ok();
   for (const auto& w : watched_) {
     auto st = env_.RollbackCandidate(w.name);
@@ -261,6 +321,7 @@ void Release::StartTraffic(bool bluegreen) {
     d.port = ports[0].get<int>();
     auto candidate = std::make_unique<load::LoadGenerator>(d);
     candidate->Start([a, this](const load::Outcome& out) {
+      Note(true, out.failed(), out.service_ms);
       std::lock_guard lock(mu_);
       if (first_candidate_request_ == 0) first_candidate_request_ = SteadyMs();
       a->Observe(true, out.failed(), out.service_ms, 0.5);
@@ -268,6 +329,7 @@ void Release::StartTraffic(bool bluegreen) {
     direct_[w.name] = std::move(candidate);
     auto stable = std::make_unique<load::LoadGenerator>(o);
     stable->Start([a, this](const load::Outcome& out) {
+      Note(false, out.failed(), out.service_ms);
       std::lock_guard lock(mu_);
       a->Observe(false, out.failed(), out.service_ms, 0.5);
     });
@@ -473,6 +535,7 @@ Result<engine::StageOutput> Release::Steps(engine::StageOutput out) {
       }
     }
     if (outcome == Outcome::kDone || outcome == Outcome::kPromoteNow) {
+      Sample(true);
       StopTraffic();
       for (const auto& w : watched_) PS_TRY(env_.PromoteCandidate(w.name, false));
       weight_ = 100;
@@ -486,7 +549,8 @@ Result<engine::StageOutput> Release::Steps(engine::StageOutput out) {
     PS_TRY(RollBack(reason_, automatic));
     out.facts = {{"release", release_id_}, {"version", version_},
                  {"strategy", strategy_},  {"status", automatic ? "rolledback" : "aborted"},
-                 {"reason", reason_},      {"decisions", decisions_}};
+                 {"reason", reason_},      {"decisions", decisions_},
+                 {"from", FromVersions()}, {"timeline", timeline_}};
     if (first_candidate_request_ > 0)
       out.facts["detection_ms"] = weight_zero_at_ - first_candidate_request_;
     out.metrics = {{"rolled_back", true}};
@@ -501,11 +565,9 @@ Result<engine::StageOutput> Release::Steps(engine::StageOutput out) {
                                {"phase", "promoted"},
                                {"services", Stats()}}}}));
   ctx_.Progress(1.0, "promoted " + version_.substr(0, 12));
-  out.facts = {{"release", release_id_},
-               {"version", version_},
-               {"strategy", strategy_},
-               {"status", "promoted"},
-               {"decisions", decisions_}};
+  out.facts = {{"release", release_id_}, {"version", version_},     {"strategy", strategy_},
+               {"status", "promoted"},   {"decisions", decisions_}, {"from", FromVersions()},
+               {"timeline", timeline_}};
   out.metrics = {{"rolled_back", false}};
   return out;
 }

@@ -338,7 +338,22 @@ int RunSupervisorDaemon(const std::filesystem::path& dir) {
     (void)WriteFileAtomic(state_path, j.dump(2));
   };
   write_state(false);
+  struct stat locked {};
+  fstat(lock, &locked);
+  Millis next_lock_check = clock.Now() + 1000;
   while (!g_stop) {
+    // The folder deleted (or replaced) under a running daemon: a new one may
+    // already run there with a new lock file. This one stops its processes
+    // and exits rather than run a second copy of everything beside it.
+    if (clock.Now() >= next_lock_check) {
+      next_lock_check = clock.Now() + 1000;
+      struct stat now_at {};
+      if (stat(lock_path.c_str(), &now_at) != 0 || now_at.st_ino != locked.st_ino ||
+          now_at.st_dev != locked.st_dev) {
+        sup.StopAll();
+        return 0;
+      }
+    }
     bool changed = false;
     struct stat st {};
     if (stat(desired_path.c_str(), &st) == 0 &&
