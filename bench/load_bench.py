@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -73,10 +74,18 @@ frontend bench
     sys.exit("haproxy did not start")
 
 
+def cpu_of(cmd):
+    """Runs cmd; its stdout and the CPU seconds (user + system) it used."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return out, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
 def run_wrk(port, seconds, connections, latency=False):
-    out = subprocess.run(["taskset", "-c", "1", "wrk", "-t1", f"-c{connections}", f"-d{seconds}s",
-                          "--latency", f"http://127.0.0.1:{port}/"],
-                         capture_output=True, text=True, check=True).stdout
+    out, cpu = cpu_of(["taskset", "-c", "1", "wrk", "-t1", f"-c{connections}", f"-d{seconds}s",
+                       "--latency", f"http://127.0.0.1:{port}/"])
+    run_wrk.cpu = cpu
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     pct = {}
     for q, v, unit in re.findall(r"^\s+(\d+)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M):
@@ -88,8 +97,10 @@ def run_ours(binary, port, seconds, connections, closed=True, rate=None):
     cmd = ["taskset", "-c", "1", binary, "load", f"http://127.0.0.1:{port}/", "--threads", "1",
            "--connections", str(connections), "--duration", str(seconds), "--json"]
     cmd += ["--closed"] if closed else ["--rate", str(rate)]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    return json.loads(out)
+    out, cpu = cpu_of(cmd)
+    j = json.loads(out)
+    j["cpu_s"] = cpu
+    return j
 
 
 def stall_later(proc, at_s, for_s):
@@ -121,15 +132,26 @@ def main():
               "connections": args.connections, "seconds": args.seconds}
     try:
         # 1. Throughput.
-        wrk_rps, ours_rps = [], []
+        # Requests per second, and requests per CPU-second of the generator
+        # (the server is the bottleneck when it has one core like the
+        # generator, so the second says what the generator costs).
+        wrk_rps, ours_rps, wrk_eff, ours_eff = [], [], [], []
         for i in range(args.trials):
-            wrk_rps.append(run_wrk(port, args.seconds, args.connections)[0])
-            ours_rps.append(run_ours(args.binary, port, args.seconds, args.connections)["achieved_rate"])
-            print(f"  trial {i + 1}: wrk {wrk_rps[-1]:,.0f}/s  prodsprint {ours_rps[-1]:,.0f}/s",
-                  file=sys.stderr)
+            rps = run_wrk(port, args.seconds, args.connections)[0]
+            wrk_rps.append(rps)
+            wrk_eff.append(rps * args.seconds / run_wrk.cpu)
+            o = run_ours(args.binary, port, args.seconds, args.connections)
+            ours_rps.append(o["achieved_rate"])
+            ours_eff.append(o["completed"] / o["cpu_s"])
+            print(f"  trial {i + 1}: wrk {wrk_rps[-1]:,.0f}/s ({wrk_eff[-1]:,.0f} per CPU-s)  "
+                  f"prodsprint {ours_rps[-1]:,.0f}/s ({ours_eff[-1]:,.0f} per CPU-s)", file=sys.stderr)
         w, o = statistics.median(wrk_rps), statistics.median(ours_rps)
+        we, oe = statistics.median(wrk_eff), statistics.median(ours_eff)
         result["throughput"] = {"wrk": wrk_rps, "prodsprint": ours_rps, "wrk_median": w,
-                                "prodsprint_median": o, "ratio": o / w}
+                                "prodsprint_median": o, "ratio": o / w,
+                                "wrk_per_cpu_s": wrk_eff, "prodsprint_per_cpu_s": ours_eff,
+                                "wrk_per_cpu_s_median": we, "prodsprint_per_cpu_s_median": oe,
+                                "per_cpu_ratio": oe / we}
 
         # 2. Coordinated omission: a 1 s stall at t = 4 s of a 10 s run at 1,000/s.
         t = stall_later(proc, 4.0, 1.0)
@@ -156,8 +178,11 @@ def main():
     th = result["throughput"]
     print(f"\nThroughput, closed loop, {args.connections} connections, one core each, "
           f"median of {args.trials} x {args.seconds} s:")
-    print(f"  wrk         {th['wrk_median']:>10,.0f} requests/s")
-    print(f"  prodsprint  {th['prodsprint_median']:>10,.0f} requests/s   ({th['ratio']:.2f}x wrk)")
+    print(f"  wrk         {th['wrk_median']:>10,.0f} requests/s   {th['wrk_per_cpu_s_median']:>10,.0f} "
+          f"requests per CPU-second of the generator")
+    print(f"  prodsprint  {th['prodsprint_median']:>10,.0f} requests/s   "
+          f"{th['prodsprint_per_cpu_s_median']:>10,.0f} requests per CPU-second   "
+          f"({th['ratio']:.2f}x wrk's rate, {th['per_cpu_ratio']:.2f}x its rate per core)")
     co = result["coordinated_omission"]
     print("\nA 1 s stall in 10 s at 1,000 requests/s (ms):      p50      p90      p95      p99    p99.9")
     r = co["reference_ms"]

@@ -454,6 +454,8 @@ void PrintPerfGate(const Term& term, const Json& p, const std::string& run_id) {
   for (const auto& b : p["blockers"]) std::cout << "  - " << b.get<std::string>() << "\n";
 }
 
+std::string Who();
+
 Result<int> CmdUp(const Options& o, const std::string& path, bool json, int workers, bool apply,
                   const std::string& ref) {
   PS_ASSIGN(const fs::path repo, RepoFolder(path));
@@ -471,36 +473,66 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
   }
   // The runs of the pipeline, in order: each resumes an unfinished run of its
   // kind rather than starting anew, and the next starts only if it is done.
+  // The runs of the pipeline, in order, each towards one environment. For
+  // the newest run of a kind and environment: unfinished with the same
+  // input, it is resumed; failed with the same input (the same source
+  // fingerprint and revision), it is resumed from its failed stage (`runs
+  // retry`: finished stages are not redone); a finished readiness run with
+  // the same input is reused when `reuse` (nothing it checked changed).
+  // Otherwise a new run starts (an unfinished one with another input is
+  // cancelled first: it is for a version no longer wanted).
   auto run_kind = [&](store::RunKind kind, const Json& input,
-                      const std::function<void()>& on_interrupt = {}) -> Result<Run> {
+                      const std::function<void()>& on_interrupt = {},
+                      bool reuse = false) -> Result<Run> {
     PS_ASSIGN(auto runs, store::ReadValue<std::vector<Run>>(*s->store, [&](Tx& tx) {
-                return tx.ListRuns(s->tenant, {project.id, 20});
+                return tx.ListRuns(s->tenant, {project.id, 50});
               }));
+    const std::string kind_name(store::ToString(kind));
     std::string run_id;
     for (const auto& r : runs) {
-      // The same kind towards the same environment (apply runs go to staging
-      // and to production).
-      if (r.kind == kind && !Finished(r.status) &&
-          r.input.value("env", "") == input.value("env", "")) {
-        run_id = r.id;
-        break;
+      if (r.kind != kind || r.input.value("env", "") != input.value("env", "")) continue;
+      const bool same = r.input == input;
+      if (!Finished(r.status)) {
+        if (same) {
+          run_id = r.id;
+          if (!json) std::cerr << "resuming unfinished " << kind_name << " run " << r.id << "\n";
+          break;
+        }
+        (void)s->engine->Cancel(s->tenant, r.id, "up (a newer " + kind_name + " run)");
+        continue;
       }
+      if (same && r.status == RunStatus::kError && s->engine->Retry(s->tenant, r.id, Who()).ok()) {
+        run_id = r.id;
+        if (!json)
+          std::cerr << "resuming failed " << kind_name << " run " << r.id
+                    << " from its failed stage (finished stages are not redone)\n";
+      } else if (same && reuse && r.status == RunStatus::kDone) {
+        if (!json)
+          std::cerr << term.Dim(kind_name + " run " + r.id +
+                                " reused: it checked this very version with this input")
+                    << "\n";
+        return r;
+      }
+      break;  // only the newest run of the kind counts
     }
-    if (!run_id.empty()) {
-      if (!json)
-        std::cerr << "resuming unfinished " << store::ToString(kind) << " run " << run_id << "\n";
-    } else {
+    if (run_id.empty()) {
       PS_ASSIGN(engine::PipelineSpec spec, PipelineFor(kind));
       PS_ASSIGN(Run run, s->engine->Submit(s->tenant, project.id, spec, input));
       run_id = run.id;
-      if (!json)
-        std::cerr << term.Dim(std::string(store::ToString(kind)) + " run " + run_id) << "\n";
+      if (!json) std::cerr << term.Dim(kind_name + " run " + run_id) << "\n";
     }
     return DriveRun(*s, run_id, !json, on_interrupt);
   };
   PS_ASSIGN(Run run, run_kind(store::RunKind::kImport, {{"path", repo.string()}}));
   const std::string run_id = run.id;
   PS_ASSIGN(RunDetail d, LoadDetail(*s, run_id));
+  // What the later runs are for: the tree's content fingerprint (and the
+  // revision), so that a failed run is resumed only for the same source.
+  std::string source_key;
+  for (const auto& st : d.stages) {
+    if (st.name == "source" && st.output.is_object())
+      source_key = st.output.value("tree", Json::object()).value("fingerprint", "");
+  }
   std::optional<RunDetail> bd;
   if (run.status == RunStatus::kDone) {
     PS_ASSIGN(Run brun,
@@ -521,6 +553,7 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
                {"env_dir", env_dir.string()},
                {"exe", exe}};
     if (!ref.empty()) in["ref"] = ref;
+    in["source"] = source_key;
     PS_ASSIGN(Run arun, run_kind(store::RunKind::kApply, in));
     PS_ASSIGN(ad, LoadDetail(*s, arun.id));
     if (arun.status != RunStatus::kDone) run = arun;
@@ -544,7 +577,20 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
       input["exe"] = exe;
     }
     if (!ref.empty()) input["ref"] = ref;
-    PS_ASSIGN(Run rrun, run_kind(store::RunKind::kReadiness, input));
+    input["source"] = source_key;
+    // Reused only when apply found staging already running this version
+    // (so smoke and performance measured what still serves) and no waiver
+    // could have expired since.
+    bool staging_unchanged = apply && ad;
+    if (ad) {
+      for (const auto& st : ad->stages) {
+        if (st.name != "apply" || !st.output.is_object()) continue;
+        for (const auto& svc : st.output.value("services", Json::array()))
+          staging_unchanged = staging_unchanged && svc.value("action", "") == "unchanged";
+      }
+    }
+    PS_ASSIGN(Run rrun, run_kind(store::RunKind::kReadiness, input, {},
+                                 staging_unchanged && waivers.empty()));
     PS_ASSIGN(rd, LoadDetail(*s, rrun.id));
     if (rrun.status != RunStatus::kDone) run = rrun;
     for (const auto& st : rd->stages) {
@@ -580,11 +626,8 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
         }
       }
     }
-    Json in = {{"path", repo.string()},
-               {"env", prod},
-               {"target", "local"},
-               {"env_dir", prod_dir.string()},
-               {"exe", exe}};
+    Json in = {{"path", repo.string()},        {"env", prod}, {"target", "local"},
+               {"env_dir", prod_dir.string()}, {"exe", exe},  {"source", source_key}};
     if (!ref.empty()) in["ref"] = ref;
     if (!json) std::cerr << "\n";
     if (has_stable) {
@@ -805,9 +848,24 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
                 << "\n";
     }
     if (run.status == RunStatus::kError) {
+      // Which stage, why, and how to go on.
+      std::string failed_stage;
+      if (auto fd = LoadDetail(*s, run.id); fd.ok()) {
+        for (const auto& st : fd->stages) {
+          if (st.status == store::StageStatus::kError) failed_stage = st.name;
+        }
+      }
+      std::cout << term.Red("The pipeline stopped at the " +
+                            std::string(store::ToString(run.kind)) + " run" +
+                            (failed_stage.empty() ? "" : ", stage '" + failed_stage + "'"))
+                << "\n";
       auto p = Problem::FromJson(run.error);
       if (p) PrintProblem(*p, false);
-      std::cout << "details: prodsprint run show " << run.id << "\n";
+      std::cout << "details: prodsprint run show " << run.id << "\n"
+                << "to resume: fix the cause and run 'prodsprint up " << path
+                << (apply ? " --apply" : "") << (ref.empty() ? "" : " --ref " + ref)
+                << "' again; with the same source, the failed run resumes from its failed stage "
+                   "(finished stages are not redone)\n";
     }
   }
   return run.status == RunStatus::kDone && !gate_blocks && !rolled_back ? kExitOk : kExitFailed;

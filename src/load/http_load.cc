@@ -56,20 +56,32 @@ ResponseParser::State ResponseParser::Feed(std::string_view data, std::size_t& c
   while (true) {
     switch (phase_) {
       case Phase::kHead: {
-        const std::size_t before = head_.size();
-        const std::size_t take = std::min(data.size() - i, kMaxHead + 4 - head_.size());
-        head_.append(data.substr(i, take));
-        // Search from a little before the old end: the blank line may straddle.
-        const std::size_t from = before >= 3 ? before - 3 : 0;
-        const auto end = head_.find("\r\n\r\n", from);
-        if (end == std::string::npos) {
-          i += take;
-          if (head_.size() > kMaxHead) return Fail("response headers larger than 64 KiB");
-          consumed = i;
-          return State::kNeedMore;
+        std::string_view head;
+        // The usual case: the whole head in this read, parsed where it lies.
+        if (head_.empty()) {
+          const std::string_view rest = data.substr(i, std::min(data.size() - i, kMaxHead + 4));
+          const auto end = rest.find("\r\n\r\n");
+          if (end != std::string_view::npos) {
+            head = rest.substr(0, end);
+            i += end + 4;
+          }
         }
-        i += end + 4 - before;
-        std::string_view head(head_.data(), end);
+        if (head.data() == nullptr) {
+          const std::size_t before = head_.size();
+          const std::size_t take = std::min(data.size() - i, kMaxHead + 4 - head_.size());
+          head_.append(data.substr(i, take));
+          // Search from a little before the old end: the blank line may straddle.
+          const std::size_t from = before >= 3 ? before - 3 : 0;
+          const auto end = head_.find("\r\n\r\n", from);
+          if (end == std::string::npos) {
+            i += take;
+            if (head_.size() > kMaxHead) return Fail("response headers larger than 64 KiB");
+            consumed = i;
+            return State::kNeedMore;
+          }
+          i += end + 4 - before;
+          head = std::string_view(head_.data(), end);
+        }
         auto nl = head.find("\r\n");
         std::string_view status_line = head.substr(0, nl);
         status_ = ParseStatusLine(status_line);
@@ -101,7 +113,6 @@ ResponseParser::State ResponseParser::Feed(std::string_view data, std::size_t& c
           }
         }
         head_.clear();
-        head_.shrink_to_fit();
         if (status_ >= 100 && status_ < 200) {  // interim: the real one follows
           status_ = 0;
           keep_alive_ = true;
@@ -186,6 +197,16 @@ ResponseParser::State ResponseParser::Feed(std::string_view data, std::size_t& c
         return State::kNeedMore;
     }
   }
+}
+
+void ResponseParser::Reset() {
+  phase_ = Phase::kHead;
+  head_.clear();
+  line_.clear();
+  remaining_ = 0;
+  status_ = 0;
+  keep_alive_ = true;
+  error_.clear();
 }
 
 ResponseParser::State ResponseParser::Close() {

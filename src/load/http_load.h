@@ -34,7 +34,9 @@ class ResponseParser {
   State Feed(std::string_view data, std::size_t& consumed);
   // The peer closed: completes a response delimited by the close.
   State Close();
-  void Reset() { *this = ResponseParser(); }
+  // Ready for the next response; buffers keep their capacity (no
+  // allocation per response on a keep-alive connection).
+  void Reset();
   int status() const { return status_; }
   bool keep_alive() const { return keep_alive_; }
   const std::string& error() const { return error_; }

@@ -94,3 +94,51 @@ TEST_F(UpPipeline, DeploysPromotesAHealthyVersionAndRollsBackOneWorseOnlyInProdu
 
 }  // namespace
 }  // namespace ps
+
+namespace ps {
+namespace {
+
+// A run that fails for a reason outside the repository (here: a file the
+// build needs is missing) is resumed by the next `up` from its failed stage,
+// not started again; the message says which stage failed and how to go on.
+TEST(UpResume, AFailedRunResumesFromItsFailedStage) {
+  testing::TempDir dir;
+  const fs::path repo = dir / "svc";
+  const std::string flag = (dir / "toolchain-ready").string();
+  testing::WriteText(repo / "package.json",
+                     R"({"name": "svc", "scripts": {"start": "node s.js", "test": "node --test",
+                         "build": "test -f )" +
+                         flag + R"( || { echo toolchain missing >&2; exit 3; }"}})");
+  testing::WriteText(repo / "s.test.js", "require('node:test')('runs', () => {});\n");
+  testing::WriteText(repo / "s.js",
+                     "require('http').createServer((q, r) => r.end('ok'))"
+                     ".listen(process.env.PORT || 3000)\n");
+  auto ps = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), PS_BINARY);
+    return RunCommand(args, dir.path(), {"NO_COLOR=1"});
+  };
+  auto r = ps({"up", "svc", "--apply"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("The pipeline stopped at the apply run, stage 'apply'"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("to resume: fix the cause and run 'prodsprint up svc --apply' again"),
+            std::string::npos)
+      << r.out;
+  const auto at = r.err.find("apply run ");
+  ASSERT_NE(at, std::string::npos) << r.err;
+  const std::string failed_run = r.err.substr(at + 10, 36);
+
+  testing::WriteText(flag, "");
+  r = ps({"up", "svc", "--apply", "--json"});
+  ps({"down", "svc"});
+  ps({"down", "svc", "--env", "production"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  const Json j = Json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << r.out;
+  EXPECT_EQ(j["apply_run"]["run"]["id"], failed_run);
+  EXPECT_EQ(j["apply_run"]["run"]["status"], "done");
+  EXPECT_EQ(j["release_kind"], "first deploy");
+}
+
+}  // namespace
+}  // namespace ps
