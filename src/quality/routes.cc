@@ -1,6 +1,7 @@
 #include "quality/routes.h"
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <set>
 
@@ -122,6 +123,40 @@ void MethodCalls(std::string_view text, Out& out, const std::vector<std::string>
         if (path.empty() || path.front() != '/') continue;
         out.Add(method, path, n);
       }
+    }
+  });
+}
+
+// A bare node:http server compares the request's URL with literals:
+// `req.url === '/items'`, `url.pathname == "/items"`, `case '/items':` in a
+// switch on the URL. A line that also compares the method with a literal
+// gives it; otherwise any method.
+void NodeHttp(std::string_view text, Out& out) {
+  ForEachLine(text, [&](std::string_view line, int n) {
+    std::string method = "ANY";
+    for (const char* m : {"'GET'", "\"GET\"", "'POST'", "\"POST\"", "'PUT'", "\"PUT\"", "'DELETE'",
+                          "\"DELETE\"", "'PATCH'", "\"PATCH\""}) {
+      if (line.find("method") != std::string_view::npos && line.find(m) != std::string_view::npos)
+        method = std::string(m).substr(1, std::strlen(m) - 2);
+    }
+    for (const char* subject : {"url", "pathname"}) {
+      const std::string needle = subject;
+      for (std::size_t at = line.find(needle); at != std::string_view::npos;
+           at = line.find(needle, at + 1)) {
+        if (at > 0 && IdentChar(line[at - 1]) && line[at - 1] != '.') continue;
+        std::size_t i = at + needle.size();
+        if (i < line.size() && IdentChar(line[i])) continue;  // `urlFor`, `urls`
+        while (i < line.size() && line[i] == ' ') ++i;
+        if (line.substr(i, 2) != "==") continue;
+        i += line.substr(i, 3) == "===" ? 3 : 2;
+        auto lit = Literal(line, i);
+        if (lit && !lit->empty() && lit->front() == '/') out.Add(method, *lit, n);
+      }
+    }
+    const auto c = Trim(line);
+    if (c.substr(0, 5) == "case ") {
+      auto lit = Literal(c, 5);
+      if (lit && !lit->empty() && lit->front() == '/' && c.back() == ':') out.Add(method, *lit, n);
     }
   });
 }
@@ -382,6 +417,10 @@ std::vector<Route> FindRoutes(const std::string& path, std::string_view content)
         "agent", "cy",   "ky",    "got",     "superagent", "$http"};
     MethodCalls(content, out, {"get", "post", "put", "delete", "patch", "head", "all"}, kClients,
                 false);
+    if (routes.empty() && content.find("createServer") != std::string_view::npos) {
+      out.framework = "node:http";
+      NodeHttp(content, out);
+    }
   }
   return routes;
 }

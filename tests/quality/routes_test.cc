@@ -33,6 +33,33 @@ app.get(path, h);
   EXPECT_TRUE(FindRoutes("src/server.test.js", "app.get('/x', h)").empty());
 }
 
+TEST(Routes, BareNodeHttpServers) {
+  const auto r = FindRoutes("server.js", R"JS(
+const http = require('node:http');
+function handler(req, res) {
+  if (req.url === '/healthz') return ok(res);
+  if (req.method === 'POST' && req.url == "/orders") return create(req, res);
+  const { pathname } = new URL(req.url, 'http://x');
+  if (pathname === '/api/items') return list(res);
+  switch (req.url) {
+    case '/about':
+      return about(res);
+  }
+  if (urlFor === '/not') return;
+  if (req.url === prefix + '/not') return;
+}
+http.createServer(handler).listen(8080);
+)JS");
+  EXPECT_EQ(Keys(r), (std::set<std::string>{"ANY /healthz", "POST /orders", "ANY /api/items",
+                                            "ANY /about"}));
+  EXPECT_EQ(r[0].framework, "node:http");
+  // Express routes win: the comparisons are then not read.
+  EXPECT_EQ(Keys(FindRoutes("s.js",
+                            "app.get('/a', h);\nif (req.url === '/b') x();\n"
+                            "http.createServer(app)")),
+            (std::set<std::string>{"GET /a"}));
+}
+
 TEST(Routes, FastApiAndFlask) {
   const auto fa = FindRoutes("app/main.py", R"PY(
 from fastapi import FastAPI
