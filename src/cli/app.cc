@@ -1223,12 +1223,14 @@ int Main(int argc, char** argv) {
   int workers = 0;
   auto* up = app.add_subcommand(
       "up",
-      "Run the pipeline on a repository, showing progress: register it as a project, audit it,\n"
-      "plan it (local/staging), with --apply run it as local staging, then the readiness run:\n"
-      "the security and tests gates side by side (tests only with --apply: they run in\n"
-      "staging's release folder) and the checklist (waivers: prodsprint waive). Exit 1 when a\n"
-      "run fails or the checklist is not ready. An unfinished run of the same repository is\n"
-      "resumed, not started again. (up does not release yet: prodsprint release does.)");
+      "ProdSprint's main job (docs/UP.md). Registers the repository as a project, audits it and\n"
+      "plans it; with --apply, runs the version as local staging, runs the readiness gates there\n"
+      "(security, tests with the smoke routes, performance against the baseline) and, when the\n"
+      "checklist is ready, releases it to local production: the first version by an apply, later\n"
+      "ones as a canary (the traffic split shown live) that rolls back by itself when worse. Ends\n"
+      "with a summary and a report (Markdown and HTML) in the state folder's reports/. A failed\n"
+      "run is resumed from its failed stage by the next up with the same source. Exit 1 when a\n"
+      "run fails, the checklist is not ready, or the release was rolled back.");
   up->add_option("PATH", path, "The repository's folder")->required();
   up->add_flag("--json", json, "Print the run, its stages and results as JSON");
   up->add_option("--workers", workers, "Worker threads (default: engine.workers)")

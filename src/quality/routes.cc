@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <set>
 
+#include "core/fs.h"
 #include "core/yaml.h"
 #include "quality/coverage.h"
 
@@ -448,6 +450,33 @@ std::vector<Route> SmokeRoutes(const std::vector<Route>& routes, const std::stri
     out.push_back(std::move(g));
   }
   return out;
+}
+
+std::vector<Route> FindRoutesIn(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::vector<Route> routes;
+  std::error_code ec;
+  std::size_t files = 0;
+  fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (it->is_directory(ec)) {
+      if (name == "node_modules" || name == ".venv" || name == "vendor" || name == ".git" ||
+          name == "dist" || name == "build" || name == "target" || name == "__pycache__" ||
+          it.depth() > 12) {
+        it.disable_recursion_pending();
+      }
+      continue;
+    }
+    if (!it->is_regular_file(ec) || ++files > 20000) continue;
+    const std::string rel = it->path().lexically_relative(dir).generic_string();
+    if (!MayDeclareRoutes(rel) || it->file_size(ec) > (1u << 20)) continue;
+    auto text = ReadFile(it->path(), 1 << 20);
+    if (!text.ok()) continue;
+    for (auto& r : FindRoutes(rel, *text)) routes.push_back(std::move(r));
+    if (routes.size() > 5000) break;
+  }
+  return routes;
 }
 
 Json RoutesToJson(const std::vector<Route>& routes) {

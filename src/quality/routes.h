@@ -29,6 +29,11 @@ std::vector<Route> FindRoutes(const std::string& path, std::string_view content)
 // Whether a file may declare routes (by name): the caller reads only these.
 bool MayDeclareRoutes(std::string_view path);
 
+// The routes declared under a service's folder: files MayDeclareRoutes
+// accepts, up to 1 MiB each, 20,000 files and 12 levels; dependencies,
+// virtual environments, build output and .git are not entered.
+std::vector<Route> FindRoutesIn(const std::string& dir);
+
 // The smoke suite: GET (or ANY) routes without parameters, each once,
 // sorted, at most `max` (the health route first when given).
 std::vector<Route> SmokeRoutes(const std::vector<Route>& routes, const std::string& health,

@@ -408,7 +408,9 @@ TEST_F(GateTest, CheckRunsTheTestGateAndWritesTheGatesAsJUnit) {
                      "test('adds', () => assert.strictEqual(1 + 1, 3));\n");
   const std::string state = (dir_ / "state").string();
   const std::string junit = (dir_ / "gates.xml").string();
-  auto r = Run({"--state", state, "check", bad.string(), "--gate", "tests", "--junit", junit});
+  const std::string sarif = (dir_ / "gates.sarif").string();
+  auto r = Run({"--state", state, "check", bad.string(), "--gate", "tests", "--junit", junit,
+                "--sarif", sarif});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_NE(r.out.find("Test gate: blocked"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("1 failing test(s) (policy.tests.max_failures: 0): adds"), std::string::npos)
@@ -416,11 +418,28 @@ TEST_F(GateTest, CheckRunsTheTestGateAndWritesTheGatesAsJUnit) {
   std::string xml = testing::ReadText(junit);
   EXPECT_NE(xml.find(R"(<testcase classname="readiness" name="tests"><failure)"), std::string::npos)
       << xml;
+  // SARIF 2.1.0: the security gate's own run, then the checklist's: the
+  // failed gate's blocker as an error of rule readiness/tests.
+  Json sj = Json::parse(testing::ReadText(sarif));
+  EXPECT_EQ(sj["version"], "2.1.0");
+  ASSERT_EQ(sj["runs"].size(), 2u) << sj.dump();
+  const Json& gates_run = sj["runs"][1];
+  EXPECT_EQ(gates_run["tool"]["driver"]["name"], "ProdSprint readiness");
+  bool tests_result = false;
+  for (const auto& res : gates_run["results"]) {
+    if (res["ruleId"] == "readiness/tests") {
+      tests_result = true;
+      EXPECT_EQ(res["level"], "error");
+      EXPECT_NE(res["message"]["text"].get<std::string>().find("adds"), std::string::npos);
+      EXPECT_FALSE(res.contains("suppressions"));
+    }
+  }
+  EXPECT_TRUE(tests_result) << gates_run.dump();
 
   auto w = Run({"--state", state, "waive", "tests", "--path", bad.string(), "--reason",
                 "known failure, fix in progress", "--until", DayFromNow(2)});
   ASSERT_EQ(w.exit_code, 0) << w.err;
-  r = Run({"--state", state, "check", bad.string(), "--gate", "all", "--junit", junit, "--json"});
+  r = Run({"--state", state, "check", bad.string(), "--junit", junit, "--sarif", sarif, "--json"});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   Json j = Json::parse(r.out);
   EXPECT_EQ(j["checklist"]["ready"], true);
@@ -428,6 +447,17 @@ TEST_F(GateTest, CheckRunsTheTestGateAndWritesTheGatesAsJUnit) {
   xml = testing::ReadText(junit);
   EXPECT_NE(xml.find(R"(<skipped message="waived until )"), std::string::npos) << xml;
   EXPECT_NE(xml.find("known failure, fix in progress"), std::string::npos) << xml;
+  sj = Json::parse(testing::ReadText(sarif));
+  for (const auto& res : sj["runs"][1]["results"]) {
+    if (res["ruleId"] != "readiness/tests") continue;
+    EXPECT_EQ(res["suppressions"][0]["kind"], "external") << res.dump();
+    EXPECT_NE(res["suppressions"][0]["justification"].get<std::string>().find("known failure"),
+              std::string::npos);
+  }
+  // Options of the security scan alone are refused with the readiness run.
+  auto bad_opts = Run({"--state", state, "check", bad.string(), "--history"});
+  EXPECT_EQ(bad_opts.exit_code, 2) << bad_opts.out << bad_opts.err;
+  EXPECT_NE(bad_opts.err.find("go with --gate security"), std::string::npos) << bad_opts.err;
 
   // A version that does not build: the gate cannot run; the run failed (exit 1), and says why.
   const fs::path broken = dir_ / "broken";

@@ -7,6 +7,7 @@
 
 #include "analysis/sequential.h"
 #include "load/http_load.h"
+#include "quality/routes.h"
 #include "stages/deploy/prepare.h"
 
 namespace ps::stages {
@@ -26,6 +27,7 @@ struct Watched {
   bool web = false;
   std::unique_ptr<analysis::CanaryAnalysis> analysis;
   std::string from_version;
+  std::string cwd;             // the new version's folder (its routes make the default traffic)
   std::int64_t step_base = 0;  // canary requests when the current step began
 };
 
@@ -296,9 +298,16 @@ void Release::StartTraffic(bool bluegreen) {
   for (const auto& w : watched_) {
     if (!w.web) continue;
     const Json& svc = services[w.name];
+    // The traffic's paths: release.traffic.paths, else the smoke suite (the
+    // routes the new version declares that a GET without parameters
+    // reaches, as the tests stage found them), else the health path.
+    const std::string health = svc.value("health_path", "");
     std::vector<std::string> paths = rc_->traffic_paths;
-    if (paths.empty())
-      paths = {svc.value("health_path", "").empty() ? "/" : svc.value("health_path", "")};
+    if (paths.empty()) {
+      for (const auto& r : quality::SmokeRoutes(quality::FindRoutesIn(w.cwd), health, 20))
+        paths.push_back(r.path);
+    }
+    if (paths.empty()) paths = {health.empty() ? "/" : health};
     load::LoadOptions o;
     o.port = env_.FrontendPort(w.name);
     o.paths = paths;
@@ -381,6 +390,7 @@ Result<engine::StageOutput> Release::Run() {
     w.name = run.name;
     w.web = run.kind == "web";
     w.from_version = cur.value("version", "");
+    w.cwd = run.cwd;
     analysis::AnalysisConfig ac;
     ac.alpha = rc_->alpha;
     ac.min_canary_requests = rc_->min_requests;

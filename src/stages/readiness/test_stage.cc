@@ -13,40 +13,6 @@
 
 namespace ps::stages {
 
-namespace fs = std::filesystem;
-
-namespace {
-
-// The routes a service's source declares (its release folder; dependencies,
-// virtual environments and build output are not read).
-std::vector<quality::Route> RoutesIn(const std::string& dir) {
-  std::vector<quality::Route> routes;
-  std::error_code ec;
-  std::size_t files = 0;
-  fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end;
-  for (; !ec && it != end; it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    if (it->is_directory(ec)) {
-      if (name == "node_modules" || name == ".venv" || name == "vendor" || name == ".git" ||
-          name == "dist" || name == "build" || name == "target" || name == "__pycache__" ||
-          it.depth() > 12) {
-        it.disable_recursion_pending();
-      }
-      continue;
-    }
-    if (!it->is_regular_file(ec) || ++files > 20000) continue;
-    const std::string rel = it->path().lexically_relative(dir).generic_string();
-    if (!quality::MayDeclareRoutes(rel) || it->file_size(ec) > (1u << 20)) continue;
-    auto text = ReadFile(it->path(), 1 << 20);
-    if (!text.ok()) continue;
-    for (auto& r : quality::FindRoutes(rel, *text)) routes.push_back(std::move(r));
-    if (routes.size() > 5000) break;
-  }
-  return routes;
-}
-
-}  // namespace
-
 Result<engine::StageOutput> TestStage::Run(engine::StageContext& ctx) {
   const Json& input = ctx.run_input();
   if (!input.contains("path") || !input["path"].is_string()) {
@@ -125,7 +91,7 @@ Result<engine::StageOutput> TestStage::Run(engine::StageContext& ctx) {
   // are requested from staging when staging runs this very version.
   Json smoke = Json::array();
   for (const auto& s : smoke_targets) {
-    const auto routes = RoutesIn(s.cwd);
+    const auto routes = quality::FindRoutesIn(s.cwd);
     const auto suite = quality::SmokeRoutes(routes, s.health);
     Json item = {
         {"service", s.name}, {"routes", routes.size()}, {"suite", quality::RoutesToJson(suite)}};
