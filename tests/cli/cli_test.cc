@@ -279,3 +279,34 @@ TEST_F(CliAuditTest, UpRunsTheAuditAndEmitsProjectImported) {
 
 }  // namespace
 }  // namespace ps
+
+namespace ps {
+namespace {
+
+// `prodsprint load`: bad URLs are refused with exit 2 before anything is
+// sent; a real run against a local server reports per route, as JSON.
+TEST_F(CliTest, LoadRefusesBadUrlsAndReportsPerRoute) {
+  for (const auto& bad : std::vector<std::vector<std::string>>{
+           {"load", "ftp://127.0.0.1:1/"},
+           {"load", "http://127.0.0.1:99999/"},
+           {"load", "http://127.0.0.1:80x/"},
+           {"load", "http://example.com/"},
+           {"load", "http://127.0.0.1:8080/a", "http://127.0.0.1:8081/b"},
+           {"load", "http://127.0.0.1:8080/a b"},
+           {"load", "http://127.0.0.1:8080/", "--rate", "0"}}) {
+    auto r = Ps(bad);
+    EXPECT_EQ(r.exit_code, 2) << bad[1] << ": " << r.out << r.err;
+  }
+  // Nothing listens on port 1: every request fails, the summary says so.
+  auto r = Ps({"load", "http://127.0.0.1:1/a", "http://127.0.0.1:1/b", "--rate", "50", "--duration",
+               "0.3", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const Json j = Json::parse(r.out);
+  EXPECT_EQ(j["model"], "open");
+  EXPECT_EQ(j["routes"].size(), 2u);
+  EXPECT_EQ(j["failed"], j["completed"]);
+  EXPECT_GT(j["completed"].get<int>(), 0);
+}
+
+}  // namespace
+}  // namespace ps
