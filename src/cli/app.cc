@@ -441,6 +441,7 @@ void PrintPerfGate(const Term& term, const Json& p, const std::string& run_id) {
     for (const auto& r : s["routes"]) {
       const Json& rl = r["latency_ms"];
       std::string verdict;
+      if (r.value("baseline_added", false)) verdict = term.Dim("new route: added to the baseline");
       if (r.contains("compared")) {
         const Json& c = r["compared"];
         verdict = !c.value("judged", true)      ? term.Dim("not judged")

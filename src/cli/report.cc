@@ -418,6 +418,8 @@ std::string ReportHtml(const UpReport& r) {
               Flag(At(rt, "compared"), "regressed", false)
                   ? "regressed: " + Str(At(rt, "compared"), "reason")
                   : (Flag(At(rt, "compared"), "judged", true) ? "no regression" : "not judged");
+        } else if (Flag(rt, "baseline_added", false)) {
+          verdict = "new route: added to the baseline";
         } else if (!(At(s, "baseline").is_object() && Flag(At(s, "baseline"), "created", false))) {
           verdict = "no baseline";
         }

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
 
 #include "core/json.h"
 #include "testing/testing.h"
@@ -117,6 +118,13 @@ TEST(UpResume, AFailedRunResumesFromItsFailedStage) {
     args.insert(args.begin(), PS_BINARY);
     return RunCommand(args, dir.path(), {"NO_COLOR=1"});
   };
+  struct Down {
+    std::function<void()> stop;
+    ~Down() { stop(); }
+  } down{[&] {
+    ps({"down", "svc"});
+    ps({"down", "svc", "--env", "production"});
+  }};
   auto r = ps({"up", "svc", "--apply"});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_NE(r.out.find("The pipeline stopped at the apply run, stage 'apply'"), std::string::npos)
@@ -130,14 +138,26 @@ TEST(UpResume, AFailedRunResumesFromItsFailedStage) {
 
   testing::WriteText(flag, "");
   r = ps({"up", "svc", "--apply", "--json"});
-  ps({"down", "svc"});
-  ps({"down", "svc", "--env", "production"});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   const Json j = Json::parse(r.out, nullptr, false);
   ASSERT_TRUE(j.is_object()) << r.out;
   EXPECT_EQ(j["apply_run"]["run"]["id"], failed_run);
   EXPECT_EQ(j["apply_run"]["run"]["status"], "done");
   EXPECT_EQ(j["release_kind"], "first deploy");
+
+  // A changed working tree (not in git): released as a canary, promoted.
+  testing::WriteText(repo / "prodsprint.yaml",
+                     "release:\n  analysis:\n    min_requests: 20\n  traffic:\n    rate: 200\n"
+                     "policy:\n  performance:\n    duration: 1s\n");
+  testing::WriteText(repo / "s.js",
+                     "require('http').createServer((q, r) => r.end('ok v2'))"
+                     ".listen(process.env.PORT || 3000)\n");
+  r = ps({"up", "svc", "--apply", "--json"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  const Json k = Json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(k.is_object()) << r.out;
+  EXPECT_EQ(k["release_kind"], "release");
+  EXPECT_EQ(k["release"]["status"], "promoted") << k["release"].dump();
 }
 
 }  // namespace

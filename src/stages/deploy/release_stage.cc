@@ -589,9 +589,8 @@ Result<engine::StageOutput> ReleaseStage::Run(engine::StageContext& ctx) {
   if (!input.contains("path") || !input["path"].is_string()) {
     return problems::InvalidInput("the release run needs input.path, the repository's folder");
   }
-  if (input.value("ref", "").empty()) {
-    return problems::InvalidInput("a release needs a revision (--ref REV)");
-  }
+  // No ref: HEAD, or a folder outside git as it is (`up` on a working
+  // tree); `prodsprint release` itself asks for --ref.
   PS_ASSIGN(auto env, deploy::OpenEnvironment(ctx));
   Release r(ctx, env);
   return r.Run();

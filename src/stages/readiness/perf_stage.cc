@@ -181,6 +181,7 @@ Result<engine::StageOutput> PerformanceStage::Run(engine::StageContext& ctx) {
     }
     const std::size_t blockers_before = blockers.size();
     Json routes = Json::array();
+    std::vector<const load::RouteSample*> new_routes;  // measured, not in the baseline
     int checks = 0;
     if (base) {
       for (const auto& r : s.routes) {
@@ -208,6 +209,10 @@ Result<engine::StageOutput> PerformanceStage::Run(engine::StageContext& ctx) {
         blockers.push_back(t.service + " " + r.route + ": " + std::to_string(r.failed) + " of " +
                            std::to_string(r.requests) + " requests failed under load");
       }
+      if (base && !b) {
+        new_routes.push_back(&r);
+        rj["baseline_added"] = true;  // when the service passes (below)
+      }
       routes.push_back(std::move(rj));
     }
     if (policy.perf_p95_ms > 0 && s.p95_ms > policy.perf_p95_ms) {
@@ -228,6 +233,25 @@ Result<engine::StageOutput> PerformanceStage::Run(engine::StageContext& ctx) {
                  {"passed", service_passed}};
     if (base) {
       item["baseline"] = {{"version", base->version}, {"at", base->at}, {"created", false}};
+      // Routes the baseline does not know (the version declares new ones):
+      // a passing measurement of them joins it, so they are judged next time.
+      if (!new_routes.empty() && service_passed) {
+        Json added = Json::array();
+        for (const auto* r : new_routes) {
+          base->routes.push_back(*r);
+          added.push_back(r->route);
+        }
+        const std::string text = Dump(BaselineJson(*base, t.service), 2) + "\n";
+        PS_TRY(WriteFileAtomic(file, text));
+        out.events.push_back({"perf.baselined",
+                              {{"service", t.service},
+                               {"version", version},
+                               {"routes_added", added},
+                               {"rate", s.achieved_rate}}});
+        item["baseline"]["routes_added"] = added;
+      } else {
+        for (auto& rj : routes) rj.erase("baseline_added");
+      }
     } else if (service_passed) {
       // Only a passing measurement becomes the baseline.
       Baseline nb{version, ctx.clock().Now(), policy.perf_rate, s.routes};
