@@ -744,7 +744,6 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
     out["report"] =
         report ? Json{{"markdown", report->markdown.string()}, {"html", report->html.string()}}
                : Json(nullptr);
-    out["not_in_this_build"] = MissingProductStages();
     std::cout << Dump(out, 2) << std::endl;
   } else {
     std::cout << "\n";

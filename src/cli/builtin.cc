@@ -76,6 +76,4 @@ Result<engine::PipelineSpec> PipelineFor(store::RunKind kind) {
   }
 }
 
-std::vector<std::string> MissingProductStages() { return {"release in up"}; }
-
 }  // namespace ps::cli

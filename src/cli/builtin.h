@@ -16,8 +16,4 @@ void RegisterBuiltinStages(engine::StageRegistry& registry);
 // exist. NotFound-like problem for kinds with no stages yet.
 Result<engine::PipelineSpec> PipelineFor(store::RunKind kind);
 
-// The pipeline stages of the product (BRIEF.md) that this build does not
-// have yet, for honest summaries.
-std::vector<std::string> MissingProductStages();
-
 }  // namespace ps::cli
