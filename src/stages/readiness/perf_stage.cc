@@ -1,5 +1,6 @@
 #include "stages/readiness/perf_stage.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -19,7 +20,9 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::int64_t kWarmupMs = 1000;
-constexpr int kConnections = 8;
+// Connections: enough that a route answering in ~100 ms does not queue at
+// the policy's rate (a rate/5 floor), at least 8, at most 64.
+int ConnectionsFor(int rate) { return std::clamp(rate / 5, 8, 64); }
 
 struct Baseline {
   std::string version;
@@ -141,7 +144,7 @@ Result<engine::StageOutput> PerformanceStage::Run(engine::StageContext& ctx) {
     lo.port = port;
     lo.paths = t.paths;
     lo.rate = policy.perf_rate;
-    lo.connections = kConnections;
+    lo.connections = ConnectionsFor(policy.perf_rate);
     lo.warmup_ms = kWarmupMs;
     lo.duration_ms = kWarmupMs + policy.perf_duration;
     ctx.Progress(0.1 + 0.8 * static_cast<double>(ti) / static_cast<double>(targets.size()),
