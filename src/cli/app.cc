@@ -28,6 +28,7 @@
 #include "core/xml.h"
 #include "engine/engine.h"
 #include "engine/worker_pool.h"
+#include "load/histogram.h"
 #include "quality/test_report.h"
 #include "stages/audit/audit.h"
 #include "stages/git/libgit2.h"
@@ -418,10 +419,11 @@ void PrintPerfGate(const Term& term, const Json& p, const std::string& run_id) {
     const Json& l = sum["latency_ms"];
     std::cout << "  " << s.value("service", "") << "  "
               << FormatNumber(std::round(sum.value("achieved_rate", 0.0) * 10) / 10) << "/s, "
-              << sum.value("failed", 0) << " failed  p50 " << FormatMs(l.value("p50", 0.0))
-              << "  p95 " << FormatMs(l.value("p95", 0.0)) << "  p99 "
-              << FormatMs(l.value("p99", 0.0)) << "  p99.9 " << FormatMs(l.value("p99_9", 0.0))
-              << "  max " << FormatMs(l.value("max", 0.0)) << "\n";
+              << sum.value("failed", 0) << " failed  p50 " << load::FormatMs(l.value("p50", 0.0))
+              << "  p95 " << load::FormatMs(l.value("p95", 0.0)) << "  p99 "
+              << load::FormatMs(l.value("p99", 0.0)) << "  p99.9 "
+              << load::FormatMs(l.value("p99_9", 0.0)) << "  max "
+              << load::FormatMs(l.value("max", 0.0)) << "\n";
     const Json& b = s["baseline"];
     if (b.is_object() && b.value("created", false)) {
       std::cout << "    "
@@ -448,8 +450,9 @@ void PrintPerfGate(const Term& term, const Json& p, const std::string& run_id) {
                   : c.value("regressed", false) ? term.Red("regressed")
                                                 : term.Green("no regression");
       }
-      std::cout << "    " << r.value("route", "") << "  p50 " << FormatMs(rl.value("p50", 0.0))
-                << "  p95 " << FormatMs(rl.value("p95", 0.0)) << "  " << verdict << "\n";
+      std::cout << "    " << r.value("route", "") << "  p50 "
+                << load::FormatMs(rl.value("p50", 0.0)) << "  p95 "
+                << load::FormatMs(rl.value("p95", 0.0)) << "  " << verdict << "\n";
     }
   }
   for (const auto& b : p["blockers"]) std::cout << "  - " << b.get<std::string>() << "\n";

@@ -481,9 +481,10 @@ Result<int> CmdLoad(const LoadArgs& a) {
       static_cast<long long>(s.status_3xx), static_cast<long long>(s.status_4xx),
       static_cast<long long>(s.status_5xx), static_cast<long long>(s.errors));
   std::printf("  latency %s   p50 %8s  p90 %8s  p95 %8s  p99 %8s  p99.9 %8s  max %8s\n",
-              lo.closed_loop ? "(service)  " : "(from due) ", FormatMs(s.p50_ms).c_str(),
-              FormatMs(s.p90_ms).c_str(), FormatMs(s.p95_ms).c_str(), FormatMs(s.p99_ms).c_str(),
-              FormatMs(s.p999_ms).c_str(), FormatMs(s.max_ms).c_str());
+              lo.closed_loop ? "(service)  " : "(from due) ", load::FormatMs(s.p50_ms).c_str(),
+              load::FormatMs(s.p90_ms).c_str(), load::FormatMs(s.p95_ms).c_str(),
+              load::FormatMs(s.p99_ms).c_str(), load::FormatMs(s.p999_ms).c_str(),
+              load::FormatMs(s.max_ms).c_str());
   if (s.routes.size() > 1) {
     for (const auto& r : s.routes) {
       const auto& h = r.latency;
@@ -491,9 +492,9 @@ Result<int> CmdLoad(const LoadArgs& a) {
           "  %-22s p50 %8s  p90 %8s  p95 %8s  p99 %8s  p99.9 %8s  max %8s  (%llu, %llu "
           "failed)\n",
           r.route.size() > 22 ? (r.route.substr(0, 21) + "~").c_str() : r.route.c_str(),
-          FormatMs(h.QuantileMs(0.5)).c_str(), FormatMs(h.QuantileMs(0.9)).c_str(),
-          FormatMs(h.QuantileMs(0.95)).c_str(), FormatMs(h.QuantileMs(0.99)).c_str(),
-          FormatMs(h.QuantileMs(0.999)).c_str(), FormatMs(h.MaxMs()).c_str(),
+          load::FormatMs(h.QuantileMs(0.5)).c_str(), load::FormatMs(h.QuantileMs(0.9)).c_str(),
+          load::FormatMs(h.QuantileMs(0.95)).c_str(), load::FormatMs(h.QuantileMs(0.99)).c_str(),
+          load::FormatMs(h.QuantileMs(0.999)).c_str(), load::FormatMs(h.MaxMs()).c_str(),
           static_cast<unsigned long long>(r.requests), static_cast<unsigned long long>(r.failed));
     }
   }

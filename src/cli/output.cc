@@ -105,13 +105,6 @@ std::string HumanDuration(Millis ms) {
   return fmt::format("{}h{:02}m", ms / 3'600'000, (ms / 60'000) % 60);
 }
 
-std::string FormatMs(double ms) {
-  if (ms < 10) return fmt::format("{:.2f}ms", ms);
-  if (ms < 100) return fmt::format("{:.1f}ms", ms);
-  if (ms < 1000) return fmt::format("{:.0f}ms", ms);
-  return fmt::format("{:.2f}s", ms / 1000);
-}
-
 std::string FormatNumber(double v) {
   if (v == static_cast<double>(static_cast<long long>(v)))
     return fmt::format("{}", static_cast<long long>(v));

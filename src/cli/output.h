@@ -50,8 +50,6 @@ void PrintProblem(const Problem& p, bool json);
 
 // "1.2s", "340ms", "2m05s".
 std::string HumanDuration(Millis ms);
-// A latency: "0.42ms", "12.3ms", "340ms", "1.20s".
-std::string FormatMs(double ms);
 // A count or rate without needless decimals: "1000", "12.5".
 std::string FormatNumber(double v);
 

@@ -8,6 +8,7 @@
 #include "core/clock.h"
 #include "core/fs.h"
 #include "core/xml.h"
+#include "load/histogram.h"
 
 namespace ps::cli {
 
@@ -62,12 +63,6 @@ std::string Fact(const Json& service, const char* key) {
 }
 
 std::string Short(const std::string& version) { return version.substr(0, 12); }
-
-std::string Ms(double ms) {
-  if (ms < 10) return fmt::format("{:.2f} ms", ms);
-  if (ms < 1000) return fmt::format("{:.0f} ms", ms);
-  return fmt::format("{:.2f} s", ms / 1000);
-}
 
 std::string GateStatus(const Json& checklist, const std::string& gate) {
   if (!checklist.is_object()) return "not run";
@@ -294,8 +289,9 @@ std::string ReportMarkdown(const UpReport& r) {
       const Json& l = At(At(s, "summary"), "latency_ms");
       d +=
           fmt::format("{}: {:.0f}/s, p50 {}, p95 {}, p99 {}, p99.9 {}{}; ", Str(s, "service"),
-                      Num(At(s, "summary"), "achieved_rate"), Ms(Num(l, "p50")), Ms(Num(l, "p95")),
-                      Ms(Num(l, "p99")), Ms(Num(l, "p99_9")),
+                      Num(At(s, "summary"), "achieved_rate"), load::FormatMs(Num(l, "p50")),
+                      load::FormatMs(Num(l, "p95")), load::FormatMs(Num(l, "p99")),
+                      load::FormatMs(Num(l, "p99_9")),
                       At(s, "baseline").is_object() && Flag(At(s, "baseline"), "created", false)
                           ? " (baseline taken)"
                           : (At(s, "baseline").is_object()
@@ -331,7 +327,7 @@ std::string ReportMarkdown(const UpReport& r) {
       md += " (" + Str(rel, "reason") + ")";
     if (rel.contains("detection_ms"))
       md += fmt::format("; weight 0 after {} from its first request",
-                        Ms(At(rel, "detection_ms").get<double>()));
+                        load::FormatMs(At(rel, "detection_ms").get<double>()));
     md += ".\n\n";
     const Json decisions = List(rel, "decisions");
     if (!decisions.empty()) {
@@ -427,8 +423,8 @@ std::string ReportHtml(const UpReport& r) {
             "<tr><td>{} {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
             "<td>{}</td></tr>\n",
             Html(Str(s, "service")), Html(Str(rt, "route")), Num(rt, "requests"), Num(rt, "failed"),
-            Ms(Num(l, "p50")), Ms(Num(l, "p95")), Ms(Num(l, "p99")), Ms(Num(l, "p99_9")),
-            Html(verdict));
+            load::FormatMs(Num(l, "p50")), load::FormatMs(Num(l, "p95")),
+            load::FormatMs(Num(l, "p99")), load::FormatMs(Num(l, "p99_9")), Html(verdict));
       }
     }
     body += "</table>\n";
@@ -446,7 +442,7 @@ std::string ReportHtml(const UpReport& r) {
       body += fmt::format(
           "<p>The new version's weight went to 0 {} after its first request; the "
           "stable version served throughout.</p>\n",
-          Ms(At(rel, "detection_ms").get<double>()));
+          load::FormatMs(At(rel, "detection_ms").get<double>()));
     }
     const Charts c = ChartsOf(rel);
     body += SvgChart("Traffic to the new version", "%", c.weight, c.marks, true, 100);

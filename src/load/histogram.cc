@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstdio>
 
 namespace ps::load {
 
@@ -81,6 +82,18 @@ std::uint64_t Histogram::CountAboveMs(double ms) const {
     if (counts_[i] && static_cast<double>(LowestOf(i)) > us) n += counts_[i];
   }
   return n;
+}
+
+std::string FormatMs(double ms) {
+  char buf[48];
+  if (ms < 10) {
+    std::snprintf(buf, sizeof buf, "%.2f ms", ms);
+  } else if (ms < 1000) {
+    std::snprintf(buf, sizeof buf, "%.0f ms", ms);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.2f s", ms / 1000);
+  }
+  return buf;
 }
 
 Json Histogram::ToJson() const {

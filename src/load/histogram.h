@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
 
 #include "core/json.h"
 #include "core/problem.h"
@@ -49,5 +50,8 @@ class Histogram {
   std::int64_t min_us_ = 0, max_us_ = 0;
   double sum_us_ = 0;
 };
+
+// A latency for people: "0.42 ms", "12 ms", "1.20 s".
+std::string FormatMs(double ms);
 
 }  // namespace ps::load

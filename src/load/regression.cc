@@ -6,16 +6,7 @@
 
 namespace ps::load {
 
-namespace {
-
-std::string Ms(double ms) {
-  std::ostringstream s;
-  s.precision(ms < 10 ? 2 : 0);
-  s << std::fixed << ms << " ms";
-  return s.str();
-}
-
-}  // namespace
+namespace {}  // namespace
 
 double BinomialUpperTail(std::uint64_t n, std::uint64_t k, double p) {
   if (k == 0) return 1;
@@ -100,10 +91,11 @@ std::string RouteVerdict::Reason() const {
     std::ostringstream p;
     p.precision(2);
     p << c.p_value;
-    add(name + " " + Ms(c.current_ms) + " vs baseline " + Ms(c.baseline_ms) + ": " +
+    add(name + " " + FormatMs(c.current_ms) + " vs baseline " + FormatMs(c.baseline_ms) + ": " +
         std::to_string(c.above) + " of " + std::to_string(c.n) + " requests above " +
-        Ms(c.threshold_ms) + " against " + std::to_string(c.baseline_above) + " of " +
-        std::to_string(c.baseline_n) + " above " + Ms(c.baseline_ms) + " (p = " + p.str() + ")");
+        FormatMs(c.threshold_ms) + " against " + std::to_string(c.baseline_above) + " of " +
+        std::to_string(c.baseline_n) + " above " + FormatMs(c.baseline_ms) + " (p = " + p.str() +
+        ")");
   }
   if (errors_regressed) {
     std::ostringstream s;

@@ -110,18 +110,21 @@ TEST(Supervisor, AProcessThatIgnoresSigtermIsKilledAfterItsGrace) {
   EXPECT_GE(took, 250ms);
 }
 
-TEST(SupervisorDaemon, OwnsProcessesAndCleansUpAfterAKill9) {
-  testing::TempDir dir;
-  SupervisorClient client(dir / "sup", PS_BINARY);
+// A daemon for `dir`/sup running one `sleep 600`: its pid (0 on failure).
+pid_t StartSleeper(SupervisorClient& client) {
   ProcessSpec sleeper;
   sleeper.name = "sleeper";
   sleeper.argv = {"sleep", "600"};
-  ASSERT_TRUE(client.Apply({sleeper}).ok());
-  ASSERT_TRUE(client.WaitHealthy("sleeper", 10'000).ok());
-  auto before = client.Read();
-  ASSERT_TRUE(before.ok());
-  ASSERT_EQ(before->size(), 1u);
-  const pid_t first = before->front().pid;
+  if (!client.Apply({sleeper}).ok() || !client.WaitHealthy("sleeper", 10'000).ok()) return 0;
+  auto procs = client.Read();
+  return procs.ok() && procs->size() == 1 ? procs->front().pid : 0;
+}
+
+TEST(SupervisorDaemon, OwnsProcessesAndCleansUpAfterAKill9) {
+  testing::TempDir dir;
+  SupervisorClient client(dir / "sup", PS_BINARY);
+  const pid_t first = StartSleeper(client);
+  ASSERT_GT(first, 0);
   EXPECT_TRUE(Alive(first));
 
   // kill -9 the daemon: the process it owned is found and replaced by the
@@ -154,14 +157,8 @@ TEST(SupervisorDaemon, OwnsProcessesAndCleansUpAfterAKill9) {
 TEST(SupervisorDaemon, ExitsWithItsProcessesWhenItsFolderIsDeleted) {
   testing::TempDir dir;
   SupervisorClient client(dir / "sup", PS_BINARY);
-  ProcessSpec sleeper;
-  sleeper.name = "sleeper";
-  sleeper.argv = {"sleep", "600"};
-  ASSERT_TRUE(client.Apply({sleeper}).ok());
-  ASSERT_TRUE(client.WaitHealthy("sleeper", 10'000).ok());
-  auto before = client.Read();
-  ASSERT_TRUE(before.ok());
-  const pid_t child = before->front().pid;
+  const pid_t child = StartSleeper(client);
+  ASSERT_GT(child, 0);
   const pid_t daemon = Json::parse(testing::ReadText(dir / "sup" / "state.json")).value("pid", 0);
   ASSERT_GT(daemon, 0);
   std::filesystem::remove_all(dir / "sup");

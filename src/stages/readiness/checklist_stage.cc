@@ -51,7 +51,8 @@ Json MakeChecklist(const std::vector<std::pair<std::string, Json>>& gates, const
 
 Result<engine::StageOutput> ChecklistStage::Run(engine::StageContext& ctx) {
   std::vector<std::pair<std::string, Json>> gates;
-  for (const char* gate : {"security", "tests", "performance"}) gates.push_back({gate, ctx.Input(gate)});
+  for (const char* gate : {"security", "tests", "performance"})
+    gates.push_back({gate, ctx.Input(gate)});
   const Json waivers = ctx.run_input().value("waivers", Json::array());
   Json checklist = MakeChecklist(gates, waivers, ctx.clock().Now());
   engine::StageOutput out;

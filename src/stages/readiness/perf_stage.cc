@@ -61,12 +61,6 @@ Result<Baseline> ReadBaseline(const fs::path& file) {
   return b;
 }
 
-std::string Ms(double ms) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, ms < 10 ? "%.2f ms" : "%.0f ms", ms);
-  return buf;
-}
-
 }  // namespace
 
 Result<engine::StageOutput> PerformanceStage::Run(engine::StageContext& ctx) {
@@ -219,12 +213,12 @@ Result<engine::StageOutput> PerformanceStage::Run(engine::StageContext& ctx) {
       routes.push_back(std::move(rj));
     }
     if (policy.perf_p95_ms > 0 && s.p95_ms > policy.perf_p95_ms) {
-      blockers.push_back(t.service + ": p95 " + Ms(s.p95_ms) + " is over the budget of " +
-                         std::to_string(policy.perf_p95_ms) + " ms");
+      blockers.push_back(t.service + ": p95 " + load::FormatMs(s.p95_ms) +
+                         " is over the budget of " + std::to_string(policy.perf_p95_ms) + " ms");
     }
     if (policy.perf_p99_ms > 0 && s.p99_ms > policy.perf_p99_ms) {
-      blockers.push_back(t.service + ": p99 " + Ms(s.p99_ms) + " is over the budget of " +
-                         std::to_string(policy.perf_p99_ms) + " ms");
+      blockers.push_back(t.service + ": p99 " + load::FormatMs(s.p99_ms) +
+                         " is over the budget of " + std::to_string(policy.perf_p99_ms) + " ms");
     }
     if (s.completed == 0) blockers.push_back(t.service + ": no request was answered");
     const bool service_passed = blockers.size() == blockers_before;
