@@ -1,8 +1,10 @@
 // Any file of a repository reaches the secret scanner: whatever the bytes,
-// it answers findings that point inside the file and hold no secret whole.
+// it answers findings that point inside the file and hold no secret whole;
+// the assignment finder's vector pass and portable loop find the same.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "security/secrets.h"
 
@@ -15,6 +17,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (const auto& f : (*scanner)->Scan("fuzz", d)) {
     if (f.line < 1 || f.line > lines || f.column < 1) __builtin_trap();
     if (f.fingerprint.size() != 64) __builtin_trap();
+  }
+  static const ps::security::AssignmentFinder finder = [] {
+    std::vector<ps::security::AssignmentRule> rules;
+    for (const auto& r : ps::security::BuiltinSecretRules())
+      if (r.assignment) rules.push_back(*r.assignment);
+    return ps::security::AssignmentFinder(rules);
+  }();
+  std::vector<ps::security::AssignmentMatch> vec, portable;
+  finder.Find(d, &vec, 100000, true);
+  finder.Find(d, &portable, 100000, false);
+  if (vec.size() != portable.size()) __builtin_trap();
+  for (std::size_t i = 0; i < vec.size(); ++i) {
+    const auto &a = vec[i], &b = portable[i];
+    if (a.rule != b.rule || a.from != b.from || a.value_from != b.value_from || a.to != b.to)
+      __builtin_trap();
+    if (!(a.from <= a.value_from && a.value_from <= a.to && a.to <= d.size())) __builtin_trap();
   }
   return 0;
 }

@@ -23,67 +23,81 @@ namespace ps::security {
 using Value = SecretRule::Value;
 
 const std::vector<SecretRule>& BuiltinSecretRules() {
-  static const std::vector<SecretRule> kRules = {
-      {"aws-access-key-id", "AWS access key id", R"(\b(AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}\b)",
-       "critical", "Deactivate the key in IAM, create a new one, keep it in a secret store."},
-      {"aws-secret-access-key", "AWS secret access key",
-       R"((?i)aws.{0,20}(secret|private).{0,20}[:=][ \t]*["']?[A-Za-z0-9/+]{40}\b)", "critical",
-       "Rotate the key pair in IAM; read it from the environment or a secret store.",
-       Value::kAfterAssignment, 4.0, false},
-      {"github-token", "GitHub token (personal, OAuth, app)", R"(\bgh[pousr]_[A-Za-z0-9]{36}\b)",
-       "critical", "Revoke it in GitHub's settings; use a secret of the CI or a GitHub App."},
-      {"github-fine-grained-pat", "GitHub fine-grained personal access token",
-       R"(\bgithub_pat_[A-Za-z0-9_]{82}\b)", "critical", "Revoke it in GitHub's settings."},
-      {"gitlab-pat", "GitLab personal access token", R"(\bglpat-[A-Za-z0-9_-]{20}\b)", "critical",
-       "Revoke it in GitLab; use a CI/CD variable."},
-      {"npm-token", "npm access token", R"(\bnpm_[A-Za-z0-9]{36}\b)", "critical",
-       "Revoke it (npm token revoke); use an automation token from the CI's secrets."},
-      {"pypi-token", "PyPI API token", R"(\bpypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,})", "critical",
-       "Remove it on pypi.org; use trusted publishing."},
-      {"docker-hub-pat", "Docker Hub personal access token", R"(\bdckr_pat_[A-Za-z0-9_-]{27}\b)",
-       "high", "Delete it in Docker Hub's security settings."},
-      {"slack-token", "Slack token", R"(\bxox[baprs]-[0-9]{6,}-[A-Za-z0-9-]{10,})", "high",
-       "Revoke it in the Slack app's settings."},
-      {"slack-webhook", "Slack incoming webhook",
-       R"(https://hooks\.slack\.com/services/T[A-Z0-9]{6,}/B[A-Z0-9]{6,}/[A-Za-z0-9]{20,})", "high",
-       "Regenerate the webhook URL; keep it in a secret."},
-      {"discord-webhook", "Discord webhook",
-       R"(https://(canary\.|ptb\.)?discord(app)?\.com/api/webhooks/[0-9]{17,20}/[A-Za-z0-9_-]{60,})",
-       "high", "Delete the webhook in the channel's integrations."},
-      {"stripe-secret-key", "Stripe live secret key", R"(\b(sk|rk)_live_[A-Za-z0-9]{20,}\b)",
-       "critical", "Roll the key in Stripe's dashboard."},
-      {"sendgrid-api-key", "SendGrid API key", R"(\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b)",
-       "high", "Delete the key in SendGrid."},
-      {"twilio-api-key", "Twilio API key", R"(\bSK[0-9a-f]{32}\b)", "high",
-       "Delete the key in Twilio's console.", Value::kWhole, 3.0},
-      {"google-api-key", "Google API key", R"(\bAIza[0-9A-Za-z_-]{35}\b)", "high",
-       "Delete or restrict the key in Google Cloud's credentials page."},
-      {"openai-api-key", "OpenAI API key",
-       R"(\bsk-(proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}T3BlbkFJ[A-Za-z0-9_-]{20,})", "critical",
-       "Revoke the key in OpenAI's dashboard."},
-      {"anthropic-api-key", "Anthropic API key",
-       R"(\bsk-ant-(api|admin)[0-9]{2}-[A-Za-z0-9_-]{80,})", "critical",
-       "Revoke the key in Anthropic's console."},
-      {"huggingface-token", "Hugging Face token", R"(\bhf_[A-Za-z]{34}\b)", "high",
-       "Revoke it in Hugging Face's settings."},
-      {"vault-token", "HashiCorp Vault token", R"(\bhvs\.[A-Za-z0-9_-]{90,})", "critical",
-       "Revoke it (vault token revoke)."},
-      {"private-key", "Private key",
-       R"(-----BEGIN ((RSA|DSA|EC|OPENSSH|ENCRYPTED|PGP) )?PRIVATE KEY( BLOCK)?-----)", "critical",
-       "Treat the key as compromised: replace it and remove it from history.", Value::kPemBlock},
-      {"jwt", "JSON Web Token",
-       R"(\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,})", "medium",
-       "If it is a long-lived credential, revoke it; keep tokens out of the repository."},
-      {"connection-string-password", "Connection string with a password",
-       R"(\b(postgres(ql)?|mysql|mongodb(\+srv)?|rediss?|amqps?)://[^:@/\s"']+:[^@/\s"']{3,}@)",
-       "high", "Move the password to a secret and build the URL from the environment.",
-       Value::kUrlPassword, 2.5},
-      {"generic-secret", "Secret assigned to a secret-named key",
-       R"((?i)(secret|token|passwd|password|api[_-]?key|auth[_-]?key|private[_-]?key|credential)[A-Za-z0-9_.-]{0,20}["']?[ \t]*[:=][ \t]*["']?[A-Za-z0-9_/+=.~-]{16,})",
-       "high",
-       "Move the value to a secret store or the CI's secrets and read it from the environment.",
-       Value::kAfterAssignment, 3.5, false},
-  };
+  static const std::vector<SecretRule> kRules = [] {
+    std::vector<SecretRule> rules = {
+        {"aws-access-key-id", "AWS access key id", R"(\b(AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}\b)",
+         "critical", "Deactivate the key in IAM, create a new one, keep it in a secret store."},
+        {"aws-secret-access-key", "AWS secret access key",
+         R"((?i)aws.{0,20}(secret|private).{0,20}[:=][ \t]{0,6}["']?[A-Za-z0-9/+]{40}(?![A-Za-z0-9_/+=.~-]))",
+         "critical", "Rotate the key pair in IAM; read it from the environment or a secret store.",
+         Value::kAfterAssignment, 4.0},
+        {"github-token", "GitHub token (personal, OAuth, app)", R"(\bgh[pousr]_[A-Za-z0-9]{36}\b)",
+         "critical", "Revoke it in GitHub's settings; use a secret of the CI or a GitHub App."},
+        {"github-fine-grained-pat", "GitHub fine-grained personal access token",
+         R"(\bgithub_pat_[A-Za-z0-9_]{82}\b)", "critical", "Revoke it in GitHub's settings."},
+        {"gitlab-pat", "GitLab personal access token", R"(\bglpat-[A-Za-z0-9_-]{20}\b)", "critical",
+         "Revoke it in GitLab; use a CI/CD variable."},
+        {"npm-token", "npm access token", R"(\bnpm_[A-Za-z0-9]{36}\b)", "critical",
+         "Revoke it (npm token revoke); use an automation token from the CI's secrets."},
+        {"pypi-token", "PyPI API token", R"(\bpypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,})", "critical",
+         "Remove it on pypi.org; use trusted publishing."},
+        {"docker-hub-pat", "Docker Hub personal access token", R"(\bdckr_pat_[A-Za-z0-9_-]{27}\b)",
+         "high", "Delete it in Docker Hub's security settings."},
+        {"slack-token", "Slack token", R"(\bxox[baprs]-[0-9]{6,}-[A-Za-z0-9-]{10,})", "high",
+         "Revoke it in the Slack app's settings."},
+        {"slack-webhook", "Slack incoming webhook",
+         R"(https://hooks\.slack\.com/services/T[A-Z0-9]{6,}/B[A-Z0-9]{6,}/[A-Za-z0-9]{20,})",
+         "high", "Regenerate the webhook URL; keep it in a secret."},
+        {"discord-webhook", "Discord webhook",
+         R"(https://(canary\.|ptb\.)?discord(app)?\.com/api/webhooks/[0-9]{17,20}/[A-Za-z0-9_-]{60,})",
+         "high", "Delete the webhook in the channel's integrations."},
+        {"stripe-secret-key", "Stripe live secret key", R"(\b(sk|rk)_live_[A-Za-z0-9]{20,}\b)",
+         "critical", "Roll the key in Stripe's dashboard."},
+        {"sendgrid-api-key", "SendGrid API key", R"(\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b)",
+         "high", "Delete the key in SendGrid."},
+        {"twilio-api-key", "Twilio API key", R"(\bSK[0-9a-f]{32}\b)", "high",
+         "Delete the key in Twilio's console.", Value::kWhole, 3.0},
+        {"google-api-key", "Google API key", R"(\bAIza[0-9A-Za-z_-]{35}\b)", "high",
+         "Delete or restrict the key in Google Cloud's credentials page."},
+        {"openai-api-key", "OpenAI API key",
+         R"(\bsk-(proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}T3BlbkFJ[A-Za-z0-9_-]{20,})", "critical",
+         "Revoke the key in OpenAI's dashboard."},
+        {"anthropic-api-key", "Anthropic API key",
+         R"(\bsk-ant-(api|admin)[0-9]{2}-[A-Za-z0-9_-]{80,})", "critical",
+         "Revoke the key in Anthropic's console."},
+        {"huggingface-token", "Hugging Face token", R"(\bhf_[A-Za-z]{34}\b)", "high",
+         "Revoke it in Hugging Face's settings."},
+        {"vault-token", "HashiCorp Vault token", R"(\bhvs\.[A-Za-z0-9_-]{90,})", "critical",
+         "Revoke it (vault token revoke)."},
+        {"private-key", "Private key",
+         R"(-----BEGIN ((RSA|DSA|EC|OPENSSH|ENCRYPTED|PGP) )?PRIVATE KEY( BLOCK)?-----)",
+         "critical", "Treat the key as compromised: replace it and remove it from history.",
+         Value::kPemBlock},
+        {"jwt", "JSON Web Token",
+         R"(\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,})", "medium",
+         "If it is a long-lived credential, revoke it; keep tokens out of the repository."},
+        {"connection-string-password", "Connection string with a password",
+         R"(\b(postgres(ql)?|mysql|mongodb(\+srv)?|rediss?|amqps?)://[^:@/\s"']+:[^@/\s"']{3,}@)",
+         "high", "Move the password to a secret and build the URL from the environment.",
+         Value::kUrlPassword, 2.5},
+        {"generic-secret", "Secret assigned to a secret-named key",
+         R"((?i)(secret|token|passwd|password|api[_-]?key|auth[_-]?key|private[_-]?key|credential)[A-Za-z0-9_.-]{0,20}["']?[ \t]*[:=][ \t]{0,6}["']?[A-Za-z0-9_/+=.~-]{16,})",
+         "high",
+         "Move the value to a secret store or the CI's secrets and read it from the environment.",
+         Value::kAfterAssignment, 3.5},
+    };
+    // The assignment rules: found by the AssignmentFinder, as their patterns say.
+    for (auto& r : rules) {
+      if (r.id == "aws-secret-access-key") {
+        r.assignment = AssignmentRule{{"secret", "private"}, {"aws"}, 40};
+      } else if (r.id == "generic-secret") {
+        r.assignment = AssignmentRule{{"secret", "token", "passwd", "password", "apikey", "api_key",
+                                       "api-key", "authkey", "auth_key", "auth-key", "privatekey",
+                                       "private_key", "private-key", "credential"}};
+      }
+    }
+    return rules;
+  }();
   return kRules;
 }
 
@@ -224,10 +238,14 @@ struct CompiledExtras {
   std::vector<std::unique_ptr<re2::RE2>> value_re;  // per rule; null for built-ins
   std::vector<std::unique_ptr<re2::RE2>> path_re;   // per rule; null when unset
   std::vector<CompiledAllowlist> allowlists;
+  // The rules found by the assignment finder instead of vectorscan: one
+  // finder for all, and the index of each one's rule.
+  std::unique_ptr<AssignmentFinder> finder;
+  std::vector<unsigned> finder_rules;
 };
 
 struct SecretScanner::Impl {
-  std::shared_ptr<hs_database_t> db;  // read-only once built: shared by clones
+  std::shared_ptr<hs_database_t> db;  // read-only once built: shared by clones (null: no rules)
   std::shared_ptr<const CompiledExtras> extras;
   hs_scratch_t* scratch = nullptr;
   ~Impl() {
@@ -300,6 +318,16 @@ Result<std::unique_ptr<SecretScanner>> SecretScanner::Create(
     extras->value_re.push_back(std::move(value));
     extras->path_re.push_back(std::move(path));
   }
+  {
+    std::vector<AssignmentRule> assignments;
+    for (std::size_t i = 0; i < s->rules_.size(); ++i) {
+      if (!s->rules_[i].assignment) continue;
+      assignments.push_back(*s->rules_[i].assignment);
+      extras->finder_rules.push_back(static_cast<unsigned>(i));
+    }
+    if (!assignments.empty())
+      extras->finder = std::make_unique<AssignmentFinder>(std::move(assignments));
+  }
   for (auto& a : allowlists) {
     CompiledAllowlist c;
     for (const auto& p : a.paths) {
@@ -324,6 +352,7 @@ Result<std::unique_ptr<SecretScanner>> SecretScanner::Create(
   std::vector<unsigned> flags, ids;
   std::string key = hs_version();
   for (std::size_t i = 0; i < s->rules_.size(); ++i) {
+    if (s->rules_[i].assignment) continue;
     bool caseless = false;
     std::string p = PatternForVectorscan(s->rules_[i].pattern, &caseless);
     unsigned f = s->rules_[i].start_of_match ? HS_FLAG_SOM_LEFTMOST : 0;
@@ -333,6 +362,7 @@ Result<std::unique_ptr<SecretScanner>> SecretScanner::Create(
     flags.push_back(f);
     ids.push_back(static_cast<unsigned>(i));
   }
+  if (patterns.empty()) return s;  // nothing for vectorscan to do
   const std::string cache = RuleCachePath(Sha256Hex(key));
   hs_database_t* db = LoadCachedDatabase(cache);
   if (!db) {
@@ -363,7 +393,7 @@ Result<std::unique_ptr<SecretScanner>> SecretScanner::Clone() const {
   s->rules_ = rules_;
   s->impl_->db = impl_->db;
   s->impl_->extras = impl_->extras;
-  if (hs_clone_scratch(impl_->scratch, &s->impl_->scratch) != HS_SUCCESS) {
+  if (impl_->scratch && hs_clone_scratch(impl_->scratch, &s->impl_->scratch) != HS_SUCCESS) {
     return problems::Internal("cannot allocate vectorscan scratch space");
   }
   return s;
@@ -371,14 +401,18 @@ Result<std::unique_ptr<SecretScanner>> SecretScanner::Clone() const {
 
 namespace {
 
+constexpr std::size_t kMaxHits = 100'000;  // per file
+
 struct Hit {
   unsigned rule;
   unsigned long long from, to;
+  // Where the value starts, when the finder knows (assignments).
+  unsigned long long value_from = ~0ull;
 };
 
 int OnMatch(unsigned id, unsigned long long from, unsigned long long to, unsigned, void* ctx) {
   auto* hits = static_cast<std::vector<Hit>*>(ctx);
-  if (hits->size() < 100'000) hits->push_back({id, from, to});
+  if (hits->size() < kMaxHits) hits->push_back({id, from, to});
   return 0;
 }
 
@@ -514,9 +548,15 @@ std::vector<SecretFinding> SecretScanner::Scan(const std::string& path, std::str
   if (content.empty() || content.size() > 0xFFFFFFFFu) return out;
   const CompiledExtras& ex = *impl_->extras;
   std::vector<Hit> hits;
-  if (hs_scan(impl_->db.get(), content.data(), static_cast<unsigned>(content.size()), 0,
-              impl_->scratch, OnMatch, &hits) != HS_SUCCESS) {
+  if (impl_->db && hs_scan(impl_->db.get(), content.data(), static_cast<unsigned>(content.size()),
+                           0, impl_->scratch, OnMatch, &hits) != HS_SUCCESS) {
     return out;
+  }
+  if (ex.finder && hits.size() < kMaxHits) {
+    std::vector<AssignmentMatch> found;
+    ex.finder->Find(content, &found, kMaxHits - hits.size());
+    for (const auto& m : found)
+      hits.push_back({ex.finder_rules[m.rule], m.from, m.to, m.value_from});
   }
   if (hits.empty()) return out;  // most files: no line to number
   // Line starts, for line:column (memchr: vectorised).
@@ -602,7 +642,9 @@ std::vector<SecretFinding> SecretScanner::Scan(const std::string& path, std::str
       }
       continue;
     }
-    std::string_view value = ValueOf(r, match);
+    std::string_view value = h.value_from <= h.to
+                                 ? content.substr(h.value_from, h.to - h.value_from)
+                                 : ValueOf(r, match);
     // Quotes or separators that closed the value.
     while (!value.empty() && (value.back() == '"' || value.back() == '\'' || value.back() == ','))
       value.remove_suffix(1);

@@ -9,12 +9,14 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/json.h"
 #include "core/problem.h"
+#include "security/assignments.h"
 
 namespace ps::security {
 
@@ -35,7 +37,7 @@ struct SecretRule {
     kRegexGroup
   } value = Value::kWhole;
   double min_entropy = 0;  // bits per character the value must reach (0: no check)
-  // Whether vectorscan tracks where the match starts. Keyword rules with
+  // Whether vectorscan tracks where the match starts. Imported rules with
   // bounded gaps ("aws ... secret ... = VALUE") would make its automaton too
   // large; they are read from the start of the line instead.
   bool start_of_match = true;
@@ -45,6 +47,10 @@ struct SecretRule {
   int secret_group = 0;
   std::vector<std::string> keywords{};
   std::string path_regex{};
+  // Set: the rule is found by the AssignmentFinder (assignments.h), not by
+  // vectorscan; `pattern` then states what the finder finds (tests hold it
+  // to that).
+  std::optional<AssignmentRule> assignment{};
 };
 
 // What is not a secret whatever a rule says (gitleaks' allowlists):
