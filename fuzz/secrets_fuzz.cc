@@ -24,15 +24,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (r.assignment) rules.push_back(*r.assignment);
     return ps::security::AssignmentFinder(rules);
   }();
-  std::vector<ps::security::AssignmentMatch> vec, portable;
-  finder.Find(d, &vec, 100000, true);
-  finder.Find(d, &portable, 100000, false);
-  if (vec.size() != portable.size()) __builtin_trap();
-  for (std::size_t i = 0; i < vec.size(); ++i) {
-    const auto &a = vec[i], &b = portable[i];
-    if (a.rule != b.rule || a.from != b.from || a.value_from != b.value_from || a.to != b.to)
-      __builtin_trap();
-    if (!(a.from <= a.value_from && a.value_from <= a.to && a.to <= d.size())) __builtin_trap();
+  using Pass = ps::security::AssignmentFinder::Pass;
+  std::vector<ps::security::AssignmentMatch> portable;
+  finder.Find(d, &portable, 100000, Pass::kPortable);
+  for (Pass p : {Pass::kAvx512, Pass::kAvx2}) {
+    if (!ps::security::AssignmentFinder::Supported(p)) continue;
+    std::vector<ps::security::AssignmentMatch> vec;
+    finder.Find(d, &vec, 100000, p);
+    if (vec.size() != portable.size()) __builtin_trap();
+    for (std::size_t i = 0; i < vec.size(); ++i) {
+      const auto &a = vec[i], &b = portable[i];
+      if (a.rule != b.rule || a.from != b.from || a.value_from != b.value_from || a.to != b.to)
+        __builtin_trap();
+      if (!(a.from <= a.value_from && a.value_from <= a.to && a.to <= d.size())) __builtin_trap();
+    }
   }
   return 0;
 }

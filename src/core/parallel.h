@@ -4,6 +4,8 @@
 // output never depends on the schedule.
 #pragma once
 
+#include <sched.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstddef>
@@ -12,10 +14,16 @@
 
 namespace ps {
 
-// Threads worth using on this machine for such loops (at most `cap`).
-// (hardware_concurrency reads /sys/devices/system/cpu/online each call: asked once.)
+// Threads worth using for such loops (at most `cap`): the CPUs this process
+// may run on (its affinity: `taskset`, a container's cpuset), not all the
+// machine has — two threads on one allowed core only take turns. Asked once.
 inline unsigned IoThreads(unsigned cap = 4) {
-  static const unsigned cores = std::thread::hardware_concurrency();
+  static const unsigned cores = [] {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+      return static_cast<unsigned>(CPU_COUNT(&set));
+    return std::thread::hardware_concurrency();
+  }();
   return std::clamp(cores, 1U, cap);
 }
 

@@ -1,7 +1,6 @@
 #include "security/assignments.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cstdint>
 #include <cstring>
 
@@ -30,6 +29,10 @@ inline bool IsValue(unsigned char c) { return (ClassOf(c) & kValueBits) != 0; }
 inline bool IsName(unsigned char c) {  // [A-Za-z0-9_.-]
   return IsValue(c) && c != '/' && c != '+' && c != '=' && c != '~';
 }
+// Not std::tolower: a call per byte, and the locale's idea of a letter.
+inline char AsciiLower(unsigned char c) {
+  return static_cast<char>(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+}
 inline bool IsBlank(unsigned char c) { return c == ' ' || c == '\t'; }
 inline bool IsQuote(unsigned char c) { return c == '"' || c == '\''; }
 
@@ -39,12 +42,24 @@ inline bool IsQuote(unsigned char c) { return c == '"' || c == '\''; }
 // six blanks and a quote at most), so the exact check sees all of those and few others.
 inline std::uint64_t CandidateBits(std::uint64_t v0, std::uint64_t v1, std::uint64_t a0) {
   static_assert(AssignmentFinder::kMaxValueGap + 2 + 8 == 16 && AssignmentFinder::kMinValue == 16);
-  if (a0 == 0) return 0;
-  unsigned __int128 r = ((static_cast<unsigned __int128>(v1) << 64) | v0) >> 9;
-  r &= r >> 1;  // value bytes at i+9 and i+10
-  r &= r >> 2;  // ... i+9 to i+12
-  r &= r >> 4;  // ... i+9 to i+16
-  return a0 & static_cast<std::uint64_t>(r);
+  // The value bits from byte 9 on, in two words (lo: bytes 9 to 72), each
+  // step and-ing in the bits 1, 2, then 4 further on.
+  std::uint64_t lo = (v0 >> 9) | (v1 << 55), hi = v1 >> 9;
+  lo &= (lo >> 1) | (hi << 63);  // value bytes at i+9 and i+10
+  hi &= hi >> 1;
+  lo &= (lo >> 2) | (hi << 62);  // ... i+9 to i+12
+  hi &= hi >> 2;
+  lo &= (lo >> 4) | (hi << 60);  // ... i+9 to i+16
+  return a0 & lo;
+}
+
+// The signs of a block, as offsets from `base`, written at `out`: no call
+// in the loops (a call would make the compiler keep the vector constants
+// in memory).
+inline std::uint32_t* Emit(std::uint64_t c, std::size_t base, std::uint32_t* out) {
+  for (; c != 0; c &= c - 1)
+    *out++ = static_cast<std::uint32_t>(base + static_cast<std::size_t>(__builtin_ctzll(c)));
+  return out;
 }
 
 // The 64 bytes at `at` (zeros past the end of the text) as masks.
@@ -59,19 +74,22 @@ void MasksPortable(const unsigned char* d, std::size_t n, std::size_t at, std::u
   }
 }
 
-// Candidate signs in [begin, end) of the n bytes at d, appended to `out`.
-void CandidatesPortable(const unsigned char* d, std::size_t n, std::size_t begin, std::size_t end,
-                        std::vector<std::size_t>* out) {
+// The candidate signs in [begin, end) of the n bytes at d, as offsets from
+// `begin` written at `out` (room for end - begin); answers how many.
+std::size_t CandidatesPortable(const unsigned char* d, std::size_t n, std::size_t begin,
+                               std::size_t end, std::uint32_t* out) {
+  std::uint32_t* const first = out;
   std::uint64_t v0, a0, v1, a1;
   MasksPortable(d, n, begin, &v0, &a0);
   for (std::size_t b = begin; b < end; b += 64) {
     MasksPortable(d, n, b + 64, &v1, &a1);
     std::uint64_t c = CandidateBits(v0, v1, a0);
     if (end - b < 64) c &= (std::uint64_t{1} << (end - b)) - 1;
-    for (; c != 0; c &= c - 1) out->push_back(b + static_cast<std::size_t>(__builtin_ctzll(c)));
+    out = Emit(c, b - begin, out);
     v0 = v1;
     a0 = a1;
   }
+  return static_cast<std::size_t>(out - first);
 }
 
 #ifdef PS_ASSIGNMENTS_AVX2
@@ -90,9 +108,10 @@ __attribute__((target("avx2"), always_inline)) inline void Masks32(
       _mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_and_si256(c, sign_bit), zero)));
 }
 
-__attribute__((target("avx2"))) void CandidatesAvx2(const unsigned char* d, std::size_t n,
-                                                    std::size_t begin, std::size_t end,
-                                                    std::vector<std::size_t>* out) {
+__attribute__((target("avx2"))) std::size_t CandidatesAvx2(const unsigned char* d, std::size_t n,
+                                                           std::size_t begin, std::size_t end,
+                                                           std::uint32_t* out) {
+  std::uint32_t* const first = out;
   const __m256i low =
       _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kLow)));
   const __m256i high =
@@ -119,18 +138,49 @@ __attribute__((target("avx2"))) void CandidatesAvx2(const unsigned char* d, std:
     std::uint64_t c =
         CandidateBits((std::uint64_t{v[1]} << 32) | v[0], (std::uint64_t{v[3]} << 32) | v[2], a0);
     if (end - b < 64) c &= (std::uint64_t{1} << (end - b)) - 1;
-    for (; c != 0; c &= c - 1) out->push_back(b + static_cast<std::size_t>(__builtin_ctzll(c)));
+    out = Emit(c, b - begin, out);
     v[0] = v[2];
     v[1] = v[3];
     a[0] = a[2];
     a[1] = a[3];
   }
+  return static_cast<std::size_t>(out - first);
 }
 
-bool HaveAvx2() {
-  static const bool have = __builtin_cpu_supports("avx2");
-  return have;
+// AVX-512 (BW): the classes of 64 bytes at once, straight into bit masks.
+// Past the text's end a masked load reads zeros, never the bytes.
+__attribute__((target("avx512f,avx512bw"), always_inline)) inline void Masks64(
+    const unsigned char* d, std::size_t n, std::size_t at, std::uint64_t* v, std::uint64_t* a) {
+  const __m512i low =
+      _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kLow)));
+  const __m512i high =
+      _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kHigh)));
+  const __m512i nibble = _mm512_set1_epi8(0x0F);
+  const __mmask64 in = at >= n ? 0 : n - at >= 64 ? ~__mmask64{0} : (__mmask64{1} << (n - at)) - 1;
+  const __m512i x = _mm512_maskz_loadu_epi8(in, at < n ? d + at : d);
+  const __m512i c = _mm512_and_si512(
+      _mm512_shuffle_epi8(low, _mm512_and_si512(x, nibble)),
+      _mm512_shuffle_epi8(high, _mm512_and_si512(_mm512_srli_epi16(x, 4), nibble)));
+  *v = _mm512_test_epi8_mask(c, _mm512_set1_epi8(kValueBits));
+  *a = _mm512_test_epi8_mask(c, _mm512_set1_epi8(kSignBit));
 }
+
+__attribute__((target("avx512f,avx512bw"))) std::size_t CandidatesAvx512(
+    const unsigned char* d, std::size_t n, std::size_t begin, std::size_t end, std::uint32_t* out) {
+  std::uint32_t* const first = out;
+  std::uint64_t v0, a0, v1, a1;
+  Masks64(d, n, begin, &v0, &a0);
+  for (std::size_t b = begin; b < end; b += 64) {
+    Masks64(d, n, b + 64, &v1, &a1);
+    std::uint64_t c = CandidateBits(v0, v1, a0);
+    if (end - b < 64) c &= (std::uint64_t{1} << (end - b)) - 1;
+    out = Emit(c, b - begin, out);
+    v0 = v1;
+    a0 = a1;
+  }
+  return static_cast<std::size_t>(out - first);
+}
+
 #endif
 
 }  // namespace
@@ -139,7 +189,7 @@ AssignmentFinder::AssignmentFinder(std::vector<AssignmentRule> rules) {
   auto lowered = [](std::vector<std::string> words, std::size_t* longest) {
     std::vector<std::string> out;
     for (auto& w : words) {
-      for (auto& c : w) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      for (auto& c : w) c = AsciiLower(static_cast<unsigned char>(c));
       if (w.empty() || w.size() > kMaxKeyword) continue;
       if (longest) *longest = std::max(*longest, w.size());
       out.push_back(std::move(w));
@@ -161,7 +211,7 @@ std::size_t AssignmentFinder::KeyStart(const Rule& r, std::string_view text,
   constexpr auto npos = std::string_view::npos;
   char lower[2 * (kMaxNameGap + kMaxKeyword)];
   auto lowered = [&](std::size_t from, std::size_t to) {
-    for (std::size_t i = from; i < to; ++i) lower[i - from] = static_cast<char>(std::tolower(t[i]));
+    for (std::size_t i = from; i < to; ++i) lower[i - from] = AsciiLower(t[i]);
     return std::string_view(lower, to - from);
   };
   if (r.qualifiers.empty()) {
@@ -204,33 +254,58 @@ std::size_t AssignmentFinder::KeyStart(const Rule& r, std::string_view text,
   return from == npos ? npos : b + from;
 }
 
+bool AssignmentFinder::Supported(Pass pass) {
+#ifdef PS_ASSIGNMENTS_AVX2
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  static const bool avx512 =
+      __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+  if (pass == Pass::kAvx2) return avx2;
+  if (pass == Pass::kAvx512) return avx512;
+#else
+  if (pass == Pass::kAvx2 || pass == Pass::kAvx512) return false;
+#endif
+  return true;
+}
+
 void AssignmentFinder::Find(std::string_view text, std::vector<AssignmentMatch>* out,
-                            std::size_t limit, bool vector) const {
+                            std::size_t limit, Pass pass) const {
   if (rules_.empty() || text.size() < kMinValue + 2) return;
+  // In slices, so that a text made of candidates holds few at a time.
+  constexpr std::size_t kSlice = 64 * 1024;
+  if (pass == Pass::kBest) {
+    static const Pass best = Supported(Pass::kAvx512) ? Pass::kAvx512
+                             : Supported(Pass::kAvx2) ? Pass::kAvx2
+                                                      : Pass::kPortable;
+    pass = best;
+  } else if (!Supported(pass)) {
+    pass = Pass::kPortable;
+  }
   const auto* d = reinterpret_cast<const unsigned char*>(text.data());
   const std::size_t n = text.size();
-  thread_local std::vector<std::size_t> signs;
+  // Room for a slice made of signs.
+  thread_local std::vector<std::uint32_t> signs(kSlice);
   // Per rule: signs before it are inside a value the rule reported.
   std::vector<std::size_t> resume(rules_.size(), 0);
   // The last value run measured: a sign inside it shares its end.
   std::size_t run_from = 0, run_to = 0;
   std::size_t found = 0;
-  // In slices, so that a text made of candidates holds few at a time.
-  constexpr std::size_t kSlice = 64 * 1024;
   for (std::size_t begin = 0; begin < n; begin += kSlice) {
     const std::size_t end = std::min(n, begin + kSlice);
-    signs.clear();
+    std::size_t count = 0;
+    switch (pass) {
 #ifdef PS_ASSIGNMENTS_AVX2
-    if (vector && HaveAvx2()) {
-      CandidatesAvx2(d, n, begin, end, &signs);
-    } else {
-      CandidatesPortable(d, n, begin, end, &signs);
-    }
-#else
-    (void)vector;
-    CandidatesPortable(d, n, begin, end, &signs);
+      case Pass::kAvx512:
+        count = CandidatesAvx512(d, n, begin, end, signs.data());
+        break;
+      case Pass::kAvx2:
+        count = CandidatesAvx2(d, n, begin, end, signs.data());
+        break;
 #endif
-    for (std::size_t s : signs) {
+      default:
+        count = CandidatesPortable(d, n, begin, end, signs.data());
+    }
+    for (std::size_t c = 0; c < count; ++c) {
+      const std::size_t s = begin + signs[c];
       // After the sign: at most six blanks, a quote maybe, 16 value bytes.
       std::size_t j = s + 1;
       std::size_t blanks = 0;

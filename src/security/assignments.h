@@ -9,7 +9,7 @@
 // 22 rules together, and the AWS secret key rule a third of those. The
 // finder starts from the rarer side instead: an assignment sign followed by
 // a long value. A vector pass marks the bytes that can be in a value and
-// the signs 32 or 64 at a time and keeps the signs followed, a few bytes
+// the signs 32 or 64 at a time (AVX2, AVX-512) and keeps the signs followed, a few bytes
 // on, by a run of value bytes; only at those does it look back for the
 // keywords. One pass serves all the rules.
 //
@@ -51,11 +51,15 @@ class AssignmentFinder {
  public:
   explicit AssignmentFinder(std::vector<AssignmentRule> rules);
 
+  // How the signs are found: the best pass the CPU has, or a given one
+  // (tests compare them; a pass the CPU lacks falls back to the portable).
+  enum class Pass { kBest, kAvx512, kAvx2, kPortable };
+  static bool Supported(Pass pass);
+
   // Appends the matches in `text`, in the order of their signs, at most
-  // `limit` in all. `vector`: the vector pass when the CPU has AVX2 (false:
-  // the portable byte loop, for tests that compare the two).
+  // `limit` in all.
   void Find(std::string_view text, std::vector<AssignmentMatch>* out, std::size_t limit = 100'000,
-            bool vector = true) const;
+            Pass pass = Pass::kBest) const;
 
   static constexpr std::size_t kMaxNameGap = 20;  // bytes between keyword and sign
   static constexpr std::size_t kMaxValueGap = 6;  // blanks after the sign
