@@ -285,7 +285,8 @@ void AssignmentFinder::Find(std::string_view text, std::vector<AssignmentMatch>*
   // Room for a slice made of signs.
   thread_local std::vector<std::uint32_t> signs(kSlice);
   // Per rule: signs before it are inside a value the rule reported.
-  std::vector<std::size_t> resume(rules_.size(), 0);
+  thread_local std::vector<std::size_t> resume;
+  resume.assign(rules_.size(), 0);
   // The last value run measured: a sign inside it shares its end.
   std::size_t run_from = 0, run_to = 0;
   std::size_t found = 0;

@@ -91,9 +91,11 @@ const std::vector<SecretRule>& BuiltinSecretRules() {
       if (r.id == "aws-secret-access-key") {
         r.assignment = AssignmentRule{{"secret", "private"}, {"aws"}, 40};
       } else if (r.id == "generic-secret") {
-        r.assignment = AssignmentRule{{"secret", "token", "passwd", "password", "apikey", "api_key",
-                                       "api-key", "authkey", "auth_key", "auth-key", "privatekey",
-                                       "private_key", "private-key", "credential"}};
+        r.assignment = AssignmentRule{
+            {"secret", "token", "passwd", "password", "apikey", "api_key", "api-key", "authkey",
+             "auth_key", "auth-key", "privatekey", "private_key", "private-key", "credential"},
+            {},
+            0};
       }
     }
     return rules;
