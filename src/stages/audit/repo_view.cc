@@ -48,11 +48,20 @@ class WorkTree final : public RepoView {
     IgnoreRules rules;
     // Depth-first with an explicit stack: no recursion on deep trees.
     std::vector<std::string> stack{""};
+    // A folder's entries, as listed, then sorted and typed (reused).
+    struct Entry {
+      std::string name;
+      unsigned char type = DT_UNKNOWN;  // from the listing
+      mode_t mode = 0;
+      std::uint64_t size = 0;
+      char statted = 0;  // 1: stat; 2: type from the listing only
+    };
+    std::vector<Entry> entries;
     while (!stack.empty()) {
       if (options.stopping && options.stopping()) {
         return problems::Cancelled("stopped while reading the tree");
       }
-      const std::string dir = stack.back();
+      const std::string dir = std::move(stack.back());
       stack.pop_back();
       // Entries are examined relative to the folder's descriptor: no path
       // walk from the root for every file. The listing is read with
@@ -65,8 +74,7 @@ class WorkTree final : public RepoView {
         int fd;
         ~Closer() { ::close(fd); }
       } closer{dfd};
-      std::vector<std::string> names;
-      std::vector<unsigned char> types;  // d_type per name
+      entries.clear();
       bool has_gitignore = false;
       alignas(8) char listing[32 * 1024];
       while (true) {
@@ -78,8 +86,7 @@ class WorkTree final : public RepoView {
           std::string_view name = e->d_name;
           if (name == "." || name == "..") continue;
           has_gitignore = has_gitignore || name == ".gitignore";
-          names.emplace_back(name);
-          types.push_back(e->d_type);
+          entries.push_back({std::string(name), e->d_type});
         }
       }
       // A folder's .gitignore is read only when the listing has one.
@@ -88,49 +95,38 @@ class WorkTree final : public RepoView {
                            kMaxIgnoreFile);
         if (gi.ok()) rules.Add(dir, *gi);
       }
-      {
-        std::vector<std::size_t> order(names.size());
-        for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-        std::sort(order.begin(), order.end(),
-                  [&](std::size_t a, std::size_t b) { return names[a] < names[b]; });
-        std::vector<std::string> sorted_names(names.size());
-        std::vector<unsigned char> sorted_types(names.size());
-        for (std::size_t i = 0; i < order.size(); ++i) {
-          sorted_names[i] = std::move(names[order[i]]);
-          sorted_types[i] = types[order[i]];
-        }
-        names.swap(sorted_names);
-        types.swap(sorted_types);
-      }
+      std::sort(entries.begin(), entries.end(),
+                [](const Entry& a, const Entry& b) { return a.name < b.name; });
       // One lstat per entry, the walk's main cost: several at a time in large
       // folders (the kernel's path lookups do not contend per entry). Without
       // sizes, the listing's type is enough (a file system that gives none,
       // DT_UNKNOWN, is still asked).
-      std::vector<struct stat> stats_of(names.size());
-      std::vector<char> statted(names.size(), 0);
       ParallelFor(
-          0, names.size(), IoThreads(),
+          0, entries.size(), IoThreads(),
           [&](std::size_t i) {
-            const unsigned char t = types[i];
+            Entry& e = entries[i];
+            const unsigned char t = e.type;
             if (!options.need_sizes && (t == DT_REG || t == DT_DIR || t == DT_LNK)) {
-              std::memset(&stats_of[i], 0, sizeof(struct stat));
-              stats_of[i].st_mode = t == DT_REG ? S_IFREG : t == DT_DIR ? S_IFDIR : S_IFLNK;
-              statted[i] = 2;  // type only
+              e.mode = t == DT_REG ? S_IFREG : t == DT_DIR ? S_IFDIR : S_IFLNK;
+              e.statted = 2;  // type only
               return;
             }
-            statted[i] = ::fstatat(dfd, names[i].c_str(), &stats_of[i], AT_SYMLINK_NOFOLLOW) == 0;
+            struct stat st;
+            if (::fstatat(dfd, e.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return;
+            e.mode = st.st_mode;
+            e.size = static_cast<std::uint64_t>(st.st_size);
+            e.statted = 1;
           },
           256);
       std::vector<std::string> subdirs;
       std::string rel;
-      for (std::size_t i = 0; i < names.size(); ++i) {
-        const std::string& name = names[i];
+      for (const Entry& e : entries) {
+        const std::string& name = e.name;
+        if (!e.statted) continue;
         rel.assign(dir);
         if (!rel.empty()) rel += '/';
         rel += name;
-        if (!statted[i]) continue;
-        const struct stat& st = stats_of[i];
-        const bool is_dir = S_ISDIR(st.st_mode);
+        const bool is_dir = S_ISDIR(e.mode);
         if (is_dir && (name == ".git" || name == ".prodsprint")) continue;  // ours, not the repo's
         if (options.honour_gitignore && rules.size() > 0 && rules.Ignored(rel, is_dir)) {
           ++stats.ignored;
@@ -141,27 +137,27 @@ class WorkTree final : public RepoView {
           continue;
         }
         FileEntry f;
-        f.path = rel;
-        if (S_ISLNK(st.st_mode)) {
+        if (S_ISLNK(e.mode)) {
           f.symlink = true;
           char buf[4096];
           ssize_t n = ::readlinkat(dfd, name.c_str(), buf, sizeof buf);
           if (n > 0) f.link_target.assign(buf, static_cast<std::size_t>(n));
-        } else if (!S_ISREG(st.st_mode)) {
+        } else if (!S_ISREG(e.mode)) {
           continue;  // sockets, fifos, devices
         } else {
-          f.size = static_cast<std::uint64_t>(st.st_size);
-          f.size_known = statted[i] == 1;
-          f.executable = (st.st_mode & S_IXUSR) != 0;
+          f.size = e.size;
+          f.size_known = e.statted == 1;
+          f.executable = (e.mode & S_IXUSR) != 0;
         }
         if (++stats.files > options.max_files) {
           stats.truncated = true;
           return stats;
         }
+        f.path = rel;
         fn(f);
       }
       // Push in reverse so folders are visited in byte order.
-      for (auto it = subdirs.rbegin(); it != subdirs.rend(); ++it) stack.push_back(*it);
+      for (auto it = subdirs.rbegin(); it != subdirs.rend(); ++it) stack.push_back(std::move(*it));
     }
     return stats;
   }
@@ -316,7 +312,7 @@ class GitRevision final : public RepoView {
         fn(f);
       }
       if (fr.tree != tree_) g_.tree_free(fr.tree);
-      for (auto it = subdirs.rbegin(); it != subdirs.rend(); ++it) stack.push_back(*it);
+      for (auto it = subdirs.rbegin(); it != subdirs.rend(); ++it) stack.push_back(std::move(*it));
       if (stats.truncated) break;
     }
     for (auto& fr : stack) {
