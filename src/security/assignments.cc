@@ -148,30 +148,38 @@ __attribute__((target("avx2"))) std::size_t CandidatesAvx2(const unsigned char* 
 }
 
 // AVX-512 (BW): the classes of 64 bytes at once, straight into bit masks.
-// Past the text's end a masked load reads zeros, never the bytes.
+struct Avx512Tables {
+  __m512i low, high, nibble, value_bits, sign_bit;
+};
+
 __attribute__((target("avx512f,avx512bw"), always_inline)) inline void Masks64(
-    const unsigned char* d, std::size_t n, std::size_t at, std::uint64_t* v, std::uint64_t* a) {
-  const __m512i low =
-      _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kLow)));
-  const __m512i high =
-      _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kHigh)));
-  const __m512i nibble = _mm512_set1_epi8(0x0F);
-  const __mmask64 in = at >= n ? 0 : n - at >= 64 ? ~__mmask64{0} : (__mmask64{1} << (n - at)) - 1;
-  const __m512i x = _mm512_maskz_loadu_epi8(in, at < n ? d + at : d);
+    const Avx512Tables& k, const unsigned char* d, std::size_t n, std::size_t at, std::uint64_t* v,
+    std::uint64_t* a) {
+  __m512i x;
+  if (at + 64 <= n) {
+    x = _mm512_loadu_si512(d + at);
+  } else {  // past the text's end a masked load reads zeros, never the bytes
+    const __mmask64 in = at >= n ? 0 : (__mmask64{1} << (n - at)) - 1;
+    x = _mm512_maskz_loadu_epi8(in, at < n ? d + at : d);
+  }
   const __m512i c = _mm512_and_si512(
-      _mm512_shuffle_epi8(low, _mm512_and_si512(x, nibble)),
-      _mm512_shuffle_epi8(high, _mm512_and_si512(_mm512_srli_epi16(x, 4), nibble)));
-  *v = _mm512_test_epi8_mask(c, _mm512_set1_epi8(kValueBits));
-  *a = _mm512_test_epi8_mask(c, _mm512_set1_epi8(kSignBit));
+      _mm512_shuffle_epi8(k.low, _mm512_and_si512(x, k.nibble)),
+      _mm512_shuffle_epi8(k.high, _mm512_and_si512(_mm512_srli_epi16(x, 4), k.nibble)));
+  *v = _mm512_test_epi8_mask(c, k.value_bits);
+  *a = _mm512_test_epi8_mask(c, k.sign_bit);
 }
 
 __attribute__((target("avx512f,avx512bw"))) std::size_t CandidatesAvx512(
     const unsigned char* d, std::size_t n, std::size_t begin, std::size_t end, std::uint32_t* out) {
   std::uint32_t* const first = out;
+  const Avx512Tables k = {
+      _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kLow))),
+      _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kHigh))),
+      _mm512_set1_epi8(0x0F), _mm512_set1_epi8(kValueBits), _mm512_set1_epi8(kSignBit)};
   std::uint64_t v0, a0, v1, a1;
-  Masks64(d, n, begin, &v0, &a0);
+  Masks64(k, d, n, begin, &v0, &a0);
   for (std::size_t b = begin; b < end; b += 64) {
-    Masks64(d, n, b + 64, &v1, &a1);
+    Masks64(k, d, n, b + 64, &v1, &a1);
     std::uint64_t c = CandidateBits(v0, v1, a0);
     if (end - b < 64) c &= (std::uint64_t{1} << (end - b)) - 1;
     out = Emit(c, b - begin, out);
