@@ -244,6 +244,9 @@ struct CompiledExtras {
   // finder for all, and the index of each one's rule.
   std::unique_ptr<AssignmentFinder> finder;
   std::vector<unsigned> finder_rules;
+  // Whether files can share a vectorscan call (ScanBatch): no rule's match
+  // can cross a line, which holds for ours; imported rules' expressions may.
+  bool batchable = true;
 };
 
 struct SecretScanner::Impl {
@@ -319,6 +322,7 @@ Result<std::unique_ptr<SecretScanner>> SecretScanner::Create(
     }
     extras->value_re.push_back(std::move(value));
     extras->path_re.push_back(std::move(path));
+    if (r.value == SecretRule::Value::kRegexGroup) extras->batchable = false;
   }
   {
     std::vector<AssignmentRule> assignments;
@@ -545,21 +549,14 @@ SecretFinding Completed(SecretFinding f, const SecretRule& r, const std::string&
 
 }  // namespace
 
-std::vector<SecretFinding> SecretScanner::Scan(const std::string& path, std::string_view content) {
+namespace {
+
+// The findings of one file from its candidates: what the rules' checks
+// keep, placed and fingerprinted.
+std::vector<SecretFinding> FindingsOf(const std::vector<SecretRule>& rules,
+                                      const CompiledExtras& ex, const std::string& path,
+                                      std::string_view content, std::vector<Hit>& hits) {
   std::vector<SecretFinding> out;
-  if (content.empty() || content.size() > 0xFFFFFFFFu) return out;
-  const CompiledExtras& ex = *impl_->extras;
-  std::vector<Hit> hits;
-  if (impl_->db && hs_scan(impl_->db.get(), content.data(), static_cast<unsigned>(content.size()),
-                           0, impl_->scratch, OnMatch, &hits) != HS_SUCCESS) {
-    return out;
-  }
-  if (ex.finder && hits.size() < kMaxHits) {
-    std::vector<AssignmentMatch> found;
-    ex.finder->Find(content, &found, kMaxHits - hits.size());
-    for (const auto& m : found)
-      hits.push_back({ex.finder_rules[m.rule], m.from, m.to, m.value_from});
-  }
   if (hits.empty()) return out;  // most files: no line to number
   // Line starts, for line:column (memchr: vectorised).
   std::vector<std::size_t> line_starts = {0};
@@ -570,7 +567,7 @@ std::vector<SecretFinding> SecretScanner::Scan(const std::string& path, std::str
   }
   // Rules without a tracked start are read from the start of their line.
   for (auto& h : hits) {
-    if (!rules_[h.rule].start_of_match && h.to > 0) {
+    if (!rules[h.rule].start_of_match && h.to > 0) {
       h.from = *(std::upper_bound(line_starts.begin(), line_starts.end(), h.to - 1) - 1);
     }
   }
@@ -586,7 +583,7 @@ std::vector<SecretFinding> SecretScanner::Scan(const std::string& path, std::str
   std::set<int> specific_lines;
   for (const auto& h : hits) {
     if (!seen_start.insert({h.rule, h.from}).second) continue;
-    const SecretRule& r = rules_[h.rule];
+    const SecretRule& r = rules[h.rule];
     const std::string_view match = content.substr(h.from, h.to - h.from);
     const auto line_it = std::upper_bound(line_starts.begin(), line_starts.end(), h.from) - 1;
     const std::size_t line_start = *line_it;
@@ -701,6 +698,81 @@ std::vector<SecretFinding> SecretScanner::Scan(const std::string& path, std::str
   std::sort(out.begin(), out.end(), [](const SecretFinding& a, const SecretFinding& b) {
     return std::tie(a.line, a.column, a.rule_id) < std::tie(b.line, b.column, b.rule_id);
   });
+  return out;
+}
+
+// The assignment rules' candidates in a file, after vectorscan's.
+void AddAssignments(const CompiledExtras& ex, std::string_view content, std::vector<Hit>* hits) {
+  if (!ex.finder || hits->size() >= kMaxHits) return;
+  std::vector<AssignmentMatch> found;
+  ex.finder->Find(content, &found, kMaxHits - hits->size());
+  for (const auto& m : found)
+    hits->push_back({ex.finder_rules[m.rule], m.from, m.to, m.value_from});
+}
+
+// A batch's vectorscan matches, each given to its file (as an offset in
+// it), at most kMaxHits a file.
+struct BatchHits {
+  const std::vector<SecretRule>* rules;
+  const std::vector<SecretScanner::BatchFile>* files;
+  std::vector<std::vector<Hit>> hits;
+};
+
+int OnBatchMatch(unsigned id, unsigned long long from, unsigned long long to, unsigned, void* ctx) {
+  auto* b = static_cast<BatchHits*>(ctx);
+  const auto& files = *b->files;
+  if (to == 0) return 0;
+  // The file holding the match's last byte.
+  const auto it = std::upper_bound(
+      files.begin(), files.end(), to - 1,
+      [](unsigned long long at, const SecretScanner::BatchFile& f) { return at < f.offset; });
+  if (it == files.begin()) return 0;
+  const std::size_t i = static_cast<std::size_t>(it - files.begin()) - 1;
+  const auto& f = files[i];
+  if (!(*b->rules)[id].start_of_match) from = f.offset;  // no start tracked: read from the line's
+  if (from < f.offset || to > f.offset + f.size) return 0;  // across files (no rule does)
+  auto& hits = b->hits[i];
+  if (hits.size() < kMaxHits) hits.push_back({id, from - f.offset, to - f.offset});
+  return 0;
+}
+
+}  // namespace
+
+std::vector<SecretFinding> SecretScanner::Scan(const std::string& path, std::string_view content) {
+  if (content.empty() || content.size() > 0xFFFFFFFFu) return {};
+  const CompiledExtras& ex = *impl_->extras;
+  std::vector<Hit> hits;
+  if (impl_->db && hs_scan(impl_->db.get(), content.data(), static_cast<unsigned>(content.size()),
+                           0, impl_->scratch, OnMatch, &hits) != HS_SUCCESS) {
+    return {};
+  }
+  AddAssignments(ex, content, &hits);
+  return FindingsOf(rules_, ex, path, content, hits);
+}
+
+std::vector<std::vector<SecretFinding>> SecretScanner::ScanBatch(
+    std::string_view text, const std::vector<BatchFile>& files) {
+  std::vector<std::vector<SecretFinding>> out(files.size());
+  const CompiledExtras& ex = *impl_->extras;
+  auto content_of = [&](const BatchFile& f) {
+    return f.offset < text.size() ? text.substr(f.offset, f.size) : std::string_view();
+  };
+  if (!ex.batchable || files.size() < 2 || text.size() > 0xFFFFFFFFu) {
+    for (std::size_t i = 0; i < files.size(); ++i)
+      out[i] = Scan(*files[i].path, content_of(files[i]));
+    return out;
+  }
+  BatchHits b{&rules_, &files, std::vector<std::vector<Hit>>(files.size())};
+  if (impl_->db && hs_scan(impl_->db.get(), text.data(), static_cast<unsigned>(text.size()), 0,
+                           impl_->scratch, OnBatchMatch, &b) != HS_SUCCESS) {
+    return out;
+  }
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    const std::string_view content = content_of(files[i]);
+    if (content.empty()) continue;
+    AddAssignments(ex, content, &b.hits[i]);
+    out[i] = FindingsOf(rules_, ex, *files[i].path, content, b.hits[i]);
+  }
   return out;
 }
 

@@ -130,6 +130,18 @@ class SecretScanner {
   // ("prodsprint:ignore" or "gitleaks:allow") are skipped. Thread-safe
   // only with one scanner per thread (each holds its scratch space).
   std::vector<SecretFinding> Scan(const std::string& path, std::string_view content);
+  // Several files at once: `text` holds them one after another, each
+  // followed by a '\n' (file i is text.substr(files[i].offset,
+  // files[i].size); offsets increasing). The findings are each file's, as
+  // Scan gives them; vectorscan runs once over all, not once a file: a call
+  // costs about a microsecond, as much as scanning 8 KB. Rules that could
+  // match across a line (imported ones) make it scan file by file.
+  struct BatchFile {
+    const std::string* path = nullptr;
+    std::size_t offset = 0, size = 0;
+  };
+  std::vector<std::vector<SecretFinding>> ScanBatch(std::string_view text,
+                                                    const std::vector<BatchFile>& files);
   // Another scanner over the same compiled rules, with its own scratch
   // space: one per thread.
   Result<std::unique_ptr<SecretScanner>> Clone() const;

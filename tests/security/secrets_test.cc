@@ -105,6 +105,64 @@ TEST(Secrets, InlineIgnoresAndPrivateKeyBlocks) {
   EXPECT_EQ(fs[0].confidence, "likely");  // a made-up body: not a key OpenSSL reads
 }
 
+// Files scanned together (one vectorscan call for a batch) find what each
+// file scanned alone finds: no more (a token cut by the end of one file and
+// the start of the next is no token), no less (a file full of matches does
+// not use up the others' share).
+TEST(Secrets, ABatchFindsWhatEachFileFindsAlone) {
+  std::mt19937_64 rng(11);
+  const std::string body = Random(rng, kAlnum, 30);
+  const std::string gh = "gh" + std::string("p_") + body + TokenChecksum(body);
+  const std::string aws_id = "AK" + std::string("IA");
+  std::vector<std::string> texts = {
+      "const token = '" + gh + "';\n",
+      "nothing here\n",
+      "key = " + gh.substr(0, 20),  // cut: the next file holds the rest
+      gh.substr(20) + "\n",
+      "",
+      "api_key = \"" + Random(rng, kAlnum, 32) + "\"\nAWS_ACCESS_KEY_ID=" + aws_id +
+          Random(rng, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16),  // no newline at the end
+      "DATABASE_URL=postgres://app:" + Random(rng, kAlnum, 18) + "@db:5432/app\n",
+  };
+  // A file of more matches than a file may report, then one with a token.
+  std::string many;
+  for (int i = 0; i < 120000; ++i)
+    many += aws_id + Random(rng, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16) + "\n";
+  texts.push_back(many);
+  texts.push_back("stripe: sk_" + std::string("live_") + Random(rng, kAlnum, 24) + "\n");
+  std::string text;
+  std::vector<std::string> paths;
+  std::vector<SecretScanner::BatchFile> files;
+  for (std::size_t i = 0; i < texts.size(); ++i) paths.push_back("f" + std::to_string(i));
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    files.push_back({&paths[i], text.size(), texts[i].size()});
+    text += texts[i] + "\n";
+  }
+  auto s = Scanner();
+  const auto batch = s->ScanBatch(text, files);
+  ASSERT_EQ(batch.size(), texts.size());
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    const auto alone = s->Scan(paths[i], texts[i]);
+    ASSERT_EQ(batch[i].size(), alone.size()) << "file " << i;
+    for (std::size_t k = 0; k < alone.size(); ++k) {
+      EXPECT_EQ(batch[i][k].rule_id, alone[k].rule_id);
+      EXPECT_EQ(batch[i][k].fingerprint, alone[k].fingerprint);
+      EXPECT_EQ(batch[i][k].line, alone[k].line);
+      EXPECT_EQ(batch[i][k].column, alone[k].column);
+      EXPECT_EQ(batch[i][k].file, paths[i]);
+    }
+    total += alone.size();
+  }
+  EXPECT_EQ(Rules(batch[0]), std::vector<std::string>{"github-token"});
+  EXPECT_TRUE(batch[2].empty());
+  EXPECT_TRUE(batch[3].empty());
+  EXPECT_EQ(Rules(batch[5]), (std::vector<std::string>{"generic-secret", "aws-access-key-id"}));
+  EXPECT_EQ(Rules(batch[8]), std::vector<std::string>{"stripe-secret-key"});
+  EXPECT_GT(batch[7].size(), 90000u);  // its cap, not the batch's
+  EXPECT_GT(total, batch[7].size());
+}
+
 // Keys generated here (never stored in the repository): a block that parses
 // is verified, in PEM (PKCS#8, encrypted PKCS#8) and OpenSSH's format.
 TEST(Secrets, PrivateKeysThatParseAreVerified) {

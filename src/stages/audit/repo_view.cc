@@ -198,23 +198,24 @@ class WorkTree final : public RepoView {
     ::close(fd);
     return out;
   }
-  Result<std::size_t> ReadInto(const std::string& path, std::uint64_t max_bytes,
-                               std::string& buf) override {
+  Result<std::size_t> ReadInto(const std::string& path, std::uint64_t max_bytes, std::string& buf,
+                               std::size_t at) override {
     if (path.empty() || path[0] == '/' || path.find("..") != std::string::npos) {
       return problems::InvalidInput("path outside the tree: " + path);
     }
     int fd = ::openat(root_fd_, path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) return problems::NotFound("file", path);
     // buf keeps its size between calls: never shrunk, so never re-zeroed.
-    if (buf.size() < 64 * 1024) buf.resize(64 * 1024);
+    if (buf.size() < at + 64 * 1024) buf.resize(at + 64 * 1024);
     std::size_t have = 0;
     while (have < max_bytes) {
-      if (have == buf.size()) {
-        buf.resize(static_cast<std::size_t>(std::min<std::uint64_t>(max_bytes, buf.size() * 2)));
+      if (at + have == buf.size()) {
+        buf.resize(static_cast<std::size_t>(
+            std::min<std::uint64_t>(at + max_bytes, std::max(buf.size() * 2, at + 64 * 1024))));
       }
-      const std::size_t want =
-          static_cast<std::size_t>(std::min<std::uint64_t>(max_bytes - have, buf.size() - have));
-      ssize_t n = ::read(fd, buf.data() + have, want);
+      const std::size_t want = static_cast<std::size_t>(
+          std::min<std::uint64_t>(max_bytes - have, buf.size() - at - have));
+      ssize_t n = ::read(fd, buf.data() + at + have, want);
       if (n < 0 && have == 0) {
         ::close(fd);
         return problems::InvalidInput(path + " is not a regular file");

@@ -4,6 +4,8 @@
 // they read.
 #pragma once
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -48,13 +50,15 @@ class RepoView {
                                  const std::function<void(const FileEntry&)>& fn) = 0;
   // The first `max_bytes` of a file (less if shorter).
   virtual Result<std::string> Read(const std::string& path, std::uint64_t max_bytes) = 0;
-  // Reads at most `max_bytes` into `buf` (reusing its memory: `buf` may be
-  // left longer than the answer, which is the number of bytes read).
+  // Reads at most `max_bytes` into `buf` from offset `at` on (reusing its
+  // memory: `buf` grows as needed and may be left longer than what was
+  // read; its bytes before `at` are kept). Answers the number of bytes read.
   virtual Result<std::size_t> ReadInto(const std::string& path, std::uint64_t max_bytes,
-                                       std::string& buf) {
+                                       std::string& buf, std::size_t at = 0) {
     PS_ASSIGN(std::string s, Read(path, max_bytes));
-    buf = std::move(s);
-    return buf.size();
+    if (buf.size() < at + s.size()) buf.resize(at + s.size());
+    std::copy(s.begin(), s.end(), buf.begin() + static_cast<std::ptrdiff_t>(at));
+    return s.size();
   }
   // Whether Read may be called from several threads at once.
   virtual bool ConcurrentReads() const { return false; }

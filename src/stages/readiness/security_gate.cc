@@ -165,9 +165,16 @@ Result<SecurityReport> RunSecurityGate(const SecurityGateOptions& o) {
     }
     pool.push_back(std::move(first));
   }
+  // Files go in batches of consecutive ones: read one after another into
+  // one buffer, each followed by '\n', their secrets scanned in one call
+  // (ScanBatch: vectorscan's cost per call is that of 8 KB of text). A batch
+  // is scanned early once it holds 256 KiB (measured: 3% of the one-core
+  // gate; larger batches gain nothing, the text falls out of the caches).
+  constexpr std::size_t kBatchFiles = 32, kBatchBytes = 256 << 10;
+  const std::size_t batches = (entries.size() + kBatchFiles - 1) / kBatchFiles;
   ParallelFor(
-      0, entries.size(), threads,
-      [&](std::size_t i) {
+      0, batches, threads,
+      [&](std::size_t batch_index) {
         if (o.stopping && o.stopping()) return;
         std::unique_ptr<security::SecretScanner> mine;
         {
@@ -184,39 +191,60 @@ Result<SecurityReport> RunSecurityGate(const SecurityGateOptions& o) {
             pool.push_back(std::move(s));
           }
         } give_back{mine, pool, pool_mu};
-        const auto& f = entries[i];
-        Slot& s = slots[i];
-        if (f.size_known && f.size > kMaxScanBytes) {
-          s.skipped = "larger than 10 MiB";
-          return;
-        }
         thread_local std::string buf;
-        auto got = view->ReadInto(f.path, kMaxScanBytes + 1, buf);
-        if (!got.ok()) {
-          s.skipped = got.problem().Message();
-          return;
+        std::vector<security::SecretScanner::BatchFile> batch;
+        std::vector<std::size_t> slot_of;  // the entry of each batch file
+        std::size_t used = 0;
+        auto scan = [&] {
+          auto found = mine->ScanBatch(std::string_view(buf.data(), used), batch);
+          for (std::size_t k = 0; k < batch.size(); ++k)
+            slots[slot_of[k]].secrets = std::move(found[k]);
+          batch.clear();
+          slot_of.clear();
+          used = 0;
+        };
+        const std::size_t first = batch_index * kBatchFiles;
+        const std::size_t last = std::min(entries.size(), first + kBatchFiles);
+        for (std::size_t i = first; i < last; ++i) {
+          const auto& f = entries[i];
+          Slot& s = slots[i];
+          if (f.size_known && f.size > kMaxScanBytes) {
+            s.skipped = "larger than 10 MiB";
+            continue;
+          }
+          if (used >= kBatchBytes) scan();
+          auto got = view->ReadInto(f.path, kMaxScanBytes + 1, buf, used);
+          if (!got.ok()) {
+            s.skipped = got.problem().Message();
+            continue;
+          }
+          if (*got > kMaxScanBytes) {
+            s.skipped = "larger than 10 MiB";
+            continue;
+          }
+          const std::string_view content(buf.data() + used, *got);
+          const std::string_view head(content.data(), std::min<std::size_t>(content.size(), 8192));
+          if (head.find('\0') != std::string_view::npos) continue;  // binary
+          s.scanned = true;
+          s.bytes = content.size();
+          if (security::IsDependencyFile(f.path)) {
+            s.dependency = true;
+            s.dependency_content = std::string(content);
+          }
+          s.iac = security::CheckIacFile(f.path, content, &s.iac_warnings);
+          if (IsLicenseFile(f.path)) {
+            s.license = true;
+            s.license_id = security::IdentifyLicenseText(content);
+          }
+          batch.push_back({&f.path, used, content.size()});
+          slot_of.push_back(i);
+          used += content.size();
+          if (buf.size() <= used) buf.resize(used + 1);
+          buf[used++] = '\n';
         }
-        if (*got > kMaxScanBytes) {
-          s.skipped = "larger than 10 MiB";
-          return;
-        }
-        const std::string_view content(buf.data(), *got);
-        const std::string_view head(content.data(), std::min<std::size_t>(content.size(), 8192));
-        if (head.find('\0') != std::string_view::npos) return;  // binary
-        s.scanned = true;
-        s.bytes = content.size();
-        s.secrets = mine->Scan(f.path, content);
-        if (security::IsDependencyFile(f.path)) {
-          s.dependency = true;
-          s.dependency_content = std::string(content);
-        }
-        s.iac = security::CheckIacFile(f.path, content, &s.iac_warnings);
-        if (IsLicenseFile(f.path)) {
-          s.license = true;
-          s.license_id = security::IdentifyLicenseText(content);
-        }
+        if (!batch.empty()) scan();
       },
-      16);
+      1);
   if (o.stopping && o.stopping()) return problems::Cancelled("the security gate was interrupted");
 
   if (o.history) {
