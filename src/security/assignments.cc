@@ -33,6 +33,10 @@ inline bool IsName(unsigned char c) {  // [A-Za-z0-9_.-]
 inline char AsciiLower(unsigned char c) {
   return static_cast<char>(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
 }
+inline bool IsBase64(unsigned char c) {  // [A-Za-z0-9/+]
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '/' ||
+         c == '+';
+}
 inline bool IsBlank(unsigned char c) { return c == ' ' || c == '\t'; }
 inline bool IsQuote(unsigned char c) { return c == '"' || c == '\''; }
 
@@ -53,12 +57,16 @@ inline std::uint64_t CandidateBits(std::uint64_t v0, std::uint64_t v1, std::uint
   return a0 & lo;
 }
 
-// The signs of a block, as offsets from `base`, written at `out`: no call
-// in the loops (a call would make the compiler keep the vector constants
-// in memory).
-inline std::uint32_t* Emit(std::uint64_t c, std::size_t base, std::uint32_t* out) {
+// The candidate signs of the block at `b` (its value and sign masks, and
+// the next block's value mask), as offsets from `begin` written at `out`;
+// signs at or past `end` are left out. No call in the passes' loops (a call
+// would make the compiler keep the vector constants in memory).
+inline std::uint32_t* EmitBlock(std::uint64_t v0, std::uint64_t v1, std::uint64_t a0, std::size_t b,
+                                std::size_t begin, std::size_t end, std::uint32_t* out) {
+  std::uint64_t c = CandidateBits(v0, v1, a0);
+  if (end - b < 64) c &= (std::uint64_t{1} << (end - b)) - 1;
   for (; c != 0; c &= c - 1)
-    *out++ = static_cast<std::uint32_t>(base + static_cast<std::size_t>(__builtin_ctzll(c)));
+    *out++ = static_cast<std::uint32_t>(b - begin + static_cast<std::size_t>(__builtin_ctzll(c)));
   return out;
 }
 
@@ -83,9 +91,7 @@ std::size_t CandidatesPortable(const unsigned char* d, std::size_t n, std::size_
   MasksPortable(d, n, begin, &v0, &a0);
   for (std::size_t b = begin; b < end; b += 64) {
     MasksPortable(d, n, b + 64, &v1, &a1);
-    std::uint64_t c = CandidateBits(v0, v1, a0);
-    if (end - b < 64) c &= (std::uint64_t{1} << (end - b)) - 1;
-    out = Emit(c, b - begin, out);
+    out = EmitBlock(v0, v1, a0, b, begin, end, out);
     v0 = v1;
     a0 = a1;
   }
@@ -134,11 +140,8 @@ __attribute__((target("avx2"))) std::size_t CandidatesAvx2(const unsigned char* 
     q = block(b + 64);
     Masks32(q, low, high, nibble, value_bits, sign_bit, &v[2], &a[2]);
     Masks32(q + 32, low, high, nibble, value_bits, sign_bit, &v[3], &a[3]);
-    const std::uint64_t a0 = (std::uint64_t{a[1]} << 32) | a[0];
-    std::uint64_t c =
-        CandidateBits((std::uint64_t{v[1]} << 32) | v[0], (std::uint64_t{v[3]} << 32) | v[2], a0);
-    if (end - b < 64) c &= (std::uint64_t{1} << (end - b)) - 1;
-    out = Emit(c, b - begin, out);
+    out = EmitBlock((std::uint64_t{v[1]} << 32) | v[0], (std::uint64_t{v[3]} << 32) | v[2],
+                    (std::uint64_t{a[1]} << 32) | a[0], b, begin, end, out);
     v[0] = v[2];
     v[1] = v[3];
     a[0] = a[2];
@@ -180,9 +183,7 @@ __attribute__((target("avx512f,avx512bw"))) std::size_t CandidatesAvx512(
   Masks64(k, d, n, begin, &v0, &a0);
   for (std::size_t b = begin; b < end; b += 64) {
     Masks64(k, d, n, b + 64, &v1, &a1);
-    std::uint64_t c = CandidateBits(v0, v1, a0);
-    if (end - b < 64) c &= (std::uint64_t{1} << (end - b)) - 1;
-    out = Emit(c, b - begin, out);
+    out = EmitBlock(v0, v1, a0, b, begin, end, out);
     v0 = v1;
     a0 = a1;
   }
@@ -337,11 +338,7 @@ void AssignmentFinder::Find(std::string_view text, std::vector<AssignmentMatch>*
         const std::size_t to = run_to;
         if (r.value_length != 0) {
           if (to - value_from != r.value_length) continue;
-          bool base64 = true;
-          for (std::size_t x = value_from; x < to && base64; ++x)
-            base64 = IsName(d[x]) ? d[x] != '_' && d[x] != '.' && d[x] != '-'
-                                  : d[x] == '/' || d[x] == '+';
-          if (!base64) continue;
+          if (!std::all_of(d + value_from, d + to, IsBase64)) continue;
         }
         out->push_back({i, from, value_from, to});
         resume[i] = to;
