@@ -6,27 +6,93 @@
 
 namespace ps::load {
 
-namespace {}  // namespace
+namespace {
+
+// log(x!) - log(sqrt(2 pi x) (x/e)^x): what Stirling's formula leaves out,
+// small and known to double precision without the cancellation that
+// lgamma(n + 1) - lgamma(x + 1) - ... suffers once n is in the billions.
+double StirlingError(double x) {
+  if (x <= 15) {
+    return std::lgamma(x + 1) - (x + 0.5) * std::log(x) + x - 0.5 * std::log(2 * M_PI);
+  }
+  constexpr double s0 = 1.0 / 12, s1 = 1.0 / 360, s2 = 1.0 / 1260, s3 = 1.0 / 1680, s4 = 1.0 / 1188;
+  const double xx = x * x;
+  if (x > 500) return (s0 - s1 / xx) / x;
+  if (x > 80) return (s0 - (s1 - s2 / xx) / xx) / x;
+  if (x > 35) return (s0 - (s1 - (s2 - s3 / xx) / xx) / xx) / x;
+  return (s0 - (s1 - (s2 - (s3 - s4 / xx) / xx) / xx) / xx) / x;
+}
+
+// x log(x / m) + m - x, by its series when x is near m (where the direct
+// form cancels).
+double Deviance(double x, double m) {
+  if (std::fabs(x - m) < 0.1 * (x + m)) {
+    double v = (x - m) / (x + m);
+    double sum = (x - m) * v, e = 2 * x * v;
+    v *= v;
+    for (int j = 1; j < 1000; ++j) {
+      e *= v;
+      const double next = sum + e / (2 * j + 1);
+      if (next == sum) return next;
+      sum = next;
+    }
+    return sum;
+  }
+  return x * std::log(x / m) + m - x;
+}
+
+// log of P(X = x) for X ~ Binomial(n, p), 0 <= x <= n, 0 < p < 1: Loader's
+// saddle-point form ("Fast and accurate computation of binomial
+// probabilities", 2000), accurate for any n.
+double LogBinomialTerm(double n, double x, double p) {
+  const double q = 1 - p;
+  if (x == 0) return n * std::log1p(-p);
+  if (x == n) return n * std::log(p);
+  const double lc = StirlingError(n) - StirlingError(x) - StirlingError(n - x) -
+                    Deviance(x, n * p) - Deviance(n - x, n * q);
+  return lc - 0.5 * (std::log(2 * M_PI) + std::log(x) + std::log1p(-x / n));
+}
+
+// Past this standard deviation the terms that matter number in the millions:
+// the normal approximation is then closer than the level it is compared with
+// (its error falls as 1/sd) and takes no time.
+constexpr double kExactSdLimit = 1e5;
+
+}  // namespace
 
 double BinomialUpperTail(std::uint64_t n, std::uint64_t k, double p) {
   if (k == 0) return 1;
   if (k > n) return 0;
-  if (p <= 0) return 0;
+  if (!(p > 0)) return 0;
   if (p >= 1) return 1;
-  // Sum the terms from k up in log space; they fall off fast past the mean,
-  // so stop once they no longer matter.
-  const double ln_p = std::log(p), ln_q = std::log1p(-p);
-  const double nn = static_cast<double>(n);
-  double sum = 0;
-  for (std::uint64_t i = k; i <= n; ++i) {
-    const double x = static_cast<double>(i);
-    const double ln_term = std::lgamma(nn + 1) - std::lgamma(x + 1) - std::lgamma(nn - x + 1) +
-                           x * ln_p + (nn - x) * ln_q;
-    const double term = std::exp(ln_term);
-    sum += term;
-    if (x > nn * p && term < sum * 1e-17) break;
+  const double nn = static_cast<double>(n), kk = static_cast<double>(k);
+  const double q = 1 - p, mean = nn * p, sd = std::sqrt(nn * p * q);
+  if (sd > kExactSdLimit) {
+    return 0.5 * std::erfc((kk - 0.5 - mean) / sd / std::sqrt(2.0));
   }
-  return std::min(sum, 1.0);
+  // Sum from the side of k away from the mean, where the terms fall off from
+  // the first one: each term from the last by the ratio of consecutive terms,
+  // relative to the first (no underflow), until they no longer matter. That
+  // is a few standard deviations of terms, however large n is.
+  if (kk > mean) {
+    double term = 1, sum = 1;
+    for (std::uint64_t i = k; i < n; ++i) {
+      const double x = static_cast<double>(i);
+      term *= (nn - x) / (x + 1) * (p / q);
+      sum += term;
+      if (term < sum * 1e-17) break;
+    }
+    return std::min(1.0, std::exp(LogBinomialTerm(nn, kk, p) + std::log(sum)));
+  }
+  // k at or below the mean: one minus P(X <= k - 1), summed downwards.
+  double term = 1, sum = 1;
+  for (std::uint64_t i = k - 1; i > 0; --i) {
+    const double x = static_cast<double>(i);
+    term *= x / (nn - x + 1) * (q / p);
+    sum += term;
+    if (term < sum * 1e-17) break;
+  }
+  return std::clamp(1 - std::exp(LogBinomialTerm(nn, kk - 1, p) + std::log(sum)), 0.0, 1.0);
 }
 
 double ProportionIncreaseP(std::uint64_t k1, std::uint64_t n1, std::uint64_t k2, std::uint64_t n2) {

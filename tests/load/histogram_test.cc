@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <random>
 #include <vector>
 
@@ -89,12 +90,65 @@ TEST(Regression, BinomialTailAndTwoProportions) {
   EXPECT_NEAR(BinomialUpperTail(20, 3, 0.05), 1 - 0.3584859 - 0.3773536 - 0.1886768, 1e-6);
   EXPECT_NEAR(BinomialUpperTail(500, 2, 0.001), 1 - std::exp(-0.5) * 1.5, 2e-3);
   EXPECT_DOUBLE_EQ(BinomialUpperTail(5, 6, 0.5), 0.0);
+  EXPECT_DOUBLE_EQ(BinomialUpperTail(5, 2, std::nan("")), 0.0);
   // Two shares: 60/500 against 25/500 is far out; equal shares are not.
   EXPECT_LT(ProportionIncreaseP(25, 500, 60, 500), 1e-4);
   EXPECT_NEAR(ProportionIncreaseP(25, 500, 25, 500), 0.5, 1e-9);
   EXPECT_GT(ProportionIncreaseP(25, 500, 10, 500), 0.99);
   EXPECT_EQ(ProportionIncreaseP(0, 0, 5, 10), 1);
   EXPECT_EQ(ProportionIncreaseP(0, 10, 0, 10), 1);
+}
+
+// Every term summed, in long double: what the tail must come to.
+double ReferenceUpperTail(int n, int k, double p) {
+  long double sum = 0;
+  for (int i = k; i <= n; ++i) {
+    sum += std::exp(static_cast<long double>(std::lgamma(n + 1.0) - std::lgamma(i + 1.0) -
+                                             std::lgamma(n - i + 1.0)) +
+                    i * std::log(static_cast<long double>(p)) +
+                    (n - i) * std::log1p(static_cast<long double>(-p)));
+  }
+  return static_cast<double>(std::min(sum, 1.0L));
+}
+
+TEST(Regression, BinomialTailMatchesTheFullSumOnBothSidesOfTheMean) {
+  for (const int n : {1, 2, 7, 50, 333, 2000}) {
+    for (const double p : {1e-4, 0.001, 0.02, 0.3, 0.5, 0.9, 0.999}) {
+      for (int k = 0; k <= n; k += std::max(1, n / 97)) {
+        const double want = ReferenceUpperTail(n, k, p), got = BinomialUpperTail(n, k, p);
+        // Absolute near 1, relative in the far tail.
+        EXPECT_NEAR(got, want, 1e-12 + want * 1e-9) << "n=" << n << " k=" << k << " p=" << p;
+      }
+    }
+  }
+}
+
+TEST(Regression, BinomialTailOfHugeCountsIsAnsweredAtOnce) {
+  // A stored baseline may claim any count: a tail far below or far above the
+  // mean takes a handful of terms (this one used to sum 5e8 of them).
+  EXPECT_DOUBLE_EQ(BinomialUpperTail(500666666666ULL, 2, 0.001), 1.0);
+  EXPECT_DOUBLE_EQ(BinomialUpperTail(500666666666ULL, 500666666666ULL, 0.001), 0.0);
+  EXPECT_DOUBLE_EQ(BinomialUpperTail(UINT64_MAX, 1, 1e-12), 1.0);
+  EXPECT_LT(BinomialUpperTail(UINT64_MAX, UINT64_MAX / 2, 1e-12), 1e-300);
+  // Near the mean the exact sum and the normal approximation past
+  // kExactSdLimit agree: sd 99,999 (exact) and 100,001 (approximated), at the
+  // mean and two standard deviations above it, for a skewed share too.
+  for (const double p : {0.5, 0.01}) {
+    for (const double sd : {99999.0, 100001.0}) {
+      const double n = std::floor(sd * sd / (p * (1 - p))), mean = n * p;
+      const auto at = [&](double z) {
+        return BinomialUpperTail(static_cast<std::uint64_t>(n),
+                                 static_cast<std::uint64_t>(std::ceil(mean + z * sd)), p);
+      };
+      const double z2 = (std::ceil(mean + 2 * sd) - mean) / sd;
+      EXPECT_NEAR(at(2), 0.5 * std::erfc(z2 / std::sqrt(2.0)), 1e-6) << p << " " << sd;
+      // P(X >= mean) is a half and half the term at the mean.
+      const double z0 = (std::ceil(mean) - mean) / sd;
+      EXPECT_NEAR(at(0), 0.5 * std::erfc(z0 / std::sqrt(2.0)) + 0.5 / (sd * std::sqrt(2 * M_PI)),
+                  1e-6)
+          << p << " " << sd;
+    }
+  }
 }
 
 RouteSample Sample(std::mt19937_64& rng, int n, double median_us, double sigma, double slower,
