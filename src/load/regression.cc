@@ -41,16 +41,36 @@ double Deviance(double x, double m) {
   return x * std::log(x / m) + m - x;
 }
 
-// log of P(X = x) for X ~ Binomial(n, p), 0 <= x <= n, 0 < p < 1: Loader's
-// saddle-point form ("Fast and accurate computation of binomial
+// log(a), given also 1 - a as exactly as the caller has it: whichever of the
+// two is smaller carries the digits.
+double LogOf(double a, double one_minus_a) {
+  return a < 0.5 ? std::log(a) : std::log1p(-one_minus_a);
+}
+
+// log of P(X = x) for X ~ Binomial(n, p), 0 <= x <= n, 0 < p < 1, q = 1 - p:
+// Loader's saddle-point form ("Fast and accurate computation of binomial
 // probabilities", 2000), accurate for any n.
-double LogBinomialTerm(double n, double x, double p) {
-  const double q = 1 - p;
-  if (x == 0) return n * std::log1p(-p);
-  if (x == n) return n * std::log(p);
+double LogBinomialTerm(double n, double x, double p, double q) {
+  if (x == 0) return n * LogOf(q, p);
+  if (x == n) return n * LogOf(p, q);
   const double lc = StirlingError(n) - StirlingError(x) - StirlingError(n - x) -
                     Deviance(x, n * p) - Deviance(n - x, n * q);
   return lc - 0.5 * (std::log(2 * M_PI) + std::log(x) + std::log1p(-x / n));
+}
+
+// P(X >= k) for k above the mean, where the terms only fall: each from the
+// last by their ratio, relative to the first (no underflow), until they no
+// longer matter. That is a few standard deviations of terms, whatever n is.
+double TailAboveMean(std::uint64_t n, std::uint64_t k, double p, double q) {
+  const double nn = static_cast<double>(n);
+  double term = 1, sum = 1;
+  for (std::uint64_t i = k; i < n; ++i) {
+    const double x = static_cast<double>(i);
+    term *= (nn - x) / (x + 1) * (p / q);
+    sum += term;
+    if (term < sum * 1e-17) break;
+  }
+  return std::min(1.0, std::exp(LogBinomialTerm(nn, static_cast<double>(k), p, q) + std::log(sum)));
 }
 
 // Past this standard deviation the terms that matter number in the millions:
@@ -70,29 +90,10 @@ double BinomialUpperTail(std::uint64_t n, std::uint64_t k, double p) {
   if (sd > kExactSdLimit) {
     return 0.5 * std::erfc((kk - 0.5 - mean) / sd / std::sqrt(2.0));
   }
-  // Sum from the side of k away from the mean, where the terms fall off from
-  // the first one: each term from the last by the ratio of consecutive terms,
-  // relative to the first (no underflow), until they no longer matter. That
-  // is a few standard deviations of terms, however large n is.
-  if (kk > mean) {
-    double term = 1, sum = 1;
-    for (std::uint64_t i = k; i < n; ++i) {
-      const double x = static_cast<double>(i);
-      term *= (nn - x) / (x + 1) * (p / q);
-      sum += term;
-      if (term < sum * 1e-17) break;
-    }
-    return std::min(1.0, std::exp(LogBinomialTerm(nn, kk, p) + std::log(sum)));
-  }
-  // k at or below the mean: one minus P(X <= k - 1), summed downwards.
-  double term = 1, sum = 1;
-  for (std::uint64_t i = k - 1; i > 0; --i) {
-    const double x = static_cast<double>(i);
-    term *= x / (nn - x + 1) * (q / p);
-    sum += term;
-    if (term < sum * 1e-17) break;
-  }
-  return std::clamp(1 - std::exp(LogBinomialTerm(nn, kk - 1, p) + std::log(sum)), 0.0, 1.0);
+  // Summed from the side of k away from the mean. At or below it, that is
+  // one minus P(X <= k - 1) = P(n - X >= n - k + 1), n - X ~ Binomial(n, q).
+  if (kk > mean) return TailAboveMean(n, k, p, q);
+  return std::clamp(1 - TailAboveMean(n, n - k + 1, q, p), 0.0, 1.0);
 }
 
 double ProportionIncreaseP(std::uint64_t k1, std::uint64_t n1, std::uint64_t k2, std::uint64_t n2) {

@@ -130,6 +130,10 @@ TEST(Regression, BinomialTailOfHugeCountsIsAnsweredAtOnce) {
   EXPECT_DOUBLE_EQ(BinomialUpperTail(500666666666ULL, 500666666666ULL, 0.001), 0.0);
   EXPECT_DOUBLE_EQ(BinomialUpperTail(UINT64_MAX, 1, 1e-12), 1.0);
   EXPECT_LT(BinomialUpperTail(UINT64_MAX, UINT64_MAX / 2, 1e-12), 1e-300);
+  // P(X >= 1) = 1 - (1 - p)^n: (1 - p) rounded to a double would be off by
+  // n * 1e-16 in the exponent, here 1e-3.
+  EXPECT_NEAR(BinomialUpperTail(10'000'000'000'000ULL, 1, 1e-13), 1 - std::exp(-1.0), 1e-9);
+  EXPECT_NEAR(BinomialUpperTail(10'000'000'000'000ULL, 2, 1e-13), 1 - 2 * std::exp(-1.0), 1e-9);
   // Near the mean the exact sum and the normal approximation past
   // kExactSdLimit agree: sd 99,999 (exact) and 100,001 (approximated), at the
   // mean and two standard deviations above it, for a skewed share too.
