@@ -527,7 +527,12 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
     }
     return DriveRun(*s, run_id, !json, on_interrupt);
   };
-  PS_ASSIGN(Run run, run_kind(store::RunKind::kImport, {{"path", repo.string()}}));
+  // Every run of one `up` reads one revision: with --ref, the import's audit
+  // and the blueprint's plan read REV from git as apply, the gates and the
+  // release do (never the working tree's HEAD).
+  Json import_in = {{"path", repo.string()}};
+  if (!ref.empty()) import_in["ref"] = ref;
+  PS_ASSIGN(Run run, run_kind(store::RunKind::kImport, import_in));
   const std::string run_id = run.id;
   PS_ASSIGN(RunDetail d, LoadDetail(*s, run_id));
   // What the later runs are for: the tree's content fingerprint (and the
@@ -539,9 +544,9 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
   }
   std::optional<RunDetail> bd;
   if (run.status == RunStatus::kDone) {
-    PS_ASSIGN(Run brun,
-              run_kind(store::RunKind::kBlueprint,
-                       {{"path", repo.string()}, {"target", "local"}, {"env", "staging"}}));
+    Json plan_in = {{"path", repo.string()}, {"target", "local"}, {"env", "staging"}};
+    if (!ref.empty()) plan_in["ref"] = ref;
+    PS_ASSIGN(Run brun, run_kind(store::RunKind::kBlueprint, plan_in));
     PS_ASSIGN(bd, LoadDetail(*s, brun.id));
     if (brun.status != RunStatus::kDone) run = brun;  // the failure to report
   }
@@ -696,6 +701,7 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
     rep.project = project.name;
     rep.repo = repo.string();
     rep.version = version;
+    rep.ref = ref;
     rep.run_id = run.id;
     rep.at = SystemClock().Now();
     for (const auto& st : d.stages) {
@@ -759,9 +765,14 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
         std::string commit = git.contains("commit") && git["commit"].is_string()
                                  ? git["commit"].get<std::string>().substr(0, 12)
                                  : "(no commits)";
-        vcs = "git " + commit + (git.contains("branch") ? " on " + git.value("branch", "") : "") +
+        vcs = "git " + commit +
+              (git.contains("ref") ? " (--ref " + git.value("ref", "") + ")"
+               : git.contains("branch") ? " on " + git.value("branch", "")
+                                        : "") +
               (git.contains("path_in_repo") ? ", folder " + git.value("path_in_repo", "") : "") +
-              (git.value("dirty", false) ? ", uncommitted changes" : ", clean");
+              (git.contains("ref")             ? ""
+               : git.value("dirty", false) ? ", uncommitted changes"
+                                           : ", clean");
       }
       rows.push_back({term.Bold("Repository"), tree.value("root", "")});
       rows.push_back({term.Bold("Version"), vcs});

@@ -201,8 +201,9 @@ std::string SvgChart(const std::string& title, const std::string& y_unit,
 
 std::string ReportMarkdown(const UpReport& r) {
   std::string md = fmt::format("# ProdSprint report: {}\n\n", r.project);
-  md += fmt::format("{}  \nRepository `{}`, version `{}`, {}.\n\n", r.outcome, r.repo,
-                    Short(r.version), FormatTime(r.at));
+  md += fmt::format("{}  \nRepository `{}`, version `{}`{}, {}.\n\n", r.outcome, r.repo,
+                    Short(r.version), r.ref.empty() ? "" : " (`--ref " + r.ref + "`)",
+                    FormatTime(r.at));
 
   md += "## Found\n\n";
   const Json services = List(r.audit, "services");
@@ -375,9 +376,11 @@ std::string ReportHtml(const UpReport& r) {
   body += fmt::format("<h1>ProdSprint report: {}</h1>\n<p class=\"{}\">{}</p>\n", Html(r.project),
                       good ? "ok" : "bad", Html(r.outcome));
   body += fmt::format(
-      "<p class=\"meta\">Repository <code>{}</code>, version <code>{}</code>, {}; "
+      "<p class=\"meta\">Repository <code>{}</code>, version <code>{}</code>{}, {}; "
       "run {}</p>\n",
-      Html(r.repo), Html(Short(r.version)), Html(FormatTime(r.at)), Html(r.run_id));
+      Html(r.repo), Html(Short(r.version)),
+      r.ref.empty() ? "" : " (<code>--ref " + Html(r.ref) + "</code>)", Html(FormatTime(r.at)),
+      Html(r.run_id));
 
   // Gates.
   body += "<h2>Checked</h2>\n<table><tr><th>Gate</th><th>Status</th><th>Blockers</th></tr>\n";

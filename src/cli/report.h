@@ -17,6 +17,7 @@ namespace ps::cli {
 
 struct UpReport {
   std::string project, repo, version, run_id;
+  std::string ref;  // the revision asked for (`up --ref`), empty for the working tree
   Millis at = 0;
   Json audit;    // the audit stage's output
   Json plan;     // the plan stage's output (files, findings, cost)

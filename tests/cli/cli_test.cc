@@ -137,6 +137,57 @@ TEST_F(CliTest, UpRunsTheImportAndTheRunCanBeInspected) {
   EXPECT_TRUE(ready[1]["payload"]["diff"]["resources"]["changed"].empty());
 }
 
+// `up --ref REV` reads REV in every run, the audit and the plan included:
+// never the working tree's HEAD.
+TEST_F(CliTest, UpWithARefAuditsAndPlansThatRevision) {
+  auto git = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"/usr/bin/git", "-c", "user.name=t", "-c", "user.email=t@t"});
+    return RunCommand(args, dir_ / "repo");
+  };
+  ASSERT_EQ(git({"init", "-q", "-b", "main"}).exit_code, 0);
+  ASSERT_EQ(git({"add", "."}).exit_code, 0);
+  ASSERT_EQ(git({"commit", "-q", "-m", "node"}).exit_code, 0);
+  ASSERT_EQ(git({"tag", "v1"}).exit_code, 0);
+  const std::string v1 = git({"rev-parse", "HEAD"}).out.substr(0, 40);
+  // HEAD becomes another service entirely (a Go one), with changes on top.
+  ASSERT_EQ(git({"rm", "-q", "package.json", "server.js", "server.test.js"}).exit_code, 0);
+  WriteText(dir_ / "repo/go.mod", "module example.com/other\n\ngo 1.22\n");
+  WriteText(dir_ / "repo/main.go",
+            "package main\n\nimport \"net/http\"\n\nfunc main() { http.ListenAndServe(\":9999\", "
+            "nil) }\n");
+  ASSERT_EQ(git({"add", "."}).exit_code, 0);
+  ASSERT_EQ(git({"commit", "-q", "-m", "go"}).exit_code, 0);
+
+  auto up = Ps({"up", "repo", "--ref", "v1", "--json"});
+  ASSERT_EQ(up.exit_code, 0) << up.err << up.out;
+  auto j = nlohmann::json::parse(up.out);
+  const auto& stages = j["stages"];
+  ASSERT_EQ(stages[0]["name"], "source");
+  EXPECT_EQ(stages[0]["output"]["git"]["commit"], v1);
+  EXPECT_EQ(stages[0]["output"]["git"]["ref"], "v1");
+  EXPECT_EQ(stages[0]["output"]["tree"]["fingerprint"], "git:" + v1);
+  ASSERT_EQ(stages[1]["name"], "audit");
+  EXPECT_EQ(stages[1]["output"]["commit"], v1);
+  ASSERT_EQ(stages[1]["output"]["services"].size(), 1u);
+  EXPECT_EQ(stages[1]["output"]["services"][0]["language"]["value"], "JavaScript");
+  // The plan is of v1's Node service (its Dockerfile runs node), not HEAD's Go one.
+  bool node_dockerfile = false;
+  for (const auto& st : j["blueprint_run"]["stages"]) {
+    if (st["name"] != "plan") continue;
+    for (const auto& f : st["output"]["files"]) {
+      if (f["path"].get<std::string>().find("Dockerfile") != std::string::npos) {
+        node_dockerfile = true;
+      }
+    }
+  }
+  EXPECT_TRUE(node_dockerfile) << j["blueprint_run"].dump();
+  auto human = Ps({"up", "repo", "--ref", "v1"});
+  ASSERT_EQ(human.exit_code, 0) << human.err;
+  EXPECT_NE(human.out.find("git " + v1.substr(0, 12) + " (--ref v1)"), std::string::npos)
+      << human.out;
+  EXPECT_EQ(human.out.find("9999"), std::string::npos) << human.out;
+}
+
 TEST_F(CliTest, RetryAndCancelOfADoneRunAreConflicts) {
   ASSERT_EQ(Ps({"up", "repo"}).exit_code, 0);
   auto list = nlohmann::json::parse(Ps({"runs", "--json"}).out);

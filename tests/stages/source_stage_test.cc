@@ -100,3 +100,50 @@ TEST(SourceStage, DirtyMeansTheProjectsFolderOnly) {
 
 }  // namespace
 }  // namespace ps::stages
+
+namespace ps::stages {
+namespace {
+
+// With a revision, the source stage takes stock of that commit's tree, not
+// of the working tree: its files, its commit as the fingerprint, and links
+// that leave the tree.
+TEST(SourceStage, DescribesARevisionNotTheWorkingTree) {
+  ps::testing::TempDir dir;
+  const auto repo = dir / "repo";
+  auto git = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"/usr/bin/git", "-c", "user.name=t", "-c", "user.email=t@t"});
+    return ps::testing::RunCommand(args, repo);
+  };
+  ps::testing::WriteText(repo / "app/main.go", "package main\n");
+  ASSERT_EQ(git({"init", "-q", "-b", "main"}).exit_code, 0);
+  fs::create_symlink("../../etc/passwd", repo / "app/passwd");
+  fs::create_symlink("main.go", repo / "app/alias.go");
+  ASSERT_EQ(git({"add", "."}).exit_code, 0);
+  ASSERT_EQ(git({"commit", "-q", "-m", "one"}).exit_code, 0);
+  ASSERT_EQ(git({"tag", "v1"}).exit_code, 0);
+  const std::string v1 = git({"rev-parse", "HEAD"}).out.substr(0, 40);
+  ps::testing::WriteText(repo / "app/extra.go", "package main\n\nfunc f() {}\n");
+  ASSERT_EQ(git({"add", "."}).exit_code, 0);
+  ASSERT_EQ(git({"commit", "-q", "-m", "two"}).exit_code, 0);
+  ps::testing::WriteText(repo / "app/uncommitted.go", "package main\n");
+
+  auto t = DescribeRevision((repo / "app").string(), "v1", {}, nullptr);
+  ASSERT_TRUE(t.ok()) << t.problem().Message();
+  EXPECT_EQ((*t)["files"], 1);  // main.go only: not extra.go, not the uncommitted file
+  EXPECT_EQ((*t)["bytes"], 13);
+  EXPECT_EQ((*t)["symlinks"], 2);
+  ASSERT_EQ((*t)["symlinks_outside"].size(), 1u);
+  EXPECT_EQ((*t)["symlinks_outside"][0]["path"], "passwd");
+  EXPECT_EQ((*t)["fingerprint"], "git:" + v1);
+  EXPECT_EQ((*t)["ref"], "v1");
+  auto head = DescribeRevision((repo / "app").string(), "HEAD", {}, nullptr);
+  ASSERT_TRUE(head.ok());
+  EXPECT_EQ((*head)["files"], 2);
+  EXPECT_NE((*head)["fingerprint"], (*t)["fingerprint"]);
+  EXPECT_TRUE(DescribeRevision(repo.string(), "no-such-tag", {}, nullptr)
+                  .problem()
+                  .Is("invalid-input"));
+}
+
+}  // namespace
+}  // namespace ps::stages

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/fs.h"
+#include "stages/audit/repo_view.h"
 #include "stages/git/libgit2.h"
 
 namespace ps::stages {
@@ -144,16 +145,79 @@ Result<Json> DescribeTree(const std::string& root_text, const TreeLimits& limits
               {"fingerprint", "sha256:" + Sha256Hex(manifest)}};
 }
 
+Result<Json> DescribeRevision(const std::string& path, const std::string& rev,
+                              const TreeLimits& limits, const std::function<bool()>& stopping) {
+  PS_ASSIGN(std::unique_ptr<audit::RepoView> view, audit::OpenGitRevision(path, rev));
+  const std::string commit = view->Commit();
+  Json outside = Json::array();
+  std::uint64_t files = 0, bytes = 0, links = 0;
+  bool truncated = false;
+  audit::WalkOptions wo;
+  wo.max_files = limits.max_files;
+  wo.stopping = stopping;
+  PS_ASSIGN(audit::WalkStats stats, view->Walk(wo, [&](const audit::FileEntry& e) {
+              if (e.symlink) {
+                ++links;
+                // A link in a revision is resolved against the tree's own
+                // layout: one that climbs out of it (or is absolute) leaves it.
+                const fs::path target(e.link_target);
+                const fs::path resolved =
+                    (fs::path("/tree") / fs::path(e.path).parent_path() / target)
+                        .lexically_normal();
+                if (target.is_absolute() || !Inside("/tree", resolved))
+                  outside.push_back({{"path", e.path}, {"target", e.link_target}});
+                return;
+              }
+              ++files;
+              bytes += e.size;
+            }));
+  truncated = stats.truncated;
+  if (stopping && stopping()) return problems::Cancelled("stopped while reading the revision");
+  // A commit names its whole tree: the revision's content fingerprint.
+  std::error_code ec;
+  const fs::path root = fs::weakly_canonical(fs::absolute(path, ec), ec);
+  return Json{{"root", root.string()},
+              {"ref", rev},
+              {"files", files},
+              {"bytes", bytes},
+              {"symlinks", links},
+              {"symlinks_outside", outside},
+              {"large_files_not_hashed", 0},
+              {"truncated", truncated},
+              {"fingerprint", "git:" + commit}};
+}
+
+Json DescribeGitRevision(const std::string& path, const std::string& rev,
+                         const std::string& commit) {
+  Json g = DescribeGit(path);
+  // The revision, not the working tree: its commit, the name it was asked
+  // by, and no uncommitted changes (they are not part of it).
+  g["commit"] = commit;
+  g["ref"] = rev;
+  g.erase("branch");
+  g["dirty"] = false;
+  return g;
+}
+
 Result<engine::StageOutput> SourceStage::Run(engine::StageContext& ctx) {
   const Json& input = ctx.run_input();
   if (!input.contains("path") || !input["path"].is_string()) {
     return problems::InvalidInput("the import run needs input.path, the repository's folder");
   }
   const std::string path = input["path"].get<std::string>();
-  ctx.log().Info("reading repository", {{"path", path}});
-  ctx.Progress(0.0, "reading " + path);
-  PS_ASSIGN(Json tree, DescribeTree(path, {}, [&] { return ctx.Stopping(); }));
-  Json git = DescribeGit(path);
+  // With input.ref, every stage of the pipeline reads that revision (from
+  // git's object database), not the working tree: so does this one.
+  const std::string ref = input.value("ref", "");
+  ctx.log().Info("reading repository", {{"path", path}, {"ref", ref}});
+  ctx.Progress(0.0, "reading " + path + (ref.empty() ? "" : "@" + ref));
+  Json tree, git;
+  if (ref.empty()) {
+    PS_ASSIGN(tree, DescribeTree(path, {}, [&] { return ctx.Stopping(); }));
+    git = DescribeGit(path);
+  } else {
+    PS_ASSIGN(tree, DescribeRevision(path, ref, {}, [&] { return ctx.Stopping(); }));
+    git = DescribeGitRevision(path, ref, tree["fingerprint"].get<std::string>().substr(4));
+  }
   ctx.Progress(1.0, "read " + std::to_string(tree["files"].get<std::uint64_t>()) + " files");
   ctx.log().Info("repository read", {{"files", Dump(tree["files"])},
                                      {"bytes", Dump(tree["bytes"])},

@@ -1,7 +1,7 @@
 // The import run's first stage: takes stock of the repository at
 // run_input().path — its git identity (repository root, HEAD commit, branch,
 // dirty or not) and a bounded walk of its working tree (files, bytes, a
-// content fingerprint). It follows no symbolic link, and reports links that
+// content fingerprint); with run_input().ref, of that revision instead. It follows no symbolic link, and reports links that
 // point outside the tree. Later stages (the audit) build on its facts.
 #pragma once
 
@@ -24,5 +24,10 @@ struct TreeLimits {
 Result<Json> DescribeTree(const std::string& root, const TreeLimits& limits,
                           const std::function<bool()>& stopping);
 Json DescribeGit(const std::string& path);
+// Revision REV of the git repository holding `path` (its folder within that
+// revision), read from the object database: files, bytes, links leaving the
+// tree, and the commit as the fingerprint.
+Result<Json> DescribeRevision(const std::string& path, const std::string& rev,
+                              const TreeLimits& limits, const std::function<bool()>& stopping);
 
 }  // namespace ps::stages
