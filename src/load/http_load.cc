@@ -326,6 +326,8 @@ std::int64_t NowUs() {
 }
 
 struct Conn {
+  std::size_t target = 0;  // which server it talks to
+  std::int64_t seq = -1;   // the request's place in the schedule
   int fd = -1;
   enum { kClosed, kConnecting, kIdle, kBusy } state = kClosed;
   const std::string* out = nullptr;  // the request being sent
@@ -340,25 +342,44 @@ struct Conn {
 
 void LoadGenerator::Loop(int thread_index) {
   Stats& stats = *stats_[static_cast<std::size_t>(thread_index)];
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(options_.port));
-  inet_pton(AF_INET, options_.host.c_str(), &addr.sin_addr);
+  const std::vector<int> ports =
+      options_.targets.empty() ? std::vector<int>{options_.port} : options_.targets;
+  const std::size_t ntargets = ports.size();
+  std::vector<sockaddr_in> addrs(ntargets);
+  for (std::size_t t = 0; t < ntargets; ++t) {
+    addrs[t].sin_family = AF_INET;
+    addrs[t].sin_port = htons(static_cast<uint16_t>(ports[t]));
+    inet_pton(AF_INET, options_.host.c_str(), &addrs[t].sin_addr);
+  }
   const int ep = epoll_create1(EPOLL_CLOEXEC);
-  // This thread's connections: every threads-th, starting at its index.
+  // This thread's connections (to each target): every threads-th, starting
+  // at its index.
   const int nthreads = options_.threads;
   const auto mine =
       static_cast<std::size_t>((options_.connections - thread_index + nthreads - 1) / nthreads);
-  std::vector<Conn> conns(mine);
-  std::vector<std::size_t> free_conns;  // idle or closed, taken from the back
-  for (std::size_t i = conns.size(); i-- > 0;) free_conns.push_back(i);
-  // The requests, built once.
-  std::vector<std::string> requests;
-  for (const auto& p : options_.paths) {
-    requests.push_back("GET " + p + " HTTP/1.1\r\nHost: " + options_.host + ":" +
-                       std::to_string(options_.port) + "\r\nUser-Agent: prodsprint-load\r\n\r\n");
+  std::vector<Conn> conns(mine * ntargets);
+  // Per target, the connections that are idle or closed, taken from the back.
+  std::vector<std::vector<std::size_t>> free_conns(ntargets);
+  for (std::size_t i = conns.size(); i-- > 0;) {
+    conns[i].target = i / std::max<std::size_t>(mine, 1);
+    free_conns[conns[i].target].push_back(i);
   }
-  std::deque<std::int64_t> pending;  // due times of requests waiting for a connection
+  // The requests, built once: per target, per path.
+  std::vector<std::vector<std::string>> requests(ntargets);
+  for (std::size_t t = 0; t < ntargets; ++t) {
+    for (const auto& p : options_.paths) {
+      requests[t].push_back("GET " + p + " HTTP/1.1\r\nHost: " + options_.host + ":" +
+                            std::to_string(ports[t]) +
+                            "\r\nUser-Agent: prodsprint-load\r\n\r\n");
+    }
+  }
+  const std::size_t npaths = options_.paths.size();
+  struct Due {
+    std::int64_t due_us, seq;
+    std::size_t route;
+  };
+  // Per target, requests due and waiting for a connection.
+  std::vector<std::deque<Due>> pending(ntargets);
   std::size_t next_route = static_cast<std::size_t>(thread_index);
   const std::int64_t start = start_us_;
   const std::int64_t counted_from = start + options_.warmup_ms * 1000;
@@ -382,6 +403,8 @@ void LoadGenerator::Loop(int thread_index) {
     o.service_ms = static_cast<double>(now - c.sent_us) / 1000.0;
     o.status = status;
     o.route = c.route;
+    o.target = c.target;
+    o.seq = c.seq;
     if (error) o.error = error;
     {
       std::lock_guard lock(stats.mu);
@@ -432,7 +455,7 @@ void LoadGenerator::Loop(int thread_index) {
     if (c.fd < 0) return false;
     int one = 1;
     setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    int r = connect(c.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    int r = connect(c.fd, reinterpret_cast<sockaddr*>(&addrs[c.target]), sizeof addrs[c.target]);
     if (r != 0 && errno != EINPROGRESS) {
       close(c.fd);
       c.fd = -1;
@@ -465,12 +488,13 @@ void LoadGenerator::Loop(int thread_index) {
   // Starts a request due at `due` on a free connection. False when it ended
   // at once (the connection could not be made or broke): the connection is
   // free again.
-  auto dispatch = [&](std::size_t index, std::int64_t due) -> bool {
+  auto dispatch = [&](std::size_t index, const Due& d) -> bool {
     Conn& c = conns[index];
-    c.route = next_route % requests.size();
-    ++next_route;
-    c.out = &requests[c.route];
+    c.route = d.route;
+    c.seq = d.seq;
+    c.out = &requests[c.target][c.route];
     c.written = 0;
+    const std::int64_t due = d.due_us;
     c.due_us = due;
     c.sent_us = NowUs();
     c.parser.Reset();
@@ -496,25 +520,44 @@ void LoadGenerator::Loop(int thread_index) {
   // A connection became free (answered, or closed): closed loop sends the
   // next request at once; open loop takes the next due one, if any.
   auto release = [&](std::size_t index) {
+    const std::size_t t = conns[index].target;
     if (options_.closed_loop) {
       const std::int64_t now = NowUs();
       if (now < end && !stop_.load(std::memory_order_relaxed)) {
-        if (dispatch(index, now)) return;
+        if (dispatch(index, {now, -1, next_route++ % npaths})) return;
       }
-    } else if (!pending.empty()) {
-      const std::int64_t due = pending.front();
-      pending.pop_front();
-      if (dispatch(index, due)) return;
+    } else if (!pending[t].empty()) {
+      const Due d = pending[t].front();
+      pending[t].pop_front();
+      if (dispatch(index, d)) return;
     }
-    free_conns.push_back(index);
+    free_conns[t].push_back(index);
+  };
+  // Where the schedule's request number k of this thread goes. One target:
+  // the paths in turn. Several: blocks of one request per target on one
+  // path, the order within a block reversed every other block.
+  auto schedule = [&](std::int64_t k) {
+    const std::int64_t g = thread_index + k * nthreads;  // its place in the whole schedule
+    if (ntargets == 1) {
+      pending[0].push_back({due_of(k), g, next_route++ % npaths});
+      return;
+    }
+    const auto n = static_cast<std::int64_t>(ntargets);
+    const std::int64_t block = g / n;
+    const std::int64_t within = g % n;
+    const auto t = static_cast<std::size_t>(block % 2 == 0 ? within : n - 1 - within);
+    pending[t].push_back(
+        {due_of(k), g, static_cast<std::size_t>(block % static_cast<std::int64_t>(npaths))});
   };
 
   if (options_.closed_loop) {
     // Every connection starts with a request; each answer sends the next.
-    while (!free_conns.empty()) {
-      const std::size_t i = free_conns.back();
-      free_conns.pop_back();
-      if (!dispatch(i, start)) break;  // refused: retried by the sweep below
+    for (auto& list : free_conns) {
+      while (!list.empty()) {
+        const std::size_t i = list.back();
+        list.pop_back();
+        if (!dispatch(i, {start, -1, next_route++ % npaths})) break;  // refused: retried below
+      }
     }
   }
 
@@ -524,14 +567,17 @@ void LoadGenerator::Loop(int thread_index) {
     std::int64_t now = NowUs();
     if (now >= end) break;
     if (!options_.closed_loop) {
-      // Due requests join the queue; free connections take them in order.
-      while (due_of(scheduled) <= now) pending.push_back(due_of(scheduled++));
-      while (!pending.empty() && !free_conns.empty()) {
-        const std::size_t i = free_conns.back();
-        free_conns.pop_back();
-        const std::int64_t due = pending.front();
-        pending.pop_front();
-        if (!dispatch(i, due)) free_conns.push_back(i);
+      // Due requests join their target's queue; free connections take them
+      // in order.
+      while (due_of(scheduled) <= now) schedule(scheduled++);
+      for (std::size_t t = 0; t < ntargets; ++t) {
+        while (!pending[t].empty() && !free_conns[t].empty()) {
+          const std::size_t i = free_conns[t].back();
+          free_conns[t].pop_back();
+          const Due d = pending[t].front();
+          pending[t].pop_front();
+          if (!dispatch(i, d)) free_conns[t].push_back(i);
+        }
       }
     }
     // Timeouts (and, closed loop, reconnecting refused connections), every
@@ -548,15 +594,19 @@ void LoadGenerator::Loop(int thread_index) {
         }
       }
       if (options_.closed_loop) {
-        std::vector<std::size_t> retry;
-        retry.swap(free_conns);
-        for (const std::size_t i : retry) release(i);
+        for (auto& list : free_conns) {
+          std::vector<std::size_t> retry;
+          retry.swap(list);
+          for (const std::size_t i : retry) release(i);
+        }
       }
     }
     int wait_ms = 10;
     if (!options_.closed_loop) {
+      bool any_free = true;
+      for (const auto& list : free_conns) any_free = any_free && !list.empty();
       wait_ms = static_cast<int>(std::clamp<std::int64_t>(
-          (due_of(scheduled) - NowUs() + 999) / 1000, 0, free_conns.empty() ? 10 : 50));
+          (due_of(scheduled) - NowUs() + 999) / 1000, 0, any_free ? 50 : 10));
     }
     int n = epoll_wait(ep, events.data(), static_cast<int>(events.size()), wait_ms);
     for (int k = 0; k < n; ++k) {
@@ -642,8 +692,8 @@ void LoadGenerator::Loop(int thread_index) {
       if (closed) close_conn(c);
       if (answered || closed) {
         // An idle connection that the peer closed was already free.
-        if (answered || std::find(free_conns.begin(), free_conns.end(), index) == free_conns.end())
-          release(index);
+        const auto& list = free_conns[c.target];
+        if (answered || std::find(list.begin(), list.end(), index) == list.end()) release(index);
       }
     }
   }

@@ -68,6 +68,12 @@ struct LoadOptions {
   std::int64_t duration_ms = 0;  // 0: until Stop()
   std::int64_t warmup_ms = 0;    // requests due before this are sent but not counted
   std::int64_t timeout_ms = 5000;
+  // Several servers measured side by side under the same conditions (a
+  // baseline and a candidate): when set, `port` is ignored and the schedule
+  // goes to them in blocks of one request each, the order reversed every
+  // other block (A B, B A, A B...) so that neither is always first, each
+  // block on one path. `connections` is then per target.
+  std::vector<int> targets;
 };
 
 struct Outcome {
@@ -77,6 +83,8 @@ struct Outcome {
   int status = 0;           // 0 when no response
   std::string error;        // "connect", "timeout", "reset", "protocol" or empty
   std::size_t route = 0;    // index into LoadOptions::paths
+  std::size_t target = 0;   // index into LoadOptions::targets (0 with one server)
+  std::int64_t seq = -1;    // the request's place in the open-loop schedule (-1: closed loop)
   bool failed() const { return status == 0 || status >= 500; }
 };
 

@@ -8,7 +8,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <mutex>
 #include <chrono>
 #include <thread>
 
@@ -229,6 +231,46 @@ TEST(LoadGenerator, OpenLoopLatencyCountsTheWaitCausedByAStall) {
   // Only 8 requests (one per connection) were in flight when it stalled:
   // far fewer than the requests the latency counts as delayed.
   EXPECT_GT(s.latency.CountAboveMs(200), 40u);
+}
+
+// Two servers side by side: the schedule alternates between them in blocks
+// of one request each, the order reversed every other block, both requests
+// of a block on one path; connections are per server.
+TEST(LoadGenerator, TargetsShareOneScheduleInAlternatingPairs) {
+  TinyServer a, b;
+  LoadOptions o;
+  o.targets = {a.port(), b.port()};
+  o.rate = 200;  // both together
+  o.connections = 2;
+  o.duration_ms = 1000;
+  o.paths = {"/x", "/y", "/z"};
+  std::mutex mu;
+  std::vector<Outcome> seen;
+  LoadGenerator gen(o);
+  gen.Start([&](const Outcome& out) {
+    std::lock_guard lock(mu);
+    seen.push_back(out);
+  });
+  gen.Wait();
+  ASSERT_GE(seen.size(), 190u);
+  EXPECT_NEAR(a.count(), b.count(), 2);
+  std::sort(seen.begin(), seen.end(),
+            [](const Outcome& x, const Outcome& y) { return x.seq < y.seq; });
+  int blocks = 0;
+  for (std::size_t i = 0; i + 1 < seen.size(); ++i) {
+    const Outcome& x = seen[i];
+    const Outcome& y = seen[i + 1];
+    if (x.seq % 2 != 0 || y.seq != x.seq + 1) continue;
+    ++blocks;
+    const std::int64_t block = x.seq / 2;
+    EXPECT_EQ(x.target, block % 2 == 0 ? 0u : 1u) << "block " << block;
+    EXPECT_NE(x.target, y.target);
+    EXPECT_EQ(x.route, y.route);
+    EXPECT_EQ(x.route, static_cast<std::size_t>(block % 3));
+    EXPECT_LE(y.due_us - x.due_us, 5000 + 100);  // 1/rate apart
+  }
+  EXPECT_GE(blocks, 90);
+  EXPECT_EQ(gen.Summarize().completed, static_cast<std::int64_t>(seen.size()));
 }
 
 TEST(LoadGenerator, ARefusedConnectionIsAnErrorNotAHang) {
