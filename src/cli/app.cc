@@ -337,9 +337,10 @@ void PrintChecklist(const Term& term, const Json& c) {
             << (c["ready"].get<bool>() ? term.Green("ready") : term.Red("not ready")) << "\n";
   for (const auto& g : c["gates"]) {
     const std::string status = g.value("status", "");
-    const std::string mark = status == "passed"   ? term.Green("v")
-                             : status == "waived" ? term.Yellow("~")
-                                                  : term.Red("x");
+    const std::string mark = status == "passed"         ? term.Green("v")
+                             : status == "waived"       ? term.Yellow("~")
+                             : status == "not measured" ? term.Yellow("?")
+                                                        : term.Red("x");
     std::cout << "  " << mark << " " << g.value("gate", "") << "  " << status;
     if (status == "waived" && g.contains("waiver")) {
       const Json& w = g["waiver"];
@@ -356,7 +357,10 @@ void PrintChecklist(const Term& term, const Json& c) {
 void PrintTestGate(const Term& term, const Json& t, const std::string& run_id) {
   std::cout << "\n"
             << term.Bold("Test gate") << ": "
-            << (t["passed"].get<bool>() ? term.Green("passed") : term.Red("blocked")) << " - ";
+            << (!t["passed"].get<bool>()        ? term.Red("blocked")
+                : !t.value("measured", true) ? term.Yellow("not measured")
+                                             : term.Green("passed"))
+            << " - ";
   if (t["services"].empty()) {
     std::cout << "no tests were run"
               << (t.contains("skipped_reason") ? " (" + t["skipped_reason"].get<std::string>() + ")"
@@ -403,11 +407,13 @@ void PrintTestGate(const Term& term, const Json& t, const std::string& run_id) {
 void PrintPerfGate(const Term& term, const Json& p, const std::string& run_id) {
   std::cout << "\n"
             << term.Bold("Performance gate") << ": "
-            << (p["passed"].get<bool>() ? term.Green("passed") : term.Red("blocked")) << " - ";
+            << (!p.value("measured", true) ? term.Yellow("not measured")
+                : p["passed"].get<bool>()  ? term.Green("passed")
+                                           : term.Red("blocked"))
+            << " - ";
   if (p["services"].empty()) {
-    std::cout << "not measured"
-              << (p.contains("skipped_reason") ? " (" + p["skipped_reason"].get<std::string>() + ")"
-                                               : std::string())
+    std::cout << (p.contains("skipped_reason") ? p["skipped_reason"].get<std::string>()
+                                               : std::string("nothing was loaded"))
               << "\n";
   } else {
     std::cout << p.value("rate", 0) << " requests/s per service, open loop, for "
@@ -425,34 +431,34 @@ void PrintPerfGate(const Term& term, const Json& p, const std::string& run_id) {
               << load::FormatMs(l.value("p99_9", 0.0)) << "  max "
               << load::FormatMs(l.value("max", 0.0)) << "\n";
     const Json& b = s["baseline"];
-    if (b.is_object() && b.value("created", false)) {
+    if (b.is_object() && b.value("paired", false)) {
       std::cout << "    "
-                << term.Dim(
-                       "baseline taken now (perf.baselined): later versions are "
-                       "compared with it")
+                << term.Dim("compared with version " + b.value("version", "").substr(0, 12) + " (" +
+                            b.value("source", "") +
+                            "), run beside it on staging and loaded at the same time")
                 << "\n";
     } else if (b.is_object()) {
-      std::cout << "    "
-                << term.Dim("compared with the baseline of version " +
-                            b.value("version", "").substr(0, 12) + " (" +
-                            FormatTime(b.value("at", Millis{0})).substr(0, 16) + ")")
+      std::cout << "    " << term.Yellow("regression not judged: ") << term.Dim(b.value("note", ""))
                 << "\n";
     }
     if (s.contains("baseline_note"))
       std::cout << "    " << term.Dim(s["baseline_note"].get<std::string>()) << "\n";
     for (const auto& r : s["routes"]) {
       const Json& rl = r["latency_ms"];
-      std::string verdict;
-      if (r.value("baseline_added", false)) verdict = term.Dim("new route: added to the baseline");
+      std::string verdict, beside;
       if (r.contains("compared")) {
         const Json& c = r["compared"];
+        const Json bl = c.value("baseline_latency_ms", Json::object());
+        beside = "  (baseline p50 " + load::FormatMs(bl.value("p50", 0.0)) + "  p95 " +
+                 load::FormatMs(bl.value("p95", 0.0)) + ")";
         verdict = !c.value("judged", true)      ? term.Dim("not judged")
                   : c.value("regressed", false) ? term.Red("regressed")
                                                 : term.Green("no regression");
       }
       std::cout << "    " << r.value("route", "") << "  p50 "
                 << load::FormatMs(rl.value("p50", 0.0)) << "  p95 "
-                << load::FormatMs(rl.value("p95", 0.0)) << "  " << verdict << "\n";
+                << load::FormatMs(rl.value("p95", 0.0)) << term.Dim(beside) << "  " << verdict
+                << "\n";
     }
   }
   for (const auto& b : p["blockers"]) std::cout << "  - " << b.get<std::string>() << "\n";
@@ -584,6 +590,10 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
     if (apply) {
       input["env_dir"] = env_dir.string();
       input["exe"] = exe;
+      // The performance gate compares with what production serves, run
+      // beside the candidate on staging.
+      input["reference_env_dir"] =
+          (s->state_dir / "local" / stages::plan::Slug(project.name) / "production").string();
     }
     if (!ref.empty()) input["ref"] = ref;
     input["source"] = source_key;
@@ -899,6 +909,8 @@ Result<int> CmdCheckReadiness(const Options& o, const CheckArgs& a) {
   Json input = {{"path", repo.string()},
                 {"env", "staging"},
                 {"env_dir", env_dir.string()},
+                {"reference_env_dir",
+                 (s->state_dir / "local" / stages::plan::Slug(project.name) / "production").string()},
                 {"exe", fs::read_symlink("/proc/self/exe", ec).string()},
                 {"waivers", waivers}};
   if (!a.ref.empty()) input["ref"] = a.ref;

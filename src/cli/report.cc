@@ -293,11 +293,10 @@ std::string ReportMarkdown(const UpReport& r) {
                       Num(At(s, "summary"), "achieved_rate"), load::FormatMs(Num(l, "p50")),
                       load::FormatMs(Num(l, "p95")), load::FormatMs(Num(l, "p99")),
                       load::FormatMs(Num(l, "p99_9")),
-                      At(s, "baseline").is_object() && Flag(At(s, "baseline"), "created", false)
-                          ? " (baseline taken)"
-                          : (At(s, "baseline").is_object()
-                                 ? " (vs baseline " + Short(Str(At(s, "baseline"), "version")) + ")"
-                                 : ""));
+                      Flag(At(s, "baseline"), "paired", false)
+                          ? " (vs " + Short(Str(At(s, "baseline"), "version")) + ", " +
+                                Str(At(s, "baseline"), "source") + ", loaded at the same time)"
+                          : " (regression not judged: " + Str(At(s, "baseline"), "note") + ")");
     }
     if (d.empty()) d = Str(r.performance, "skipped_reason", "not measured");
     if (!blockers(r.performance).empty()) d += " " + blockers(r.performance);
@@ -411,16 +410,17 @@ std::string ReportHtml(const UpReport& r) {
     for (const auto& s : At(r.performance, "services")) {
       for (const auto& rt : List(s, "routes")) {
         const Json& l = At(rt, "latency_ms");
-        std::string verdict = "baseline taken";
+        std::string verdict = "not judged: " + Str(At(s, "baseline"), "note");
         if (rt.contains("compared")) {
-          verdict =
-              Flag(At(rt, "compared"), "regressed", false)
-                  ? "regressed: " + Str(At(rt, "compared"), "reason")
-                  : (Flag(At(rt, "compared"), "judged", true) ? "no regression" : "not judged");
-        } else if (Flag(rt, "baseline_added", false)) {
-          verdict = "new route: added to the baseline";
-        } else if (!(At(s, "baseline").is_object() && Flag(At(s, "baseline"), "created", false))) {
-          verdict = "no baseline";
+          const Json& c = At(rt, "compared");
+          verdict = Flag(c, "regressed", false)
+                        ? "regressed: " + Str(c, "reason")
+                        : (Flag(c, "judged", true)
+                               ? "no regression vs " + Short(Str(At(s, "baseline"), "version")) +
+                                     " (p50 " + load::FormatMs(Num(At(c, "baseline_latency_ms"), "p50")) +
+                                     ", p95 " + load::FormatMs(Num(At(c, "baseline_latency_ms"), "p95")) +
+                                     " at the same time)"
+                               : "not judged: " + Str(c, "note"));
         }
         body += fmt::format(
             "<tr><td>{} {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"

@@ -84,6 +84,25 @@ Status SyncDir(const fs::path& dir) {
   return Ok();
 }
 
+Status AppendFile(const fs::path& path, std::string_view data) {
+  const int fd =
+      ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return problems::Internal(Errno("cannot open", path));
+  std::size_t off = 0;
+  while (off < data.size()) {
+    const ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      Status st = problems::Internal(Errno("cannot write", path));
+      ::close(fd);
+      return st;
+    }
+    off += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  return Ok();
+}
+
 Status WriteFileAtomic(const fs::path& path, std::string_view data) {
   fs::path dir = path.parent_path().empty() ? fs::path(".") : path.parent_path();
   std::string tmpl = (dir / ("." + path.filename().string() + ".XXXXXX")).string();

@@ -18,6 +18,10 @@ Result<std::string> ReadFile(const fs::path& path, std::uint64_t max_bytes = 64u
 // file: a temporary beside it, fsync, rename, fsync of the directory.
 Status WriteFileAtomic(const fs::path& path, std::string_view data);
 
+// Appends `data` to `path` (created with mode 600 if missing; a symbolic
+// link is refused) in one write: lines of a log or a history.
+Status AppendFile(const fs::path& path, std::string_view data);
+
 // fsync of a directory (after creating or renaming entries in it).
 Status SyncDir(const fs::path& dir);
 

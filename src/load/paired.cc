@@ -32,7 +32,8 @@ struct Pair {
 }  // namespace
 
 Json PairedQuantile::ToJson() const {
-  return {{"q", q},
+  return {{"check", check},
+          {"q", q},
           {"baseline_ms", baseline_ms},
           {"current_ms", current_ms},
           {"threshold_ms", threshold_ms},
@@ -56,9 +57,16 @@ std::string PairedRouteVerdict::Reason() const {
   auto add = [&](const std::string& s) { out += (out.empty() ? "" : "; ") + s; };
   for (const auto& c : quantiles) {
     if (!c.regressed) continue;
-    const std::string name =
-        c.q == 0.5 ? "median" : "p" + std::to_string(static_cast<int>(std::lround(c.q * 100)));
-    add(name + " " + FormatMs(c.current_ms) + " vs baseline " + FormatMs(c.baseline_ms) +
+    if (c.check == "pairs") {
+      add("median " + FormatMs(c.current_ms) + " vs baseline " + FormatMs(c.baseline_ms) +
+          " measured at the same time: in " + std::to_string(c.current_only) + " of " +
+          std::to_string(c.current_only + c.baseline_only) +
+          " request pairs the new version took longer than the baseline beyond the tolerance"
+          " (p = " +
+          Pvalue(c.p_value) + ")");
+      continue;
+    }
+    add("p95 " + FormatMs(c.current_ms) + " vs baseline " + FormatMs(c.baseline_ms) +
         " measured at the same time: in " + std::to_string(c.current_only) +
         " request pairs only the new version was above " + FormatMs(c.threshold_ms) + ", in " +
         std::to_string(c.baseline_only) + " only the baseline above " + FormatMs(c.baseline_ms) +
@@ -165,8 +173,31 @@ std::vector<PairedRouteVerdict> ComparePaired(const std::vector<PairedRequest>& 
                std::to_string(latency_pairs) + "; " + std::to_string(o.min_pairs) + " needed)";
       continue;
     }
-    for (const double q : {0.5, 0.95}) {
+    {
+      // Request by request: B > A x (1 + tolerance) + slack, or not.
       PairedQuantile c;
+      c.check = "pairs";
+      c.q = 0.5;
+      c.baseline_ms = QuantileOf(lat[0][r], 0.5);
+      c.current_ms = QuantileOf(lat[1][r], 0.5);
+      for (const auto& p : pairs[r]) {
+        if (p.side[0]->failed || p.side[1]->failed) continue;
+        ++c.pairs;
+        const double grown = p.side[0]->latency_ms * (1 + o.tolerance) + o.slack_ms;
+        if (p.side[1]->latency_ms > grown) {
+          ++c.current_only;
+        } else {
+          ++c.baseline_only;
+        }
+      }
+      const std::uint64_t n = c.current_only + c.baseline_only;
+      c.p_value = n ? BinomialUpperTail(n, c.current_only, 0.5) : 1.0;
+      c.regressed = c.p_value < alpha;
+      v.quantiles.push_back(c);
+    }
+    for (const double q : {0.95}) {
+      PairedQuantile c;
+      c.check = "p95";
       c.q = q;
       c.baseline_ms = QuantileOf(lat[0][r], q);
       c.current_ms = QuantileOf(lat[1][r], q);

@@ -4,20 +4,28 @@
 // form pair j, one to each version, on the same path, due 1/rate apart, so
 // both saw the same machine.
 //
-// For each quantile q checked (the median and p95): T is the baseline's
-// q-quantile in this run, T' = T x (1 + tolerance) + slack. Each pair in
-// which both answered gives two yes/no facts: "the baseline's request took
-// longer than T" and "the candidate's took longer than T'". A stall of the
-// machine slows both requests of a pair alike: such a pair says yes twice
-// (or no twice) and tells nothing. Only the discordant pairs count — the
-// candidate's alone above T', or the baseline's alone above T — and if the
-// candidate were no slower than the baseline grown by the tolerance, the
-// first kind would be no more likely than the second (P(B > T') - P(A > T)
-// is exactly their difference). The count of the first kind among the
-// discordant pairs is tested against a fair coin, one-sided and exact (a
-// sign test on the pairs, McNemar's design). Errors likewise: pairs where
-// only the candidate's request failed against pairs where only the
-// baseline's did.
+// Two latency checks per route, each a sign test on the pairs (one-sided,
+// exact), so that a stall of the machine, which slows both requests of a
+// pair alike, tells nothing either way:
+//
+// - The typical request ("pairs"): in how many pairs the candidate took
+//   longer than the baseline's time grown by the tolerance, B > A x (1 +
+//   tolerance) + slack, against how many it did not. If the candidate were
+//   no slower than the baseline grown that way, the first would be no more
+//   likely than the second (the two requests of a pair are exchangeable:
+//   due 1/rate apart, the order alternating). A version slower on most
+//   requests is caught from a few hundred pairs even when the machine's
+//   noise is larger than the change.
+// - The tail (p95): T is the baseline's p95 in this run, T' = T x (1 +
+//   tolerance) + slack. Each pair says whether the baseline's request took
+//   longer than T and whether the candidate's took longer than T'; only the
+//   discordant pairs count (the candidate's alone above T', the baseline's
+//   alone above T). If the candidate were no slower than the baseline grown
+//   by the tolerance, the first kind would be no more likely than the second
+//   (P(B > T') - P(A > T) is exactly their difference): McNemar's design.
+//
+// Errors likewise: pairs where only the candidate's request failed against
+// pairs where only the baseline's did.
 //
 // Noise that a shared machine adds — other processes' CPU, I/O stalls,
 // scheduling delays — lands on both sides of a pair and cancels; what is
@@ -51,11 +59,17 @@ struct PairedOptions {
 };
 
 struct PairedQuantile {
+  // "pairs": request by request (q = 0.5: the medians are reported);
+  // "p95": the tail.
+  std::string check;
   double q = 0;
-  double baseline_ms = 0, current_ms = 0, threshold_ms = 0;
+  double baseline_ms = 0, current_ms = 0, threshold_ms = 0;  // threshold: p95 only
   std::uint64_t pairs = 0;
-  std::uint64_t current_only = 0;   // the candidate's above T', the baseline's not above T
-  std::uint64_t baseline_only = 0;  // the baseline's above T, the candidate's not above T'
+  // pairs: the candidate slower than the baseline grown by the tolerance;
+  // p95: the candidate's above T', the baseline's not above T.
+  std::uint64_t current_only = 0;
+  // pairs: not so; p95: the baseline's above T, the candidate's not above T'.
+  std::uint64_t baseline_only = 0;
   double p_value = 1;
   bool regressed = false;
   Json ToJson() const;

@@ -282,9 +282,13 @@ TEST_F(GateTest, ReadinessRunStoresSbomsAndEmitsSecurityPassedOrStopsUp) {
     const Json& p = st["output"];
     EXPECT_EQ(p["passed"], true) << p.dump();
     ASSERT_EQ(p["services"].size(), 1u) << p.dump();
-    EXPECT_EQ(p["services"][0]["baseline"]["created"], true) << p.dump();
+    // Nothing to compare with yet: said so, and this measurement is the reference.
+    EXPECT_EQ(p["services"][0]["baseline"]["paired"], false) << p.dump();
+    EXPECT_NE(p["services"][0]["baseline"]["note"].get<std::string>().find("no earlier version"),
+              std::string::npos);
+    EXPECT_EQ(p["services"][0]["reference"]["updated"], true) << p.dump();
     EXPECT_EQ(p["services"][0]["routes"][0]["route"], "/items");
-    EXPECT_GE(p["services"][0]["summary"]["completed"].get<int>(), 150) << p.dump();
+    EXPECT_GE(p["services"][0]["summary"]["requests"].get<int>(), 150) << p.dump();
   }
   std::set<std::string> perf;
   for (const auto& a : j["readiness_run"]["artifacts"]) {
@@ -315,8 +319,9 @@ TEST_F(GateTest, ReadinessRunStoresSbomsAndEmitsSecurityPassedOrStopsUp) {
   }
   EXPECT_TRUE(ran);
 
-  // A version 40 ms slower per request: the gate compares it with the
-  // baseline, finds the regression real, and blocks.
+  // A version 40 ms slower per request: the gate runs production's version
+  // beside it on staging (a folder outside git: the run staging served
+  // before), finds the regression real, and blocks.
   testing::WriteText(ok / "s.js",
                      "require('http').createServer((q, r) => setTimeout(() => r.end('ok'), 40))"
                      ".listen(process.env.PORT || 3000)\n");
@@ -326,6 +331,7 @@ TEST_F(GateTest, ReadinessRunStoresSbomsAndEmitsSecurityPassedOrStopsUp) {
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_NE(r.out.find("Performance gate: blocked"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("ok /items: median"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("measured at the same time"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("x performance  failed"), std::string::npos) << r.out;
 
   // The repository with blocking findings: up stops with the gate's reasons.

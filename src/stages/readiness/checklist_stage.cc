@@ -18,6 +18,14 @@ Json MakeChecklist(const std::vector<std::pair<std::string, Json>>& gates, const
     }
     item["blockers"] = out.value("blockers", Json::array());
     if (out.contains("skipped_reason")) item["note"] = out["skipped_reason"];
+    // A gate that measured nothing did not pass: it says so, and why (it
+    // blocks only when its own policy requires it, which it reports as a
+    // blocker).
+    if (!out.value("measured", true) && out.value("blockers", Json::array()).empty()) {
+      item["status"] = "not measured";
+      list.push_back(item);
+      continue;
+    }
     if (out["passed"].get<bool>()) {
       item["status"] = "passed";
       list.push_back(item);

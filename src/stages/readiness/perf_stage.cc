@@ -4,11 +4,14 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
 #include "core/fs.h"
 #include "load/http_load.h"
+#include "load/paired.h"
 #include "load/regression.h"
 #include "stages/deploy/prepare.h"
 #include "stages/readiness/policy.h"
@@ -61,6 +64,53 @@ Result<Baseline> ReadBaseline(const fs::path& file) {
   return b;
 }
 
+// What serves a service in an environment's state (env.json): the stable
+// colour's version and its first instance's port.
+struct Serving {
+  std::string version;
+  int port = 0;
+};
+std::optional<Serving> ServingOf(const Json& state, const std::string& service) {
+  if (!state.is_object() || !state.contains("services") || !state["services"].is_object())
+    return std::nullopt;
+  const Json svc = state["services"].value(service, Json::object());
+  if (!svc.is_object() || !svc.value("stable", Json()).is_string()) return std::nullopt;
+  const Json c = svc.value("colours", Json::object()).value(svc["stable"].get<std::string>(),
+                                                            Json::object());
+  const Json run = c.value("run", Json());
+  const Json ports = c.value("ports", Json::array());
+  if (!run.is_object() || !run.value("version", Json()).is_string() || !ports.is_array() ||
+      ports.empty() || !ports[0].is_number_integer()) {
+    return std::nullopt;
+  }
+  return Serving{run["version"].get<std::string>(), ports[0].get<int>()};
+}
+
+// The version another environment (production) serves for a service, read
+// from its env.json; empty when it has none.
+std::string VersionIn(const fs::path& env_dir, const std::string& service) {
+  auto text = ReadFile(env_dir / "env.json", 16 << 20);
+  if (!text.ok()) return "";
+  const auto serving = ServingOf(Json::parse(*text, nullptr, false), service);
+  return serving ? serving->version : "";
+}
+
+// The candidate's own sample, as the gate reports it.
+Json SampleJson(const std::vector<load::RouteSample>& routes, double duration_s) {
+  load::Histogram all;
+  std::uint64_t requests = 0, failed = 0;
+  for (const auto& r : routes) {
+    all.Merge(r.latency);
+    requests += r.requests;
+    failed += r.failed;
+  }
+  return {{"requests", requests},
+          {"failed", failed},
+          {"duration_s", duration_s},
+          {"achieved_rate", duration_s > 0 ? static_cast<double>(requests) / duration_s : 0.0},
+          {"latency_ms", load::PercentilesJson(all)}};
+}
+
 }  // namespace
 
 Result<engine::StageOutput> PerformanceStage::Run(engine::StageContext& ctx) {
@@ -68,27 +118,30 @@ Result<engine::StageOutput> PerformanceStage::Run(engine::StageContext& ctx) {
   if (!input.contains("path") || !input["path"].is_string()) {
     return problems::InvalidInput("the readiness run needs input.path, the repository's folder");
   }
-  PS_ASSIGN(const PolicyConfig policy, readiness::PolicyOf(input["path"].get<std::string>()));
+  const std::string path = input["path"].get<std::string>();
+  PS_ASSIGN(const PolicyConfig policy, readiness::PolicyOf(path));
   const bool rebaseline = input.value("rebaseline", false);
   const Json& tests = ctx.Input("tests");
   engine::StageOutput out;
   Json blockers = Json::array();
   Json services = Json::array();
-  auto finish = [&](const std::string& skipped) -> Result<engine::StageOutput> {
+  auto finish = [&](const std::string& not_measured) -> Result<engine::StageOutput> {
     const bool passed = blockers.empty();
     out.facts = {{"passed", passed},
+                 {"measured", not_measured.empty()},
                  {"blockers", blockers},
                  {"services", services},
                  {"rate", policy.perf_rate},
                  {"duration_ms", policy.perf_duration}};
-    if (!skipped.empty()) out.facts["skipped_reason"] = skipped;
+    if (!not_measured.empty()) out.facts["skipped_reason"] = not_measured;
     out.policy_result = Json{
         {"gate", "performance"},        {"passed", passed},
+        {"measured", not_measured.empty()},
         {"blockers", blockers},         {"p95_ms", policy.perf_p95_ms},
         {"p99_ms", policy.perf_p99_ms}, {"max_regression_pct", policy.perf_max_regression_pct}};
-    ctx.Progress(1.0, !skipped.empty() ? "not run: " + skipped
-                      : passed         ? "passed"
-                                       : "blocked: " + blockers[0].get<std::string>());
+    ctx.Progress(1.0, !not_measured.empty() ? "not measured: " + not_measured
+                      : passed              ? "passed"
+                                            : "blocked: " + blockers[0].get<std::string>());
     return out;
   };
 
@@ -98,9 +151,14 @@ Result<engine::StageOutput> PerformanceStage::Run(engine::StageContext& ctx) {
     std::vector<std::string> paths;
   };
   std::vector<Target> targets;
+  std::vector<std::string> not_served;  // "service: why its smoke suite did not run"
   if (tests.is_object() && tests.contains("smoke") && tests["smoke"].is_array()) {
     for (const auto& item : tests["smoke"]) {
-      if (!item.is_object() || !item.value("ran", false)) continue;
+      if (!item.is_object()) continue;
+      if (!item.value("ran", false)) {
+        not_served.push_back(item.value("service", ""));
+        continue;
+      }
       Target t{item.value("service", ""), {}};
       std::set<std::string> seen;
       for (const auto& r : item.value("suite", Json::array())) {
@@ -116,167 +174,276 @@ Result<engine::StageOutput> PerformanceStage::Run(engine::StageContext& ctx) {
   if (!input.contains("env_dir") || !input["env_dir"].is_string()) {
     return finish("no staging environment to measure ('prodsprint up --apply' provides one)");
   }
+  const std::string version = tests.value("version", "");
+  const std::string checked =
+      version.empty() ? "this version"
+                      : "version " + version.substr(0, 12) +
+                            (!input.value("ref", "").empty()
+                                 ? " (--ref " + input.value("ref", "") + ")"
+                             : version.rfind("worktree-", 0) == 0 ? " (the working tree)"
+                                                                   : " (HEAD)");
   if (targets.empty()) {
+    if (!not_served.empty() && !version.empty()) {
+      // Staging runs another revision: say which, and how to measure this one.
+      std::string serves;
+      auto env = deploy::OpenEnvironment(ctx);
+      if (env.ok()) {
+        const auto s = ServingOf(env->state(), not_served.front());
+        if (s) serves = s->version.substr(0, 12);
+      }
+      return finish("this check is of " + checked + ", and staging " +
+                    (serves.empty() ? "does not run it" : "runs version " + serves) +
+                    ": nothing of this version could be loaded ('prodsprint apply PATH" +
+                    (input.value("ref", "").empty() ? "" : " --ref " + input.value("ref", "")) +
+                    "' deploys it to staging; 'prodsprint up PATH --apply' does all of it)");
+    }
     return finish(
         "staging does not serve this version's web services, or they declare no GET routes");
   }
   PS_ASSIGN(auto env, deploy::OpenEnvironment(ctx));
   PS_TRY(env.Lock("performance"));
-  const std::string version = tests.value("version", "");
 
-  load::RegressionOptions ro;
-  ro.tolerance = policy.perf_max_regression_pct / 100.0;
+  load::PairedOptions po;
+  po.tolerance = policy.perf_max_regression_pct / 100.0;
+  int checks = 0;
+  for (const auto& t : targets) checks += 3 * static_cast<int>(t.paths.size());
   double worst_p95 = 0, worst_p99 = 0, total_rate = 0;
   for (std::size_t ti = 0; ti < targets.size(); ++ti) {
     const Target& t = targets[ti];
-    const int port = env.FrontendPort(t.service);
-    if (port <= 0) {
-      blockers.push_back(t.service + ": staging has no frontend to measure");
+    const double progress0 = 0.05 + 0.9 * static_cast<double>(ti) / static_cast<double>(targets.size());
+    const auto serving = ServingOf(env.state(), t.service);
+    if (!serving || serving->version != version) {
+      blockers.push_back(t.service + ": staging does not serve " + checked + " any more");
       continue;
     }
+    const fs::path file = env.dir() / "perf" / ("baseline-" + t.service + ".json");
+    std::error_code ec;
+    std::optional<Baseline> stored;
+    std::string stored_note;
+    if (fs::exists(file, ec)) {
+      auto b = ReadBaseline(file);
+      if (b.ok()) {
+        stored = std::move(*b);
+      } else {
+        stored_note = b.problem().detail + "; it is replaced by this measurement if it passes";
+      }
+    }
+
+    // The version to compare with, run beside the candidate now.
+    std::string base_version, base_source, not_judged;
+    if (input.value("reference_env_dir", Json()).is_string()) {
+      base_version = VersionIn(input["reference_env_dir"].get<std::string>(), t.service);
+      if (!base_version.empty()) base_source = "production";
+    }
+    if (base_version.empty() && stored && !rebaseline) {
+      base_version = stored->version;
+      base_source = "the last version that passed";
+    }
+    if (rebaseline) {
+      not_judged = "--rebaseline: this measurement is the new reference, compared with nothing";
+      base_version.clear();
+    } else if (base_version.empty()) {
+      not_judged = "no earlier version to compare with (production runs none, and none passed "
+                   "this gate before): this measurement becomes the reference";
+    } else if (base_version == version) {
+      not_judged = "the baseline (" + base_source + ") is this very version";
+      base_version.clear();
+    }
+    int base_port = 0;
+    if (!base_version.empty()) {
+      ctx.Progress(progress0, "starting " + t.service + " " + base_version.substr(0, 12) + " (" +
+                                  base_source + ") on staging beside " + version.substr(0, 12));
+      // A baseline left by a killed run goes first.
+      const Json svc = env.state()["services"].value(t.service, Json::object());
+      if (svc.value("candidate", Json()).is_string()) (void)env.RollbackCandidate(t.service);
+      // Its run: the one staging served before (release folder ready), else
+      // the revision prepared now (built once per commit).
+      Status started = Ok();
+      std::optional<targets::local::ServiceRun> run = env.PreviousRun(t.service);
+      if (!run || run->version != base_version) {
+        run.reset();
+        auto pv = deploy::PrepareVersion(ctx, env, path, base_version);
+        if (pv.ok()) {
+          for (const auto& r : pv->runs) {
+            if (r.name == t.service) run = r;
+          }
+          if (!run) {
+            started = problems::NotFound("service in version " + base_version.substr(0, 12),
+                                         t.service);
+          }
+        } else {
+          started = std::move(pv).problem();
+        }
+      }
+      if (run) {
+        run->instances = 1;
+        started = env.StartCandidate(*run, [&](const std::string& m) { ctx.log().Info(m); });
+      }
+      if (!started.ok()) {
+        not_judged = "the baseline version " + base_version.substr(0, 12) + " (" + base_source +
+                     ") could not run on staging: " + started.problem().detail;
+        base_version.clear();
+      } else {
+        const Json c = env.state()["services"][t.service]["colours"].value(
+            env.state()["services"][t.service].value("candidate", ""), Json::object());
+        const Json ports = c.value("ports", Json::array());
+        base_port = ports.is_array() && !ports.empty() && ports[0].is_number_integer()
+                        ? ports[0].get<int>()
+                        : 0;
+      }
+    }
+    const bool paired = base_port > 0;
+
+    // One load: pairs of requests (baseline, candidate) at the policy's rate
+    // to each, or the candidate alone.
     load::LoadOptions lo;
-    lo.port = port;
     lo.paths = t.paths;
-    lo.rate = policy.perf_rate;
+    lo.rate = policy.perf_rate * (paired ? 2 : 1);
     lo.connections = ConnectionsFor(policy.perf_rate);
     lo.warmup_ms = kWarmupMs;
     lo.duration_ms = kWarmupMs + policy.perf_duration;
-    ctx.Progress(0.1 + 0.8 * static_cast<double>(ti) / static_cast<double>(targets.size()),
+    if (paired) {
+      lo.targets = {base_port, serving->port};
+    } else {
+      lo.port = serving->port;
+    }
+    ctx.Progress(progress0 + 0.05,
                  "loading " + t.service + " on staging: " + std::to_string(policy.perf_rate) +
-                     " requests/s over " + std::to_string(t.paths.size()) + " route(s)");
+                     " requests/s over " + std::to_string(t.paths.size()) + " route(s)" +
+                     (paired ? ", beside " + base_version.substr(0, 12) + " (" + base_source + ")"
+                             : ""));
+    std::mutex mu;
+    std::vector<load::PairedRequest> requests;
     load::LoadGenerator gen(lo);
-    gen.Start();
+    gen.Start([&](const load::Outcome& o) {
+      load::PairedRequest r;
+      r.seq = o.seq;
+      r.side = paired ? static_cast<int>(o.target) : 1;
+      r.route = o.route;
+      r.latency_ms = o.latency_ms;
+      r.answered = o.status != 0;
+      r.failed = o.failed();
+      std::lock_guard lock(mu);
+      requests.push_back(r);
+    });
     // Real time: the load is real whatever clock the engine runs on.
     const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(lo.duration_ms);
     while (std::chrono::steady_clock::now() < until && !ctx.Stopping())
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     gen.Stop();
     gen.Wait();
-    if (ctx.Stopping()) return problems::Cancelled("the performance measurement was stopped");
-    const load::Summary s = gen.Summarize();
-    worst_p95 = std::max(worst_p95, s.p95_ms);
-    worst_p99 = std::max(worst_p99, s.p99_ms);
-    total_rate += s.achieved_rate;
-
-    // The baseline: compared with, or written when there is none (or the
-    // profile changed, or --rebaseline).
-    const fs::path file = env.dir() / "perf" / ("baseline-" + t.service + ".json");
-    std::optional<Baseline> base;
-    std::string baseline_note;
-    std::error_code ec;
-    if (!rebaseline && fs::exists(file, ec)) {
-      auto b = ReadBaseline(file);
-      if (!b.ok()) {
-        baseline_note = b.problem().detail + "; a new one is taken";
-      } else if (b->rate != policy.perf_rate) {
-        baseline_note = "the baseline was taken at " + std::to_string(b->rate) +
-                        " requests/s, the policy now says " + std::to_string(policy.perf_rate) +
-                        "; a new one is taken";
-      } else {
-        base = std::move(*b);
-      }
+    const double duration_s = gen.Summarize().duration_s;
+    if (paired) {
+      // The baseline stops whatever happened; weight 0 throughout.
+      Status stopped = env.RollbackCandidate(t.service);
+      if (!stopped.ok()) ctx.log().Warn("the baseline did not stop: " + stopped.problem().detail);
     }
+    if (ctx.Stopping()) return problems::Cancelled("the performance measurement was stopped");
+
+    std::vector<load::PairedRouteVerdict> verdicts;
+    {
+      std::lock_guard lock(mu);
+      verdicts = load::ComparePaired(requests, t.paths, po, checks);
+    }
+    std::vector<load::RouteSample> sample;
+    for (const auto& v : verdicts) sample.push_back(v.current);
+    const Json summary = SampleJson(sample, duration_s);
+    const double p95 = summary["latency_ms"]["p95"], p99 = summary["latency_ms"]["p99"];
+    worst_p95 = std::max(worst_p95, p95);
+    worst_p99 = std::max(worst_p99, p99);
+    total_rate += summary["achieved_rate"].get<double>();
+
     const std::size_t blockers_before = blockers.size();
     Json routes = Json::array();
-    std::vector<const load::RouteSample*> new_routes;  // measured, not in the baseline
-    int checks = 0;
-    if (base) {
-      for (const auto& r : s.routes) {
-        for (const auto& b : base->routes) checks += b.route == r.route ? 3 : 0;
-      }
-    }
-    for (const auto& r : s.routes) {
-      Json rj = {{"route", r.route},
-                 {"requests", r.requests},
-                 {"failed", r.failed},
-                 {"latency_ms", load::PercentilesJson(r.latency)}};
-      const load::RouteSample* b = nullptr;
-      if (base) {
-        for (const auto& x : base->routes) {
-          if (x.route == r.route) b = &x;
-        }
-      }
-      // Without a baseline, errors still count: against a clean one.
-      const load::RouteSample empty{r.route, {}, 0, 0};
-      const auto v = load::CompareRoute(b ? *b : empty, r, ro, std::max(checks, 1));
-      if (b) {
+    load::RegressionOptions ro;
+    for (const auto& v : verdicts) {
+      Json rj = {{"route", v.route},
+                 {"requests", v.current.requests},
+                 {"failed", v.current.failed},
+                 {"latency_ms", load::PercentilesJson(v.current.latency)}};
+      if (paired) {
         rj["compared"] = v.ToJson();
+        rj["compared"]["baseline_latency_ms"] = load::PercentilesJson(v.baseline.latency);
+        rj["compared"]["baseline_requests"] = v.baseline.requests;
         if (v.regressed()) blockers.push_back(t.service + " " + v.Reason());
-      } else if (v.errors_regressed) {
-        blockers.push_back(t.service + " " + r.route + ": " + std::to_string(r.failed) + " of " +
-                           std::to_string(r.requests) + " requests failed under load");
-      }
-      if (base && !b) {
-        new_routes.push_back(&r);
-        rj["baseline_added"] = true;  // when the service passes (below)
+      } else {
+        // Alone: errors still count, against a clean service.
+        const load::RouteSample clean{v.route, {}, 0, 0};
+        const auto e = load::CompareRoute(clean, v.current, ro, std::max(checks, 1));
+        if (e.errors_regressed) {
+          blockers.push_back(t.service + " " + v.route + ": " + std::to_string(v.current.failed) +
+                             " of " + std::to_string(v.current.requests) +
+                             " requests failed under load");
+        }
       }
       routes.push_back(std::move(rj));
     }
-    if (policy.perf_p95_ms > 0 && s.p95_ms > policy.perf_p95_ms) {
-      blockers.push_back(t.service + ": p95 " + load::FormatMs(s.p95_ms) +
-                         " is over the budget of " + std::to_string(policy.perf_p95_ms) + " ms");
+    if (policy.perf_p95_ms > 0 && p95 > policy.perf_p95_ms) {
+      blockers.push_back(t.service + ": p95 " + load::FormatMs(p95) + " is over the budget of " +
+                         std::to_string(policy.perf_p95_ms) + " ms");
     }
-    if (policy.perf_p99_ms > 0 && s.p99_ms > policy.perf_p99_ms) {
-      blockers.push_back(t.service + ": p99 " + load::FormatMs(s.p99_ms) +
-                         " is over the budget of " + std::to_string(policy.perf_p99_ms) + " ms");
+    if (policy.perf_p99_ms > 0 && p99 > policy.perf_p99_ms) {
+      blockers.push_back(t.service + ": p99 " + load::FormatMs(p99) + " is over the budget of " +
+                         std::to_string(policy.perf_p99_ms) + " ms");
     }
-    if (s.completed == 0) blockers.push_back(t.service + ": no request was answered");
+    if (summary["requests"].get<std::uint64_t>() == summary["failed"].get<std::uint64_t>())
+      blockers.push_back(t.service + ": no request was answered");
     const bool service_passed = blockers.size() == blockers_before;
 
     Json item = {{"service", t.service},
                  {"version", version},
-                 {"summary", s.ToJson()},
+                 {"summary", summary},
                  {"routes", routes},
                  {"passed", service_passed}};
-    if (base) {
-      item["baseline"] = {{"version", base->version}, {"at", base->at}, {"created", false}};
-      // Routes the baseline does not know (the version declares new ones):
-      // a passing measurement of them joins it, so they are judged next time.
-      if (!new_routes.empty() && service_passed) {
-        Json added = Json::array();
-        for (const auto* r : new_routes) {
-          base->routes.push_back(*r);
-          added.push_back(r->route);
-        }
-        const std::string text = Dump(BaselineJson(*base, t.service), 2) + "\n";
-        PS_TRY(WriteFileAtomic(file, text));
-        out.events.push_back({"perf.baselined",
-                              {{"service", t.service},
-                               {"version", version},
-                               {"routes_added", added},
-                               {"rate", s.achieved_rate}}});
-        item["baseline"]["routes_added"] = added;
-      } else {
-        for (auto& rj : routes) rj.erase("baseline_added");
-      }
-    } else if (service_passed) {
-      // Only a passing measurement becomes the baseline.
-      Baseline nb{version, ctx.clock().Now(), policy.perf_rate, s.routes};
+    item["baseline"] =
+        paired ? Json{{"version", base_version}, {"source", base_source}, {"paired", true}}
+               : Json{{"paired", false}, {"note", not_judged}};
+    if (!stored_note.empty()) item["baseline_note"] = stored_note;
+
+    // A passing measurement is the new reference: the version later runs
+    // compare with when production has none, and a point of the trend.
+    if (service_passed) {
+      Baseline nb{version, ctx.clock().Now(), policy.perf_rate, sample};
       const std::string text = Dump(BaselineJson(nb, t.service), 2) + "\n";
       fs::create_directories(file.parent_path(), ec);
       PS_TRY(WriteFileAtomic(file, text));
-      PS_ASSIGN(
-          engine::ArtifactOut a,
-          ctx.PutArtifact(store::ArtifactType::kPerf, "perf-baseline-" + t.service + ".json", text,
-                          "application/json", {{"service", t.service}, {"kind", "baseline"}}));
-      out.artifacts.push_back(a);
-      out.events.push_back({"perf.baselined",
-                            {{"service", t.service},
-                             {"version", version},
-                             {"routes", s.routes.size()},
-                             {"p95_ms", s.p95_ms},
-                             {"rate", s.achieved_rate}}});
-      item["baseline"] = {{"version", version}, {"at", nb.at}, {"created", true}};
-    } else {
-      item["baseline"] = nullptr;
+      Json point = {{"version", version},
+                    {"at", nb.at},
+                    {"rate", policy.perf_rate},
+                    {"p50_ms", summary["latency_ms"]["p50"]},
+                    {"p95_ms", p95},
+                    {"p99_ms", p99},
+                    {"failed", summary["failed"]},
+                    {"requests", summary["requests"]}};
+      if (paired) point["compared_with"] = base_version;
+      PS_TRY(AppendFile(env.dir() / "perf" / ("history-" + t.service + ".jsonl"),
+                        Dump(point) + "\n"));
+      const bool changed = !stored || stored->version != version;
+      if (changed) {
+        PS_ASSIGN(engine::ArtifactOut a,
+                  ctx.PutArtifact(store::ArtifactType::kPerf,
+                                  "perf-baseline-" + t.service + ".json", text, "application/json",
+                                  {{"service", t.service}, {"kind", "baseline"}}));
+        out.artifacts.push_back(a);
+        out.events.push_back({"perf.baselined",
+                              {{"service", t.service},
+                               {"version", version},
+                               {"routes", sample.size()},
+                               {"p95_ms", p95},
+                               {"rate", summary["achieved_rate"]}}});
+      }
+      item["reference"] = {{"version", version}, {"updated", changed}};
     }
-    if (!baseline_note.empty()) item["baseline_note"] = baseline_note;
-    Json stored = item;
-    stored["histograms"] = Json::array();
-    for (const auto& r : s.routes) stored["histograms"].push_back(r.ToJson());
+    Json stored_item = item;
+    stored_item["histograms"] = Json::array();
+    for (const auto& r : sample) stored_item["histograms"].push_back(r.ToJson());
+    if (paired) {
+      stored_item["baseline_histograms"] = Json::array();
+      for (const auto& v : verdicts) stored_item["baseline_histograms"].push_back(v.baseline.ToJson());
+    }
     PS_ASSIGN(engine::ArtifactOut a,
               ctx.PutArtifact(store::ArtifactType::kPerf, "perf-" + t.service + ".json",
-                              Dump(stored, 2) + "\n", "application/json",
+                              Dump(stored_item, 2) + "\n", "application/json",
                               {{"service", t.service}, {"kind", "measurement"}}));
     out.artifacts.push_back(a);
     services.push_back(std::move(item));

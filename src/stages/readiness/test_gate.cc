@@ -165,6 +165,7 @@ Json TestGateResult::ToJson() const {
             {"errors", totals.errors}, {"skipped", totals.skipped},     {"flaky", totals.flaky}};
   j["coverage"] = cov ? Json(std::round(cov->LinePercent() * 10) / 10) : Json(nullptr);
   if (!skipped_reason.empty()) j["skipped_reason"] = skipped_reason;
+  j["measured"] = !services.empty();  // no test ran: the gate measured nothing
   return j;
 }
 

@@ -751,6 +751,16 @@ Status LocalEnvironment::StartCandidate(const ServiceRun& run, const ProgressFn&
   return ApplyWeights(run.name);
 }
 
+std::optional<ServiceRun> LocalEnvironment::PreviousRun(const std::string& service) const {
+  if (!state_.contains("services") || !state_["services"].contains(service)) return std::nullopt;
+  const Json& svc = state_["services"][service];
+  if (!svc.contains("previous") || !svc["previous"].is_object()) return std::nullopt;
+  ServiceRun r = RunFromJson(svc["previous"]);
+  std::error_code ec;
+  if (r.cwd.empty() || !fs::is_directory(r.cwd, ec)) return std::nullopt;
+  return r;
+}
+
 Status LocalEnvironment::SetCandidateWeight(const std::string& service, int percent) {
   Json& svc = state_["services"][service];
   if (!svc["candidate"].is_string()) return problems::Conflict("no candidate for " + service);

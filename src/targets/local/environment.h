@@ -99,6 +99,9 @@ class LocalEnvironment {
   // an instant switch when that version is still warm, else a redeploy of
   // its (already built) release folder. Returns what it did per service.
   Result<Json> RollbackToPrevious(const ProgressFn& progress);
+  // The run that served a service before its last change (its release
+  // folder already prepared), if the environment remembers one.
+  std::optional<ServiceRun> PreviousRun(const std::string& service) const;
   // Whether the candidate's instances are all running and healthy, and how
   // many restarts they had.
   struct Health {
