@@ -14,20 +14,22 @@ namespace ps::security {
 namespace {
 
 // Byte classes by nibbles: a byte is in a class when the bits its low and
-// its high nibble select share one. Bits 0-5 are the value bytes
-// [A-Za-z0-9_/+=.~-], as products of nibble sets (A-O a-o; P-Z p-z; 0-9 =;
-// + - . /; _; ~); bit 6 the signs ':' and '='. The same two tables serve
-// the vector pass (two byte shuffles) and the portable loop.
-constexpr std::uint8_t kLow[16] = {0x06, 0x07, 0x07, 0x07, 0x07, 0x07, 0x07, 0x07,
-                                   0x07, 0x07, 0x43, 0x09, 0x01, 0x4D, 0x29, 0x19};
-constexpr std::uint8_t kHigh[16] = {0, 0, 0x08, 0x44, 0x01, 0x12, 0x01, 0x22,
+// its high nibble select share one. Bits 0-5 and 7 are the value bytes
+// [A-Za-z0-9_/+=.~!@#$%^&*-] and DEL, as products of nibble sets (A-O a-o;
+// P-Z p-z; 0-9 =; + - . /; ^ _ ~ DEL; @; ! # $ % & *); bit 6 the signs ':'
+// and '='. The same two tables serve the vector pass (two byte shuffles)
+// and the portable loop.
+constexpr std::uint8_t kLow[16] = {0x26, 0x87, 0x07, 0x87, 0x87, 0x87, 0x87, 0x07,
+                                   0x07, 0x07, 0xC3, 0x09, 0x01, 0x4D, 0x19, 0x19};
+constexpr std::uint8_t kHigh[16] = {0, 0, 0x88, 0x44, 0x21, 0x12, 0x01, 0x12,
                                     0, 0, 0,    0,    0,    0,    0,    0};
-constexpr std::uint8_t kValueBits = 0x3F, kSignBit = 0x40;
+constexpr std::uint8_t kValueBits = 0xBF, kSignBit = 0x40;
 
 inline std::uint8_t ClassOf(unsigned char c) { return kLow[c & 15] & kHigh[c >> 4]; }
 inline bool IsValue(unsigned char c) { return (ClassOf(c) & kValueBits) != 0; }
 inline bool IsName(unsigned char c) {  // [A-Za-z0-9_.-]
-  return IsValue(c) && c != '/' && c != '+' && c != '=' && c != '~';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '.' || c == '-';
 }
 // Not std::tolower: a call per byte, and the locale's idea of a letter.
 inline char AsciiLower(unsigned char c) {

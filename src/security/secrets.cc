@@ -28,7 +28,7 @@ const std::vector<SecretRule>& BuiltinSecretRules() {
         {"aws-access-key-id", "AWS access key id", R"(\b(AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}\b)",
          "critical", "Deactivate the key in IAM, create a new one, keep it in a secret store."},
         {"aws-secret-access-key", "AWS secret access key",
-         R"((?i)aws.{0,20}(secret|private).{0,20}[:=][ \t]{0,6}["']?[A-Za-z0-9/+]{40}(?![A-Za-z0-9_/+=.~-]))",
+         R"((?i)aws.{0,20}(secret|private).{0,20}[:=][ \t]{0,6}["']?[A-Za-z0-9/+]{40}(?![A-Za-z0-9_/+=.~!@#$%^&*\x7f-]))",
          "critical", "Rotate the key pair in IAM; read it from the environment or a secret store.",
          Value::kAfterAssignment, 4.0},
         {"github-token", "GitHub token (personal, OAuth, app)", R"(\bgh[pousr]_[A-Za-z0-9]{36}\b)",
@@ -81,8 +81,8 @@ const std::vector<SecretRule>& BuiltinSecretRules() {
          "high", "Move the password to a secret and build the URL from the environment.",
          Value::kUrlPassword, 2.5},
         {"generic-secret", "Secret assigned to a secret-named key",
-         R"((?i)(secret|token|passwd|password|api[_-]?key|auth[_-]?key|private[_-]?key|credential)[A-Za-z0-9_.-]{0,20}["']?[ \t]*[:=][ \t]{0,6}["']?[A-Za-z0-9_/+=.~-]{16,})",
-         "high",
+         R"((?i)(secret|token|passwd|password|api[_-]?key|auth[_-]?key|private[_-]?key|credential)[A-Za-z0-9_.-]{0,20}["']?[ \t]*[:=][ \t]{0,6}["']?[A-Za-z0-9_/+=.~!@#$%^&*\x7f-]{16,})",
+         "medium",
          "Move the value to a secret store or the CI's secrets and read it from the environment.",
          Value::kAfterAssignment, 3.5},
     };
@@ -166,6 +166,231 @@ bool LooksLikePlaceholder(std::string_view v) {
   std::set<char> distinct(v.begin(), v.end());
   if (distinct.size() <= 3) return true;
   return false;
+}
+
+namespace {
+
+std::string_view Extension(std::string_view path) {
+  const auto slash = path.rfind('/');
+  const std::string_view base = slash == std::string_view::npos ? path : path.substr(slash + 1);
+  const auto dot = base.rfind('.');
+  return dot == std::string_view::npos || dot == 0 ? std::string_view() : base.substr(dot + 1);
+}
+
+// Source files of programming languages: there a value without quotes is
+// an expression, not a literal.
+bool IsCodeFile(std::string_view path) {
+  std::string ext(Extension(path));
+  for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  static const std::set<std::string> kCode = {
+      "py",  "pyi", "js",  "jsx", "mjs",    "cjs",   "ts",    "tsx",  "mts", "cts",  "go",
+      "java", "kt", "kts", "scala", "groovy", "gradle", "rb",  "php",  "cs",  "fs",   "vb",
+      "rs",  "swift", "c", "cc",  "cpp",    "cxx",   "h",     "hh",   "hpp", "m",    "mm",
+      "ex",  "exs", "erl", "dart", "lua",   "vue",   "svelte", "astro", "clj", "hs",  "ml",
+      "r",   "jl",  "pl",  "pm",  "zig",    "nim",   "cr",    "sol"};
+  return kCode.count(ext) != 0;
+}
+
+bool IsLowerAscii(char c) { return c >= 'a' && c <= 'z'; }
+bool IsUpperAscii(char c) { return c >= 'A' && c <= 'Z'; }
+bool IsDigitAscii(char c) { return c >= '0' && c <= '9'; }
+bool IsIdentStart(char c) { return IsLowerAscii(c) || IsUpperAscii(c) || c == '_' || c == '$'; }
+bool IsIdent(char c) { return IsIdentStart(c) || IsDigitAscii(c); }
+
+// The words of a name: split at '_', '-', '.', and where camelCase turns
+// ("handlerTokenCount" -> handler, token, count), lower-cased.
+std::vector<std::string> Words(std::string_view name) {
+  std::vector<std::string> out;
+  std::string cur;
+  auto flush = [&] {
+    if (!cur.empty()) out.push_back(cur);
+    cur.clear();
+  };
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    const char c = name[i];
+    if (c == '_' || c == '-' || c == '.' || c == '$') {
+      flush();
+      continue;
+    }
+    const bool upper = IsUpperAscii(c);
+    const bool digit = IsDigitAscii(c);
+    if (!cur.empty()) {
+      const char prev = name[i - 1];
+      // aB -> a|B ; ABc -> A|Bc ; a1 stays
+      if (upper && IsLowerAscii(prev)) flush();
+      if (upper && IsUpperAscii(prev) && i + 1 < name.size() && IsLowerAscii(name[i + 1])) flush();
+      if (!digit && IsDigitAscii(prev)) flush();
+    }
+    cur += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  flush();
+  return out;
+}
+
+// A word of a language, not a random run of letters: letters only, a
+// vowel, no long consonant cluster.
+bool WordLike(std::string_view w) {
+  if (w.size() < 2) return false;
+  int vowels = 0, run = 0, longest = 0;
+  for (char c : w) {
+    if (!IsLowerAscii(c)) return false;
+    const bool vowel = c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u' || c == 'y';
+    vowels += vowel;
+    run = vowel ? 0 : run + 1;
+    longest = std::max(longest, run);
+  }
+  return vowels > 0 && longest <= 4;
+}
+
+// An identifier, a dotted member access or a name made of words
+// ("random_lower_string", "jwtService.toToken", "PASSWORD_RESET_TOKEN").
+bool LooksLikeName(std::string_view v) {
+  // Dotted identifiers: every segment an identifier.
+  if (v.find('.') != std::string_view::npos) {
+    std::size_t start = 0;
+    bool all = true;
+    while (start <= v.size()) {
+      const auto dot = v.find('.', start);
+      const std::string_view seg =
+          v.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+      if (seg.empty() || !IsIdentStart(seg[0]) ||
+          !std::all_of(seg.begin(), seg.end(), [](char c) { return IsIdent(c); })) {
+        all = false;
+        break;
+      }
+      if (dot == std::string_view::npos) break;
+      start = dot + 1;
+    }
+    if (all) return true;
+  }
+  if (v.empty() || !IsIdentStart(v[0])) return false;
+  if (!std::all_of(v.begin(), v.end(), [](char c) { return IsIdent(c) || c == '-'; })) return false;
+  const auto words = Words(v);
+  if (words.empty()) return false;
+  int worded = 0;
+  for (const auto& w : words) {
+    // Digits are allowed as a version or an index after a word ("v2", "token2").
+    std::string letters;
+    for (char c : w) {
+      if (!IsDigitAscii(c)) letters += c;
+    }
+    if (letters.size() != w.size() && !(letters.size() >= 2 && IsDigitAscii(w.back()))) return false;
+    if (!WordLike(letters)) return false;
+    ++worded;
+  }
+  return worded >= 2 || (worded == 1 && v.size() <= 20);
+}
+
+bool LooksLikePath(std::string_view v) {
+  if (v.rfind("/", 0) == 0 || v.rfind("./", 0) == 0 || v.rfind("../", 0) == 0 ||
+      v.rfind("~/", 0) == 0) {
+    return true;
+  }
+  if (v.find('/') == std::string_view::npos) return false;
+  // a/b/c.json: every segment lower-case words, digits, dots, dashes
+  std::size_t start = 0;
+  while (start < v.size()) {
+    auto slash = v.find('/', start);
+    if (slash == std::string_view::npos) slash = v.size();
+    const std::string_view seg = v.substr(start, slash - start);
+    if (seg.empty()) return false;
+    for (char c : seg) {
+      if (!(IsLowerAscii(c) || IsDigitAscii(c) || c == '.' || c == '-' || c == '_')) return false;
+    }
+    start = slash + 1;
+  }
+  return true;
+}
+
+// The last word of a key that holds something about a secret, not the
+// secret: its length, its name, where it goes, when it expires...
+bool NamesAnAttribute(const std::string& last) {
+  static const std::set<std::string> kAttributes = {
+      "count",     "counts",   "length",   "len",       "size",       "type",      "types",
+      "name",      "names",    "id",       "ids",       "url",        "urls",      "uri",
+      "endpoint",  "path",     "paths",    "file",      "filename",   "dir",       "prefix",
+      "suffix",    "header",   "headers",  "field",     "fields",     "param",     "params",
+      "format",    "pattern",  "regex",    "expire",    "expires",    "expiry",    "expiration",
+      "ttl",       "timeout",  "lifetime", "age",       "max",        "min",       "limit",
+      "enabled",   "enable",   "required", "label",     "hint",       "placeholder", "message",
+      "msg",       "error",    "errors",   "policy",    "version",    "mode",      "style",
+      "class",     "title",    "description", "rule",   "rules",      "index",     "position",
+      "offset",    "service",  "provider", "manager",   "handler",    "helper",    "factory",
+      "store",     "storage",  "repository", "model",   "schema",     "validator", "generator",
+      "input",     "column",   "event",    "route",     "template",   "view",      "page",
+      "component", "form",     "text",     "attribute", "property",   "option",    "options",
+      "config",    "settings", "strategy", "scope",     "scopes",     "kind",      "flag",
+      "request",   "response", "result",   "callback",  "method",     "module",    "digest",
+      "checksum",  "fingerprint", "etag",  "env",       "var",        "variable",  "location",
+      "source",    "ref",      "reference", "arn",      "query",      "selector",  "tokens",
+      "tokenizer", "reset",    "policy"};
+  return kAttributes.count(last) != 0;
+}
+
+}  // namespace
+
+bool IsSamplePath(std::string_view path) {
+  std::string p = "/" + std::string(path);
+  for (auto& c : p) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const char* dir : {"/test/", "/tests/", "/spec/", "/specs/", "/__tests__/", "/__mocks__/",
+                          "/fixtures/", "/fixture/", "/testdata/", "/test-data/", "/example/",
+                          "/examples/", "/sample/", "/samples/", "/docs/", "/doc/", "/e2e/",
+                          "/mocks/", "/mock/", "/stubs/"}) {
+    if (p.find(dir) != std::string::npos) return true;
+  }
+  const auto slash = p.rfind('/');
+  const std::string base = p.substr(slash + 1);
+  return base.rfind("test_", 0) == 0 || base.find("_test.") != std::string::npos ||
+         base.find(".test.") != std::string::npos || base.find(".spec.") != std::string::npos ||
+         base.find("_spec.") != std::string::npos || base.find(".example") != std::string::npos ||
+         base.find(".sample") != std::string::npos || base.find("example.") == 0 ||
+         base.find(".md") != std::string::npos;
+}
+
+bool GenericValueIsLiteral(std::string_view path, std::string_view line, std::size_t key_from,
+                           std::size_t value_from, std::size_t value_to) {
+  if (value_from >= value_to || value_to > line.size()) return false;
+  const std::string_view value = line.substr(value_from, value_to - value_from);
+  const char open = value_from > 0 ? line[value_from - 1] : '\0';
+  const bool quoted = open == '"' || open == '\'' || open == '`';
+  const char next = value_to < line.size() ? line[value_to] : '\n';
+  if (quoted) {
+    // The literal is the value whole: the same quote closes it.
+    if (next != open) return false;
+    if (open == '`' && value.find("${") != std::string_view::npos) return false;
+  } else {
+    // An expression of a program (an identifier, a call, a type...).
+    if (IsCodeFile(path)) return false;
+    // In configuration, a value ends the line or meets a separator.
+    if (!(next == '\n' || next == '\r' || next == ' ' || next == '\t' || next == ',' ||
+          next == ';' || next == '#' || next == '"' || next == '\'')) {
+      return false;
+    }
+  }
+  if (LooksLikeName(value) || LooksLikePath(value)) return false;
+  // The key: the name holding the keyword; its last word says what it is.
+  if (key_from != std::string_view::npos && key_from < value_from) {
+    std::size_t b = key_from, e = key_from;
+    auto in_name = [](char c) { return IsIdent(c) || c == '-' || c == '.'; };
+    while (b > 0 && in_name(line[b - 1])) --b;
+    while (e < value_from && in_name(line[e])) ++e;
+    const auto words = Words(line.substr(b, e - b));
+    if (!words.empty() && NamesAnAttribute(words.back())) return false;
+  }
+  // The character mix of a key or a password.
+  int lower = 0, upper = 0, digit = 0, other = 0;
+  for (char c : value) {
+    if (IsLowerAscii(c)) {
+      lower = 1;
+    } else if (IsUpperAscii(c)) {
+      upper = 1;
+    } else if (IsDigitAscii(c)) {
+      digit = 1;
+    } else {
+      other = 1;
+    }
+  }
+  return lower + upper + digit + other >= 2;
 }
 
 std::string Redact(std::string_view value) {
@@ -493,6 +718,10 @@ std::string_view ValueOf(const SecretRule& r, std::string_view m) {
 
 namespace {
 
+// The rules that match any value of a secret-named key, not a format of
+// their own: what they find is possible, not verified.
+bool IsGenericRule(const SecretRule& r) { return r.id.find("generic") != std::string::npos; }
+
 std::string Lower(std::string_view s) {
   std::string out(s);
   for (auto& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
@@ -622,6 +851,14 @@ std::vector<SecretFinding> FindingsOf(const std::vector<SecretRule>& rules,
         const std::string_view value(v.data(), v.size());
         const std::string_view whole_view(whole.data(), whole.size());
         if (LooksLikePlaceholder(value)) continue;
+        const bool generic = IsGenericRule(r);
+        if (generic && (IsSamplePath(path) ||
+                        !GenericValueIsLiteral(path, line, std::string_view::npos,
+                                               static_cast<std::size_t>(v.data() - line.data()),
+                                               static_cast<std::size_t>(v.data() - line.data()) +
+                                                   v.size()))) {
+          continue;
+        }
         const double entropy = ShannonEntropy(value);
         if (r.min_entropy > 0 && entropy < r.min_entropy) continue;
         if (std::any_of(ex.allowlists.begin(), ex.allowlists.end(),
@@ -632,7 +869,7 @@ std::vector<SecretFinding> FindingsOf(const std::vector<SecretRule>& rules,
         }
         if (!seen_value.insert(r.id + ":" + std::string(value)).second) continue;
         SecretFinding f;
-        f.confidence = "likely";
+        f.confidence = generic ? "possible" : "likely";
         f.entropy = entropy;
         f.redacted = Redact(value);
         out.push_back(Completed(std::move(f), r, path,
@@ -665,6 +902,15 @@ std::vector<SecretFinding> FindingsOf(const std::vector<SecretRule>& rules,
       f.confidence = PrivateKeyParses(value) ? "verified" : "likely";
     } else {
       if (LooksLikePlaceholder(value)) continue;
+      if (IsGenericRule(r)) {
+        // A secret-named key's value: a literal in the right place, or code.
+        if (IsSamplePath(path) || h.value_from > h.to ||
+            !GenericValueIsLiteral(path, line, h.from - line_start, h.value_from - line_start,
+                                   h.value_from - line_start + value.size())) {
+          continue;
+        }
+        f.confidence = "possible";
+      }
       f.entropy = ShannonEntropy(value);
       if (r.min_entropy > 0 && f.entropy < r.min_entropy) continue;
       if ((r.id == "github-token" || r.id == "npm-token")) {

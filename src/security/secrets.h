@@ -88,7 +88,10 @@ struct SecretFinding {
   std::string fingerprint;   // sha256(rule_id + ":" + value), hex
   double entropy = 0;
   // "verified": the value passed its format's own check (checksum, parse);
-  // "likely": matched and passed entropy/stopword checks.
+  // "likely": a provider's format matched and passed entropy/stopword
+  // checks; "possible": a generic match (a secret-named key given a literal
+  // with the look of a key or a password), unverified: a warning that
+  // blocks only when policy.security.unverified_secrets says so.
   std::string confidence;
   Json ToJson() const;
 };
@@ -108,6 +111,23 @@ double ShannonEntropy(std::string_view s);
 // a variable rather than a secret ("changeme", "xxxx", "${TOKEN}",
 // "AKIAIOSFODNN7EXAMPLE", "<your-key>").
 bool LooksLikePlaceholder(std::string_view value);
+// Whether a generic rule's candidate (a secret-named key assigned a long
+// value) is a literal that may be a secret, not code or a name. `line` is
+// the candidate's line; `key_from` where the key's keyword starts in it
+// (npos: unknown), [value_from, value_to) the value. Code is not a secret: in
+// a source file an unquoted value (an identifier, a call, a member access, a
+// type), anywhere a value followed by a call's or an index's bracket, a
+// dotted or worded name ("settings.SECRET_KEY", "random_lower_string"), a
+// path; nor is a value of a key that names something about a secret rather
+// than the secret ("token_count", "password_reset_url", "api_key_header"),
+// nor a value without the character mix of a key or a password (two
+// classes of lower case, upper case, digits and punctuation).
+bool GenericValueIsLiteral(std::string_view path, std::string_view line, std::size_t key_from,
+                           std::size_t value_from, std::size_t value_to);
+// Files of tests, fixtures, examples and documentation, where a generic
+// match is a sample, not a leak.
+bool IsSamplePath(std::string_view path);
+
 // "ghp_abcd…wxyz": enough to find it, not enough to use it.
 std::string Redact(std::string_view value);
 // GitHub and npm tokens end in a CRC32 of their body, base62: true if it

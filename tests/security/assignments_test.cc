@@ -25,9 +25,10 @@ const SecretRule& RuleById(const std::string& id) {
 // a trailing "no value byte follows" lookahead becomes "a non-value byte
 // or the end" (RE2 has no lookaround; the test matches single lines).
 std::string ForRe2(std::string pattern) {
-  const std::string ahead = "(?![A-Za-z0-9_/+=.~-])";
+  const std::string ahead = "(?![A-Za-z0-9_/+=.~!@#$%^&*\\x7f-])";
   const auto at = pattern.find(ahead);
-  if (at != std::string::npos) pattern.replace(at, ahead.size(), "(?:[^A-Za-z0-9_/+=.~-]|$)");
+  if (at != std::string::npos)
+    pattern.replace(at, ahead.size(), "(?:[^A-Za-z0-9_/+=.~!@#$%^&*\\x7f-]|$)");
   return pattern;
 }
 
@@ -87,6 +88,9 @@ std::string RandomText(std::mt19937_64& rng, std::size_t pieces) {
                                                    ")",
                                                    "{",
                                                    "$",
+                                                   "!@#",
+                                                   "%^&*",
+                                                   "\x7f",
                                                    "x",
                                                    "Q9",
                                                    "abcdefgh",
@@ -105,7 +109,7 @@ std::string RandomText(std::mt19937_64& rng, std::size_t pieces) {
       "", "_ID", "_access_key", ".value", "-x", "_for_the_service_account", "s", "0"};
   static const std::vector<std::string> kValues = {
       "AbCdEfGhIjKlMnOpQrSt", "uv/+0123456789wxyzAB", "k3Y", "abcdefgh", "==", "-_.~", "Zz09",
-      "wJalrXUtnFEMI/K7MDENG"};
+      "wJalrXUtnFEMI/K7MDENG", "aB3!xY9@kL2#mN5$pQ7%", "&*^"};
   auto pick = [&](const std::vector<std::string>& v) { return v[rng() % v.size()]; };
   std::string s;
   for (std::size_t i = 0; i < pieces; ++i) {

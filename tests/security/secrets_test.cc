@@ -88,6 +88,86 @@ TEST(Secrets, LeavesExamplesPlaceholdersAndReferencesAlone) {
   EXPECT_TRUE(fs.empty()) << fs.front().rule_id << " at line " << fs.front().line;
 }
 
+// The generic rule (a secret-named key given a long value) reports
+// literals with the mix of a key or a password, as warnings ("possible"),
+// and leaves code alone: calls, member access, identifiers, types, paths,
+// and keys that name something about a secret (its count, its URL...).
+TEST(Secrets, GenericMatchesAreLiteralsNotCode) {
+  std::mt19937_64 rng(11);
+  const std::string punct = kAlnum + "!@#%^&*";
+  const std::string db_password = Random(rng, punct, 20) + "!a9";
+  const std::string secret_key = Random(rng, punct, 40);
+  const std::string admin = Random(rng, kAlnum, 18) + "#1";
+  const std::string api = Random(rng, kAlnum, 32);
+  auto s = Scanner();
+  const std::vector<std::pair<std::string, std::string>> planted = {
+      {"app/settings.py", "db_password = \"" + db_password + "\"\n"},
+      {"app/settings.py", "SECRET_KEY = '" + secret_key + "'\n"},
+      {"src/seed.ts", "const adminPassword = \"" + admin + "\";\n"},
+      {"config/app.yaml", "api_key: " + api + "\n"},
+      {"deploy/.env.production", "API_SECRET=" + api + "\n"},
+      {"src/Config.java", "private static final String API_KEY = \"" + api + "\";\n"},
+  };
+  for (const auto& [path, text] : planted) {
+    auto fs = s->Scan(path, text);
+    ASSERT_EQ(fs.size(), 1u) << path << ": " << text;
+    EXPECT_EQ(fs[0].rule_id, "generic-secret");
+    EXPECT_EQ(fs[0].confidence, "possible");
+    EXPECT_EQ(fs[0].severity, "medium");  // a warning in SARIF, not an error
+  }
+  const std::string hex = "5d41402abc4b2a76b9719d911017c592";
+  const std::vector<std::pair<std::string, std::string>> code = {
+      {"app/api.py", "handler_token_count = body.get('x', 0)\n"},
+      {"app/api.py", "password = random_lower_string()\n"},
+      {"app/api.py", "token = jwt_service.encode_token(user)\n"},
+      {"src/auth.ts", "const token = jwtService.toToken(user);\n"},
+      {"src/auth.ts", "  private readonly tokenService: AuthenticationTokenService,\n"},
+      {"src/auth.ts", "export type ApiKey = ApiKeyConfigurationOptions;\n"},
+      {"src/auth.ts", "const secret = process.env.SECRET_KEY_FROM_ENVIRONMENT;\n"},
+      {"src/auth.ts", "let password = `${prefix}${randomBytesOfTheRightLength}`;\n"},
+      {"app/models.py", "token_count = \"" + hex + "\"\n"},
+      {"app/models.py", "password_reset_url = \"https://example.org/reset/abc123def456\"\n"},
+      {"app/models.py", "SECRET_KEY = settings.DJANGO_SECRET_KEY_VALUE\n"},
+      {"app/models.py", "api_key_header = \"X-Api-Key-Authorization-Header\"\n"},
+      {"config/app.yaml", "password_file: /run/secrets/database_password_file\n"},
+      {"config/app.yaml", "token: PASSWORD_RESET_TOKEN_EXPIRE_HOURS\n"},
+      {"config/app.properties", "auth.token.endpoint=oauth2.token.endpoint.address\n"},
+      {"main.go", "\ttoken := tokenSource.TokenWithContext(ctx)\n"},
+      {"lib/user.rb", "  self.password = Devise.friendly_token_generator\n"},
+  };
+  for (const auto& [path, text] : code) {
+    auto fs = s->Scan(path, text);
+    EXPECT_TRUE(fs.empty()) << path << ": " << text;
+  }
+  // Samples: the same literal in a test or an example is not reported.
+  for (const std::string path : {"tests/test_settings.py", "src/auth.test.ts", "docs/setup.md",
+                                 "examples/app/settings.py", "spec/fixtures/config.yml"}) {
+    EXPECT_TRUE(s->Scan(path, "db_password = \"" + db_password + "\"\n").empty()) << path;
+  }
+  // A provider's format is no generic match: verified, never "possible".
+  const std::string body = Random(rng, kAlnum, 30);
+  auto fs = s->Scan("src/ci.ts", "const token = \"gh" + std::string("p_") + body +
+                                     TokenChecksum(body) + "\";\n");
+  ASSERT_EQ(fs.size(), 1u);
+  EXPECT_EQ(fs[0].confidence, "verified");
+}
+
+TEST(Secrets, GenericLiteralClassifierByItself) {
+  const std::string quoted = "password = \"k3Y!p9Qz#rT2vB8wX5mN\"";
+  const auto at = quoted.find('k');
+  EXPECT_TRUE(GenericValueIsLiteral("a.py", quoted, 0, at, quoted.size() - 1));
+  // The quote must close right after the value (not a phrase that goes on).
+  const std::string phrase = "password = \"k3Y!p9Qz#rT2vB8wX5mN and more\"";
+  EXPECT_FALSE(GenericValueIsLiteral("a.py", phrase, 0, at, phrase.find(' ', at)));
+  const std::string bare = "password = k3Y!p9Qz#rT2vB8wX5mN";
+  EXPECT_FALSE(GenericValueIsLiteral("a.py", bare, 0, bare.find('k'), bare.size()));
+  EXPECT_TRUE(GenericValueIsLiteral("a.env", bare, 0, bare.find('k'), bare.size()));
+  EXPECT_TRUE(IsSamplePath("pkg/tests/conf.py"));
+  EXPECT_TRUE(IsSamplePath("web/src/login.spec.ts"));
+  EXPECT_FALSE(IsSamplePath("src/latest/conf.py"));
+  EXPECT_FALSE(GenericValueIsLiteral("a.py", "", 0, 0, 0));
+}
+
 TEST(Secrets, InlineIgnoresAndPrivateKeyBlocks) {
   std::mt19937_64 rng(9);
   std::string pem = "-----BEGIN " + std::string("EC PRIVATE KEY-----\n");

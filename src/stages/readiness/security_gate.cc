@@ -359,8 +359,24 @@ Result<SecurityReport> RunSecurityGate(const SecurityGateOptions& o) {
   }
   r.iac = std::move(iac);
 
-  if (!r.secrets.empty() && o.policy.security_secrets == "block") {
-    r.blockers.push_back(std::to_string(r.secrets.size()) + " secret(s) in the repository");
+  // Provider formats block (policy.security.secrets); generic matches,
+  // unverified, only when policy.security.unverified_secrets says so.
+  std::size_t secret_block = 0, secret_possible = 0;
+  for (const auto& s : r.secrets) {
+    if (s.confidence == "possible") {
+      ++secret_possible;
+      if (o.policy.security_unverified_secrets == "block") ++secret_block;
+    } else if (o.policy.security_secrets == "block") {
+      ++secret_block;
+    }
+  }
+  if (secret_block) {
+    r.blockers.push_back(std::to_string(secret_block) + " secret(s) in the repository");
+  }
+  if (secret_possible && o.policy.security_unverified_secrets != "block") {
+    r.notes.push_back(std::to_string(secret_possible) +
+                         " possible secret(s) (generic matches, unverified; "
+                         "policy.security.unverified_secrets: block makes them block)");
   }
   std::size_t vuln_block = 0, lic_block = 0, iac_block = 0;
   for (const auto& v : r.vulns) {
@@ -410,9 +426,11 @@ Json SecurityReport::ToJson() const {
       {"target", target},
       {"passed", passed()},
       {"blockers", blockers},
+      {"notes", notes},
       {"policy",
        {{"max_severity", options.policy.security_max_severity},
         {"secrets", options.policy.security_secrets},
+        {"unverified_secrets", options.policy.security_unverified_secrets},
         {"dev_dependencies", options.policy.security_dev_dependencies},
         {"licenses",
          {{"allow", options.policy.security_licenses_allow},

@@ -73,6 +73,7 @@ struct SecurityReport {
   Json skipped = Json::array();                       // files not scanned, and why
   std::vector<Accepted> accepted;
   std::vector<std::string> blockers;  // why the gate fails; empty: it passes
+  std::vector<std::string> notes;     // what was found and does not block (warnings)
 
   bool passed() const { return blockers.empty(); }
   Json ToJson() const;
