@@ -8,14 +8,14 @@
 // exact), so that a stall of the machine, which slows both requests of a
 // pair alike, tells nothing either way:
 //
-// - The typical request ("pairs"): in how many pairs the candidate took
-//   longer than the baseline's time grown by the tolerance, B > A x (1 +
-//   tolerance) + slack, against how many it did not. If the candidate were
-//   no slower than the baseline grown that way, the first would be no more
-//   likely than the second (the two requests of a pair are exchangeable:
-//   due 1/rate apart, the order alternating). A version slower on most
-//   requests is caught from a few hundred pairs even when the machine's
-//   noise is larger than the change.
+// - The typical request ("pairs"): per pair d = log B - log(A x (1 +
+//   tolerance) + slack), tested with Wilcoxon's signed-rank test for d
+//   centred above 0. The two requests of a pair are exchangeable (due 1/rate
+//   apart, the order alternating), so with the same version on both sides
+//   log B - log A is symmetric about 0, and d lies below it: the test is
+//   conservative there. A version slower on most requests is caught from a
+//   few hundred pairs even when the machine's noise is larger than the
+//   change. (The counts of pairs with d > 0 and d <= 0 are reported.)
 // - The tail (p95): T is the baseline's p95 in this run, T' = T x (1 +
 //   tolerance) + slack. Each pair says whether the baseline's request took
 //   longer than T and whether the candidate's took longer than T'; only the
@@ -54,7 +54,7 @@ struct PairedRequest {
 struct PairedOptions {
   double tolerance = 0.10;         // allowed growth of a quantile (policy max_regression_pct)
   double slack_ms = 1.0;           // absolute allowance on top
-  double alpha = 0.001;            // false-alarm probability of one gate run, all checks together
+  double alpha = 0.01;             // false-alarm probability of one gate run, all checks together
   std::uint64_t min_pairs = 50;    // fewer complete pairs on a route: not judged
 };
 
@@ -89,6 +89,11 @@ struct PairedRouteVerdict {
   std::string Reason() const;
   Json ToJson() const;
 };
+
+// One-sided p-value of Wilcoxon's signed-rank test that the values are
+// centred above 0 (zeros dropped, mid-ranks for ties, normal approximation
+// with continuity correction). 1 when empty.
+double SignedRankUpperP(std::vector<double> d);
 
 // Splits a paired load's requests by route and side, pairs them by
 // schedule, and judges each route. `routes` names the paths in the order of

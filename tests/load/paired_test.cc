@@ -37,6 +37,9 @@ struct Machine {
   double busy_share = 0.3;           // the share of time in busy spells
   double busy_factor = 2.5;          // service time multiplier while busy
   double jitter_mean_ms = 0.3;       // independent, per request
+  // Waiting for a CPU that other work holds: each process waits on its
+  // own, so this part is not shared by the two requests of a pair.
+  double own_wait_mean_ms = 0;
 };
 
 // A paired load of `pairs` pairs at `rate` requests/s (both together) over
@@ -72,6 +75,10 @@ std::vector<PairedRequest> Simulate(std::mt19937_64& rng, const Version& base,
       if (busy) ms *= m.busy_factor;
       if (stall_until > t) ms += stall_until - t;
       ms += jitter(rng);
+      if (m.own_wait_mean_ms > 0) {
+        std::exponential_distribution<double> wait(1 / m.own_wait_mean_ms);
+        if (u(rng) < 0.5) ms += wait(rng);
+      }
     }
     PairedRequest r;
     r.seq = g;
@@ -177,6 +184,31 @@ TEST(PairedComparison, ErrorsOnlyTheCandidateMakesAreBlockedSharedOnesAreNot) {
   EXPECT_TRUE(v[0].errors_regressed);
   EXPECT_NE(v[0].Reason().find("only the new version failed"), std::string::npos) << v[0].Reason();
   EXPECT_GT(v[0].current.failed, v[0].baseline.failed);
+}
+
+// Two CPU hogs on a two-core machine: every process waits for a CPU on its
+// own, so half of the noise is not shared by a pair. Still valid (the two
+// requests of a pair stay exchangeable), and a 1.5x slower version of a
+// 10 ms service is still caught.
+TEST(PairedComparison, NoiseEachProcessWaitsOutOnItsOwn) {
+  Machine starved;
+  starved.own_wait_mean_ms = 8;
+  const Version v{10, 1, 0, 0};
+  EXPECT_LE(Blocked(18, 1000, v, v, starved), 10);  // at most 1%
+  const Version slower{10, 1.5, 0, 0};
+  EXPECT_GE(Blocked(19, 200, v, slower, starved), 190);
+}
+
+TEST(PairedComparison, SignedRankTest) {
+  EXPECT_EQ(SignedRankUpperP({}), 1.0);
+  // Ten values, all above 0: exactly 1/1024; the approximation is near.
+  std::vector<double> up = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+  EXPECT_NEAR(SignedRankUpperP(up), 0.003, 0.002);
+  std::vector<double> down = up;
+  for (auto& x : down) x = -x;
+  EXPECT_GT(SignedRankUpperP(down), 0.99);
+  // Symmetric about 0: about one half; ties and zeros do no harm.
+  EXPECT_NEAR(SignedRankUpperP({-3, -2, -1, 0, 1, 2, 3, 2, -2}), 0.5, 0.15);
 }
 
 TEST(PairedComparison, PairsAreMatchedBySchedulePathAndSideNotByArrival) {
