@@ -71,6 +71,7 @@ const std::set<std::string>& KeptNames() {
       "fly.toml",
       "netlify.toml",
       "index.html",
+      "manifest.json",
       "schema.prisma",
       "drizzle.config.ts",
       "drizzle.config.js",
@@ -149,12 +150,27 @@ std::string NameClass(const std::string& path, const std::string& base) {
   }
   if (EndsWith(base, ".tf")) return "@terraform";
   if (EndsWith(base, ".csproj") || EndsWith(base, ".fsproj")) return "@dotnet-project";
+  if (base.rfind("appsettings", 0) == 0 && EndsWith(base, ".json")) return "@appsettings";
+  if (EndsWith(base, ".service") &&
+      (path.find("contrib/") != std::string::npos || path.find("systemd/") != std::string::npos ||
+       path.find("packaging/") != std::string::npos || path.find("deploy/") != std::string::npos ||
+       path.find("init/") != std::string::npos)) {
+    return "@systemd-unit";
+  }
   if ((EndsWith(base, ".yaml") || EndsWith(base, ".yml")) &&
       (path.find("k8s/") != std::string::npos || path.find("kubernetes/") != std::string::npos ||
        path.find("manifests/") != std::string::npos || path.find("deploy/") != std::string::npos)) {
     return "@k8s";
   }
   if (base.rfind("requirements", 0) == 0 && EndsWith(base, ".txt")) return "requirements.txt";
+  // Env samples by other names: .example.env, example.env, sample.env,
+  // .env.local.example, .env.production.sample...
+  if (base == ".example.env" || base == "example.env" || base == "sample.env" ||
+      base == ".sample.env" || base == "env.example" || base == "env.sample" ||
+      (base.rfind(".env.", 0) == 0 &&
+       (EndsWith(base, ".example") || EndsWith(base, ".sample") || EndsWith(base, ".template")))) {
+    return ".env.example";
+  }
   return {};
 }
 
@@ -242,7 +258,9 @@ Json Service::ToJson() const {
   for (const auto& [n, evs] : backing_services) {
     Json ev = Json::array();
     for (const auto& x : evs) ev.push_back(x.ToJson());
-    backing.push_back({{"name", n}, {"evidence", ev}});
+    Json b = {{"name", n}, {"evidence", ev}};
+    if (optional_backing.count(n)) b["optional"] = true;
+    backing.push_back(std::move(b));
   }
   return {{"name", name},
           {"root", root},
@@ -350,6 +368,264 @@ std::optional<Json> RepoIndex::ReadJson(const std::string& path) {
 void RepoIndex::Warn(const std::string& file, const std::string& message) {
   if (warnings_.size() < 500) warnings_.push_back({{"file", file}, {"message", message}});
 }
+
+namespace {
+
+std::string Lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// Whether a folder holds code of its own (source files directly in it).
+bool IsOwnCodeFolder(const RepoIndex& idx, const std::string& dir) {
+  for (const auto& src : idx.Sources()) {
+    if (DirOf(src) == dir) return true;
+  }
+  return false;
+}
+
+// Folders of tests, benchmarks, examples and documentation: what is in them
+// is not deployed as the product.
+bool IsNonProductPath(const std::string& root, const std::string& name) {
+  static const std::set<std::string> kDirs = {
+      "test",     "tests",    "e2e",        "spec",      "__tests__", "benchmark", "benchmarks",
+      "bench",    "examples", "example",    "samples",   "sample",    "docs",      "doc",
+      "testdata", "fixtures", "load-tests", "loadtests", "loadtest",  "perf-tests",
+      "tools",    "hack"};
+  if (root != ".") {
+    std::size_t start = 0;
+    while (start <= root.size()) {
+      const auto slash = root.find('/', start);
+      const std::string seg =
+          Lower(root.substr(start, slash == std::string::npos ? std::string::npos : slash - start));
+      if (kDirs.count(seg)) return true;
+      if (slash == std::string::npos) break;
+      start = slash + 1;
+    }
+  }
+  const std::string n = Lower(name);
+  for (const char* suffix : {"-e2e", "-tests", "-test", "-benchmark", "-bench", "_test", "_tests"}) {
+    const std::string x(suffix);
+    if (n.size() > x.size() && n.compare(n.size() - x.size(), x.size(), x) == 0) return true;
+  }
+  return n == "e2e";
+}
+
+bool Below(const std::string& root, const std::string& dir) {
+  return dir != root && (root == "." || dir.rfind(root + "/", 0) == 0);
+}
+
+// Files that list dependencies: evidence from them alone says a client
+// library is there, not that a server is needed.
+bool IsDependencyManifest(const std::string& path) {
+  const std::string b = BaseOf(path);
+  return b == "package.json" || b.rfind("requirements", 0) == 0 || b == "pyproject.toml" ||
+         b == "Pipfile" || b == "setup.py" || b == "Gemfile" || b == "composer.json" ||
+         b == "go.mod" || b == "pom.xml" || b == "build.gradle" || b == "build.gradle.kts" ||
+         EndsWith(b, ".csproj") || EndsWith(b, ".fsproj") || b == "Cargo.toml" || b == "mix.exs";
+}
+
+// Which of the services found are not services after all, and how those
+// that are run.
+void DecideWhatRuns(RepoIndex& idx, Services& services) {
+  for (auto& [key, s] : services) {
+    if (!s.deployable || key.find('#') != std::string::npos) continue;
+    // Tests, benchmarks, examples, docs; what compose runs only on request.
+    if (IsNonProductPath(s.root, s.name) || idx.optional_roots_.count(s.root))
+      s.deployable = false;
+    // A browser extension is installed in browsers, not deployed.
+    if (auto m = idx.Read(JoinPath(s.root, "manifest.json"));
+        m && m->find("\"manifest_version\"") != std::string::npos) {
+      s.deployable = false;
+    }
+    // What the code says: a command-line program exits; an application
+    // context or a microservice without a listener is a worker.
+    if (s.is_cli && !s.serves_http) {
+      s.deployable = false;
+    } else if (s.runs_headless && !s.serves_http) {
+      s.kind.Add("worker", 0.9, {s.root, 0, "an application context or microservice, no listener"});
+    }
+  }
+  for (auto& [key, s] : services) {
+    if (!s.deployable || key.find('#') != std::string::npos) continue;
+    // A workspace's root, when packages below it are services: tooling.
+    if (s.workspace_root) {
+      for (const auto& [k2, t] : services) {
+        if (&t != &s && t.deployable && Below(s.root, t.root)) {
+          s.deployable = false;
+          break;
+        }
+      }
+    }
+    // Nothing says how it would run: not a service.
+    if (s.kind.empty() && s.start_command.empty() && s.framework.empty() && s.dockerfile.empty())
+      s.deployable = false;
+  }
+  // Go commands: a program named for a migration runs the schema changes of
+  // the module's services (its migrations are theirs); a command without a
+  // Dockerfile while its siblings have one is a tool, not deployed.
+  for (auto& [key, s] : services) {
+    if (!s.deployable || s.language.value() != "Go" || key == ".") continue;
+    const std::string base = Lower(BaseOf(s.root));
+    const std::string parent = DirOf(s.root);
+    if (base.find("migrat") != std::string::npos) {
+      s.deployable = false;
+      for (auto& [k2, t] : services) {
+        if (&t == &s || !t.deployable || t.language.value() != "Go") continue;
+        if (t.migrations.empty()) t.migrations.Merge(s.migrations);
+      }
+      continue;
+    }
+    if (!s.dockerfile.empty()) continue;
+    // Siblings built by a Dockerfile of their own folder (cmd/api/Dockerfile),
+    // not by one at the root that builds whichever command it names.
+    bool sibling_built = false;
+    for (const auto& [k2, t] : services) {
+      if (&t == &s || t.language.value() != "Go" || DirOf(t.root) != parent) continue;
+      if (t.dockerfile.value().is_string() &&
+          DirOf(t.dockerfile.value().get<std::string>()) == t.root)
+        sibling_built = true;
+    }
+    if (sibling_built) s.deployable = false;
+  }
+}
+
+// systemd units a repository ships (contrib/, packaging/, deploy/): a
+// unit whose command runs a worker (a queue worker, a scheduler) is a
+// process of the service whose code it runs; one that runs the service's
+// server or binary is that service.
+void DetectSystemdUnits(RepoIndex& idx, Services& services) {
+  for (const auto& path : idx.Named("@systemd-unit")) {
+    auto text = idx.Read(path);
+    if (!text) continue;
+    const auto at = text->find("\nExecStart=");
+    if (at == std::string::npos) continue;
+    const auto eol = text->find('\n', at + 1);
+    const std::string cmd = text->substr(at + 11, eol == std::string::npos ? std::string::npos
+                                                                           : eol - at - 11);
+    const std::string lower = Lower(cmd);
+    bool worker = false;
+    for (const char* w : {"worker", "celery", "sidekiq", "queue", "consumer", "scheduler",
+                          "beat", "rqworker", "cron", "jobs"}) {
+      if (lower.find(w) != std::string::npos) worker = true;
+    }
+    if (!worker) continue;
+    // The service whose folder the command names, or the only one.
+    Service* target = nullptr;
+    int candidates = 0;
+    for (auto& [root, s] : services) {
+      if (!s.deployable || root.find('#') != std::string::npos) continue;
+      ++candidates;
+      if (root != "." && cmd.find("/" + root + "/") != std::string::npos) target = &s;
+    }
+    if (!target && candidates == 1) {
+      for (auto& [root, s] : services) {
+        if (s.deployable && root.find('#') == std::string::npos) target = &s;
+      }
+    }
+    if (!target) continue;
+    std::string unit = BaseOf(path);
+    unit = unit.substr(0, unit.rfind('.'));
+    Service& p = ServiceAt(services, target->root + "#" + unit);
+    p.root = target->root;
+    p.name = unit;
+    p.deployable = true;
+    p.kind.Add("worker", 0.8, {path, LineOf(*text, at + 1), "ExecStart=" + cmd});
+    p.start_command.Add(cmd, 0.7, {path, LineOf(*text, at + 1), "ExecStart=" + cmd});
+  }
+}
+
+// A service uses libraries of the repository (the monorepo graph: npm
+// workspaces, Maven modules, .NET project references, Go modules...): the
+// servers, migrations and environment those libraries need are its own.
+void InheritFromLibraries(Services& services) {
+  std::map<std::string, Service*> by_id;
+  for (auto& [root, s] : services) {
+    if (!s.package_id.empty()) by_id.emplace(s.package_id, &s);
+  }
+  for (auto& [root, s] : services) {
+    if (!s.deployable) continue;
+    std::set<const Service*> seen = {&s};
+    std::vector<const Service*> todo;
+    auto push_uses = [&](const Service& x) {
+      for (const auto& [name, ev] : x.uses) {
+        auto it = by_id.find(name);
+        if (it == by_id.end() || it->second->deployable) continue;
+        if (seen.insert(it->second).second) todo.push_back(it->second);
+      }
+    };
+    push_uses(s);
+    while (!todo.empty() && seen.size() < 200) {
+      const Service* lib = todo.back();
+      todo.pop_back();
+      for (const auto& [n, evs] : lib->backing_services) {
+        for (const auto& ev : evs) s.AddBacking(n, ev);
+      }
+      for (const auto& [n, e] : lib->env_vars) {
+        for (const auto& ev : e.evidence) s.AddEnv(n, e.required, e.secret, e.default_value, ev);
+      }
+      if (s.migrations.empty()) s.migrations.Merge(lib->migrations);
+      push_uses(*lib);
+    }
+  }
+}
+
+// Needed or only supported: a static site needs no server; an object store
+// known from a client library alone is optional (uploads to disk or to a
+// bucket), unless a required variable names its bucket or credentials; a
+// server known from a client library alone, when the repository's compose
+// files run other servers but not that one, is an alternative (a SQL
+// driver among several) or an extra, not part of the deployment.
+void MarkOptionalBacking(const RepoIndex& idx, Services& services) {
+  for (auto& [key, s] : services) {
+    if (s.kind.value() == "static") {
+      s.backing_services.clear();
+      continue;
+    }
+    for (const auto& [name, evs] : s.backing_services) {
+      const bool from_libraries_only =
+          std::all_of(evs.begin(), evs.end(),
+                      [](const Evidence& e) { return IsDependencyManifest(e.file); });
+      if (!from_libraries_only) continue;
+      if (name == "s3") {
+        bool configured = false;
+        for (const auto& [n, e] : s.env_vars) {
+          const std::string u = n;
+          if (!e.required || e.default_value) continue;
+          if (u.find("BUCKET") == std::string::npos && u.find("S3") == std::string::npos &&
+              u != "AWS_ACCESS_KEY_ID" && u != "AWS_SECRET_ACCESS_KEY")
+            continue;
+          // Read by the code without a default (an env sample lists
+          // optional settings too).
+          for (const auto& ev : e.evidence) {
+            if (BaseOf(ev.file).rfind(".env", 0) != 0 && !EndsWith(ev.file, ".yml") &&
+                !EndsWith(ev.file, ".yaml"))
+              configured = true;
+          }
+        }
+        if (!configured && !idx.compose_backing_.count("s3")) s.optional_backing.insert(name);
+        continue;
+      }
+      // Laravel uses Redis when a driver setting says so (cache, queue,
+      // session); predis alone is a choice it offers.
+      if (name == "redis" && s.framework.value() == "Laravel") {
+        bool chosen = false;
+        for (const char* k : {"CACHE_DRIVER", "CACHE_STORE", "QUEUE_CONNECTION", "QUEUE_DRIVER",
+                              "SESSION_DRIVER", "BROADCAST_DRIVER"}) {
+          auto e = s.env_vars.find(k);
+          if (e != s.env_vars.end() && e->second.default_value == std::string("redis"))
+            chosen = true;
+        }
+        if (!chosen) s.optional_backing.insert(name);
+        continue;
+      }
+      if (!idx.compose_backing_.empty() && !idx.compose_backing_.count(name))
+        s.optional_backing.insert(name);
+    }
+  }
+}
+
+}  // namespace
 
 Result<Json> Audit(RepoView& view, const AuditLimits& limits,
                    const std::function<bool()>& stopping) {
@@ -482,6 +758,15 @@ Result<Json> Audit(RepoView& view, const AuditLimits& limits,
   DetectEnvFiles(idx, services);
   ScanSources(idx, services);
 
+  // What is not deployed (tests, tools, what compose runs only on request)
+  // is known before Dockerfiles are given to the services they build.
+  for (auto& [key, s] : services) {
+    if (key.find('#') == std::string::npos &&
+        (IsNonProductPath(s.root, s.name) || idx.optional_roots_.count(s.root)))
+      s.deployable = false;
+  }
+  DetectSystemdUnits(idx, services);
+
   // A Dockerfile or compose service with no language of its own builds a
   // service found below it: the one with its name, or the only one.
   for (auto it = services.begin(); it != services.end();) {
@@ -501,6 +786,32 @@ Result<Json> Audit(RepoView& view, const AuditLimits& limits,
       }
     }
     Service* target = named ? named : below.size() == 1 ? below.front() : nullptr;
+    if (!target) {
+      // A Dockerfile away from any code (packaging/docker/alpine, docker/,
+      // src/Dockerfile.api) builds a service of the repository: the one its
+      // name says (Dockerfile.api: the service named ...api), or the only one.
+      std::vector<Service*> all;
+      for (auto& [root, s] : services) {
+        if (&s == &c || s.language.empty() || root.find('#') != std::string::npos ||
+            !s.deployable)
+          continue;
+        all.push_back(&s);
+      }
+      std::string suffix;
+      if (c.dockerfile.value().is_string()) {
+        const std::string df = c.dockerfile.value().get<std::string>();
+        const auto dot = BaseOf(df).find('.');
+        if (dot != std::string::npos) suffix = Lower(BaseOf(df).substr(dot + 1));
+      }
+      for (Service* s : all) {
+        const std::string n = Lower(s->name);
+        if (!suffix.empty() && n.size() >= suffix.size() &&
+            n.compare(n.size() - suffix.size(), suffix.size(), suffix) == 0) {
+          target = s;
+        }
+      }
+      if (!target && all.size() == 1 && !IsOwnCodeFolder(idx, c.root)) target = all.front();
+    }
     if (!target) {
       ++it;
       continue;
@@ -537,6 +848,49 @@ Result<Json> Audit(RepoView& view, const AuditLimits& limits,
     }
   }
 
+  DecideWhatRuns(idx, services);
+  InheritFromLibraries(services);
+  MarkOptionalBacking(idx, services);
+
+  // A process of a Procfile (ROOT#type) runs the code of the service at its
+  // root: that service's language, runtime, environment, backing services
+  // and migrations are its own too.
+  for (auto& [key, s] : services) {
+    const auto hash = key.find('#');
+    if (hash == std::string::npos) continue;
+    const auto base = services.find(key.substr(0, hash));
+    if (base == services.end()) continue;
+    const Service& b = base->second;
+    for (Field Service::*f : {&Service::language, &Service::runtime_version,
+                              &Service::package_manager,
+                              &Service::build_command, &Service::migrations}) {
+      if ((s.*f).empty()) (s.*f).Merge(b.*f);
+    }
+    for (const auto& [n, e] : b.env_vars) {
+      for (const auto& ev : e.evidence) s.AddEnv(n, e.required, e.secret, e.default_value, ev);
+    }
+    for (const auto& [n, evs] : b.backing_services) {
+      if (b.optional_backing.count(n) && !s.backing_services.count(n)) s.optional_backing.insert(n);
+      for (const auto& ev : evs) s.AddBacking(n, ev);
+    }
+  }
+
+  // Supabase keeps its Postgres schema in supabase/migrations, applied by
+  // its CLI: the service holding it uses Postgres, migrated that way.
+  for (const auto& dir : idx.migration_dirs_) {
+    if (!EndsWith(dir, "supabase/migrations")) continue;
+    Service* owner = nullptr;
+    for (auto& [root, s] : services) {
+      if (!s.deployable || root.find('#') != std::string::npos) continue;
+      if (root == "." || dir.rfind(root + "/", 0) == 0) {
+        if (!owner || root.size() > owner->root.size()) owner = &s;
+      }
+    }
+    if (!owner) continue;
+    owner->migrations.Add({{"tool", "supabase"}, {"dir", dir}, {"command", "supabase db push"}},
+                          0.85, {dir, 0, "Supabase migrations"});
+    owner->AddBacking("postgres", {dir, 0, "Supabase (PostgreSQL)"});
+  }
   // Migration folders belong to the service whose root holds them.
   for (const auto& dir : idx.migration_dirs_) {
     for (auto& [root, s] : services) {

@@ -41,6 +41,17 @@ struct Service {
   std::map<std::string, EnvVar> env_vars;
   std::map<std::string, std::vector<Evidence>> backing_services;  // canonical name -> evidence
   bool deployable = true;  // false: a library or an asset build folded into another service
+  // Backing services the code can use but does not need: a client library
+  // and nothing more (an object store SDK for optional uploads), or a
+  // database the repository's compose file does not run when it runs another.
+  std::set<std::string> optional_backing;
+  // A JavaScript workspace's root (workspaces, pnpm, turbo): tooling when
+  // packages below it are services.
+  bool workspace_root = false;
+  // What the source says of how it runs: it listens for HTTP; it runs as a
+  // context or microservice without a listener (a worker); it is a
+  // command-line program (runs and exits).
+  bool serves_http = false, runs_headless = false, is_cli = false;
   // For the monorepo graph: the name other packages of the repository use
   // for this one (npm name, Maven artifactId, Gradle path, crate, Go module,
   // Nx project), and the names this one depends on, with where.
@@ -85,6 +96,12 @@ class RepoIndex {
 
   // Filled by the walk.
   std::map<std::string, std::vector<std::string>> by_name_;
+  // Filled by DetectContainers: the backing servers the repository's compose
+  // files run (canonical names), for telling needed from supported.
+  std::set<std::string> compose_backing_;
+  // Folders that compose builds only behind a profile (seeders, load
+  // generators): not part of the deployment.
+  std::set<std::string> optional_roots_;
   std::set<std::string> migration_dirs_;  // folders named migrations, migrate, versions
   std::vector<std::string> sources_;
   // Every kept path, and whether its content is cached once read: manifests
@@ -125,6 +142,8 @@ void DetectElixir(RepoIndex& idx, Services& out);
 void DetectContainers(RepoIndex& idx, Services& out);  // Dockerfile, compose, Procfile
 void DetectKubernetes(RepoIndex& idx, Services& out);  // workloads: ports, env, probes
 void DetectEnvFiles(RepoIndex& idx, Services& out);    // .env.example and friends
+// ASP.NET Core settings the environment must give (Section__Key).
+void DotnetSettings(RepoIndex& idx, const std::string& dir, Service& s);
 // Ports and env reads in source code of each service.
 void ScanSources(RepoIndex& idx, Services& out);
 // Whether ScanSources reads a source file: tests and fixtures do not say what

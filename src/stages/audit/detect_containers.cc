@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <set>
 #include <sstream>
 
 #include "core/config.h"
@@ -27,7 +28,11 @@ std::optional<std::string> BackingOfImage(const std::string& image) {
   const std::string base = slash == std::string::npos ? name : name.substr(slash + 1);
   static const std::vector<std::pair<std::string, std::string>> kImages = {
       {"postgres", "postgres"},
+      {"postgresql", "postgres"},
       {"postgis", "postgres"},
+      {"mysql-server", "mysql"},
+      {"mongodb", "mongodb"},
+      {"redis-stack-server", "redis"},
       {"timescaledb", "postgres"},
       {"mysql", "mysql"},
       {"mariadb", "mysql"},
@@ -178,6 +183,19 @@ void DetectContainers(RepoIndex& idx, Services& out) {
           const std::string svc = it->first.as<std::string>("");
           const YAML::Node def = it->second;
           if (!def.IsMap()) continue;
+          // A service behind a profile starts only when asked for (a seeder,
+          // a load generator, an admin tool): not part of the deployment.
+          if (def["profiles"]) {
+            if (def["build"]) {
+              std::string context = ".";
+              const YAML::Node b = def["build"];
+              if (b.IsScalar()) context = b.as<std::string>(".");
+              if (b.IsMap() && b["context"]) context = b["context"].as<std::string>(".");
+              const std::string root = Normalise(dir, context);
+              if (!root.empty()) idx.optional_roots_.insert(root);
+            }
+            continue;
+          }
           const int line = def.Mark().line + 1;
           if (def["depends_on"]) {
             const YAML::Node d = def["depends_on"];
@@ -189,7 +207,10 @@ void DetectContainers(RepoIndex& idx, Services& out) {
             }
           }
           if (def["image"] && !def["build"]) {
-            if (auto b = BackingOfImage(def["image"].as<std::string>(""))) backing[svc] = *b;
+            if (auto b = BackingOfImage(def["image"].as<std::string>(""))) {
+              backing[svc] = *b;
+              idx.compose_backing_.insert(*b);
+            }
             continue;
           }
           if (!def["build"]) continue;
@@ -284,6 +305,9 @@ void DetectContainers(RepoIndex& idx, Services& out) {
         continue;
       }
       Service& s = type == "web" ? ServiceAt(out, root) : ServiceAt(out, root + "#" + type);
+      // Heroku's contract: every process type of a Procfile runs, whatever
+      // the code looks like (a stdlib server, a script, no framework at all).
+      s.deployable = true;
       if (type != "web") {
         s.name = (root == "." ? "app" : root.substr(root.rfind('/') + 1)) + "-" + type;
         s.root = root;
@@ -295,6 +319,40 @@ void DetectContainers(RepoIndex& idx, Services& out) {
         s.kind.Add(grpc ? "grpc" : "web", 0.8, {path, n, line});
       }
       s.start_command.Add(cmd, 0.85, {path, n, line});
+    }
+  }
+
+  // Render's blueprint: the managed databases and key-value stores it
+  // provisions are backing services of what it deploys.
+  for (const auto& path : idx.Named("render.yaml")) {
+    auto text = idx.Read(path);
+    if (!text || !YamlNestingWithinLimit(*text)) continue;
+    YAML::Node doc;
+    try {
+      doc = YAML::Load(*text);
+    } catch (const YAML::Exception& e) {
+      idx.Warn(path, "malformed YAML: " + e.msg);
+      continue;
+    }
+    if (!doc.IsMap()) continue;
+    std::set<std::string> kinds;
+    try {
+      if (doc["databases"] && doc["databases"].IsSequence() && doc["databases"].size() > 0)
+        kinds.insert("postgres");
+      if (doc["services"] && doc["services"].IsSequence()) {
+        for (const auto& svc : doc["services"]) {
+          if (!svc.IsMap() || !svc["type"]) continue;
+          const std::string type = svc["type"].as<std::string>("");
+          if (type == "redis" || type == "keyvalue") kinds.insert("redis");
+        }
+      }
+    } catch (const YAML::Exception& e) {
+      idx.Warn(path, "unexpected shape: " + e.msg);
+      continue;
+    }
+    for (auto& [root, s] : out) {
+      if (!s.deployable) continue;
+      for (const auto& k : kinds) s.AddBacking(k, {path, 0, "render.yaml provisions " + k});
     }
   }
 }

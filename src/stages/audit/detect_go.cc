@@ -99,6 +99,14 @@ void DetectGo(RepoIndex& idx, Services& out) {
       auto pos = t->find("package main");
       if (pos != std::string::npos && (pos == 0 || (*t)[pos - 1] == '\n')) mains.insert(DirOf(src));
     }
+    // The module's Go files by folder (tests aside), for following imports.
+    std::map<std::string, std::vector<std::string>> files_in;
+    for (const auto& src : idx.Sources()) {
+      if (src.size() < 3 || src.substr(src.size() - 3) != ".go") continue;
+      if (root != "." && src.rfind(root + "/", 0) != 0) continue;
+      if (src.size() > 8 && src.substr(src.size() - 8) == "_test.go") continue;
+      files_in[DirOf(src)].push_back(src);
+    }
     if (mains.empty()) {
       Service& lib = ServiceAt(out, root);
       lib.language.Add("Go", 0.95, {path, 1, "module " + module});
@@ -135,21 +143,48 @@ void DetectGo(RepoIndex& idx, Services& out) {
       s.start_command.Add("./bin/" + bin, 0.6, {path, 0, "built binary"});
       s.test_framework.Add("go test", 0.9, {path, 0, "go"});
       s.test_command.Add("go test ./...", 0.9, {path, 0, "go"});
-      // The framework is what the main package imports; the module's other
-      // requirements may serve another command.
+      // The framework is what the main package imports, itself or through
+      // the module's own packages (a thin main.go calling server.Start());
+      // the module's other requirements may serve another command.
       std::string imports;
-      for (const auto& src : idx.Sources()) {
-        if (DirOf(src) == dir && src.size() > 3 && src.substr(src.size() - 3) == ".go") {
-          if (auto t = idx.Read(src)) imports += *t;
+      {
+        std::set<std::string> seen;
+        std::vector<std::string> todo = {dir};
+        const std::string prefix = "\"" + module + "/";
+        while (!todo.empty() && seen.size() < 300 && imports.size() < (8u << 20)) {
+          const std::string d = todo.back();
+          todo.pop_back();
+          if (!seen.insert(d).second) continue;
+          auto it = files_in.find(d);
+          if (it == files_in.end()) continue;
+          for (const auto& src : it->second) {
+            auto t = idx.Read(src);
+            if (!t) continue;
+            imports += *t;
+            for (std::size_t at = t->find(prefix); at != std::string::npos;
+                 at = t->find(prefix, at + prefix.size())) {
+              const auto end = t->find('"', at + prefix.size());
+              if (end == std::string::npos || end - at > 300) break;
+              todo.push_back(JoinPath(root, t->substr(at + prefix.size(), end - at - prefix.size())));
+            }
+          }
         }
       }
       bool framework = false;
+      // gRPC counts as the protocol served only with a server (grpc.NewServer):
+      // a client of another service imports the same package.
+      const bool grpc_server = imports.find("grpc.NewServer(") != std::string::npos;
+      const bool http_server = imports.find("ListenAndServe") != std::string::npos ||
+                               imports.find("http.Server{") != std::string::npos;
       for (const auto& [mod, line] : requires_) {
         for (const auto& f : kGoFrameworks) {
+          const bool is_grpc = std::string(f.value) == "gRPC";
           if (mod.rfind(f.module, 0) == 0 &&
-              imports.find("\"" + std::string(f.module)) != std::string::npos) {
-            s.framework.Add(f.value, 0.85, {path, line, mod});
-            s.kind.Add(std::string(f.value) == "gRPC" ? "grpc" : "web", 0.7, {path, line, mod});
+              imports.find("\"" + std::string(f.module)) != std::string::npos &&
+              (!is_grpc || grpc_server)) {
+            s.framework.Add(f.value, is_grpc && http_server ? 0.6 : 0.85, {path, line, mod});
+            s.kind.Add(is_grpc && !http_server ? "grpc" : "web", is_grpc ? 0.6 : 0.7,
+                       {path, line, mod});
             framework = true;
           }
         }
@@ -165,6 +200,14 @@ void DetectGo(RepoIndex& idx, Services& out) {
       }
       if (!framework && imports.find("\"net/http\"") != std::string::npos) {
         s.framework.Add("net/http", 0.6, {path, 0, "standard library"});
+      }
+      // A server of the standard library (or any that embeds one).
+      if (http_server) s.kind.Add("web", 0.65, {path, 0, "an HTTP server (ListenAndServe)"});
+      // GORM keeps the schema by AutoMigrate.
+      if (imports.find("\"gorm.io/gorm\"") != std::string::npos &&
+          imports.find(".AutoMigrate(") != std::string::npos) {
+        s.migrations.Add(Json{{"tool", "gorm"}, {"dir", nullptr}, {"command", nullptr}}, 0.75,
+                         {path, 0, "gorm AutoMigrate"});
       }
     }
   }

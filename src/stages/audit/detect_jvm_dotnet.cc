@@ -362,6 +362,47 @@ void DetectJvm(RepoIndex& idx, Services& out) {
   }
 }
 
+namespace {
+
+// "A:B" leaves of a JSON document, with their values as text.
+void Leaves(const Json& j, const std::string& prefix, std::map<std::string, std::string>& out,
+            int depth = 0) {
+  if (depth > 16) return;
+  if (j.is_object()) {
+    for (const auto& [k, v] : j.items())
+      Leaves(v, prefix.empty() ? k : prefix + "__" + k, out, depth + 1);
+  } else if (!j.is_array() && !prefix.empty()) {
+    out[prefix] = j.is_string() ? j.get<std::string>() : j.dump();
+  }
+}
+
+}  // namespace
+
+void DotnetSettings(RepoIndex& idx, const std::string& dir, Service& s) {
+  std::map<std::string, std::string> base, dev;
+  const std::string main = JoinPath(dir, "appsettings.json");
+  if (auto j = idx.ReadJson(main)) Leaves(*j, "", base);
+  for (const auto& p : idx.Named("@appsettings")) {
+    if (DirOf(p) != dir || p == main) continue;
+    const std::string b = p.substr(p.rfind('/') == std::string::npos ? 0 : p.rfind('/') + 1);
+    if (b.find("Development") == std::string::npos && b.find("Testing") == std::string::npos &&
+        b.find("Local") == std::string::npos && b.find("Test") == std::string::npos)
+      continue;
+    if (auto j = idx.ReadJson(p)) {
+      std::map<std::string, std::string> leaves;
+      Leaves(*j, "", leaves);
+      for (auto& [k, v] : leaves) dev.emplace(k, p);
+    }
+  }
+  for (const auto& [key, file] : dev) {
+    auto it = base.find(key);
+    if (it != base.end() && !it->second.empty()) continue;
+    if (key.rfind("Logging__", 0) == 0 || key == "AllowedHosts") continue;
+    s.AddEnv(key, true, false, std::nullopt,
+             {file, 0, key + " is set only outside production"});
+  }
+}
+
 void DetectDotnet(RepoIndex& idx, Services& out) {
   for (const auto& path : idx.Named("@dotnet-project")) {
     auto text = idx.Read(path);
@@ -410,9 +451,34 @@ void DetectDotnet(RepoIndex& idx, Services& out) {
     } else if (text->find("Grpc.AspNetCore") != std::string::npos) {
       s.framework.Add("gRPC", 0.9, {path, 0, "Grpc.AspNetCore"});
       s.kind.Add("grpc", 0.9, {path, 0, "Grpc.AspNetCore"});
+    } else if (auto out_type = TagText(*text, "OutputType", 0, &at);
+               out_type && (*out_type == "Exe" || *out_type == "WinExe")) {
+      // A console program: a worker when it runs on (a Dockerfile, compose
+      // and friends say it is deployed; otherwise a tool).
+      s.kind.Add("worker", 0.6, {path, LineOf(*text, at), "OutputType Exe"});
     } else {
       s.deployable = false;  // a class library
     }
+    // The repository's projects it references: the monorepo graph (their
+    // packages and settings are its own too).
+    s.package_id = project;
+    for (std::size_t pr = text->find("<ProjectReference"); pr != std::string::npos;
+         pr = text->find("<ProjectReference", pr + 1)) {
+      const auto inc = text->find("Include=\"", pr);
+      const auto close = text->find('>', pr);
+      if (inc == std::string::npos || inc > close) continue;
+      const auto end = text->find('"', inc + 9);
+      if (end == std::string::npos) break;
+      std::string ref = text->substr(inc + 9, end - inc - 9);
+      std::replace(ref.begin(), ref.end(), '\\', '/');
+      std::string name = ref.substr(ref.rfind('/') == std::string::npos ? 0 : ref.rfind('/') + 1);
+      name = name.substr(0, name.rfind('.'));
+      s.uses.emplace_back(name, Evidence{path, LineOf(*text, pr), ref});
+    }
+    // Settings the environment must give: keys set in appsettings.Development
+    // (or Testing, Local) but absent or empty in appsettings.json come from
+    // variables named Section__Key in production.
+    DotnetSettings(idx, DirOf(path), s);
     for (const auto& [pkg, svc] : std::vector<std::pair<std::string, std::string>>{
              {"Npgsql", "postgres"},
              {"MySqlConnector", "mysql"},

@@ -302,8 +302,19 @@ void DetectNode(RepoIndex& idx, Services& out) {
       if (!server) continue;
     }
 
+    // Next.js in the dependencies of a package that neither configures nor
+    // runs it is a library integrating with it (next-auth helpers, UI kits).
+    bool runs_next = false;
+    for (const char* cfg : {"next.config.js", "next.config.mjs", "next.config.ts", "next.config.cjs"})
+      runs_next = runs_next || idx.Has(JoinPath(root, cfg));
+    for (const auto& [k, v] : scripts.items()) {
+      if (v.is_string() && (v.get<std::string>().rfind("next", 0) == 0 ||
+                            v.get<std::string>().find(" next ") != std::string::npos))
+        runs_next = true;
+    }
     const FrameworkRule* fw = nullptr;
     for (const auto& f : kFrameworks) {
+      if (std::string(f.dep) == "next" && !runs_next) continue;
       if (deps.count(f.dep)) {
         fw = &f;
         break;
@@ -333,6 +344,7 @@ void DetectNode(RepoIndex& idx, Services& out) {
       s.name = slash == std::string::npos ? n : n.substr(slash + 1);
     }
     if (!deployable) s.deployable = false;
+    if (workspace_root) s.workspace_root = true;
     if (pkg.contains("name") && pkg["name"].is_string())
       s.package_id = pkg["name"].get<std::string>();
     for (const auto& [dep, spec] : deps) {
@@ -484,12 +496,36 @@ void DetectNode(RepoIndex& idx, Services& out) {
 
     // Migrations.
     if (deps.count("prisma") || deps.count("@prisma/client")) {
+      // The schema: package.json's prisma.schema, prisma/schema.prisma, or
+      // the first one under the package (src/prisma/schema.prisma...).
       std::string schema = JoinPath(root, "prisma/schema.prisma");
+      if (pkg.contains("prisma") && pkg["prisma"].is_object() &&
+          pkg["prisma"].value("schema", Json()).is_string()) {
+        std::string rel = pkg["prisma"]["schema"].get<std::string>();
+        while (rel.rfind("./", 0) == 0) rel = rel.substr(2);
+        schema = JoinPath(root, rel);
+      } else if (!idx.Has(schema)) {
+        for (const auto& p : idx.Under(root, "schema.prisma")) {
+          if (p.find("node_modules/") == std::string::npos) {
+            schema = p;
+            break;
+          }
+        }
+      }
       s.migrations.Add(Json{{"tool", "prisma"},
-                            {"dir", JoinPath(root, "prisma/migrations")},
+                            {"dir", JoinPath(DirOf(schema), "migrations")},
                             {"command", "npx prisma migrate deploy"}},
                        0.9, {path, KeyLine(*text, "prisma"), "prisma"});
       if (auto sch = idx.Read(schema)) {
+        // url = env("DATABASE_URL"): read at run time, no default.
+        for (std::size_t at = sch->find("env(\""); at != std::string::npos;
+             at = sch->find("env(\"", at + 5)) {
+          const auto end = sch->find('"', at + 5);
+          if (end == std::string::npos) break;
+          const std::string var = sch->substr(at + 5, end - at - 5);
+          if (IsEnvName(var))
+            s.AddEnv(var, true, false, std::nullopt, {schema, LineOf(*sch, at), LineTextAt(*sch, at)});
+        }
         for (const auto& [provider, svc] :
              std::vector<std::pair<std::string, std::string>>{{"\"postgresql\"", "postgres"},
                                                               {"\"mysql\"", "mysql"},
@@ -532,6 +568,75 @@ void DetectNode(RepoIndex& idx, Services& out) {
   }
 
   DetectNx(idx, out);
+
+  // TypeScript path aliases ("@acme/lib/*": ["libs/lib/src/*"]): a folder
+  // the packages import by an alias is a library of the repository, named by
+  // that alias, even without a package.json of its own (its code, its Prisma
+  // schema, the variables it reads are then known to whoever imports it).
+  for (const char* name : {"tsconfig.base.json", "tsconfig.json"}) {
+    for (const auto& path : idx.Named(name)) {
+      auto parsed = idx.ReadJson(path);
+      if (!parsed || !parsed->is_object()) continue;
+      const Json co = parsed->value("compilerOptions", Json::object());
+      if (!co.is_object() || !co.contains("paths") || !co["paths"].is_object()) continue;
+      const std::string base_dir = DirOf(path);
+      for (const auto& [alias, targets] : co["paths"].items()) {
+        if (!targets.is_array() || targets.empty() || !targets[0].is_string()) continue;
+        std::string a = alias, dir = targets[0].get<std::string>();
+        if (a.size() > 2 && a.compare(a.size() - 2, 2, "/*") == 0) a = a.substr(0, a.size() - 2);
+        if (dir.size() > 2 && dir.compare(dir.size() - 2, 2, "/*") == 0) dir = dir.substr(0, dir.size() - 2);
+        while (dir.rfind("./", 0) == 0) dir = dir.substr(2);
+        if (dir.size() > 4 && dir.compare(dir.size() - 4, 4, "/src") == 0) dir = dir.substr(0, dir.size() - 4);
+        if (a.empty() || dir.empty() || dir.find("..") != std::string::npos || dir.find('*') != std::string::npos)
+          continue;
+        dir = JoinPath(base_dir, dir);
+        auto it = out.find(dir);
+        if (it != out.end()) {
+          if (it->second.package_id.empty()) it->second.package_id = a;
+          continue;
+        }
+        bool has_code = false;
+        for (const auto& src : idx.Sources()) {
+          if (src.rfind(dir + "/", 0) == 0) {
+            has_code = true;
+            break;
+          }
+        }
+        if (!has_code) continue;
+        Service& lib = ServiceAt(out, dir);
+        lib.deployable = false;
+        lib.package_id = a;
+        lib.language.Add("TypeScript", 0.6, {path, 0, "path alias " + alias});
+        // Its Prisma schema, if it holds one.
+        for (const auto& schema : idx.Under(dir, "schema.prisma")) {
+          lib.migrations.Add(Json{{"tool", "prisma"},
+                                  {"dir", JoinPath(DirOf(schema), "migrations")},
+                                  {"command", "npx prisma migrate deploy"}},
+                             0.85, {schema, 0, "schema.prisma"});
+          if (auto sch = idx.Read(schema)) {
+            for (const auto& [provider, svc] :
+                 std::vector<std::pair<std::string, std::string>>{{"\"postgresql\"", "postgres"},
+                                                                  {"\"mysql\"", "mysql"},
+                                                                  {"\"mongodb\"", "mongodb"}}) {
+              const auto pos = sch->find(provider);
+              if (pos != std::string::npos)
+                lib.AddBacking(svc, {schema, LineOf(*sch, pos), "datasource provider " + provider});
+            }
+            for (std::size_t at = sch->find("env(\""); at != std::string::npos;
+                 at = sch->find("env(\"", at + 5)) {
+              const auto end = sch->find('"', at + 5);
+              if (end == std::string::npos) break;
+              const std::string var = sch->substr(at + 5, end - at - 5);
+              if (IsEnvName(var))
+                lib.AddEnv(var, true, false, std::nullopt,
+                           {schema, LineOf(*sch, at), LineTextAt(*sch, at)});
+            }
+          }
+          break;
+        }
+      }
+    }
+  }
 
   // Deno and Bun.
   for (const char* cfg : {"deno.json", "deno.jsonc"}) {

@@ -177,6 +177,25 @@ void DetectPython(RepoIndex& idx, Services& out) {
   }
   for (const auto& path : idx.Named("manage.py")) deps[DirOf(path)];  // Django without manifests
   for (const auto& path : idx.Named("setup.py")) deps[DirOf(path)];
+  // A Django project in a subfolder (netbox/manage.py) whose requirements
+  // sit above it, at the repository's root: those are its requirements, and
+  // the root is not a second service.
+  for (const auto& mp : idx.Named("manage.py")) {
+    const std::string d = DirOf(mp);
+    if (d == "." || !deps[d].empty()) continue;
+    for (std::string a = DirOf(d);; a = DirOf(a)) {
+      auto it = deps.find(a);
+      if (it != deps.end() && !it->second.empty() && !idx.Has(JoinPath(a, "manage.py"))) {
+        auto& mine = deps[d];
+        mine.insert(mine.end(), it->second.begin(), it->second.end());
+        for (auto& v : versions[a]) versions[d].push_back(v);
+        for (auto& m : managers[a]) managers[d].push_back(m);
+        deps.erase(it);
+        break;
+      }
+      if (a == ".") break;
+    }
+  }
 
   for (auto& entry : deps) {
     const std::string& root = entry.first;  // not a structured binding: lambdas capture it
@@ -203,8 +222,16 @@ void DetectPython(RepoIndex& idx, Services& out) {
         break;
       }
     }
+    // manage.py is Django's when it names Django (Flask-Script and others
+    // have one too).
     const std::string manage = JoinPath(root, "manage.py");
-    if (idx.Has(manage)) {
+    bool django = names.count("django") != 0;
+    if (!django && idx.Has(manage)) {
+      if (auto m = idx.Read(manage)) {
+        django = m->find("django") != std::string::npos || m->find("DJANGO_") != std::string::npos;
+      }
+    }
+    if (idx.Has(manage) && django) {
       s.framework.Add("Django", 0.95, {manage, 0, "manage.py"});
       s.kind.Add("web", 0.9, {manage, 0, "manage.py"});
       s.port.Add(8000, 0.3, {manage, 0, "Django default port"});
@@ -231,7 +258,7 @@ void DetectPython(RepoIndex& idx, Services& out) {
                  evidence_of(names.count("celery") ? "celery"
                              : names.count("rq")   ? "rq"
                                                    : "dramatiq"));
-    } else if (!idx.Has(manage)) {
+    } else if (!django) {
       s.deployable = false;  // a library or scripts
     }
     // Start commands from the app module.
@@ -282,7 +309,7 @@ void DetectPython(RepoIndex& idx, Services& out) {
     if (names.count("pytest")) {
       s.test_framework.Add("pytest", 0.9, evidence_of("pytest"));
       s.test_command.Add("pytest", 0.8, evidence_of("pytest"));
-    } else if (idx.Has(manage)) {
+    } else if (django) {
       s.test_framework.Add("django", 0.6, {manage, 0, "manage.py test"});
       s.test_command.Add("python manage.py test", 0.6, {manage, 0, "manage.py"});
     }
@@ -290,6 +317,13 @@ void DetectPython(RepoIndex& idx, Services& out) {
       if (names.count(dep)) s.AddBacking(svc, evidence_of(dep));
     }
     if (names.count("celery")) s.AddBacking("redis", evidence_of("celery"));
+    // Flask-Migrate: Alembic driven by `flask db`, its scripts in migrations/.
+    if (names.count("flask-migrate")) {
+      s.migrations.Add(Json{{"tool", "flask-migrate"},
+                            {"dir", JoinPath(root, "migrations")},
+                            {"command", "flask db upgrade"}},
+                       0.97, evidence_of("flask-migrate"));
+    }
     std::string alembic = JoinPath(root, "alembic.ini");
     if (auto t = idx.Read(alembic)) {
       std::string dir = "alembic";

@@ -118,6 +118,15 @@ void DetectRuby(RepoIndex& idx, Services& out) {
                                                           {"aws-sdk-s3", "s3"}}) {
       if (gems.count(gem)) s.AddBacking(svc, gems.at(gem));
     }
+    // Families of gems: Sidekiq's (sidekiq-cron, govuk_sidekiq...) need Redis;
+    // AMQP consumers (bunny's wrappers, *_message_queue_*) need RabbitMQ.
+    for (const auto& [gem, ev] : gems) {
+      if (gem.find("sidekiq") != std::string::npos) s.AddBacking("redis", ev);
+      if ((gem.find("message_queue") != std::string::npos ||
+           gem.find("amqp") != std::string::npos || gem.find("sneakers") != std::string::npos) &&
+          gem.find("mock") == std::string::npos)
+        s.AddBacking("rabbitmq", ev);
+    }
   }
 }
 
@@ -170,7 +179,34 @@ void DetectPhp(RepoIndex& idx, Services& out) {
             0.9, ev("doctrine/doctrine-migrations-bundle"));
       }
     } else {
-      s.deployable = false;  // a library
+      // Other frameworks and application servers: an application, not a
+      // library, when it is a project that one of them serves.
+      static const std::vector<std::pair<std::string, std::string>> kPhpWeb = {
+          {"mezzio/mezzio", "Mezzio"},     {"slim/slim", "Slim"},
+          {"laminas/laminas-mvc", "Laminas"}, {"cakephp/cakephp", "CakePHP"},
+          {"yiisoft/yii2", "Yii"},          {"codeigniter4/framework", "CodeIgniter"},
+          {"spiral/roadrunner", "RoadRunner"}, {"laravel/octane", "Octane"}};
+      const std::string* fw = nullptr;
+      for (const auto& [pkg, name] : kPhpWeb) {
+        if (req.count(pkg)) {
+          s.framework.Add(name, 0.85, ev(pkg));
+          if (!fw) fw = &pkg;
+        }
+      }
+      const bool project = doc.value("type", "") == "project" ||
+                           idx.Has(JoinPath(root, "public/index.php"));
+      if (fw && (project || doc.value("type", "") != "library")) {
+        s.kind.Add("web", 0.8, ev(*fw));
+        s.port.Add(8080, 0.3, {path, 0, "PHP application server default port"});
+      } else {
+        s.deployable = false;  // a library
+      }
+    }
+    if (req.count("doctrine/migrations") && s.migrations.empty()) {
+      s.migrations.Add(Json{{"tool", "doctrine"},
+                            {"dir", JoinPath(root, "data/migrations")},
+                            {"command", "vendor/bin/doctrine-migrations migrate --no-interaction"}},
+                       0.8, ev("doctrine/migrations"));
     }
     if (req.count("pestphp/pest")) {
       s.test_framework.Add("pest", 0.9, ev("pestphp/pest"));

@@ -88,6 +88,11 @@ void DetectRust(RepoIndex& idx, Services& out) {
                             {"command", "diesel migration run"}},
                        0.8, At(path, *text, "diesel"));
     }
+    // Session and cache stores by feature (actix-session's redis-session...).
+    for (const auto& [dep, f] : features) {
+      if (f.find("redis") != std::string::npos && dep.find("redis") == std::string::npos)
+        s.AddBacking("redis", At(path, *text, dep));
+    }
     for (const auto& [dep, svc] :
          std::vector<std::pair<std::string, std::string>>{{"tokio-postgres", "postgres"},
                                                           {"postgres", "postgres"},

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "stages/audit/audit.h"
+#include "stages/audit/languages.h"
 
 namespace ps::stages::audit {
 
@@ -270,6 +271,122 @@ void DetectEnvFiles(RepoIndex& idx, Services& out) {
   }
 }
 
+// How a program runs, from its source: an HTTP listener (a NestJS app, a
+// node:http or Python http.server / wsgiref server, a Go net/http server), an
+// application context or microservice without one (a worker), or a
+// command-line program. JavaScript, TypeScript, Python and Go.
+void ScanHowItRuns(const std::string& path, const std::string& t, Service& s) {
+  const bool js = EndsWith(path, ".ts") || EndsWith(path, ".js") || EndsWith(path, ".mjs") ||
+                  EndsWith(path, ".cjs");
+  const bool py = EndsWith(path, ".py");
+  if (js) {
+    if (t.find("NestFactory.create(") != std::string::npos ||
+        t.find("NestFactory.create<") != std::string::npos ||
+        t.find("createServer(") != std::string::npos) {
+      s.serves_http = true;
+    }
+    if (t.find("NestFactory.createApplicationContext(") != std::string::npos ||
+        t.find("NestFactory.createMicroservice") != std::string::npos) {
+      s.runs_headless = true;
+    }
+    // What it imports: packages of the repository (an edge of the monorepo
+    // graph, by npm name or tsconfig path alias) and client libraries of
+    // backing servers (in a monorepo whose root package.json holds every
+    // dependency, the import says which package uses which).
+    static const std::vector<std::pair<std::string, std::string>> kClients = {
+        {"ioredis", "redis"},   {"redis", "redis"},       {"bullmq", "redis"},
+        {"bull", "redis"},      {"pg", "postgres"},       {"postgres", "postgres"},
+        {"mysql2", "mysql"},    {"mongodb", "mongodb"},   {"mongoose", "mongodb"},
+        {"amqplib", "rabbitmq"}, {"kafkajs", "kafka"},    {"nats", "nats"}};
+    for (const char* lead : {"from '", "from \"", "require('", "require(\"", "import('"}) {
+      const std::string l(lead);
+      for (std::size_t at = t.find(l); at != std::string::npos; at = t.find(l, at + 1)) {
+        const char quote = l.back();
+        const std::size_t b = at + l.size();
+        const auto e = t.find(quote, b);
+        if (e == std::string::npos || e - b > 200) continue;
+        const std::string spec = t.substr(b, e - b);
+        if (spec.empty() || spec[0] == '.' || spec[0] == '/') continue;
+        // The package: "@scope/name" or "name" (what follows is a path in it).
+        std::size_t cut = spec.find('/');
+        if (spec[0] == '@' && cut != std::string::npos) cut = spec.find('/', cut + 1);
+        const std::string pkg = spec.substr(0, cut);
+        if (s.uses.size() < 2000) s.uses.emplace_back(pkg, Evidence{path, LineOf(t, at), LineText(t, at)});
+        for (const auto& [client, svc] : kClients) {
+          if (pkg == client) s.AddBacking(svc, {path, LineOf(t, at), LineText(t, at)});
+        }
+      }
+    }
+    if (t.find("from 'nestjs-command'") != std::string::npos ||
+        t.find("from \"nestjs-command\"") != std::string::npos ||
+        t.find("CommandFactory.run(") != std::string::npos) {
+      s.is_cli = true;
+    }
+  }
+  if (py && (t.find("http.server") != std::string::npos ||
+             t.find("wsgiref.simple_server") != std::string::npos ||
+             t.find("socketserver.TCPServer(") != std::string::npos)) {
+    if (t.find("serve_forever(") != std::string::npos) {
+      s.serves_http = true;
+      if (s.kind.empty()) s.kind.Add("web", 0.6, {path, 0, "a standard-library HTTP server"});
+    }
+  }
+}
+
+// Settings read from the environment by declaration rather than by call:
+// Go structs bound by viper (`mapstructure:"NAME"` with AutomaticEnv) and
+// pydantic's BaseSettings (a field without a default is required).
+void ScanDeclaredSettings(const std::string& path, const std::string& t, Service& s) {
+  if (EndsWith(path, ".go") && t.find("mapstructure:\"") != std::string::npos &&
+      (t.find("AutomaticEnv()") != std::string::npos || t.find("viper.") != std::string::npos)) {
+    const std::string tag = "mapstructure:\"";
+    for (std::size_t at = t.find(tag); at != std::string::npos; at = t.find(tag, at + 1)) {
+      const auto end = t.find('"', at + tag.size());
+      if (end == std::string::npos) break;
+      const std::string name = t.substr(at + tag.size(), end - at - tag.size());
+      if (IsEnvName(name)) s.AddEnv(name, false, false, std::nullopt, {path, LineOf(t, at), LineText(t, at)});
+    }
+  }
+  if (EndsWith(path, ".py") && t.find("BaseSettings") != std::string::npos) {
+    std::istringstream in(t);
+    std::string line;
+    int n = 0;
+    bool in_settings = false;
+    while (std::getline(in, line)) {
+      ++n;
+      if (line.rfind("class ", 0) == 0) {
+        in_settings = line.find("BaseSettings") != std::string::npos;
+        continue;
+      }
+      if (!in_settings) continue;
+      if (!line.empty() && line[0] != ' ' && line[0] != '\t') {
+        in_settings = false;
+        continue;
+      }
+      // "    NAME: type" or "    NAME: type = default", at the class's own indent.
+      std::size_t i = line.find_first_not_of(" \t");
+      if (i == std::string::npos || i > 4 || line[i] == '#' || line[i] == '@') continue;
+      std::size_t j = i;
+      while (j < line.size() && IdentChar(line[j])) ++j;
+      if (j == i || j >= line.size() || line[j] != ':' || line.compare(i, 6, "model_") == 0) continue;
+      std::string name = line.substr(i, j - i);
+      for (auto& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      if (!IsEnvName(name)) continue;
+      const auto eq = line.find('=', j);
+      const bool has_default = eq != std::string::npos;
+      std::optional<std::string> def;
+      if (has_default) {
+        std::string v = line.substr(eq + 1);
+        v.erase(0, v.find_first_not_of(" \t"));
+        if (v.size() >= 2 && (v[0] == '"' || v[0] == '\'') && v.back() == v[0]) v = v.substr(1, v.size() - 2);
+        def = v;
+      }
+      std::string text = line.substr(i);
+      s.AddEnv(name, !has_default, false, def, {path, n, text});
+    }
+  }
+}
+
 void ScanSources(RepoIndex& idx, Services& out) {
   std::vector<std::string> paths;
   for (const auto& path : idx.Sources()) {
@@ -289,6 +406,11 @@ void ScanSources(RepoIndex& idx, Services& out) {
     if ((text.find("'/") != std::string::npos || text.find("\"/") != std::string::npos ||
          text.find("`/") != std::string::npos)) {
       ScanHealth(path, text, s);
+    }
+    ScanHowItRuns(path, text, s);
+    if (text.find("mapstructure") != std::string::npos ||
+        text.find("BaseSettings") != std::string::npos) {
+      ScanDeclaredSettings(path, text, s);
     }
   });
   // Connection URLs name their backing service by scheme.

@@ -269,7 +269,11 @@ std::vector<ServiceFacts> ServicesOf(const Json& audit) {
       s.source_of["port"] = SourceOf(j["port"]);
     }
     if (j.contains("backing_services") && j["backing_services"].is_array()) {
-      for (const auto& b : j["backing_services"]) s.backing.push_back(b.value("name", ""));
+      // What it needs: an optional one (a client library the code may use)
+      // is not provisioned.
+      for (const auto& b : j["backing_services"]) {
+        if (!b.value("optional", false)) s.backing.push_back(b.value("name", ""));
+      }
     }
     if (j.contains("env_vars") && j["env_vars"].is_array()) {
       for (const auto& e : j["env_vars"]) s.env_vars.push_back(e);
