@@ -258,4 +258,14 @@ std::vector<PairedRouteVerdict> ComparePaired(const std::vector<PairedRequest>& 
   return out;
 }
 
+bool Inconclusive(const std::vector<PairedRouteVerdict>& verdicts, double below) {
+  bool suggestive = false;
+  for (const auto& v : verdicts) {
+    if (v.regressed()) return false;
+    for (const auto& q : v.quantiles) suggestive = suggestive || q.p_value < below;
+    suggestive = suggestive || (v.error_p_value < below && v.current_failed_only > 0);
+  }
+  return suggestive;
+}
+
 }  // namespace ps::load

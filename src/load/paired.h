@@ -103,4 +103,9 @@ std::vector<PairedRouteVerdict> ComparePaired(const std::vector<PairedRequest>& 
                                               const std::vector<std::string>& routes,
                                               const PairedOptions& o, int checks);
 
+// Whether a paired measurement is worth extending: no route regressed, but
+// some check is suggestive (p below `below`). The caller that extends tests
+// every look at alpha / looks (Bonferroni over the looks).
+bool Inconclusive(const std::vector<PairedRouteVerdict>& verdicts, double below);
+
 }  // namespace ps::load

@@ -23,6 +23,12 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::int64_t kWarmupMs = 1000;
+// A paired measurement extends at most twice when it is suggestive but not
+// conclusive (a check's p below kExtendBelow).
+constexpr int kLooks = 3;
+constexpr double kExtendBelow = 0.05;
+// Schedule numbers of later looks start here, so pairs never mix looks.
+constexpr std::int64_t kSeqStride = 1'000'000'000;
 // Connections: enough that a route answering in ~100 ms does not queue at
 // the policy's rate (a rate/5 floor), at least 8, at most 64.
 int ConnectionsFor(int rate) { return std::clamp(rate / 5, 8, 64); }
@@ -294,45 +300,65 @@ Result<engine::StageOutput> PerformanceStage::Run(engine::StageContext& ctx) {
     }
     const bool paired = base_port > 0;
 
-    // One load: pairs of requests (baseline, candidate) at the policy's rate
-    // to each, or the candidate alone.
-    load::LoadOptions lo;
-    lo.paths = t.paths;
-    lo.rate = policy.perf_rate * (paired ? 2 : 1);
-    lo.connections = ConnectionsFor(policy.perf_rate);
-    lo.warmup_ms = kWarmupMs;
-    lo.duration_ms = kWarmupMs + policy.perf_duration;
-    if (paired) {
-      lo.targets = {base_port, serving->port};
-    } else {
-      lo.port = serving->port;
-    }
-    ctx.Progress(progress0 + 0.05,
-                 "loading " + t.service + " on staging: " + std::to_string(policy.perf_rate) +
-                     " requests/s over " + std::to_string(t.paths.size()) + " route(s)" +
-                     (paired ? ", beside " + base_version.substr(0, 12) + " (" + base_source + ")"
-                             : ""));
+    // The load: pairs of requests (baseline, candidate) at the policy's rate
+    // to each, or the candidate alone. A paired measurement that is
+    // suggestive but not conclusive (some check's p below kExtendBelow, none
+    // regressed) is extended by another duration, at most kLooks in all;
+    // every look tests at alpha / kLooks, so that however many it takes the
+    // false-alarm rate stays alpha (Bonferroni over the looks).
     std::mutex mu;
     std::vector<load::PairedRequest> requests;
-    load::LoadGenerator gen(lo);
-    gen.Start([&](const load::Outcome& o) {
-      load::PairedRequest r;
-      r.seq = o.seq;
-      r.side = paired ? static_cast<int>(o.target) : 1;
-      r.route = o.route;
-      r.latency_ms = o.latency_ms;
-      r.answered = o.status != 0;
-      r.failed = o.failed();
-      std::lock_guard lock(mu);
-      requests.push_back(r);
-    });
-    // Real time: the load is real whatever clock the engine runs on.
-    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(lo.duration_ms);
-    while (std::chrono::steady_clock::now() < until && !ctx.Stopping())
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    gen.Stop();
-    gen.Wait();
-    const double duration_s = gen.Summarize().duration_s;
+    std::vector<load::PairedRouteVerdict> verdicts;
+    double duration_s = 0;
+    int looks = 0;
+    const int max_looks = paired ? kLooks : 1;
+    for (int look = 0; look < max_looks; ++look) {
+      load::LoadOptions lo;
+      lo.paths = t.paths;
+      lo.rate = policy.perf_rate * (paired ? 2 : 1);
+      lo.connections = ConnectionsFor(policy.perf_rate);
+      lo.warmup_ms = look == 0 ? kWarmupMs : 0;  // later looks: already warm
+      lo.duration_ms = lo.warmup_ms + policy.perf_duration;
+      if (paired) {
+        lo.targets = {base_port, serving->port};
+      } else {
+        lo.port = serving->port;
+      }
+      ctx.Progress(progress0 + 0.05,
+                   (look == 0 ? "loading " : "inconclusive so far: loading again ") + t.service +
+                       " on staging: " + std::to_string(policy.perf_rate) + " requests/s over " +
+                       std::to_string(t.paths.size()) + " route(s)" +
+                       (paired ? ", beside " + base_version.substr(0, 12) + " (" + base_source + ")"
+                               : ""));
+      const std::int64_t offset = static_cast<std::int64_t>(look) * kSeqStride;
+      load::LoadGenerator gen(lo);
+      gen.Start([&](const load::Outcome& o) {
+        load::PairedRequest r;
+        r.seq = o.seq < 0 ? -1 : o.seq + offset;
+        r.side = paired ? static_cast<int>(o.target) : 1;
+        r.route = o.route;
+        r.latency_ms = o.latency_ms;
+        r.answered = o.status != 0;
+        r.failed = o.failed();
+        std::lock_guard lock(mu);
+        requests.push_back(r);
+      });
+      // Real time: the load is real whatever clock the engine runs on.
+      const auto until =
+          std::chrono::steady_clock::now() + std::chrono::milliseconds(lo.duration_ms);
+      while (std::chrono::steady_clock::now() < until && !ctx.Stopping())
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      gen.Stop();
+      gen.Wait();
+      duration_s += gen.Summarize().duration_s;
+      ++looks;
+      if (ctx.Stopping()) break;
+      {
+        std::lock_guard lock(mu);
+        verdicts = load::ComparePaired(requests, t.paths, po, checks * max_looks);
+      }
+      if (!paired || !load::Inconclusive(verdicts, kExtendBelow)) break;
+    }
     if (paired) {
       // The baseline stops whatever happened; weight 0 throughout.
       Status stopped = env.RollbackCandidate(t.service);
@@ -340,11 +366,6 @@ Result<engine::StageOutput> PerformanceStage::Run(engine::StageContext& ctx) {
     }
     if (ctx.Stopping()) return problems::Cancelled("the performance measurement was stopped");
 
-    std::vector<load::PairedRouteVerdict> verdicts;
-    {
-      std::lock_guard lock(mu);
-      verdicts = load::ComparePaired(requests, t.paths, po, checks);
-    }
     std::vector<load::RouteSample> sample;
     for (const auto& v : verdicts) sample.push_back(v.current);
     const Json summary = SampleJson(sample, duration_s);
@@ -394,6 +415,7 @@ Result<engine::StageOutput> PerformanceStage::Run(engine::StageContext& ctx) {
                  {"version", version},
                  {"summary", summary},
                  {"routes", routes},
+                 {"looks", looks},
                  {"passed", service_passed}};
     item["baseline"] =
         paired ? Json{{"version", base_version}, {"source", base_source}, {"paired", true}}
