@@ -22,7 +22,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path kCorpus = fs::path(PS_SOURCE_DIR) / "tests/fixtures/audit-corpus";
+// PS_CORPUS_DIR (relative to the source tree) scores another corpus, such
+// as the held-out one; the goals are then reported, not asserted.
+fs::path Corpus() {
+  const char* dir = std::getenv("PS_CORPUS_DIR");
+  return fs::path(PS_SOURCE_DIR) / (dir ? dir : "tests/fixtures/audit-corpus");
+}
 
 std::string NormRoot(std::string r) {
   while (r.size() > 1 && r.back() == '/') r.pop_back();
@@ -144,11 +149,14 @@ Json ScoreJson(const Score& s) {
 
 TEST(AuditCorpus, ScoresEveryFieldAgainstTheLabels) {
   std::vector<fs::path> dirs;
-  for (const auto& e : fs::directory_iterator(kCorpus)) {
+  const fs::path corpus = Corpus();
+  for (const auto& e : fs::directory_iterator(corpus)) {
     if (e.is_directory() && fs::exists(e.path() / "labels.json")) dirs.push_back(e.path());
   }
   std::sort(dirs.begin(), dirs.end());
-  ASSERT_GE(dirs.size(), 20u) << "the corpus holds at least 20 repositories";
+  if (!std::getenv("PS_CORPUS_DIR")) {
+    ASSERT_GE(dirs.size(), 20u) << "the corpus holds at least 20 repositories";
+  }
   Score total;
   Json per = Json::object();
   std::vector<std::string> misses;
@@ -181,6 +189,7 @@ TEST(AuditCorpus, ScoresEveryFieldAgainstTheLabels) {
                                2)
                        << "\n";
   }
+  if (std::getenv("PS_CORPUS_DIR")) return;  // another corpus: scored, not held to the goals
   // The goals (issue 15): services recall >= 0.97, precision >= 0.92, every
   // other field >= 0.9.
   EXPECT_GE(total.recall.Score(), 0.97);
