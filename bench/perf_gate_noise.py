@@ -3,11 +3,9 @@
 
 A service answering in ~10 ms (a simulated query: lognormal, median 10 ms) runs in local
 production as version `base`; each candidate version is deployed to staging and checked
-`--trials` times with `prodsprint check --gate all`, while a build-like mix runs beside it:
-  - a process-spawning loop (fork/exec of /bin/true, as a build's compiler calls do),
-  - a reader of many small files (a tree of 20,000 files of 1-8 KiB, read again and again),
-  - a disk writer (256 MiB written and fsync'ed in a loop),
-  - two CPU hogs (busy loops: as many as this machine has cores, by default 2).
+`--trials` times with `prodsprint check --gate all`, while a build-like mix runs beside it
+(bench/noise.py: a process-spawning loop, a reader of many small files, a disk writer, a CPU
+hog per core).
 The candidates:
   aa       the same code as base (a comment changed): the A/A calibration
   healthy  a new field in the answer, same speed
@@ -19,7 +17,10 @@ at least 19 of 20. Prints one JSON object; --quiet runs without the noise (for c
   bench/perf_gate_noise.py [--trials 20] [--only aa,healthy,slow200,slow50] [--quiet]
   (needs build/release/prodsprint, haproxy, node)
 """
-import argparse, json, os, shutil, signal, statistics, subprocess, sys, tempfile, time
+import argparse, json, os, shutil, statistics, subprocess, sys, tempfile, time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import noise as noise_mod  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PS = os.path.join(ROOT, "build/release/prodsprint")
@@ -100,34 +101,6 @@ def make_repo(work):
     return repo
 
 
-def start_noise(work):
-    """The build-like mix; returns the processes (each its own group)."""
-    tree = os.path.join(work, "noise-files")
-    for i in range(20000):
-        d = os.path.join(tree, str(i // 500))
-        os.makedirs(d, exist_ok=True)
-        with open(os.path.join(d, f"f{i}.txt"), "wb") as f:
-            f.write(os.urandom(1024 + (i * 7919) % 7168))
-    cmds = [
-        "while :; do /bin/true; done",
-        f"while :; do find {tree} -type f -exec cat {{}} + >/dev/null; done",
-        f"while :; do dd if=/dev/zero of={work}/noise.bin bs=1M count=256 conv=fsync status=none; done",
-    ]
-    cmds += ["while :; do :; done"] * (os.cpu_count() or 2)
-    return [subprocess.Popen(["bash", "-c", c], start_new_session=True,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for c in cmds]
-
-
-def stop_noise(procs):
-    for p in procs:
-        try:
-            os.killpg(p.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    for p in procs:
-        p.wait()
-
-
 def gate(work, tag):
     p = run([PS, "check", "repo", "--ref", tag, "--gate", "all", "--json"], work, check=False)
     try:
@@ -146,6 +119,7 @@ def gate(work, tag):
                               "baseline_p95_ms": round(bl.get("p95", 0), 2)}
     return {"blocked": not perf.get("passed", False), "measured": perf.get("measured", False),
             "paired": (svc.get("baseline") or {}).get("paired", False), "min_p": pmin,
+            "looks": svc.get("looks", 1),
             "routes": routes, "blockers": perf.get("blockers", [])}
 
 
@@ -165,7 +139,7 @@ def main():
         make_repo(work)
         run([PS, "apply", "repo", "--ref", "base", "--env", "production"], work)
         if not a.quiet:
-            noise = start_noise(work)
+            noise = noise_mod.start(work)
             time.sleep(2)
         for tag in a.only.split(","):
             run([PS, "apply", "repo", "--ref", tag], work)
@@ -185,6 +159,7 @@ def main():
                 "goal": f"{lo}..{hi} of 20", "met": lo * a.trials <= 20 * blocked <= hi * a.trials,
                 "all_paired": all(r["paired"] for r in results),
                 "median_check_s": statistics.median(r["seconds"] for r in results),
+                "extended": sum(r["looks"] > 1 for r in results),
                 "median_p95_ms": statistics.median(r["routes"].get("/api/orders", {}).get("p95_ms", 0)
                                                    for r in results),
                 "median_baseline_p95_ms": statistics.median(
@@ -192,7 +167,7 @@ def main():
                 "blockers": [b for r in results for b in r["blockers"]][:3],
             }
     finally:
-        stop_noise(noise)
+        noise_mod.stop(noise)
         for env in ["staging", "production"]:
             run([PS, "down", "repo", "--env", env], work, check=False)
         shutil.rmtree(work, ignore_errors=True)

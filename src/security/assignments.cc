@@ -15,12 +15,12 @@ namespace {
 
 // Byte classes by nibbles: a byte is in a class when the bits its low and
 // its high nibble select share one. Bits 0-5 and 7 are the value bytes
-// [A-Za-z0-9_/+=.~!@#$%^&*-] and DEL, as products of nibble sets (A-O a-o;
-// P-Z p-z; 0-9 =; + - . /; ^ _ ~ DEL; @; ! # $ % & *); bit 6 the signs ':'
-// and '='. The same two tables serve the vector pass (two byte shuffles)
+// [A-Za-z0-9_/+=.~!@#$%^&*()-] and DEL, as products of nibble sets (A-O
+// a-o; P-Z p-z; 0-9 =; + - . /; ^ _ ~ DEL; @; ! # $ % & ( ) *); bit 6 the
+// signs ':' and '='. The same two tables serve the vector pass (two byte shuffles)
 // and the portable loop.
 constexpr std::uint8_t kLow[16] = {0x26, 0x87, 0x07, 0x87, 0x87, 0x87, 0x87, 0x07,
-                                   0x07, 0x07, 0xC3, 0x09, 0x01, 0x4D, 0x19, 0x19};
+                                   0x87, 0x87, 0xC3, 0x09, 0x01, 0x4D, 0x19, 0x19};
 constexpr std::uint8_t kHigh[16] = {0, 0, 0x88, 0x44, 0x21, 0x12, 0x01, 0x12,
                                     0, 0, 0,    0,    0,    0,    0,    0};
 constexpr std::uint8_t kValueBits = 0xBF, kSignBit = 0x40;

@@ -15,7 +15,7 @@
 //
 // A rule finds exactly what its expression says (tested against RE2 on
 // random text), K one of its keywords, Q one of its qualifiers, caseless,
-// V = [A-Za-z0-9_/+=.~!@#$%^&*\x7f-] (the value bytes: those of keys and
+// V = [A-Za-z0-9_/+=.~!@#$%^&*()\x7f-] (the value bytes: those of keys and
 // tokens, and the punctuation of passwords):
 //
 //   name rules:      K [A-Za-z0-9_.-]{0,20} ["']? [ \t]* [:=] [ \t]{0,6} ["']? V{16,}

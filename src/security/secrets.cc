@@ -28,7 +28,7 @@ const std::vector<SecretRule>& BuiltinSecretRules() {
         {"aws-access-key-id", "AWS access key id", R"(\b(AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}\b)",
          "critical", "Deactivate the key in IAM, create a new one, keep it in a secret store."},
         {"aws-secret-access-key", "AWS secret access key",
-         R"((?i)aws.{0,20}(secret|private).{0,20}[:=][ \t]{0,6}["']?[A-Za-z0-9/+]{40}(?![A-Za-z0-9_/+=.~!@#$%^&*\x7f-]))",
+         R"((?i)aws.{0,20}(secret|private).{0,20}[:=][ \t]{0,6}["']?[A-Za-z0-9/+]{40}(?![A-Za-z0-9_/+=.~!@#$%^&*()\x7f-]))",
          "critical", "Rotate the key pair in IAM; read it from the environment or a secret store.",
          Value::kAfterAssignment, 4.0},
         {"github-token", "GitHub token (personal, OAuth, app)", R"(\bgh[pousr]_[A-Za-z0-9]{36}\b)",
@@ -81,7 +81,7 @@ const std::vector<SecretRule>& BuiltinSecretRules() {
          "high", "Move the password to a secret and build the URL from the environment.",
          Value::kUrlPassword, 2.5},
         {"generic-secret", "Secret assigned to a secret-named key",
-         R"((?i)(secret|token|passwd|password|api[_-]?key|auth[_-]?key|private[_-]?key|credential)[A-Za-z0-9_.-]{0,20}["']?[ \t]*[:=][ \t]{0,6}["']?[A-Za-z0-9_/+=.~!@#$%^&*\x7f-]{16,})",
+         R"((?i)(secret|token|passwd|password|api[_-]?key|auth[_-]?key|private[_-]?key|credential)[A-Za-z0-9_.-]{0,20}["']?[ \t]*[:=][ \t]{0,6}["']?[A-Za-z0-9_/+=.~!@#$%^&*()\x7f-]{16,})",
          "medium",
          "Move the value to a secret store or the CI's secrets and read it from the environment.",
          Value::kAfterAssignment, 3.5},
@@ -281,6 +281,18 @@ bool LooksLikeName(std::string_view v) {
   return worded >= 2 || (worded == 1 && v.size() <= 20);
 }
 
+// A call, whatever the file: name(args) or obj.method(args), the whole value.
+bool LooksLikeCall(std::string_view v) {
+  const auto open = v.find('(');
+  if (open == std::string_view::npos || open == 0 || v.back() != ')') return false;
+  if (!IsIdentStart(v[0])) return false;
+  for (std::size_t i = 0; i < open; ++i) {
+    if (!IsIdent(v[i]) && v[i] != '.') return false;
+  }
+  const std::string_view args = v.substr(open + 1, v.size() - open - 2);
+  return args.find('(') == std::string_view::npos && args.find(')') == std::string_view::npos;
+}
+
 bool LooksLikePath(std::string_view v) {
   if (v.rfind("/", 0) == 0 || v.rfind("./", 0) == 0 || v.rfind("../", 0) == 0 ||
       v.rfind("~/", 0) == 0) {
@@ -343,8 +355,7 @@ bool IsSamplePath(std::string_view path) {
   return base.rfind("test_", 0) == 0 || base.find("_test.") != std::string::npos ||
          base.find(".test.") != std::string::npos || base.find(".spec.") != std::string::npos ||
          base.find("_spec.") != std::string::npos || base.find(".example") != std::string::npos ||
-         base.find(".sample") != std::string::npos || base.find("example.") == 0 ||
-         base.find(".md") != std::string::npos;
+         base.find(".sample") != std::string::npos || base.find("example.") == 0;
 }
 
 bool GenericValueIsLiteral(std::string_view path, std::string_view line, std::size_t key_from,
@@ -367,7 +378,7 @@ bool GenericValueIsLiteral(std::string_view path, std::string_view line, std::si
       return false;
     }
   }
-  if (LooksLikeName(value) || LooksLikePath(value)) return false;
+  if (LooksLikeName(value) || LooksLikePath(value) || LooksLikeCall(value)) return false;
   // The key: the name holding the keyword; its last word says what it is.
   if (key_from != std::string_view::npos && key_from < value_from) {
     std::size_t b = key_from, e = key_from;

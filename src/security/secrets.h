@@ -124,8 +124,8 @@ bool LooksLikePlaceholder(std::string_view value);
 // classes of lower case, upper case, digits and punctuation).
 bool GenericValueIsLiteral(std::string_view path, std::string_view line, std::size_t key_from,
                            std::size_t value_from, std::size_t value_to);
-// Files of tests, fixtures, examples and documentation, where a generic
-// match is a sample, not a leak.
+// Files of tests, fixtures, examples and documentation folders, where a
+// generic match is a sample, not a leak.
 bool IsSamplePath(std::string_view path);
 
 // "ghp_abcd…wxyz": enough to find it, not enough to use it.

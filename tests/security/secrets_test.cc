@@ -134,6 +134,9 @@ TEST(Secrets, GenericMatchesAreLiteralsNotCode) {
       {"config/app.properties", "auth.token.endpoint=oauth2.token.endpoint.address\n"},
       {"main.go", "\ttoken := tokenSource.TokenWithContext(ctx)\n"},
       {"lib/user.rb", "  self.password = Devise.friendly_token_generator\n"},
+      // Calls outside source files too (a log, a YAML sample, Markdown).
+      {"logs/app.log", "password = random_lower_string()\n"},
+      {"notes/setup.yaml", "token: jwtService.toToken(currentUser)\n"},
   };
   for (const auto& [path, text] : code) {
     auto fs = s->Scan(path, text);
