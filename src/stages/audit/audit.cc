@@ -376,14 +376,6 @@ std::string Lower(std::string s) {
   return s;
 }
 
-// Whether a folder holds code of its own (source files directly in it).
-bool IsOwnCodeFolder(const RepoIndex& idx, const std::string& dir) {
-  for (const auto& src : idx.Sources()) {
-    if (DirOf(src) == dir) return true;
-  }
-  return false;
-}
-
 // Folders of tests, benchmarks, examples and documentation: what is in them
 // is not deployed as the product.
 bool IsNonProductPath(const std::string& root, const std::string& name) {
@@ -442,8 +434,15 @@ void DecideWhatRuns(RepoIndex& idx, Services& services) {
     // context or a microservice without a listener is a worker.
     if (s.is_cli && !s.serves_http) {
       s.deployable = false;
+    } else if (s.serves_grpc && !s.serves_http) {
+      s.kind.Add("grpc", 0.95, {s.root, 0, "a gRPC server, no HTTP endpoints of its own"});
     } else if (s.runs_headless && !s.serves_http) {
-      s.kind.Add("worker", 0.9, {s.root, 0, "an application context or microservice, no listener"});
+      s.kind.Add("worker", 0.95, {s.root, 0, "runs in the background (a hosted service, an "
+                                             "application context), no HTTP endpoints"});
+    } else if (s.framework.value() == "ASP.NET Core" && !s.serves_http && !s.serves_grpc) {
+      // A web project that maps no endpoint but its health checks: a
+      // background consumer that happens to host a health endpoint.
+      s.kind.Add("worker", 0.95, {s.root, 0, "an ASP.NET Core host that maps no endpoint"});
     }
   }
   for (auto& [key, s] : services) {
@@ -584,8 +583,9 @@ void MarkOptionalBacking(const RepoIndex& idx, Services& services) {
     }
     for (const auto& [name, evs] : s.backing_services) {
       const bool from_libraries_only =
-          std::all_of(evs.begin(), evs.end(),
-                      [](const Evidence& e) { return IsDependencyManifest(e.file); });
+          std::all_of(evs.begin(), evs.end(), [](const Evidence& e) {
+            return IsDependencyManifest(e.file) || e.text.rfind("import ", 0) == 0;
+          });
       if (!from_libraries_only) continue;
       if (name == "s3") {
         bool configured = false;
@@ -810,7 +810,23 @@ Result<Json> Audit(RepoView& view, const AuditLimits& limits,
           target = s;
         }
       }
-      if (!target && all.size() == 1 && !IsOwnCodeFolder(idx, c.root)) target = all.front();
+      // What the Dockerfile builds, by the folder or package it names
+      // (`turbo prune @acme/web`, `COPY apps/web`).
+      if (!target && c.dockerfile.value().is_string()) {
+        if (auto df = idx.Read(c.dockerfile.value().get<std::string>())) {
+          Service* named_in = nullptr;
+          int hits = 0;
+          for (Service* s : all) {
+            if ((s->root != "." && df->find(s->root) != std::string::npos) ||
+                (!s->package_id.empty() && df->find(s->package_id) != std::string::npos)) {
+              named_in = s;
+              ++hits;
+            }
+          }
+          if (hits == 1) target = named_in;
+        }
+      }
+      if (!target && all.size() == 1) target = all.front();
     }
     if (!target) {
       ++it;

@@ -52,6 +52,7 @@ struct Service {
   // context or microservice without a listener (a worker); it is a
   // command-line program (runs and exits).
   bool serves_http = false, runs_headless = false, is_cli = false;
+  bool serves_grpc = false;  // a gRPC server (MapGrpcService, ServerBuilder.forPort...)
   // For the monorepo graph: the name other packages of the repository use
   // for this one (npm name, Maven artifactId, Gradle path, crate, Go module,
   // Nx project), and the names this one depends on, with where.

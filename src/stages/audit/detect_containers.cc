@@ -181,8 +181,28 @@ void DetectContainers(RepoIndex& idx, Services& out) {
       try {
         for (auto it = doc["services"].begin(); it != doc["services"].end(); ++it) {
           const std::string svc = it->first.as<std::string>("");
-          const YAML::Node def = it->second;
+          YAML::Node def = it->second;
           if (!def.IsMap()) continue;
+          // YAML merge keys (`<<: *common`), which the parser leaves as a key:
+          // the merged mapping's entries, unless the service sets its own.
+          if (def["<<"]) {
+            YAML::Node merged(YAML::NodeType::Map);
+            auto take = [&](const YAML::Node& from) {
+              if (!from.IsMap()) return;
+              for (auto jt = from.begin(); jt != from.end(); ++jt) {
+                const std::string k = jt->first.as<std::string>("");
+                if (k != "<<" && !merged[k]) merged[k] = jt->second;
+              }
+            };
+            take(def);
+            const YAML::Node m = def["<<"];
+            if (m.IsSequence()) {
+              for (const auto& x : m) take(x);
+            } else {
+              take(m);
+            }
+            def = merged;
+          }
           // A service behind a profile starts only when asked for (a seeder,
           // a load generator, an admin tool): not part of the deployment.
           if (def["profiles"]) {
@@ -223,7 +243,42 @@ void DetectContainers(RepoIndex& idx, Services& out) {
             idx.Warn(path, "service " + svc + " builds from outside the repository; ignored");
             continue;
           }
+          // A one-shot job (migrations, setup) is not a process that runs.
+          std::string command;
+          if (def["command"]) {
+            if (def["command"].IsSequence()) {
+              for (const auto& x : def["command"]) command += x.as<std::string>("") + " ";
+            } else {
+              command = def["command"].as<std::string>("");
+            }
+          }
+          std::string lc = command;
+          for (auto& ch : lc) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+          const std::string restart = def["restart"] ? def["restart"].as<std::string>("") : "";
+          if (lc.find("migrat") != std::string::npos || lc.find("upgrade") != std::string::npos ||
+              lc.find("prestart") != std::string::npos || lc.find("seed") != std::string::npos ||
+              lc.find("setup") != std::string::npos || lc.find("create_db") != std::string::npos ||
+              restart == "no") {
+            continue;
+          }
+          // Another service already builds this root: this one runs the same
+          // code with its own command, a process of its own.
+          bool shared = false;
+          for (const auto& [other, r] : app_roots) shared = shared || r == root;
+          // (A Procfile, where there is one, declares the processes; compose
+          // is then the development setup.)
+          if (shared && !command.empty() && idx.Has(JoinPath(root, "Procfile"))) continue;
           app_roots[svc] = root;
+          if (shared && !command.empty()) {
+            Service& p = ServiceAt(out, root + "#" + svc);
+            p.root = root;
+            p.name = svc;
+            p.deployable = true;
+            const bool ports = def["ports"] && def["ports"].IsSequence() && def["ports"].size() > 0;
+            p.kind.Add(ports ? "web" : "worker", 0.75, {path, line, "service " + svc + ": " + command});
+            p.start_command.Add(command, 0.7, {path, line, "command: " + command});
+            continue;
+          }
           Service& s = ServiceAt(out, root);
           if (s.name.empty() || s.name == root) s.name = svc;
           if (def["ports"] && def["ports"].IsSequence()) {
@@ -495,6 +550,14 @@ void DetectKubernetes(RepoIndex& idx, Services& out) {
                                          : "";
         for (const auto& c : pod["containers"]) {
           if (!c.IsMap()) continue;
+          // A backing server the manifests run (redis-cart, a postgres
+          // StatefulSet): part of the deployment, as in a compose file.
+          if (c["image"] && c["image"].IsScalar()) {
+            if (auto b = BackingOfImage(c["image"].as<std::string>(""))) {
+              idx.compose_backing_.insert(*b);
+              continue;
+            }
+          }
           const std::string cname = c["name"] ? c["name"].as<std::string>("") : "";
           Service* target = DeployedAs(out, workload, cname);
           if (!target) continue;

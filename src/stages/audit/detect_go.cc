@@ -117,15 +117,19 @@ void DetectGo(RepoIndex& idx, Services& out) {
       continue;
     }
     for (const auto& dir : mains) {
-      Service& s = ServiceAt(out, dir);
+      // The module's only command, under cmd/: the module is the service
+      // (its code, its Dockerfile and config sit at the module's root).
+      const std::string cmd_prefix = root == "." ? "cmd/" : root + "/cmd/";
+      const bool sole = mains.size() == 1 && dir.rfind(cmd_prefix, 0) == 0;
+      Service& s = ServiceAt(out, sole ? root : dir);
       if (s.name.empty() || s.name == ".") {
         auto slash = module.rfind('/');
-        s.name = dir == root ? module.substr(slash == std::string::npos ? 0 : slash + 1)
-                             : dir.substr(dir.rfind('/') + 1);
+        s.name = dir == root || sole ? module.substr(slash == std::string::npos ? 0 : slash + 1)
+                                     : dir.substr(dir.rfind('/') + 1);
       }
       s.language.Add("Go", 0.95, {path, 1, "module " + module});
       s.package_manager.Add("go", 0.95, {path, 1, "go modules"});
-      if (dir == root) s.package_id = module;
+      if (dir == root || sole) s.package_id = module;
       for (const auto& [mod, line] : requires_) s.uses.emplace_back(mod, Evidence{path, line, mod});
       if (!go_version.empty()) {
         s.runtime_version.Add(Json{{"runtime", "go"}, {"version", go_version}}, 0.85,

@@ -401,6 +401,11 @@ void DotnetSettings(RepoIndex& idx, const std::string& dir, Service& s) {
     s.AddEnv(key, true, false, std::nullopt,
              {file, 0, key + " is set only outside production"});
   }
+  // A key left empty in appsettings.json is one the deployment must fill.
+  for (const auto& [key, value] : base) {
+    if (!value.empty() || value == "null" || key.rfind("Logging__", 0) == 0) continue;
+    s.AddEnv(key, true, false, std::nullopt, {main, 0, key + " is empty in appsettings.json"});
+  }
 }
 
 void DetectDotnet(RepoIndex& idx, Services& out) {
@@ -431,6 +436,11 @@ void DetectDotnet(RepoIndex& idx, Services& out) {
     s.name = project;
     s.language.Add(base.size() > 7 && base.substr(base.size() - 7) == ".fsproj" ? "F#" : "C#", 0.9,
                    {path, 0, base});
+    // An Aspire AppHost runs the others on a developer's machine; a MAUI app
+    // is installed on devices: neither is deployed as a service.
+    const bool apphost = text->find("Aspire.AppHost.Sdk") != std::string::npos ||
+                         text->find("<IsAspireHost>true") != std::string::npos;
+    const bool maui = text->find("<UseMaui>true") != std::string::npos;
     s.package_manager.Add("dotnet", 0.95, {path, 0, base});
     s.build_command.Add("dotnet publish -c Release -o out", 0.8, {path, 0, base});
     s.start_command.Add("dotnet out/" + project + ".dll", 0.6, {path, 0, base});
@@ -475,6 +485,7 @@ void DetectDotnet(RepoIndex& idx, Services& out) {
       name = name.substr(0, name.rfind('.'));
       s.uses.emplace_back(name, Evidence{path, LineOf(*text, pr), ref});
     }
+    if (apphost || maui) s.deployable = false;
     // Settings the environment must give: keys set in appsettings.Development
     // (or Testing, Local) but absent or empty in appsettings.json come from
     // variables named Section__Key in production.
@@ -484,6 +495,10 @@ void DetectDotnet(RepoIndex& idx, Services& out) {
              {"MySqlConnector", "mysql"},
              {"Pomelo.EntityFrameworkCore.MySql", "mysql"},
              {"StackExchange.Redis", "redis"},
+             {"Microsoft.Extensions.Caching.StackExchangeRedis", "redis"},
+             {"Aspire.StackExchange.Redis", "redis"},
+             {"Aspire.Npgsql", "postgres"},
+             {"Aspire.RabbitMQ.Client", "rabbitmq"},
              {"MongoDB.Driver", "mongodb"},
              {"RabbitMQ.Client", "rabbitmq"},
              {"MassTransit.RabbitMQ", "rabbitmq"},

@@ -332,7 +332,27 @@ void DetectNode(RepoIndex& idx, Services& out) {
         spa = "Vite";
     }
     const bool has_start = !script("start").empty();
-    const bool deployable = fw || !spa.empty() || has_start;
+    bool deployable = fw || !spa.empty() || has_start;
+    // A package of a workspace with nothing to run or build (no start, dev,
+    // serve, build or preview script, no Dockerfile) is a library, whatever
+    // framework it integrates with.
+    if (!workspace_root && deployable && !has_start && script("dev").empty() &&
+        script("serve").empty() && script("build").empty() && script("preview").empty() &&
+        !idx.Has(JoinPath(root, "Dockerfile")) && root != ".") {
+      bool in_workspace = false;
+      for (std::string a = DirOf(root);; a = DirOf(a)) {
+        if (idx.Has(JoinPath(a, "pnpm-workspace.yaml")) || idx.Has(JoinPath(a, "turbo.json")) ||
+            idx.Has(JoinPath(a, "lerna.json")) || idx.Has(JoinPath(a, "nx.json"))) {
+          in_workspace = true;
+        }
+        if (auto w = idx.Read(JoinPath(a, "package.json"));
+            w && w->find("\"workspaces\"") != std::string::npos) {
+          in_workspace = true;
+        }
+        if (in_workspace || a == ".") break;
+      }
+      if (in_workspace) deployable = false;
+    }
     if (workspace_root && !fw && spa.empty()) {
       // The monorepo's root: tooling, not a service.
       continue;

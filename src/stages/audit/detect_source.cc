@@ -313,7 +313,9 @@ void ScanHowItRuns(const std::string& path, const std::string& t, Service& s) {
         const std::string pkg = spec.substr(0, cut);
         if (s.uses.size() < 2000) s.uses.emplace_back(pkg, Evidence{path, LineOf(t, at), LineText(t, at)});
         for (const auto& [client, svc] : kClients) {
-          if (pkg == client) s.AddBacking(svc, {path, LineOf(t, at), LineText(t, at)});
+          // (Evidence named "import PKG": a client library, as a manifest's
+          // dependency is; MarkOptionalBacking weighs it so.)
+          if (pkg == client) s.AddBacking(svc, {path, LineOf(t, at), "import " + pkg});
         }
       }
     }
@@ -321,6 +323,66 @@ void ScanHowItRuns(const std::string& path, const std::string& t, Service& s) {
         t.find("from \"nestjs-command\"") != std::string::npos ||
         t.find("CommandFactory.run(") != std::string::npos) {
       s.is_cli = true;
+    }
+  }
+  if (EndsWith(path, ".cs")) {
+    // ASP.NET Core: endpoints mapped (Map* other than health and gRPC, or
+    // controllers) serve HTTP; MapGrpcService serves gRPC; a hosted service
+    // runs in the background.
+    for (std::size_t at = t.find(".Map"); at != std::string::npos; at = t.find(".Map", at + 4)) {
+      std::size_t e = at + 4;
+      while (e < t.size() && IdentChar(t[e])) ++e;
+      const std::string m = t.substr(at + 1, e - at - 1);
+      if (m.size() < 4 || !std::isupper(static_cast<unsigned char>(m[3]))) continue;
+      if (m == "MapGrpcService") {
+        s.serves_grpc = true;
+      } else if (m != "MapDefaultEndpoints" && m != "MapHealthChecks" &&
+                 m != "MapGrpcHealthChecksService" && m != "MapGrpcReflectionService" &&
+                 m != "MapPrometheusScrapingEndpoint") {
+        s.serves_http = true;
+      }
+    }
+    if (t.find("UseEndpoints(") != std::string::npos) s.serves_http = true;
+    if (t.find("AddHostedService<") != std::string::npos) s.runs_headless = true;
+    // Aspire's client integrations: the connection string ConnectionStrings__NAME
+    // (given by the AppHost, or by whoever deploys it) and the server it names.
+    static const std::vector<std::pair<std::string, std::string>> kAspire = {
+        {"AddNpgsqlDbContext", "postgres"}, {"AddNpgsqlDataSource", "postgres"},
+        {"AddSqlServerDbContext", ""},      {"AddMySqlDataSource", "mysql"},
+        {"AddMySqlDbContext", "mysql"},     {"AddRedisClient", "redis"},
+        {"AddRedisDistributedCache", "redis"}, {"AddRedisOutputCache", "redis"},
+        {"AddRabbitMQClient", "rabbitmq"},  {"AddRabbitMqEventBus", "rabbitmq"},
+        {"AddMongoDBClient", "mongodb"},    {"AddKafkaProducer", "kafka"},
+        {"AddKafkaConsumer", "kafka"},      {"AddNatsClient", "nats"}};
+    for (const auto& [call, svc] : kAspire) {
+      for (std::size_t at = t.find(call); at != std::string::npos; at = t.find(call, at + 1)) {
+        const auto q = t.find('"', at + call.size());
+        const auto paren = t.find('(', at + call.size());
+        if (q == std::string::npos || paren == std::string::npos || q > paren + 3) continue;
+        const auto end = t.find('"', q + 1);
+        if (end == std::string::npos || end - q > 80) continue;
+        const std::string name = t.substr(q + 1, end - q - 1);
+        const Evidence ev{path, LineOf(t, at), LineText(t, at)};
+        if (!svc.empty()) s.AddBacking(svc, ev);
+        if (!name.empty()) s.AddEnv("ConnectionStrings__" + name, true, true, std::nullopt, ev);
+      }
+    }
+    for (std::size_t at = t.find("GetConnectionString(\""); at != std::string::npos;
+         at = t.find("GetConnectionString(\"", at + 1)) {
+      const auto end = t.find('"', at + 21);
+      if (end == std::string::npos || end - at > 100) continue;
+      s.AddEnv("ConnectionStrings__" + t.substr(at + 21, end - at - 21), true, true, std::nullopt,
+               {path, LineOf(t, at), LineText(t, at)});
+    }
+  }
+  if (EndsWith(path, ".java") || EndsWith(path, ".kt")) {
+    if (t.find("ServerBuilder.forPort(") != std::string::npos ||
+        t.find("NettyServerBuilder") != std::string::npos) {
+      s.serves_grpc = true;
+    }
+    if (t.find("@RestController") != std::string::npos || t.find("@Controller") != std::string::npos ||
+        t.find("@GetMapping") != std::string::npos || t.find("HttpServer.create(") != std::string::npos) {
+      s.serves_http = true;
     }
   }
   if (py && (t.find("http.server") != std::string::npos ||
