@@ -59,6 +59,18 @@ inline const char* const kNames[] = {
     "orders/pom.xml",
     "prodsprint-usage.yml",
     "prodsprint.yaml",
+    "render.yaml",
+    "contrib/app-worker.service",
+    "tsconfig.base.json",
+    "libs/db/src/index.ts",
+    "Api/appsettings.json",
+    "Api/appsettings.Development.json",
+    "Api/Program.cs",
+    "supabase/migrations/0001_init.sql",
+    "manifest.json",
+    "src/main/java/App.java",
+    "example.env",
+    "apps/worker/src/main.ts",
 };
 
 inline std::map<std::string, std::string> RepoFromInput(const std::uint8_t* data,
