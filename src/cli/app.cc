@@ -235,7 +235,8 @@ void PrintSecurityGate(const Term& term, const Json& g, const std::string& run_i
 }
 
 // The gates as JUnit XML, for CI: one test case per gate; a failed gate is a
-// failure holding its blockers, a waived one is skipped with the waiver.
+// failure holding its blockers, a waived one is skipped with the waiver, one
+// that measured nothing is skipped with the reason (never a pass).
 std::string GatesJUnit(const Json& checklist) {
   const auto esc = [](const std::string& v) { return XmlEscape(v); };
   int failures = 0, skipped = 0;
@@ -250,6 +251,10 @@ std::string GatesJUnit(const Json& checklist) {
         body += (b.is_string() ? b.get<std::string>() : b.dump()) + "\n";
       }
       cases += "<failure message=\"" + esc(status) + "\">" + esc(body) + "</failure>";
+    } else if (status == "not measured") {
+      // Not a pass: the gate ran and could measure nothing (the note says why).
+      ++skipped;
+      cases += "<skipped message=\"" + esc("not measured: " + g.value("note", "")) + "\"/>";
     } else if (status == "waived") {
       ++skipped;
       const Json& w = g["waiver"];
@@ -314,6 +319,16 @@ Json GatesSarif(const Json& checklist, const Json& security_sarif) {
         }
         results.push_back(std::move(r));
       }
+    } else if (status == "not measured") {
+      results.push_back(
+          {{"ruleId", id},
+           {"ruleIndex", index},
+           {"level", "note"},
+           {"kind", "notApplicable"},
+           {"message", {{"text", "not measured: " + g.value("note", "")}}},
+           {"locations",
+            {{{"physicalLocation",
+               {{"artifactLocation", {{"uri", "prodsprint.yaml"}}}, {"region", {{"startLine", 1}}}}}}}}});
     }
     ++index;
   }

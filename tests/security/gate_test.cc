@@ -319,6 +319,25 @@ TEST_F(GateTest, ReadinessRunStoresSbomsAndEmitsSecurityPassedOrStopsUp) {
   }
   EXPECT_TRUE(ran);
 
+  // `check` of a version staging does not run (the working tree changed, no
+  // apply): the performance gate says it measured nothing, which version it
+  // checked and which staging runs; the checklist does not call it passed.
+  testing::WriteText(ok / "s.js",
+                     "require('http').createServer((q, r) => r.end('ok!'))"
+                     ".listen(process.env.PORT || 3000)\n");
+  r = Run({"--state", state, "check", ok.string(), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  j = Json::parse(r.out);
+  EXPECT_EQ(j["performance"]["measured"], false) << j["performance"].dump();
+  EXPECT_NE(j["performance"]["skipped_reason"].get<std::string>().find("staging runs version"),
+            std::string::npos)
+      << j["performance"].dump();
+  bool not_measured = false;
+  for (const auto& g : j["checklist"]["gates"]) {
+    if (g["gate"] == "performance") not_measured = g["status"] == "not measured";
+  }
+  EXPECT_TRUE(not_measured) << j["checklist"].dump();
+
   // A version 40 ms slower per request: the gate runs production's version
   // beside it on staging (a folder outside git: the run staging served
   // before), finds the regression real, and blocks.
