@@ -1364,6 +1364,10 @@ int Main(int argc, char** argv) {
                    "Project name for images and resources (default: the folder's name)");
   plan->add_option("--repo-url", plan_args.repo_url,
                    "The Git URL Argo CD syncs from (target kubernetes)");
+  plan->add_option("--cloud", plan_args.cloud,
+                   "Target kubernetes: the cluster and its data on aws (EKS, RDS, ElastiCache) "
+                   "or gcp (GKE, Cloud SQL, Memorystore)")
+      ->capture_default_str();
   plan->add_flag("--json", plan_args.json,
                  "The plan summary (files, findings, policies, diff) as JSON");
 

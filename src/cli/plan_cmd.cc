@@ -186,6 +186,7 @@ Result<int> CmdPlan(const PlanArgs& a, const std::function<bool()>& stopping) {
   o.target = a.target;
   o.env = a.env;
   o.repo_url = a.repo_url;
+  o.cloud = a.cloud;
   PS_TRY(stages::plan::CheckOptions(o));
   PS_ASSIGN(Json audited, stages::audit::Audit(*view, {}, stopping));
   PS_ASSIGN(stages::plan::Blueprint b,

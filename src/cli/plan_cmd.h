@@ -14,6 +14,7 @@ struct PlanArgs {
   std::string out;       // default: PATH/.prodsprint/plan/ENV
   std::string project;   // default: the folder's name
   std::string repo_url;  // for Argo CD; default: none (a finding)
+  std::string cloud = "aws";  // target kubernetes: aws (EKS) or gcp (GKE)
   bool json = false;
 };
 

@@ -8,6 +8,7 @@
 #include <yaml-cpp/yaml.h>
 #include "security/iac.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -29,13 +30,15 @@ using ps::testing::WriteText;
 const fs::path kAudit = fs::path(PS_SOURCE_DIR) / "tests/fixtures/audit";
 const fs::path kPlan = fs::path(PS_SOURCE_DIR) / "tests/fixtures/plan";
 
+// TARGET may name a cloud: "kubernetes:gcp".
 Blueprint PlanOf(audit::RepoView& view, const std::string& project,
                  const std::string& target = "local") {
   auto audited = audit::Audit(view, {});
   EXPECT_TRUE(audited.ok());
   PlanOptions o;
   o.project = project;
-  o.target = target;
+  o.target = target.substr(0, target.find(':'));
+  if (target.find(':') != std::string::npos) o.cloud = target.substr(target.find(':') + 1);
   auto b = MakeBlueprint(*audited, o, ReaderOf(view));
   EXPECT_TRUE(b.ok()) << b.problem().Message();
   return b.ok() ? *b : Blueprint{};
@@ -71,7 +74,9 @@ TEST_P(PlanGolden, WritesWhatItWroteBefore) {
   Blueprint b = PlanOf(**view, name, target);
   std::map<std::string, std::string> files = b.files;
   files["plan.json"] = Dump(b.ToJson(), 2) + "\n";
-  const fs::path dir = kPlan / (target == "local" ? name : name + "-" + target);
+  std::string folder = target;
+  std::replace(folder.begin(), folder.end(), ':', '-');
+  const fs::path dir = kPlan / (target == "local" ? name : name + "-" + folder);
   if (std::getenv("PS_UPDATE_GOLDEN")) {
     fs::remove_all(dir);
     for (const auto& [path, content] : files) WriteText(dir / path, content);
@@ -114,7 +119,7 @@ TEST_P(PlanGolden, GeneratedFilesPassTheSecurityGatesRules) {
     }
     EXPECT_TRUE(warnings.empty()) << path << ": " << (warnings.empty() ? "" : warnings.front());
   }
-  if (target == "aws" || target == "kubernetes") {
+  if (target == "aws" || target.rfind("kubernetes", 0) == 0) {
     EXPECT_GT(checked, 0) << name;
   }
 }
@@ -127,10 +132,11 @@ INSTANTIATE_TEST_SUITE_P(
                       "turbo-monorepo@aws", "python-fastapi@aws", "rails@aws", "vite-react@aws",
                       "node-express@kubernetes", "go-services@kubernetes", "node-express@render",
                       "rails@render", "vite-react@vercel", "turbo-monorepo@vercel", "vue-vite@aws",
-                      "python-grpc@kubernetes"),
+                      "python-grpc@kubernetes", "python-fastapi@kubernetes",
+                      "python-fastapi@kubernetes:gcp", "node-express@kubernetes:gcp"),
     [](const auto& info) {
       std::string n = info.param;
-      for (auto& c : n) c = (c == '-' || c == '@') ? '_' : c;
+      for (auto& c : n) c = (c == '-' || c == '@' || c == ':') ? '_' : c;
       return n;
     });
 
@@ -441,6 +447,74 @@ TEST(PlanKubernetes, ChartsAreConsistent) {
   EXPECT_TRUE(b.files.count("deploy/helm/api/templates/analysistemplate.yaml"));
   EXPECT_TRUE(b.files.count("deploy/argocd/api-production.yaml"));
   EXPECT_TRUE(FindingOf(b, "PLAN020"));  // no repository URL given
+}
+
+// A FastAPI backend that needs PostgreSQL (issue 15): the Kubernetes plan
+// makes the cluster and the database in Terraform, wires the database into
+// the chart through External Secrets (no secret value in Terraform's state or
+// in Git), and prices all of it — on EKS and on GKE.
+TEST(PlanKubernetes, TheClusterAndItsDatabaseAreInTerraformWiredAndPriced) {
+  auto view = audit::OpenWorkTree((kAudit / "python-fastapi" / "repo").string());
+  ASSERT_TRUE(view.ok());
+  Blueprint aws = PlanOf(**view, "shop", "kubernetes");
+  const std::string dir = "infra/kubernetes/aws/staging/";
+  for (const char* f : {"versions.tf", "backend.hcl", "main.tf", "network.tf", "eks.tf", "data.tf",
+                        "identities.tf", "outputs.tf", "cost.json"}) {
+    EXPECT_TRUE(aws.files.count(dir + f)) << f;
+  }
+  const std::string data = aws.files[dir + "data.tf"];
+  EXPECT_NE(data.find("resource \"aws_db_instance\" \"main\""), std::string::npos);
+  EXPECT_NE(data.find("manage_master_user_password = true"), std::string::npos);
+  EXPECT_EQ(data.find("\n  password "), std::string::npos) << "no password in Terraform";
+  EXPECT_EQ(data.find("random_password"), std::string::npos);
+  EXPECT_NE(aws.files[dir + "eks.tf"].find("resource \"aws_eks_cluster\" \"main\""),
+            std::string::npos);
+  // The chart's values come from Terraform's outputs: DATABASE_URL composed by
+  // External Secrets from the RDS-managed secret, the endpoint in the env.
+  const std::string outputs = aws.files[dir + "outputs.tf"];
+  EXPECT_NE(outputs.find("output \"helm_values_inventory\""), std::string::npos) << outputs;
+  EXPECT_NE(outputs.find("DATABASE_URL = \"postgresql://{{ .DB_USERNAME }}"), std::string::npos);
+  EXPECT_NE(outputs.find("master_user_secret[0].secret_arn"), std::string::npos);
+  const std::string chart = "deploy/helm/inventory/";
+  EXPECT_NE(aws.files[chart + "templates/externalsecret.yaml"].find("kind: ExternalSecret"),
+            std::string::npos);
+  EXPECT_TRUE(aws.files.count(chart + "values-staging-infra.yaml"));
+  EXPECT_NE(aws.files["deploy/argocd/inventory-staging.yaml"].find("values-staging-infra.yaml"),
+            std::string::npos);
+  EXPECT_TRUE(aws.files.count("deploy/argocd/external-secrets-staging.yaml"));
+  EXPECT_TRUE(aws.files.count("deploy/external-secrets/cluster-secret-store-staging.yaml"));
+  EXPECT_NE(aws.files["deploy/infra-values.sh"].find("helm_values_inventory"), std::string::npos);
+  // The cost prices the cluster, its nodes and the database.
+  std::set<std::string> priced;
+  for (const auto& r : aws.cost["projects"][0]["breakdown"]["resources"])
+    priced.insert(r["name"].get<std::string>());
+  for (const char* r : {"aws_eks_cluster.main", "aws_eks_node_group.main", "aws_db_instance.main",
+                        "aws_nat_gateway.main"}) {
+    EXPECT_TRUE(priced.count(r)) << r << " not priced: " << aws.cost.dump();
+  }
+  EXPECT_GT(std::stod(aws.cost["totalMonthlyCost"].get<std::string>()), 150.0);
+
+  // GKE: Cloud SQL with IAM authentication through the Auth Proxy (no
+  // password at all), Workload Identity for the pods.
+  Blueprint gcp = PlanOf(**view, "shop", "kubernetes:gcp");
+  const std::string g = "infra/kubernetes/gcp/staging/";
+  EXPECT_NE(gcp.files[g + "gke.tf"].find("workload_pool"), std::string::npos);
+  EXPECT_NE(gcp.files[g + "data.tf"].find("cloudsql.iam_authentication"), std::string::npos);
+  EXPECT_NE(gcp.files[g + "identities.tf"].find("CLOUD_IAM_SERVICE_ACCOUNT"), std::string::npos);
+  EXPECT_NE(gcp.files[g + "outputs.tf"].find("cloudSqlProxy"), std::string::npos);
+  EXPECT_NE(gcp.files[chart + "templates/rollout.yaml"].find("cloud-sql-proxy"), std::string::npos);
+  std::set<std::string> gpriced;
+  for (const auto& r : gcp.cost["projects"][0]["breakdown"]["resources"])
+    gpriced.insert(r["name"].get<std::string>());
+  EXPECT_TRUE(gpriced.count("google_sql_database_instance.main")) << gcp.cost.dump();
+  EXPECT_TRUE(gpriced.count("google_container_cluster.main"));
+  EXPECT_EQ(gcp.cost["priceTable"]["region"], "us-central1");
+  // An unknown cloud is refused.
+  auto audited = audit::Audit(**view, {});
+  ASSERT_TRUE(audited.ok());
+  PlanOptions bad{"shop", "kubernetes", "staging", ""};
+  bad.cloud = "azure";
+  EXPECT_TRUE(MakeBlueprint(*audited, bad, {}).problem().Is("invalid-input"));
 }
 
 TEST(Plan, RefusesBadOptions) {

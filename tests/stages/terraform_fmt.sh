@@ -7,7 +7,7 @@ set -euo pipefail
 root=${1:?source folder}
 command -v terraform >/dev/null || { echo "terraform is not installed" >&2; exit 1; }
 export TF_CLI_CONFIG_FILE=/dev/null CHECKPOINT_DISABLE=1
-dirs=$(find "$root/tests/fixtures/plan" -path '*/infra/aws' -type d)
+dirs=$(find "$root/tests/fixtures/plan" \( -path '*/infra/aws' -o -path '*/infra/kubernetes' \) -type d)
 [[ -n $dirs ]] || { echo "no Terraform found" >&2; exit 1; }
 for d in $dirs; do
   terraform fmt -check -recursive -diff "$d"

@@ -296,6 +296,10 @@ Status CheckOptions(const PlanOptions& o) {
   if (!kEnvs.count(o.env)) {
     return problems::InvalidInput("unknown environment '" + o.env + "': staging or production");
   }
+  if (o.cloud != "aws" && o.cloud != "gcp") {
+    return problems::InvalidInput("unknown cloud '" + o.cloud +
+                                  "': aws (EKS) or gcp (GKE), for --target kubernetes");
+  }
   if (o.project.empty() || o.project.size() > 63 ||
       !std::all_of(
           o.project.begin(), o.project.end(),
@@ -436,6 +440,7 @@ Result<Blueprint> MakeBlueprint(const Json& audit, const PlanOptions& o, const R
     PlanCost(deployed, o, read, b);
   } else if (o.target == "kubernetes") {
     PlanKubernetes(deployed, o, b);
+    PlanKubernetesInfra(deployed, o, b);
     PlanCost(deployed, o, read, b);
   } else if (o.target == "render") {
     PlanRender(deployed, o, b);

@@ -22,6 +22,7 @@ struct PlanOptions {
   std::string target = "local";  // local | kubernetes | aws | render | vercel
   std::string env = "staging";   // staging | production
   std::string repo_url;          // the Git remote Argo CD syncs from; empty: unknown
+  std::string cloud = "aws";     // target kubernetes: aws (EKS) | gcp (GKE)
 };
 
 // A fact a generated file needs and the audit did not give, or a problem in a
@@ -130,6 +131,39 @@ struct AwsSizing {
   int backup_days = 7;
 };
 AwsSizing SizingFor(const std::string& env);
+// The sizes the Kubernetes plan provisions in an environment (both clouds);
+// the cost estimate prices the same numbers.
+struct KubernetesSizing {
+  int nodes = 2, max_nodes = 4;
+  std::string instance = "t3.large";     // EKS nodes (2 vCPU, 8 GiB)
+  std::string machine = "e2-standard-2";  // GKE nodes (2 vCPU, 8 GiB)
+  std::string db_class = "db.t4g.micro";
+  bool db_multi_az = false;
+  std::string cache_node = "cache.t4g.micro";
+  int cache_nodes = 1;
+  int nat_gateways = 1;
+  std::string sql_tier = "db-custom-1-3840";
+  bool sql_ha = false;
+  std::string redis_tier = "BASIC";
+  int backup_days = 7;
+};
+KubernetesSizing KubernetesSizingFor(const std::string& env);
+// infra/kubernetes/CLOUD/ENV: the cluster (EKS or GKE), the managed backing
+// services, identities and secrets, and the External Secrets operator and
+// store the charts read from (target kubernetes).
+void PlanKubernetesInfra(const std::vector<ServiceFacts>& services, const PlanOptions& o,
+                         Blueprint& out);
+// Terraform blocks both AWS plans (target aws, target kubernetes on EKS)
+// write: the state bucket (bootstrap/main.tf), RDS (its password managed by
+// RDS, never in state), ElastiCache Redis (TLS) and the data bucket. They
+// refer to local.name, aws_vpc.main and aws_subnet.private.
+std::string AwsStateBootstrap(const std::string& project, const std::string& bucket,
+                              const std::string& chdir);
+std::string AwsDatabase(bool postgres, const std::string& db_class, int storage_gb, bool multi_az,
+                        int backup_days, bool prod, const std::string& reached_from);
+std::string AwsRedis(const std::string& id_expression, const std::string& node, int nodes,
+                     const std::string& reached_from);
+std::string AwsDataBucket();
 // infra/aws/ENV/*.tf and infra/aws/bootstrap/ (target aws).
 void PlanTerraform(const std::vector<ServiceFacts>& services, const PlanOptions& o, Blueprint& out);
 // The monthly cost of the AWS plan (infra/aws/ENV/cost.json, usage.yml),

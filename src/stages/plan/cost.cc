@@ -1,12 +1,14 @@
-// The monthly cost of the AWS plan, per resource and in total, from a price
+// The monthly cost of the AWS and Kubernetes plans, per resource and in total, from a price
 // table bundled here (versioned, with its date and sources) and usage
 // assumptions that are explicit and overridable (prodsprint-usage.yml). The
 // JSON has Infracost's shape: projects, breakdown, resources,
 // costComponents, amounts as decimal strings; 730 hours a month.
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <set>
 
 #include "core/config.h"
 #include "core/yaml.h"
@@ -20,8 +22,10 @@ namespace {
 constexpr double kHoursPerMonth = 730;
 
 // On-demand prices, us-east-1, Linux, USD. Bump kPriceVersion with any change.
-constexpr const char* kPriceVersion = "aws-us-east-1-2026.11";
-constexpr const char* kPriceDate = "2026-11-01";
+constexpr const char* kPriceVersion = "aws-us-east-1-2026.12";
+constexpr const char* kPriceDate = "2026-12-01";
+// Google Cloud's, us-central1 (target kubernetes --cloud gcp).
+constexpr const char* kGcpPriceVersion = "gcp-us-central1-2026.12";
 struct Price {
   const char* key;
   const char* usd;  // decimal string, per unit
@@ -53,6 +57,25 @@ constexpr Price kPrices[] = {
     {"s3.1k_reads", "0.0004", "1k requests", "https://aws.amazon.com/s3/pricing/"},
     {"cloudfront.gb", "0.085", "GB", "https://aws.amazon.com/cloudfront/pricing/"},
     {"cloudfront.10k_https", "0.01", "10k requests", "https://aws.amazon.com/cloudfront/pricing/"},
+    {"eks.cluster_hour", "0.10", "hours", "https://aws.amazon.com/eks/pricing/"},
+    {"ec2.t3.large", "0.0832", "hours", "https://aws.amazon.com/ec2/pricing/on-demand/"},
+    {"ebs.gp3.gb_month", "0.08", "GB-months", "https://aws.amazon.com/ebs/pricing/"},
+    {"nlb.hour", "0.0225", "hours", "https://aws.amazon.com/elasticloadbalancing/pricing/"},
+    {"nlb.lcu_hour", "0.006", "LCU-hours", "https://aws.amazon.com/elasticloadbalancing/pricing/"},
+    {"gke.cluster_hour", "0.10", "hours", "https://cloud.google.com/kubernetes-engine/pricing"},
+    {"gce.e2-standard-2", "0.067", "hours", "https://cloud.google.com/compute/vm-instance-pricing"},
+    {"gce.pd_balanced.gb_month", "0.10", "GB-months", "https://cloud.google.com/compute/disks-image-pricing"},
+    {"gce.lb_rule_hour", "0.025", "hours", "https://cloud.google.com/vpc/network-pricing"},
+    {"gce.nat_vm_hour", "0.0014", "VM-hours", "https://cloud.google.com/nat/pricing"},
+    {"gce.nat.gb", "0.045", "GB", "https://cloud.google.com/nat/pricing"},
+    {"cloudsql.vcpu_hour", "0.0413", "vCPU-hours", "https://cloud.google.com/sql/pricing"},
+    {"cloudsql.gb_hour", "0.007", "GB-hours", "https://cloud.google.com/sql/pricing"},
+    {"cloudsql.ssd.gb_month", "0.17", "GB-months", "https://cloud.google.com/sql/pricing"},
+    {"memorystore.basic.gb_hour", "0.049", "GB-hours", "https://cloud.google.com/memorystore/docs/redis/pricing"},
+    {"memorystore.standard.gb_hour", "0.064", "GB-hours", "https://cloud.google.com/memorystore/docs/redis/pricing"},
+    {"gcs.gb_month", "0.020", "GB-months", "https://cloud.google.com/storage/pricing"},
+    {"secretmanager.version_month", "0.06", "versions", "https://cloud.google.com/secret-manager/pricing"},
+    {"secretmanager.10k_calls", "0.03", "10k requests", "https://cloud.google.com/secret-manager/pricing"},
 };
 
 const Price* PriceOf(const std::string& key) {
@@ -201,19 +224,67 @@ void PlanCost(const std::vector<ServiceFacts>& services, const PlanOptions& o,
     web = web || ((s.kind == "web" || s.kind == "grpc") && s.port);
   }
   const bool k8s = o.target == "kubernetes";
-  if (k8s) {
-    // Pods priced by what they request, at EKS on Fargate's rates; the
-    // cluster, its ingress controller and Prometheus are shared, not counted.
+  const bool gcp = k8s && o.cloud == "gcp";
+  if (k8s && containers) {
+    // The cluster the Terraform makes (infra/kubernetes/CLOUD/ENV): its
+    // control plane, the nodes the pods' requests need (deploy/helm:
+    // 0.25 vCPU each in staging, 0.5 in production, 2 replicas in
+    // production), their disks, the NAT and the ingress load balancer.
+    const KubernetesSizing k = KubernetesSizingFor(o.env);
+    double requested = 0;
     for (const auto& s : services) {
       if (s.kind == "static") continue;
-      Resource r{"Rollout/" + Slug(s.name), "argoproj.io/v1alpha1/Rollout"};
-      const double replicas = usage.Get(r.name, "replicas", prod ? 2 : 1);
-      const double cpu = prod ? 0.5 : 0.25, mem = prod ? 1 : 0.5;
-      r.Hourly("Pod vCPU requested (" + Dec(cpu, 2) + " x " + Dec(replicas, 0) + ")",
-               replicas * cpu, "fargate.vcpu_hour");
-      r.Hourly("Pod memory requested (" + Dec(mem, 2) + " GB x " + Dec(replicas, 0) + ")",
-               replicas * mem, "fargate.gb_hour");
-      rs.push_back(r);
+      requested += (prod ? 0.5 : 0.25) * usage.Get("Rollout/" + Slug(s.name), "replicas", prod ? 2 : 1);
+    }
+    // 2 vCPU nodes, about 1.5 of it allocatable to pods once the system's
+    // own pods run; never fewer than the node group's minimum.
+    const double nodes =
+        std::max<double>(k.nodes, std::ceil(requested / 1.5));
+    if (gcp) {
+      Resource cl{"google_container_cluster.main", "google_container_cluster"};
+      cl.Hourly("Cluster management fee", 1, "gke.cluster_hour");
+      rs.push_back(cl);
+      Resource np{"google_container_node_pool.main", "google_container_node_pool"};
+      np.Hourly("Nodes (" + k.machine + " x " + Dec(nodes, 0) + ")", nodes, "gce." + k.machine);
+      np.Monthly("Boot disks (pd-balanced, 100 GB x " + Dec(nodes, 0) + ")", 100 * nodes,
+                 "gce.pd_balanced.gb_month");
+      rs.push_back(np);
+      Resource nat{"google_compute_router_nat.main", "google_compute_router_nat"};
+      nat.Hourly("NAT gateway (per VM)", nodes, "gce.nat_vm_hour");
+      nat.Monthly("Data processed", usage.Get(nat.name, "monthly_data_processed_gb", prod ? 100 : 10),
+                  "gce.nat.gb");
+      rs.push_back(nat);
+      if (web) {
+        Resource lb{"ingress load balancer", "google_compute_forwarding_rule"};
+        lb.Hourly("Forwarding rule", 1, "gce.lb_rule_hour");
+        rs.push_back(lb);
+      }
+    } else {
+      Resource cl{"aws_eks_cluster.main", "aws_eks_cluster"};
+      cl.Hourly("EKS cluster", 1, "eks.cluster_hour");
+      rs.push_back(cl);
+      Resource ng{"aws_eks_node_group.main", "aws_eks_node_group"};
+      ng.Hourly("Nodes (" + k.instance + " x " + Dec(nodes, 0) + ")", nodes, "ec2." + k.instance);
+      ng.Monthly("Node volumes (gp3, 20 GB x " + Dec(nodes, 0) + ")", 20 * nodes, "ebs.gp3.gb_month");
+      rs.push_back(ng);
+      Resource nat{"aws_nat_gateway.main", "aws_nat_gateway"};
+      nat.Hourly("NAT gateway", k.nat_gateways, "nat.hour");
+      nat.Monthly("Data processed", usage.Get(nat.name, "monthly_data_processed_gb", prod ? 100 : 10),
+                  "nat.gb");
+      rs.push_back(nat);
+      Resource eip{"aws_eip.nat", "aws_eip"};
+      eip.Hourly("Public IPv4 address", k.nat_gateways, "ipv4.hour");
+      rs.push_back(eip);
+      if (web) {
+        Resource lb{"ingress load balancer", "aws_lb (network)"};
+        lb.Hourly("Network load balancer", 1, "nlb.hour");
+        lb.Hourly("Load balancer capacity units", usage.Get(lb.name, "capacity_units", 1),
+                  "nlb.lcu_hour");
+        lb.Monthly("Data transfer out to the internet",
+                   usage.Get(lb.name, "monthly_data_transfer_out_gb", prod ? 100 : 10),
+                   "transfer_out.gb");
+        rs.push_back(lb);
+      }
     }
   }
   const bool vpc = !k8s && (containers || backing.count("postgres") || backing.count("mysql") ||
@@ -283,9 +354,17 @@ void PlanCost(const std::vector<ServiceFacts>& services, const PlanOptions& o,
     }
   }
   // RDS keeps the master password in a secret of its own.
-  const bool db = !k8s && (backing.count("postgres") || backing.count("mysql"));
-  if (db) ++secrets;
-  if (secrets > 0) {
+  const bool db = backing.count("postgres") || backing.count("mysql");
+  if (db && !gcp) ++secrets;
+  if (secrets > 0 && gcp) {
+    Resource sm{"google_secret_manager_secret (" + std::to_string(secrets) + ")",
+                "google_secret_manager_secret"};
+    sm.Monthly("Active secret versions", secrets, "secretmanager.version_month");
+    sm.Monthly("Access operations",
+               usage.Get("google_secret_manager_secret", "monthly_requests", secrets * 1000.0),
+               "secretmanager.10k_calls", 10'000);
+    rs.push_back(sm);
+  } else if (secrets > 0) {
     Resource sm{"aws_secretsmanager_secret (" + std::to_string(secrets) + ")",
                 "aws_secretsmanager_secret"};
     sm.Monthly("Secrets", secrets, "secrets.secret_month");
@@ -294,7 +373,30 @@ void PlanCost(const std::vector<ServiceFacts>& services, const PlanOptions& o,
                "secrets.10k_calls", 10'000);
     rs.push_back(sm);
   }
-  if (db) {
+  const KubernetesSizing kz = KubernetesSizingFor(o.env);
+  if (db && gcp) {
+    // db-custom-V-M: V vCPUs and M MiB of memory; regional (HA) doubles it.
+    const auto dash = kz.sql_tier.find('-', 10);
+    const double vcpu = std::stod(kz.sql_tier.substr(10, dash - 10));
+    const double gb = std::stod(kz.sql_tier.substr(dash + 1)) / 1024.0;
+    const double copies = kz.sql_ha ? 2 : 1;
+    Resource r{"google_sql_database_instance.main", "google_sql_database_instance"};
+    r.Hourly("vCPUs (" + kz.sql_tier + (kz.sql_ha ? ", regional)" : ")"), vcpu * copies,
+             "cloudsql.vcpu_hour");
+    r.Hourly("Memory (" + Dec(gb, 2) + " GB" + (kz.sql_ha ? " x 2)" : ")"), gb * copies,
+             "cloudsql.gb_hour");
+    r.Monthly("Storage (SSD)", usage.Get(r.name, "storage_gb", 10) * copies,
+              "cloudsql.ssd.gb_month");
+    rs.push_back(r);
+  } else if (db && k8s) {
+    Resource r{"aws_db_instance.main", "aws_db_instance"};
+    r.Hourly(
+        std::string("Database instance (") + kz.db_class + (kz.db_multi_az ? ", Multi-AZ)" : ")"),
+        kz.db_multi_az ? 2 : 1, "rds." + kz.db_class);
+    r.Monthly("Storage (gp3)", usage.Get(r.name, "storage_gb", 20) * (kz.db_multi_az ? 2 : 1),
+              "rds.gp3.gb_month");
+    rs.push_back(r);
+  } else if (db) {
     Resource r{"aws_db_instance.main", "aws_db_instance"};
     r.Hourly(
         std::string("Database instance (") + z.db_class + (z.db_multi_az ? ", Multi-AZ)" : ")"),
@@ -304,13 +406,24 @@ void PlanCost(const std::vector<ServiceFacts>& services, const PlanOptions& o,
               "rds.gp3.gb_month");
     rs.push_back(r);
   }
-  if (backing.count("redis") && !k8s) {
+  if (backing.count("redis") && gcp) {
+    Resource c{"google_redis_instance.main", "google_redis_instance"};
+    const bool ha = kz.redis_tier == "STANDARD_HA";
+    c.Hourly(std::string("Memorystore (") + (ha ? "standard" : "basic") + ", 1 GB)", 1,
+             ha ? "memorystore.standard.gb_hour" : "memorystore.basic.gb_hour");
+    rs.push_back(c);
+  } else if (backing.count("redis")) {
+    const std::string node = k8s ? kz.cache_node : z.cache_node;
+    const int count = k8s ? kz.cache_nodes : z.cache_nodes;
     Resource c{"aws_elasticache_replication_group.main", "aws_elasticache_replication_group"};
-    c.Hourly("Cache nodes (" + z.cache_node + " x " + std::to_string(z.cache_nodes) + ")",
-             z.cache_nodes, "cache." + z.cache_node);
+    c.Hourly("Cache nodes (" + node + " x " + std::to_string(count) + ")", count, "cache." + node);
     rs.push_back(c);
   }
-  if (backing.count("s3") && !k8s) {
+  if (backing.count("s3") && gcp) {
+    Resource b{"google_storage_bucket.data", "google_storage_bucket"};
+    b.Monthly("Storage (standard)", usage.Get(b.name, "storage_gb", prod ? 50 : 5), "gcs.gb_month");
+    rs.push_back(b);
+  } else if (backing.count("s3")) {
     Resource b{"aws_s3_bucket.data", "aws_s3_bucket"};
     b.Monthly("Storage (standard)", usage.Get(b.name, "storage_gb", prod ? 50 : 5), "s3.gb_month");
     b.Monthly("PUT, COPY, POST, LIST requests",
@@ -327,9 +440,9 @@ void PlanCost(const std::vector<ServiceFacts>& services, const PlanOptions& o,
     hourly += r.hourly;
     monthly += r.monthly;
   }
-  const std::string project = k8s ? "deploy/helm" : "infra/aws/" + o.env;
-  const std::string where = k8s ? "deploy/cost-" + o.env + ".json" : project + "/cost.json";
-  const std::string usage_file = k8s ? "deploy/usage-" + o.env + ".yml" : project + "/usage.yml";
+  const std::string project = k8s ? "infra/kubernetes/" + o.cloud + "/" + o.env : "infra/aws/" + o.env;
+  const std::string where = project + "/cost.json";
+  const std::string usage_file = project + "/usage.yml";
   Json breakdown{{"resources", resources},
                  {"totalHourlyCost", Dec(hourly, 6)},
                  {"totalMonthlyCost", Dec(monthly, 2)}};
@@ -339,19 +452,24 @@ void PlanCost(const std::vector<ServiceFacts>& services, const PlanOptions& o,
       {"projects",
        Json::array(
            {{{"name", project},
-             {"metadata", {{"path", project}, {"type", k8s ? "helm_charts" : "terraform_dir"}}},
+             {"metadata", {{"path", project}, {"type", "terraform_dir"}}},
              {"breakdown", breakdown},
              {"summary", {{"totalDetectedResources", rs.size()}}}}})},
       {"totalHourlyCost", Dec(hourly, 6)},
       {"totalMonthlyCost", Dec(monthly, 2)},
-      {"priceTable", {{"version", kPriceVersion}, {"date", kPriceDate}, {"region", "us-east-1"}}},
+      {"priceTable", {{"version", gcp ? kGcpPriceVersion : kPriceVersion},
+                      {"date", kPriceDate},
+                      {"region", gcp ? "us-central1" : "us-east-1"}}},
       {"usage", usage.used()},
       {"notes",
        k8s ? Json::array(
-                 {"pods priced by their requests at EKS on Fargate's on-demand rates, us-east-1, "
-                  "730 hours a month",
-                  "not counted: the cluster, its ingress controller, Prometheus and Argo (shared)",
-                  "backing services are not in the charts: priced with --target aws"})
+                 {std::string("on-demand list prices, ") + (gcp ? "us-central1" : "us-east-1") +
+                      ", 730 hours a month, as of " + kPriceDate + ": check before budgeting",
+                  "nodes: as many as the pods' requests need (deploy/helm), at least the node "
+                  "group's minimum",
+                  "not priced: committed-use or savings-plan discounts, Prometheus and Argo (run "
+                  "on the nodes), data transfer between zones, backups beyond the database's "
+                  "size"})
            : Json::array(
                  {"on-demand prices, us-east-1, 730 hours a month",
                   "free here: ACM certificates, Route 53 alias queries, AWS-managed KMS keys",

@@ -4,6 +4,7 @@
 // Kubernetes' defaults are left out; pods run non-root with a read-only root
 // filesystem and no privilege escalation.
 #include "stages/plan/blueprint.h"
+#include "stages/plan/hcl.h"
 
 namespace ps::stages::plan {
 
@@ -67,6 +68,8 @@ replicaCount: 1
 
 serviceAccount:
   create: true
+  # GKE Workload Identity's iam.gke.io/gcp-service-account: from values-ENV-infra.yaml.
+  annotations: {}
 )YAML",
                   {{"svc", svc}});
     if (serves) {
@@ -105,6 +108,26 @@ env: {}
 secretKeys:
 )YAML";
     values += secret_names.empty() ? "  []\n" : secret_names;
+    values += R"YAML(
+# The Secret above, written by the External Secrets Operator from the cloud's
+# secret manager (infra/kubernetes/CLOUD/ENV): values-ENV-infra.yaml, made
+# from `terraform output -raw helm_values_SERVICE`, sets these (no secret in
+# it: names and endpoints only). `templates` composes values from the
+# fetched ones (DATABASE_URL from the database's own secret).
+externalSecrets:
+  enabled: false
+  storeRef: ""
+  refreshInterval: 1h
+  data: []
+  templates: {}
+
+# GKE: the Cloud SQL Auth Proxy beside the service, logging in with the
+# pod's Google service account (IAM database authentication, no password).
+cloudSqlProxy:
+  enabled: false
+  instance: ""
+  port: 5432
+)YAML";
     values += FillChart(R"YAML(
 # The release: Argo Rollouts' canary steps; each analysis step compares the
 # canary's success rate on Prometheus with the threshold below.
@@ -137,6 +160,13 @@ analysis:
              : "replicaCount: 1\n";
       if (serves) v += "\ningress:\n  enabled: true\n";
       out.files[dir + "values-" + env + ".yaml"] = v;
+      // What the cloud gives it (endpoints, secret names, identities):
+      // written by deploy/infra-values.sh from Terraform's outputs.
+      out.files[dir + "values-" + env + "-infra.yaml"] =
+          std::string("# Written by deploy/infra-values.sh ") + env +
+          " from infra/kubernetes/CLOUD/" + env +
+          "'s outputs (terraform output -raw helm_values_" + hcl::Name(s.name) +
+          "): endpoints and secret names, never a secret.\n{}\n";
       // The image Argo CD deploys: rewritten by the workflow on each deploy.
       out.files[dir + "values-" + env + "-image.yaml"] =
           std::string("# Written by the CI workflow's deploy-") + env +
@@ -191,6 +221,10 @@ metadata:
   name: {{ include "[[svc]].serviceAccountName" . }}
   labels:
     {{- include "[[svc]].labels" . | nindent 4 }}
+  {{- with .Values.serviceAccount.annotations }}
+  annotations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
 automountServiceAccountToken: false
 {{- end }}
 )TPL",
@@ -270,6 +304,29 @@ spec:
         runAsNonRoot: true
         seccompProfile:
           type: RuntimeDefault
+      {{- if .Values.cloudSqlProxy.enabled }}
+      initContainers:
+        # A native sidecar: starts first, runs beside the service.
+        - name: cloud-sql-proxy
+          image: gcr.io/cloud-sql-connectors/cloud-sql-proxy:2.14.1
+          restartPolicy: Always
+          args:
+            - --auto-iam-authn
+            - --private-ip
+            - --structured-logs
+            - --port={{ .Values.cloudSqlProxy.port }}
+            - {{ required "cloudSqlProxy.instance is required" .Values.cloudSqlProxy.instance | quote }}
+          securityContext:
+            runAsNonRoot: true
+            allowPrivilegeEscalation: false
+            readOnlyRootFilesystem: true
+            capabilities:
+              drop: [ALL]
+          resources:
+            requests:
+              cpu: 50m
+              memory: 64Mi
+      {{- end }}
       containers:
         - name: [[svc]]
           image: "{{ required "image.repository is required" .Values.image.repository }}:{{ required "image.tag is required" .Values.image.tag }}"
@@ -383,6 +440,42 @@ spec:
 )TPL",
           {{"svc", svc}});
     }
+    out.files[dir + "templates/externalsecret.yaml"] =
+        FillChart(R"TPL({{- if .Values.externalSecrets.enabled }}
+# The Secret the Rollout reads, written by the External Secrets Operator from
+# the cloud's secret manager; refreshed every refreshInterval.
+apiVersion: external-secrets.io/v1beta1
+kind: ExternalSecret
+metadata:
+  name: {{ include "[[svc]].fullname" . }}-secrets
+  labels:
+    {{- include "[[svc]].labels" . | nindent 4 }}
+spec:
+  refreshInterval: {{ .Values.externalSecrets.refreshInterval }}
+  secretStoreRef:
+    kind: ClusterSecretStore
+    name: {{ required "externalSecrets.storeRef is required" .Values.externalSecrets.storeRef }}
+  target:
+    name: {{ include "[[svc]].fullname" . }}-secrets
+    creationPolicy: Owner
+    {{- with .Values.externalSecrets.templates }}
+    template:
+      mergePolicy: Merge
+      data:
+        {{- toYaml . | nindent 8 }}
+    {{- end }}
+  data:
+    {{- range .Values.externalSecrets.data }}
+    - secretKey: {{ .key }}
+      remoteRef:
+        key: {{ .remoteKey | quote }}
+        {{- with .property }}
+        property: {{ . }}
+        {{- end }}
+    {{- end }}
+{{- end }}
+)TPL",
+                  {{"svc", svc}});
     out.files[dir + "templates/hpa.yaml"] = FillChart(R"TPL({{- if .Values.autoscaling.enabled }}
 apiVersion: autoscaling/v2
 kind: HorizontalPodAutoscaler
@@ -426,6 +519,7 @@ spec:
       valueFiles:
         - values.yaml
         - values-[[env]].yaml
+        - values-[[env]]-infra.yaml
         - values-[[env]]-image.yaml
   destination:
     server: https://kubernetes.default.svc
@@ -445,6 +539,25 @@ spec:
     }
   }
   if (any) {
+    // Terraform's outputs into the charts' values-ENV-infra.yaml.
+    std::string script = R"SH(#!/bin/sh
+# Writes each chart's values-ENV-infra.yaml from the Terraform of
+# infra/kubernetes/CLOUD/ENV (after `terraform apply` there): the endpoints,
+# secret names and identities the charts need; no secret value is in them.
+# Commit the files: Argo CD deploys them with the image.
+#   deploy/infra-values.sh staging aws
+set -eu
+env=${1:?usage: deploy/infra-values.sh ENV [aws|gcp]}
+cloud=${2:-[[cloud]]}
+tf="terraform -chdir=infra/kubernetes/$cloud/$env"
+)SH";
+    for (const auto& s : services) {
+      if (s.kind == "static") continue;
+      script += "$tf output -raw helm_values_" + hcl::Name(s.name) + " > deploy/helm/" + Slug(s.name) +
+                "/values-$env-infra.yaml\n";
+    }
+    script += "echo \"deploy/helm/*/values-$env-infra.yaml written; commit them\"\n";
+    out.files["deploy/infra-values.sh"] = Fill(script, "[[", "]]", {{"cloud", o.cloud}});
     if (o.repo_url.empty()) {
       out.findings.push_back(
           {"PLAN020", "warning", "",

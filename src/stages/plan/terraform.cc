@@ -34,6 +34,189 @@ bool Secret(const Json& e) { return e.value("secret", false); }
 
 }  // namespace
 
+std::string AwsStateBootstrap(const std::string& project, const std::string& bucket,
+                              const std::string& chdir) {
+  return hcl::Format(FillTf(
+      R"HCL(# The bucket every environment's state lives in. Apply once, with local state:
+#   terraform -chdir={{chdir}} init && terraform -chdir={{chdir}} apply
+terraform {
+  required_version = ">= 1.10.0"
+
+  required_providers {
+    aws = {
+      source = "hashicorp/aws"
+      version = "~> 5.80"
+    }
+  }
+}
+
+provider "aws" {
+  default_tags {
+    tags = {
+      project = "{{project}}"
+      managed-by = "prodsprint"
+    }
+  }
+}
+
+resource "aws_s3_bucket" "state" {
+  bucket = "{{bucket}}"
+
+  lifecycle {
+    prevent_destroy = true
+  }
+}
+
+resource "aws_s3_bucket_versioning" "state" {
+  bucket = aws_s3_bucket.state.id
+
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "state" {
+  bucket = aws_s3_bucket.state.id
+
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm = "aws:kms"
+    }
+  }
+}
+
+resource "aws_s3_bucket_public_access_block" "state" {
+  bucket = aws_s3_bucket.state.id
+  block_public_acls = true
+  block_public_policy = true
+  ignore_public_acls = true
+  restrict_public_buckets = true
+}
+)HCL",
+      {{"project", project}, {"bucket", bucket}, {"chdir", chdir}}));
+}
+
+std::string AwsDatabase(bool postgres, const std::string& db_class, int storage_gb, bool multi_az,
+                        int backup_days, bool prod, const std::string& reached_from) {
+  return FillTf(R"HCL(resource "aws_db_subnet_group" "main" {
+  name = local.name
+  subnet_ids = aws_subnet.private[*].id
+}
+
+resource "aws_security_group" "db" {
+  name = "${local.name}-db"
+  description = "The database, reachable from {{from}} only"
+  vpc_id = aws_vpc.main.id
+}
+
+# {{engine}}: the major version is a choice made here; AWS applies minor upgrades.
+# The master password is generated, stored and rotated by RDS in Secrets
+# Manager (master_user_secret): never in Terraform's state.
+resource "aws_db_instance" "main" {
+  identifier = local.name
+  engine = "{{engine}}"
+  engine_version = "{{version}}"
+  instance_class = "{{class}}"
+  allocated_storage = {{storage}}
+  max_allocated_storage = 100
+  storage_type = "gp3"
+  storage_encrypted = true
+  db_name = "app"
+  username = "app"
+  manage_master_user_password = true
+  multi_az = {{multi_az}}
+  backup_retention_period = {{backup}}
+  # On in every environment (the security gate's TF005): set it to false
+  # before `terraform destroy` of a staging database.
+  deletion_protection = true
+  skip_final_snapshot = {{staging}}
+  final_snapshot_identifier = "${local.name}-final"
+  auto_minor_version_upgrade = true
+  publicly_accessible = false
+  db_subnet_group_name = aws_db_subnet_group.main.name
+  vpc_security_group_ids = [aws_security_group.db.id]
+}
+)HCL",
+                {{"engine", postgres ? "postgres" : "mysql"},
+                 {"storage", std::to_string(storage_gb)},
+                 {"version", postgres ? "16" : "8.4"},
+                 {"class", db_class},
+                 {"multi_az", multi_az ? "true" : "false"},
+                 {"backup", std::to_string(backup_days)},
+                 {"staging", prod ? "false" : "true"},
+                 {"from", reached_from}});
+}
+
+std::string AwsRedis(const std::string& id, const std::string& node, int nodes,
+                     const std::string& reached_from) {
+  return FillTf(R"HCL(
+resource "aws_elasticache_subnet_group" "main" {
+  name = local.name
+  subnet_ids = aws_subnet.private[*].id
+}
+
+resource "aws_security_group" "cache" {
+  name = "${local.name}-cache"
+  description = "Redis, reachable from {{from}} only"
+  vpc_id = aws_vpc.main.id
+}
+
+resource "aws_elasticache_replication_group" "main" {
+  replication_group_id = {{id}}
+  description = "Redis for ${local.name}"
+  engine = "redis"
+  engine_version = "7.1"
+  node_type = "{{node}}"
+  num_cache_clusters = {{nodes}}
+  automatic_failover_enabled = {{failover}}
+  transit_encryption_enabled = true
+  at_rest_encryption_enabled = true
+  port = 6379
+  subnet_group_name = aws_elasticache_subnet_group.main.name
+  security_group_ids = [aws_security_group.cache.id]
+}
+)HCL",
+                {{"id", id},
+                 {"node", node},
+                 {"nodes", std::to_string(nodes)},
+                 {"failover", nodes > 1 ? "true" : "false"},
+                 {"from", reached_from}});
+}
+
+std::string AwsDataBucket() {
+  return R"HCL(
+resource "aws_s3_bucket" "data" {
+  bucket_prefix = "${local.name}-data-"
+}
+
+resource "aws_s3_bucket_versioning" "data" {
+  bucket = aws_s3_bucket.data.id
+
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "data" {
+  bucket = aws_s3_bucket.data.id
+
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm = "aws:kms"
+    }
+  }
+}
+
+resource "aws_s3_bucket_public_access_block" "data" {
+  bucket = aws_s3_bucket.data.id
+  block_public_acls = true
+  block_public_policy = true
+  ignore_public_acls = true
+  restrict_public_buckets = true
+}
+)HCL";
+}
+
 AwsSizing SizingFor(const std::string& env) {
   AwsSizing z;
   if (env == "production") {
@@ -78,64 +261,8 @@ void PlanTerraform(const std::vector<ServiceFacts>& services, const PlanOptions&
   };
 
   // --- state backend, once per account ---------------------------------------
-  out.files["infra/aws/bootstrap/main.tf"] = hcl::Format(
-      FillTf(R"HCL(# The bucket every environment's state lives in. Apply once, with local state:
-#   terraform -chdir=infra/aws/bootstrap init && terraform -chdir=infra/aws/bootstrap apply
-terraform {
-  required_version = ">= 1.10.0"
-
-  required_providers {
-    aws = {
-      source = "hashicorp/aws"
-      version = "~> 5.80"
-    }
-  }
-}
-
-provider "aws" {
-  default_tags {
-    tags = {
-      project = "{{project}}"
-      managed-by = "prodsprint"
-    }
-  }
-}
-
-resource "aws_s3_bucket" "state" {
-  bucket = "{{project}}-terraform-state"
-
-  lifecycle {
-    prevent_destroy = true
-  }
-}
-
-resource "aws_s3_bucket_versioning" "state" {
-  bucket = aws_s3_bucket.state.id
-
-  versioning_configuration {
-    status = "Enabled"
-  }
-}
-
-resource "aws_s3_bucket_server_side_encryption_configuration" "state" {
-  bucket = aws_s3_bucket.state.id
-
-  rule {
-    apply_server_side_encryption_by_default {
-      sse_algorithm = "aws:kms"
-    }
-  }
-}
-
-resource "aws_s3_bucket_public_access_block" "state" {
-  bucket = aws_s3_bucket.state.id
-  block_public_acls = true
-  block_public_policy = true
-  ignore_public_acls = true
-  restrict_public_buckets = true
-}
-)HCL",
-             {{"project", o.project}}));
+  out.files["infra/aws/bootstrap/main.tf"] =
+      AwsStateBootstrap(o.project, o.project + "-terraform-state", "infra/aws/bootstrap");
 
   // --- the environment --------------------------------------------------------
   out.files[dir + "backend.hcl"] = hcl::Format(
@@ -456,51 +583,8 @@ data "aws_iam_policy_document" "ecs_tasks_assume" {
   std::string data;
   const bool pg = backing.count("postgres"), my = backing.count("mysql");
   if (pg || my) {
-    data += FillTf(R"HCL(resource "aws_db_subnet_group" "main" {
-  name = local.name
-  subnet_ids = aws_subnet.private[*].id
-}
-
-resource "aws_security_group" "db" {
-  name = "${local.name}-db"
-  description = "The database, reachable from the services only"
-  vpc_id = aws_vpc.main.id
-}
-
-# {{engine}}: the major version is a choice made here; AWS applies minor upgrades.
-resource "aws_db_instance" "main" {
-  identifier = local.name
-  engine = "{{engine}}"
-  engine_version = "{{version}}"
-  instance_class = "{{class}}"
-  allocated_storage = {{storage}}
-  max_allocated_storage = 100
-  storage_type = "gp3"
-  storage_encrypted = true
-  db_name = "app"
-  username = "app"
-  manage_master_user_password = true
-  multi_az = {{multi_az}}
-  backup_retention_period = {{backup}}
-  # On in every environment (the security gate's TF005): set it to false
-  # before `terraform destroy` of a staging database.
-  deletion_protection = true
-  skip_final_snapshot = {{staging}}
-  final_snapshot_identifier = "${local.name}-final"
-  auto_minor_version_upgrade = true
-  publicly_accessible = false
-  db_subnet_group_name = aws_db_subnet_group.main.name
-  vpc_security_group_ids = [aws_security_group.db.id]
-}
-)HCL",
-                   {{"engine", pg ? "postgres" : "mysql"},
-                    {"storage", std::to_string(z.db_storage_gb)},
-                    {"version", pg ? "16" : "8.4"},
-                    {"class", z.db_class},
-                    {"multi_az", z.db_multi_az ? "true" : "false"},
-                    {"backup", std::to_string(z.backup_days)},
-                    {"prod", prod ? "true" : "false"},
-                    {"staging", prod ? "false" : "true"}});
+    data += AwsDatabase(pg, z.db_class, z.db_storage_gb, z.db_multi_az, z.backup_days, prod,
+                        "the services");
     if (pg && my) {
       out.findings.push_back({"PLAN013", "warning", "",
                               "the audit found both PostgreSQL and MySQL; the Terraform makes one "
@@ -510,71 +594,9 @@ resource "aws_db_instance" "main" {
     }
   }
   if (backing.count("redis")) {
-    data += FillTf(R"HCL(
-resource "aws_elasticache_subnet_group" "main" {
-  name = local.name
-  subnet_ids = aws_subnet.private[*].id
-}
-
-resource "aws_security_group" "cache" {
-  name = "${local.name}-cache"
-  description = "Redis, reachable from the services only"
-  vpc_id = aws_vpc.main.id
-}
-
-resource "aws_elasticache_replication_group" "main" {
-  replication_group_id = "{{id}}"
-  description = "Redis for ${local.name}"
-  engine = "redis"
-  engine_version = "7.1"
-  node_type = "{{node}}"
-  num_cache_clusters = {{nodes}}
-  automatic_failover_enabled = {{failover}}
-  transit_encryption_enabled = true
-  at_rest_encryption_enabled = true
-  port = 6379
-  subnet_group_name = aws_elasticache_subnet_group.main.name
-  security_group_ids = [aws_security_group.cache.id]
-}
-)HCL",
-                   {{"id", Short(name, 40)},
-                    {"node", z.cache_node},
-                    {"nodes", std::to_string(z.cache_nodes)},
-                    {"failover", z.cache_nodes > 1 ? "true" : "false"}});
+    data += AwsRedis("\"" + Short(name, 40) + "\"", z.cache_node, z.cache_nodes, "the services");
   }
-  if (backing.count("s3")) {
-    data += R"HCL(
-resource "aws_s3_bucket" "data" {
-  bucket_prefix = "${local.name}-data-"
-}
-
-resource "aws_s3_bucket_versioning" "data" {
-  bucket = aws_s3_bucket.data.id
-
-  versioning_configuration {
-    status = "Enabled"
-  }
-}
-
-resource "aws_s3_bucket_server_side_encryption_configuration" "data" {
-  bucket = aws_s3_bucket.data.id
-
-  rule {
-    apply_server_side_encryption_by_default {
-      sse_algorithm = "aws:kms"
-    }
-  }
-}
-
-resource "aws_s3_bucket_public_access_block" "data" {
-  bucket = aws_s3_bucket.data.id
-  block_public_acls = true
-  block_public_policy = true
-  ignore_public_acls = true
-  restrict_public_buckets = true
-}
-)HCL";
-  }
+  if (backing.count("s3")) data += AwsDataBucket();
   for (const auto& b : backing) {
     if (b != "postgres" && b != "mysql" && b != "redis" && b != "s3") {
       out.findings.push_back({"PLAN012", "warning", "",
