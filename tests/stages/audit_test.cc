@@ -639,3 +639,42 @@ TEST(AuditToml, NonAsciiAndBrokenUtf8AreReadSafely) {
 
 }  // namespace
 }  // namespace ps::stages::audit
+
+namespace ps::stages::audit {
+namespace {
+
+// A service whatever serves it (issue 15): a Rack config.ru, a Node entry
+// with node:http, Go's net/http at the module's root, a Python script with
+// http.server — no framework, no Procfile, no Dockerfile.
+TEST(AuditStdlib, StandardLibraryServersAreWebServices) {
+  const std::vector<std::pair<std::map<std::string, std::string>, std::string>> cases = {
+      {{{"Gemfile", "source 'https://rubygems.org'\ngem 'rack'\ngem 'webrick'\n"},
+        {"config.ru", "run ->(env) { [200, {}, ['ok']] }\n"}},
+       "bundle exec rackup --host 0.0.0.0 -p $PORT"},
+      {{{"package.json", "{\"name\":\"n\",\"main\":\"server.js\"}"},
+        {"server.js",
+         "const http = require('http');\nhttp.createServer((q, r) => r.end('x'))"
+         ".listen(process.env.PORT || 8080);\n"}},
+       "node server.js"},
+      {{{"go.mod", "module example.com/g\n\ngo 1.22\n"},
+        {"main.go",
+         "package main\n\nimport \"net/http\"\n\nfunc main() { http.ListenAndServe(\":8080\", nil) }\n"}},
+       "./bin/g"},
+      {{{"app.py",
+         "import http.server, os\nhttp.server.HTTPServer(('', int(os.environ['PORT'])), "
+         "http.server.SimpleHTTPRequestHandler).serve_forever()\n"}},
+       "python3 app.py"},
+  };
+  for (const auto& [files, start] : cases) {
+    auto view = OpenMemory(files);
+    auto a = Audit(*view, {});
+    ASSERT_TRUE(a.ok());
+    ASSERT_EQ((*a)["services"].size(), 1u) << files.begin()->first << ": " << Dump((*a)["services"]);
+    const Json& s = (*a)["services"][0];
+    EXPECT_EQ(s["kind"]["value"], "web") << start;
+    EXPECT_EQ(s["start_command"]["value"], start);
+  }
+}
+
+}  // namespace
+}  // namespace ps::stages::audit

@@ -332,7 +332,26 @@ void DetectNode(RepoIndex& idx, Services& out) {
         spa = "Vite";
     }
     const bool has_start = !script("start").empty();
-    bool deployable = fw || !spa.empty() || has_start;
+    // A package whose entry serves HTTP itself (node:http's createServer and
+    // listen, no framework): a web service run by node.
+    std::string serving_entry;
+    if (!fw && spa.empty() && !has_start) {
+      std::vector<std::string> entries;
+      if (pkg.value("main", Json()).is_string()) entries.push_back(pkg["main"].get<std::string>());
+      for (const char* e : {"server.js", "index.js", "app.js", "main.js"}) entries.push_back(e);
+      for (auto e : entries) {
+        while (e.rfind("./", 0) == 0) e = e.substr(2);
+        if (e.empty() || e.find("..") != std::string::npos) continue;
+        const std::string p = JoinPath(root, e);
+        if (!idx.Has(p)) continue;
+        if (auto src = idx.Read(p); src && src->find("createServer(") != std::string::npos &&
+                                    src->find(".listen(") != std::string::npos) {
+          serving_entry = e;
+          break;
+        }
+      }
+    }
+    bool deployable = fw || !spa.empty() || has_start || !serving_entry.empty();
     // A package of a workspace with nothing to run or build (no start, dev,
     // serve, build or preview script, no Dockerfile) is a library, whatever
     // framework it integrates with.
@@ -365,6 +384,11 @@ void DetectNode(RepoIndex& idx, Services& out) {
     }
     if (!deployable) s.deployable = false;
     if (workspace_root) s.workspace_root = true;
+    if (!serving_entry.empty()) {
+      const Evidence ev{JoinPath(root, serving_entry), 0, "createServer(...).listen()"};
+      s.kind.Add("web", 0.75, ev);
+      s.start_command.Add("node " + serving_entry, 0.75, ev);
+    }
     if (pkg.contains("name") && pkg["name"].is_string())
       s.package_id = pkg["name"].get<std::string>();
     for (const auto& [dep, spec] : deps) {

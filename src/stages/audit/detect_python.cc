@@ -175,6 +175,27 @@ void DetectPython(RepoIndex& idx, Services& out) {
       if (doc["tool"]["uv"].as_table()) managers[root].push_back({"uv", {path, 0, "[tool.uv]"}});
     }
   }
+  // A script that serves HTTP with the standard library (http.server,
+  // wsgiref, socketserver) and nothing to install: a service of its folder.
+  for (const auto& src : idx.Sources()) {
+    if (src.size() < 4 || src.compare(src.size() - 3, 3, ".py") != 0) continue;
+    if (!IsScannedSource(src)) continue;
+    const std::string dir = DirOf(src);
+    if (deps.count(dir) || out.count(dir)) continue;
+    auto t = idx.Read(src);
+    if (!t || t->find("serve_forever(") == std::string::npos ||
+        (t->find("http.server") == std::string::npos && t->find("wsgiref") == std::string::npos &&
+         t->find("socketserver") == std::string::npos)) {
+      continue;
+    }
+    Service& s = ServiceAt(out, dir);
+    const std::string file = src.substr(dir == "." ? 0 : dir.size() + 1);
+    const Evidence ev{src, 0, "a standard-library HTTP server (serve_forever)"};
+    s.language.Add("Python", 0.9, ev);
+    s.kind.Add("web", 0.75, ev);
+    s.start_command.Add("python3 " + file, 0.75, ev);
+    s.package_manager.Add("pip", 0.3, {dir, 0, "the standard library only"});
+  }
   for (const auto& path : idx.Named("manage.py")) deps[DirOf(path)];  // Django without manifests
   for (const auto& path : idx.Named("setup.py")) deps[DirOf(path)];
   // A Django project in a subfolder (netbox/manage.py) whose requirements

@@ -90,6 +90,14 @@ void DetectRuby(RepoIndex& idx, Services& out) {
         s.start_command.Add("bundle exec rackup --host 0.0.0.0 -p $PORT", 0.7,
                             {JoinPath(root, "config.ru"), 0, "config.ru"});
       }
+    } else if (idx.Has(JoinPath(root, "config.ru"))) {
+      // A Rack application without a framework (or with WEBrick): rackup
+      // serves its config.ru.
+      const std::string ru = JoinPath(root, "config.ru");
+      s.framework.Add("Rack", 0.8, {ru, 0, "config.ru"});
+      s.kind.Add("web", 0.8, {ru, 0, "config.ru"});
+      s.port.Add(9292, 0.3, {ru, 0, "rackup default port"});
+      s.start_command.Add("bundle exec rackup --host 0.0.0.0 -p $PORT", 0.7, {ru, 0, "config.ru"});
     } else if (!gems.count("sidekiq")) {
       s.deployable = false;
     }
