@@ -286,6 +286,12 @@ metadata:
   name: {{ include "[[svc]].fullname" . }}
   labels:
     {{- include "[[svc]].labels" . | nindent 4 }}
+  {{- if .Values.externalSecrets.enabled }}
+  annotations:
+    # Reloader restarts the pods (through the canary steps) when the
+    # Secret's data changes: a rotated password, an updated secret.
+    secret.reloader.stakater.com/reload: {{ include "[[svc]].fullname" . }}-secrets
+  {{- end }}
 spec:
   {{- if not .Values.autoscaling.enabled }}
   replicas: {{ .Values.replicaCount }}
@@ -314,6 +320,8 @@ spec:
             - --auto-iam-authn
             - --private-ip
             - --structured-logs
+            - --health-check
+            - --http-address=0.0.0.0
             - --port={{ .Values.cloudSqlProxy.port }}
             - {{ required "cloudSqlProxy.instance is required" .Values.cloudSqlProxy.instance | quote }}
           securityContext:
@@ -322,6 +330,18 @@ spec:
             readOnlyRootFilesystem: true
             capabilities:
               drop: [ALL]
+          # The service starts once the proxy is ready to connect.
+          startupProbe:
+            httpGet:
+              path: /startup
+              port: 9090
+            periodSeconds: 1
+            failureThreshold: 60
+          livenessProbe:
+            httpGet:
+              path: /liveness
+              port: 9090
+            periodSeconds: 10
           resources:
             requests:
               cpu: 50m
@@ -524,12 +544,19 @@ spec:
   destination:
     server: https://kubernetes.default.svc
     namespace: [[ns]]
+  # Reloader's restart mark (deploy/argocd/reloader-ENV.yaml) is not drift.
+  ignoreDifferences:
+    - group: argoproj.io
+      kind: Rollout
+      jsonPointers:
+        - /spec/template/metadata/annotations/reloader.stakater.com~1last-reloaded-from
   syncPolicy:
     automated:
       prune: true
       selfHeal: true
     syncOptions:
       - CreateNamespace=true
+      - RespectIgnoreDifferences=true
 )YAML",
                     {{"svc", svc},
                      {"env", env},
@@ -556,7 +583,10 @@ tf="terraform -chdir=infra/kubernetes/$cloud/$env"
       script += "$tf output -raw helm_values_" + hcl::Name(s.name) + " > deploy/helm/" + Slug(s.name) +
                 "/values-$env-infra.yaml\n";
     }
-    script += "echo \"deploy/helm/*/values-$env-infra.yaml written; commit them\"\n";
+    script += "$tf output -raw external_secrets_values > deploy/external-secrets/values-$env-infra.yaml\n";
+    script += "$tf output -raw cluster_secret_store > deploy/external-secrets/cluster-secret-store-$env.yaml\n";
+    script += "echo \"deploy/helm/*/values-$env-infra.yaml and deploy/external-secrets/*-$env*.yaml "
+              "written; commit them\"\n";
     out.files["deploy/infra-values.sh"] = Fill(script, "[[", "]]", {{"cloud", o.cloud}});
     if (o.repo_url.empty()) {
       out.findings.push_back(
@@ -567,8 +597,9 @@ tf="terraform -chdir=infra/kubernetes/$cloud/$env"
     }
     out.findings.push_back(
         {"PLAN021", "info", "",
-         "the charts need image.repository, image.tag and analysis.prometheus; "
-         "helm refuses to render without them",
+         "the charts need image.repository, image.tag and analysis.prometheus, and "
+         "ingress.host where the ingress is on (values-<env>.yaml turns it on); helm refuses "
+         "to render without them",
          "set them in values-<env>.yaml or with --set; the CI workflow's image is "
          "ghcr.io/<owner>/" +
              o.project + "-<service>",

@@ -71,6 +71,37 @@ std::string TfList(const std::vector<std::string>& items) {
   return out + "]";
 }
 
+// What External Secrets needs from this Terraform, as outputs the deploy job
+// writes beside it (deploy/infra-values.sh): the Helm values of its chart
+// (the controller's identity) and the ClusterSecretStore it reads from (the
+// region or project). `provider` and `values` are HCL object bodies.
+std::string ExternalSecretsOutputs(const std::string& store, const std::string& provider,
+                                   const std::string& values, const std::string& env) {
+  return FillTf(R"HCL(
+# deploy/external-secrets/values-{{env}}-infra.yaml: the operator's chart values.
+output "external_secrets_values" {
+  value = yamlencode({{values}})
+}
+
+# deploy/external-secrets/cluster-secret-store-{{env}}.yaml: where the charts'
+# ExternalSecrets read (applied after the operator: sync wave 1).
+output "cluster_secret_store" {
+  value = yamlencode({
+    apiVersion = "external-secrets.io/v1beta1"
+    kind = "ClusterSecretStore"
+    metadata = {
+      name = "{{store}}"
+      annotations = { "argocd.argoproj.io/sync-wave" = "1" }
+    }
+    spec = {
+      provider = {{provider}}
+    }
+  })
+}
+)HCL",
+                {{"env", env}, {"store", store}, {"provider", provider}, {"values", values}});
+}
+
 KubernetesSizing Sizing(const std::string& env) {
   KubernetesSizing z;
   if (env == "production") {
@@ -158,7 +189,7 @@ provider "aws" {
 variable "kubernetes_version" {
   description = "The EKS control plane's Kubernetes version"
   type = string
-  default = "1.31"
+  default = "1.33"
 }
 
 locals {
@@ -293,6 +324,8 @@ resource "aws_eks_cluster" "main" {
 
   access_config {
     authentication_mode = "API"
+    # Whoever applies this can reach the cluster (an access entry, revocable).
+    bootstrap_cluster_creator_admin_permissions = true
   }
 
   encryption_config {
@@ -361,6 +394,7 @@ resource "aws_eks_addon" "main" {
   for_each = toset(["vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent"])
   cluster_name = aws_eks_cluster.main.name
   addon_name = each.value
+  resolve_conflicts_on_create = "OVERWRITE"
   depends_on = [aws_eks_node_group.main]
 }
 )HCL",
@@ -556,6 +590,9 @@ output "cluster_endpoint" {
     body += "    externalSecrets = {\n";
     body += "      enabled = " + std::string(items.empty() ? "false" : "true") + "\n";
     body += "      storeRef = \"aws-secrets-manager\"\n";
+    // RDS rotates its password (every 7 days): the Secret follows within
+    // minutes, and the Rollout restarts on the change (Reloader).
+    if (db) body += "      refreshInterval = \"5m\"\n";
     body += "      data = " + TfList(items) + "\n";
     body += "      templates = {" + std::string(templates.empty() ? "" : "\n");
     for (const auto& t : templates) body += "        " + t + "\n";
@@ -569,15 +606,21 @@ output "cluster_endpoint" {
                "-infra.yaml (the deploy job writes it; no secret in it)\noutput \"helm_values_" +
                Name(s->name) + "\" {\n" + body + "}\n";
   }
+  // EKS Pod Identity ties the controller's role to its service account: no
+  // annotation, so the operator's values are empty.
+  outputs += ExternalSecretsOutputs(
+      "aws-secrets-manager",
+      "{\n        aws = {\n          service = \"SecretsManager\"\n          region = var.region\n        }\n      }",
+      "{}", o.env);
   out.files[dir + "outputs.tf"] = hcl::Format(outputs);
   out.findings.push_back(
       {"PLAN027", "info", "",
        "the cluster (EKS) and its backing services are in infra/kubernetes/aws/" + o.env +
            "; secrets reach the pods through the External Secrets Operator",
        "create the state bucket once (infra/kubernetes/aws/bootstrap), then terraform init "
-       "-backend-config=backend.hcl && terraform apply; install External Secrets "
-       "(deploy/argocd/external-secrets-" +
-           o.env + ".yaml) before the services",
+       "-backend-config=backend.hcl && terraform apply; run deploy/infra-values.sh " +
+           o.env + " aws and commit what it writes; apply deploy/argocd/external-secrets-" +
+           o.env + ".yaml and reloader-" + o.env + ".yaml before the services",
        dir + "main.tf", 0});
 }
 
@@ -613,6 +656,23 @@ variable "project_id" {
 
 provider "google" {
   project = var.project_id
+}
+
+# The APIs the environments use, enabled once for the project (kept enabled
+# when this is destroyed: other things may use them).
+resource "google_project_service" "apis" {
+  for_each = toset([
+    "cloudresourcemanager.googleapis.com",
+    "compute.googleapis.com",
+    "container.googleapis.com",
+    "iam.googleapis.com",
+    "redis.googleapis.com",
+    "secretmanager.googleapis.com",
+    "servicenetworking.googleapis.com",
+    "sqladmin.googleapis.com",
+  ])
+  service = each.value
+  disable_on_destroy = false
 }
 
 resource "google_storage_bucket" "state" {
@@ -734,6 +794,9 @@ resource "google_service_networking_connection" "main" {
   network = google_compute_network.main.id
   service = "servicenetworking.googleapis.com"
   reserved_peering_ranges = [google_compute_global_address.services.name]
+  # Cloud SQL keeps the peering a while after its instances go: deleting it
+  # fails, so `terraform destroy` leaves it (removed with the network).
+  deletion_policy = "ABANDON"
 }
 )HCL");
 
@@ -745,8 +808,7 @@ resource "google_service_networking_connection" "main" {
 
 resource "google_project_iam_member" "nodes" {
   for_each = toset([
-    "roles/logging.logWriter",
-    "roles/monitoring.metricWriter",
+    "roles/container.defaultNodeServiceAccount",
     "roles/artifactregistry.reader",
   ])
   project = var.project_id
@@ -787,7 +849,7 @@ resource "google_container_cluster" "main" {
 resource "google_container_node_pool" "main" {
   name = "main"
   cluster = google_container_cluster.main.id
-  node_count = {{nodes}}
+  initial_node_count = {{nodes}}
 
   autoscaling {
     min_node_count = {{nodes}}
@@ -828,6 +890,7 @@ resource "google_sql_database_instance" "main" {
   deletion_protection = true
 
   settings {
+    edition = "ENTERPRISE"
     tier = "{{tier}}"
     availability_type = "{{availability}}"
     disk_autoresize = true
@@ -918,7 +981,7 @@ resource "google_service_account" "external_secrets" {
 resource "google_service_account_iam_member" "external_secrets" {
   service_account_id = google_service_account.external_secrets.name
   role = "roles/iam.workloadIdentityUser"
-  member = "serviceAccount:${var.project_id}.svc.id.goog[external-secrets/external-secrets]"
+  member = "serviceAccount:${google_container_cluster.main.workload_identity_config[0].workload_pool}[external-secrets/external-secrets]"
 }
 )HCL";
   int secrets = 0;
@@ -938,7 +1001,7 @@ resource "google_service_account" "{{n}}" {
 resource "google_service_account_iam_member" "{{n}}" {
   service_account_id = google_service_account.{{n}}.name
   role = "roles/iam.workloadIdentityUser"
-  member = "serviceAccount:${var.project_id}.svc.id.goog[${local.namespace}/{{svc}}-{{env}}]"
+  member = "serviceAccount:${google_container_cluster.main.workload_identity_config[0].workload_pool}[${local.namespace}/{{svc}}-{{env}}]"
 }
 )HCL",
                     {{"svc", svc}, {"n", n}, {"env", o.env}});
@@ -1014,6 +1077,7 @@ output "cluster_location" {
   value = google_container_cluster.main.location
 }
 )HCL";
+  std::vector<std::string> db_users;  // HCL expressions
   for (const auto* s : workloads) {
     const std::string svc = Slug(s->name);
     const std::string n = Name(s->name);
@@ -1025,8 +1089,12 @@ output "cluster_location" {
                       "_" + Name(var) + ".secret_id }");
     }
     if (db) {
-      env.push_back(pg ? "DATABASE_URL = \"postgresql://${trimsuffix(google_service_account." + n +
-                             ".email, \".gserviceaccount.com\")}@127.0.0.1:5432/app\""
+      db_users.push_back(pg ? "trimsuffix(google_service_account." + n +
+                                  ".email, \".gserviceaccount.com\")"
+                            : "google_service_account." + n + ".account_id");
+      // The user name has an '@' (SERVICE@PROJECT.iam): escaped in the URL.
+      env.push_back(pg ? "DATABASE_URL = \"postgresql://${urlencode(trimsuffix(google_service_account." + n +
+                             ".email, \".gserviceaccount.com\"))}@127.0.0.1:5432/app\""
                        : "DATABASE_URL = \"mysql://${google_service_account." + n +
                              ".account_id}@127.0.0.1:3306/app\"");
     }
@@ -1062,6 +1130,38 @@ output "cluster_location" {
                "-infra.yaml (the deploy job writes it; no secret in it)\noutput \"helm_values_" + n +
                "\" {\n" + body + "}\n";
   }
+  outputs += ExternalSecretsOutputs(
+      "gcp-secret-manager",
+      "{\n        gcpsm = {\n          projectID = var.project_id\n        }\n      }",
+      "{\n    serviceAccount = {\n      annotations = {\n        \"iam.gke.io/gcp-service-account\" = "
+      "google_service_account.external_secrets.email\n      }\n    }\n  }",
+      o.env);
+  if (!db_users.empty()) {
+    // IAM database users start with no rights on the database: the grants,
+    // for whoever runs them once as the built-in user (see PLAN028).
+    std::vector<std::string> grants;
+    for (const auto& u : db_users) {
+      if (pg) {
+        grants.push_back("\"GRANT ALL PRIVILEGES ON DATABASE app TO \\\"${" + u + "}\\\";\"");
+        grants.push_back("\"GRANT ALL ON SCHEMA public TO \\\"${" + u + "}\\\";\"");
+      } else {
+        grants.push_back("\"GRANT ALL PRIVILEGES ON app.* TO '${" + u + "}'@'%';\"");
+      }
+    }
+    outputs += "\n# The database rights of the services' IAM users (run once, see PLAN028).\n"
+               "output \"database_grants\" {\n  value = join(\"\\n\", " +
+               TfList(grants) + ")\n}\n";
+    out.findings.push_back(
+        {"PLAN028", "warning", "",
+         "the services' IAM database users have no rights on database app until they are "
+         "granted once (Terraform cannot reach the instance's private address)",
+         "set the built-in user's password (gcloud sql users set-password " +
+             std::string(pg ? "postgres" : "root") + " --instance=" + name +
+             " --prompt-for-password), then from a pod in the cluster run the statements of "
+             "`terraform output -raw database_grants` with " +
+             (pg ? "psql" : "mysql") + " as that user",
+         dir + "outputs.tf", 0});
+  }
   out.files[dir + "outputs.tf"] = hcl::Format(outputs);
   out.findings.push_back(
       {"PLAN027", "info", "",
@@ -1070,8 +1170,9 @@ output "cluster_location" {
            "through the Cloud SQL Auth Proxy with IAM authentication (no password)",
        "create the state bucket once (infra/kubernetes/gcp/bootstrap), then terraform init "
        "-backend-config=backend.hcl -backend-config=bucket=... && terraform apply -var "
-       "project_id=...; install External Secrets (deploy/argocd/external-secrets-" +
-           o.env + ".yaml) before the services",
+       "project_id=...; run deploy/infra-values.sh " +
+           o.env + " gcp and commit what it writes; apply deploy/argocd/external-secrets-" +
+           o.env + ".yaml and reloader-" + o.env + ".yaml before the services",
        dir + "main.tf", 0});
 }
 
@@ -1087,13 +1188,24 @@ void PlanKubernetesInfra(const std::vector<ServiceFacts>& services, const PlanOp
   } else {
     kinfra::PlanEks(services, o, out);
   }
-  // External Secrets: the operator (an Argo CD application of its chart) and
-  // the store it reads, per environment.
-  const std::string store = o.cloud == "gcp" ? "gcp-secret-manager" : "aws-secrets-manager";
+  // The cluster's own operators, as Argo CD Applications per environment
+  // (each environment is its own cluster):
+  //  - External Secrets: its chart with the values Terraform gives (the
+  //    controller's identity), and the ClusterSecretStore from this
+  //    repository (written by deploy/infra-values.sh from Terraform);
+  //  - Reloader: restarts a Rollout when its Secret changes (RDS rotates its
+  //    password; an application secret is updated), by a pod-template
+  //    annotation the services' Applications ignore as drift.
+  const std::vector<std::pair<std::string, std::string>> vars = {
+      {"cloud", o.cloud},
+      {"env", o.env},
+      {"repo", YamlQuote(o.repo_url)},
+      {"rev", o.env == "production" ? "main" : "HEAD"}};
   out.files["deploy/argocd/external-secrets-" + o.env + ".yaml"] = Fill(
-      R"YAML(# The External Secrets Operator, installed before the services; its service
-# account (external-secrets/external-secrets) has the cloud identity the
-# Terraform gives it (infra/kubernetes/[[cloud]]/[[env]]/identities.tf).
+      R"YAML(# The External Secrets Operator and its ClusterSecretStore, installed before
+# the services. Its service account (external-secrets/external-secrets) has
+# the cloud identity infra/kubernetes/[[cloud]]/[[env]]/identities.tf gives it;
+# deploy/infra-values.sh [[env]] writes the two files this reads from Git.
 apiVersion: argoproj.io/v1alpha1
 kind: Application
 metadata:
@@ -1101,15 +1213,25 @@ metadata:
   namespace: argocd
 spec:
   project: default
-  source:
-    repoURL: https://charts.external-secrets.io
-    chart: external-secrets
-    targetRevision: 0.10.7
-    helm:
-      values: |
-        installCRDs: true
-        serviceAccount:
-          name: external-secrets[[sa_annotation]]
+  sources:
+    - repoURL: https://charts.external-secrets.io
+      chart: external-secrets
+      targetRevision: 0.10.7
+      helm:
+        valueFiles:
+          - $repo/deploy/external-secrets/values-[[env]]-infra.yaml
+        values: |
+          installCRDs: true
+          serviceAccount:
+            name: external-secrets
+    - repoURL: [[repo]]
+      targetRevision: [[rev]]
+      ref: repo
+    - repoURL: [[repo]]
+      targetRevision: [[rev]]
+      path: deploy/external-secrets
+      directory:
+        include: cluster-secret-store-[[env]].yaml
   destination:
     server: https://kubernetes.default.svc
     namespace: external-secrets
@@ -1119,41 +1241,56 @@ spec:
       selfHeal: true
     syncOptions:
       - CreateNamespace=true
+      # The store's kind exists once the chart's CRDs do (same sync).
+      - SkipDryRunOnMissingResource=true
+    retry:
+      limit: 5
+      backoff:
+        duration: 10s
+        factor: 2
 )YAML",
-      "[[", "]]",
-      {{"cloud", o.cloud},
-       {"env", o.env},
-       {"sa_annotation",
-        o.cloud == "gcp"
-            ? "\n          annotations:\n            iam.gke.io/gcp-service-account: "
-              "\"\"  # terraform output: the external_secrets account's email"
-            : ""}});
+      "[[", "]]", vars);
+  out.files["deploy/argocd/reloader-" + o.env + ".yaml"] = Fill(
+      R"YAML(# Stakater Reloader: a Rollout annotated secret.reloader.stakater.com/reload
+# restarts (through its canary steps) when that Secret's data changes.
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: reloader-[[env]]
+  namespace: argocd
+spec:
+  project: default
+  source:
+    repoURL: https://stakater.github.io/stakater-charts
+    chart: reloader
+    targetRevision: 2.2.12
+    helm:
+      values: |
+        reloader:
+          isArgoRollouts: true
+          reloadStrategy: annotations
+  destination:
+    server: https://kubernetes.default.svc
+    namespace: reloader
+  syncPolicy:
+    automated:
+      prune: true
+      selfHeal: true
+    syncOptions:
+      - CreateNamespace=true
+)YAML",
+      "[[", "]]", vars);
+  const std::string from =
+      "infra/kubernetes/" + o.cloud + "/" + o.env + " (after terraform apply there)";
+  out.files["deploy/external-secrets/values-" + o.env + "-infra.yaml"] =
+      "# Written by deploy/infra-values.sh " + o.env + " from " + from +
+      ": terraform output -raw external_secrets_values. No secret in it.\n{}\n";
   out.files["deploy/external-secrets/cluster-secret-store-" + o.env + ".yaml"] =
-      o.cloud == "gcp" ? Fill(R"YAML(# Where the ExternalSecrets of the charts read: Secret Manager, as the
-# controller's own Google service account (Workload Identity).
-apiVersion: external-secrets.io/v1beta1
-kind: ClusterSecretStore
-metadata:
-  name: [[store]]
-spec:
-  provider:
-    gcpsm:
-      projectID: ""  # the Google Cloud project of infra/kubernetes/gcp/[[env]]
-)YAML",
-                              "[[", "]]", {{"store", store}, {"env", o.env}})
-                       : Fill(R"YAML(# Where the ExternalSecrets of the charts read: Secrets Manager, with the
-# controller's own role (EKS Pod Identity).
-apiVersion: external-secrets.io/v1beta1
-kind: ClusterSecretStore
-metadata:
-  name: [[store]]
-spec:
-  provider:
-    aws:
-      service: SecretsManager
-      region: us-east-1  # infra/kubernetes/aws/[[env]]: var.region
-)YAML",
-                              "[[", "]]", {{"store", store}, {"env", o.env}});
+      "# Written by deploy/infra-values.sh " + o.env + " from " + from +
+      ": terraform output -raw cluster_secret_store (the " +
+      (o.cloud == "gcp" ? std::string("gcp-secret-manager store: Secret Manager of the project")
+                        : std::string("aws-secrets-manager store: Secrets Manager of the region")) +
+      "). Until then there is no store and the charts' ExternalSecrets wait.\n";
 }
 
 }  // namespace ps::stages::plan
