@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <set>
 
 #include "core/config.h"
@@ -548,6 +549,38 @@ TEST(PlanKubernetes, TheClusterAndItsDatabaseAreInTerraformWiredAndPriced) {
   PlanOptions bad{"shop", "kubernetes", "staging", ""};
   bad.cloud = "azure";
   EXPECT_TRUE(MakeBlueprint(*audited, bad, {}).problem().Is("invalid-input"));
+}
+
+// Cloud names have rules of their own: a project name the plan accepts (up
+// to 63 characters, may start with a digit) still gives a GKE cluster name of
+// at most 40 starting with a letter, and Google service account ids of 6 to
+// 30 characters that do not end with '-' (a service named orders-api once
+// gave "...-orders-").
+TEST(PlanKubernetes, NamesFitTheCloudsRules) {
+  auto view = audit::OpenWorkTree((kAudit / "node-express" / "repo").string());
+  ASSERT_TRUE(view.ok());
+  const std::string project = "2048-an-extraordinarily-long-project-name-for-the-cloud-limits";
+  ASSERT_LE(project.size(), 63u);
+  Blueprint b = PlanOf(**view, project, "kubernetes:gcp");
+  const std::string dir = "infra/kubernetes/gcp/staging/";
+  const std::regex account(R"re(account_id\s*=\s*"([^"]*)")re");
+  const std::regex valid("[a-z][-a-z0-9]{4,28}[a-z0-9]");
+  int accounts = 0;
+  for (const char* f : {"gke.tf", "identities.tf"}) {
+    const std::string text = b.files[dir + f];
+    for (std::sregex_iterator it(text.begin(), text.end(), account), end; it != end; ++it) {
+      ++accounts;
+      EXPECT_TRUE(std::regex_match((*it)[1].str(), valid)) << (*it)[1].str();
+    }
+  }
+  EXPECT_GE(accounts, 3);
+  std::smatch m;
+  const std::string main_tf = b.files[dir + "main.tf"];
+  ASSERT_TRUE(std::regex_search(main_tf, m, std::regex(R"re(name\s*=\s*"([^"]*)")re")));
+  EXPECT_LE(m[1].str().size(), 40u) << m[1];
+  EXPECT_TRUE(std::regex_match(m[1].str(), std::regex("[a-z][-a-z0-9]*[a-z0-9]"))) << m[1];
+  // The namespace stays the one Argo CD deploys to.
+  EXPECT_NE(main_tf.find("\"" + project + "-staging\""), std::string::npos);
 }
 
 TEST(Plan, RefusesBadOptions) {

@@ -102,6 +102,43 @@ output "cluster_secret_store" {
                 {{"env", env}, {"store", store}, {"provider", provider}, {"values", values}});
 }
 
+// The name of the cluster and its data services: PROJECT-ENV, starting with a
+// letter and at most 40 characters (the limit of GKE, Memorystore and
+// ElastiCache names); a longer project is cut and given 4 hex digits of its
+// hash.
+std::string CloudName(const std::string& project, const std::string& env) {
+  std::string p = project;
+  if (p.empty() || p[0] < 'a' || p[0] > 'z') p = "p" + p;
+  const std::size_t room = 40 - 1 - env.size();
+  if (p.size() > room) {
+    p = p.substr(0, room - 5);
+    while (!p.empty() && p.back() == '-') p.pop_back();
+    p += "-" + Sha256Hex(project).substr(0, 4);
+  }
+  return p + "-" + env;
+}
+
+// A Google service account id: 6 to 30 of [a-z0-9-], starting with a letter,
+// not ending with '-', unique in the Google Cloud project (which may hold
+// both environments and other projects): PROJECT-stg|prd-SUFFIX. A suffix
+// longer than 12 or a project longer than the room left is cut and given 4
+// hex digits of its hash, so two long names never share an id.
+std::string GcpAccountId(const std::string& project, const std::string& env,
+                         const std::string& suffix) {
+  auto trim = [](std::string v) {
+    while (!v.empty() && v.back() == '-') v.pop_back();
+    return v;
+  };
+  auto cut = [&](const std::string& v, std::size_t room) {
+    return v.size() <= room ? trim(v) : trim(v.substr(0, room - 5)) + "-" + Sha256Hex(v).substr(0, 4);
+  };
+  const std::string tail = cut(suffix, 12);
+  std::string p = project;
+  if (p.empty() || p[0] < 'a' || p[0] > 'z') p = "p" + p;
+  const std::string mid = env == "production" ? "prd" : "stg";
+  return cut(p, 30 - 2 - mid.size() - tail.size()) + "-" + mid + "-" + tail;
+}
+
 KubernetesSizing Sizing(const std::string& env) {
   KubernetesSizing z;
   if (env == "production") {
@@ -133,7 +170,7 @@ void PlanEks(const std::vector<ServiceFacts>& services, const PlanOptions& o, Bl
   const KubernetesSizing z = Sizing(o.env);
   const bool prod = o.env == "production";
   const std::string dir = "infra/kubernetes/aws/" + o.env + "/";
-  const std::string name = o.project + "-" + o.env;
+  const std::string name = CloudName(o.project, o.env);
   const auto workloads = Workloads(services);
   std::set<std::string> backing;
   for (const auto* s : workloads)
@@ -195,7 +232,7 @@ variable "kubernetes_version" {
 locals {
   name = "{{name}}"
   # The namespace Argo CD deploys the charts to (deploy/argocd).
-  namespace = "{{name}}"
+  namespace = "{{namespace}}"
 }
 
 data "aws_availability_zones" "available" {
@@ -204,7 +241,7 @@ data "aws_availability_zones" "available" {
 
 data "aws_caller_identity" "current" {}
 )HCL",
-                                                  {{"name", name}}));
+                                                  {{"name", name}, {"namespace", o.project + "-" + o.env}}));
 
   out.files[dir + "network.tf"] = hcl::Format(FillTf(
       R"HCL(resource "aws_vpc" "main" {
@@ -628,7 +665,7 @@ void PlanGke(const std::vector<ServiceFacts>& services, const PlanOptions& o, Bl
   const KubernetesSizing z = Sizing(o.env);
   const bool prod = o.env == "production";
   const std::string dir = "infra/kubernetes/gcp/" + o.env + "/";
-  const std::string name = o.project + "-" + o.env;
+  const std::string name = CloudName(o.project, o.env);
   const auto workloads = Workloads(services);
   std::set<std::string> backing;
   for (const auto* s : workloads)
@@ -738,10 +775,10 @@ variable "region" {
 locals {
   name = "{{name}}"
   # The namespace Argo CD deploys the charts to (deploy/argocd).
-  namespace = "{{name}}"
+  namespace = "{{namespace}}"
 }
 )HCL",
-                                                  {{"name", name}}));
+                                                  {{"name", name}, {"namespace", o.project + "-" + o.env}}));
 
   out.files[dir + "network.tf"] = hcl::Format(R"HCL(resource "google_compute_network" "main" {
   name = local.name
@@ -802,7 +839,7 @@ resource "google_service_networking_connection" "main" {
 
   out.files[dir + "gke.tf"] = hcl::Format(FillTf(
       R"HCL(resource "google_service_account" "nodes" {
-  account_id = "${substr(local.name, 0, 22)}-nodes"
+  account_id = "{{nodes_account}}"
   display_name = "GKE nodes of ${local.name}"
 }
 
@@ -876,7 +913,8 @@ resource "google_container_node_pool" "main" {
        {"prod", prod ? "true" : "false"},
        {"nodes", std::to_string(prod ? 1 : z.nodes)},
        {"max_nodes", std::to_string(prod ? 2 : z.max_nodes)},
-       {"machine", z.machine}}));
+       {"machine", z.machine},
+       {"nodes_account", GcpAccountId(o.project, o.env, "nodes")}}));
 
   std::string data;
   if (pg || my) {
@@ -971,10 +1009,10 @@ resource "google_storage_bucket" "data" {
   }
   if (!data.empty()) out.files[dir + "data.tf"] = hcl::Format(data);
 
-  std::string ids = R"HCL(# External Secrets' controller reads Secret Manager as its own Google service
+  std::string ids = FillTf(R"HCL(# External Secrets' controller reads Secret Manager as its own Google service
 # account, by Workload Identity.
 resource "google_service_account" "external_secrets" {
-  account_id = "${substr(local.name, 0, 19)}-ext-secrets"
+  account_id = "{{account}}"
   display_name = "External Secrets of ${local.name}"
 }
 
@@ -983,7 +1021,8 @@ resource "google_service_account_iam_member" "external_secrets" {
   role = "roles/iam.workloadIdentityUser"
   member = "serviceAccount:${google_container_cluster.main.workload_identity_config[0].workload_pool}[external-secrets/external-secrets]"
 }
-)HCL";
+)HCL",
+                           {{"account", GcpAccountId(o.project, o.env, "ext-secrets")}});
   int secrets = 0;
   for (const auto* s : workloads) {
     const std::string n = Name(s->name);
@@ -994,7 +1033,7 @@ resource "google_service_account_iam_member" "external_secrets" {
       ids += FillTf(R"HCL(
 # {{svc}}'s pods act as this account (Kubernetes service account {{svc}}-{{env}}).
 resource "google_service_account" "{{n}}" {
-  account_id = "${substr(local.name, 0, 22)}-${substr("{{svc}}", 0, 7)}"
+  account_id = "{{account}}"
   display_name = "{{svc}} in ${local.name}"
 }
 
@@ -1004,7 +1043,7 @@ resource "google_service_account_iam_member" "{{n}}" {
   member = "serviceAccount:${google_container_cluster.main.workload_identity_config[0].workload_pool}[${local.namespace}/{{svc}}-{{env}}]"
 }
 )HCL",
-                    {{"svc", svc}, {"n", n}, {"env", o.env}});
+                    {{"svc", svc}, {"n", n}, {"env", o.env}, {"account", GcpAccountId(o.project, o.env, svc)}});
     }
     if (db) {
       ids += FillTf(R"HCL(
