@@ -1152,6 +1152,8 @@ Result<int> CmdEvents(const Options& o, std::int64_t after, const std::string& r
 Result<int> CmdAudit(const std::string& path, const std::string& ref, bool json) {
   PS_ASSIGN(std::unique_ptr<stages::audit::RepoView> view, stages::audit::OpenView(path, ref));
   PS_ASSIGN(Json result, stages::audit::Audit(*view, {}, [] { return g_interrupted.load(); }));
+  // Stopped after the walk: what was read is partial, never a result.
+  if (g_interrupted) return problems::Cancelled("stopped by a signal: no result");
   if (json) {
     std::cout << Dump(result, 2) << std::endl;
     return kExitOk;
@@ -1231,6 +1233,8 @@ Result<int> CmdConfig(const Options& o, bool json, const std::string& check) {
 int Finish(const Result<int>& r, bool json) {
   if (r.ok()) return *r;
   PrintProblem(r.problem(), json);
+  // Work stopped by Ctrl-C or SIGTERM exits 130, whatever layer noticed.
+  if (g_interrupted && r.problem().Is("cancelled")) return kExitInterrupted;
   return ExitCodeFor(r.problem());
 }
 

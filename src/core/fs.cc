@@ -34,22 +34,21 @@ struct MdCtxFree {
 };
 }  // namespace
 
-Result<std::string> ReadFile(const fs::path& path, std::uint64_t max_bytes) {
-  // Opened once and measured through the descriptor: a file replaced by a
-  // rename meanwhile is read whole, old or new, never a mix of the two.
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return problems::NotFound("file", path.string());
-    return problems::InvalidInput(Errno("cannot open", path));
-  }
+namespace {
+
+// Reads an opened file whole (closing it): only a regular file, at most
+// `max_bytes`. `label` names it in errors.
+Result<std::string> ReadOpened(int fd, const std::string& label, std::uint64_t max_bytes) {
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return problems::InvalidInput(path.string() + " is not a regular file");
+    return problems::InvalidInput(label + " is not a regular file");
   }
   if (static_cast<std::uint64_t>(st.st_size) > max_bytes) {
-    ::close(fd);
-    return problems::InvalidInput(path.string() + " is too large (" + std::to_string(st.st_size) +
+    return problems::InvalidInput(label + " is too large (" + std::to_string(st.st_size) +
                                   " bytes, limit " + std::to_string(max_bytes) + ")");
   }
   std::string data;
@@ -58,21 +57,41 @@ Result<std::string> ReadFile(const fs::path& path, std::uint64_t max_bytes) {
   while (true) {
     ssize_t n = ::read(fd, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      auto p = problems::InvalidInput(Errno("cannot read", path));
-      ::close(fd);
-      return p;
-    }
+    if (n < 0) return problems::InvalidInput("cannot read " + label + ": " + std::strerror(errno));
     if (n == 0) break;
     data.append(buf, static_cast<std::size_t>(n));
     if (data.size() > max_bytes) {
-      ::close(fd);
-      return problems::InvalidInput(path.string() + " is too large (limit " +
-                                    std::to_string(max_bytes) + " bytes)");
+      return problems::InvalidInput(label + " is too large (limit " + std::to_string(max_bytes) +
+                                    " bytes)");
     }
   }
-  ::close(fd);
   return data;
+}
+
+}  // namespace
+
+Result<std::string> ReadFile(const fs::path& path, std::uint64_t max_bytes) {
+  // Opened once and measured through the descriptor: a file replaced by a
+  // rename meanwhile is read whole, old or new, never a mix of the two.
+  // O_NONBLOCK: opening a FIFO does not wait for a writer (it is then
+  // refused as not a regular file); regular files ignore the flag.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) {
+    if (errno == ENOENT) return problems::NotFound("file", path.string());
+    return problems::InvalidInput(Errno("cannot open", path));
+  }
+  return ReadOpened(fd, path.string(), max_bytes);
+}
+
+Result<std::string> ReadFileAt(int dir_fd, const std::string& name, const std::string& label,
+                               std::uint64_t max_bytes) {
+  int fd = ::openat(dir_fd, name.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW);
+  if (fd < 0) {
+    if (errno == ENOENT) return problems::NotFound("file", label);
+    if (errno == ELOOP) return problems::InvalidInput(label + " is a symbolic link: not followed");
+    return problems::InvalidInput("cannot open " + label + ": " + std::strerror(errno));
+  }
+  return ReadOpened(fd, label, max_bytes);
 }
 
 Status SyncDir(const fs::path& dir) {

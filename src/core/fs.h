@@ -12,7 +12,14 @@ namespace ps {
 namespace fs = std::filesystem;
 
 // Reads a whole regular file, refusing files larger than `max_bytes`.
+// A FIFO or device is refused without waiting on it.
 Result<std::string> ReadFile(const fs::path& path, std::uint64_t max_bytes = 64ull << 20);
+
+// The same for `name` in the folder open as `dir_fd`, never through a
+// symbolic link (a repository's file: its links may point anywhere).
+// `label` names the file in errors.
+Result<std::string> ReadFileAt(int dir_fd, const std::string& name, const std::string& label,
+                               std::uint64_t max_bytes);
 
 // Writes `data` to `path` so that a crash leaves either the old or the new
 // file: a temporary beside it, fsync, rename, fsync of the directory.

@@ -7,6 +7,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <random>
+
+#include <grp.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "core/fs.h"
 #include "stages/audit/audit.h"
@@ -259,6 +265,161 @@ TEST(Glob, MatchesLikeWildmatch) {
   EXPECT_TRUE(GlobMatch("\\*", "*"));
   // Pathological patterns stay fast (memoised).
   EXPECT_FALSE(GlobMatch("*a*a*a*a*a*a*a*a*a*a*b", std::string(3000, 'a')));
+}
+
+// git's wildmatch with WM_PATHNAME, written plainly (backtracking): the
+// reference the compiled Glob is held to on random patterns.
+bool Wildmatch(std::string_view p, std::string_view t) {
+  std::size_t i = 0;
+  while (i < p.size()) {
+    const char c = p[i];
+    if (c == '*') {
+      std::size_t run = 1;
+      while (i + run < p.size() && p[i + run] == '*') ++run;
+      const bool start = i == 0 || p[i - 1] == '/';
+      std::string_view rest = p.substr(i + run);
+      if (run > 1 && start && rest.empty()) return true;
+      if (run > 1 && start && rest[0] == '/') {
+        // "**/": no folder at all, or any folders each ending in '/'
+        if (Wildmatch(rest.substr(1), t)) return true;
+        for (std::size_t k = 0; k < t.size(); ++k) {
+          if (t[k] == '/' && Wildmatch(rest.substr(1), t.substr(k + 1))) return true;
+        }
+        return false;
+      }
+      for (std::size_t k = 0;; ++k) {
+        if (Wildmatch(rest, t.substr(k))) return true;
+        if (k == t.size() || t[k] == '/') return false;
+      }
+    }
+    if (t.empty()) return false;
+    if (c == '?') {
+      if (t[0] == '/') return false;
+    } else if (c == '[' && p.find(']', i + 2) != std::string_view::npos) {
+      std::size_t k = i + 1;
+      const bool negate = p[k] == '!';
+      if (negate) ++k;
+      bool in = false, first = true;
+      while (first || p[k] != ']') {
+        first = false;
+        char lo = p[k], hi = lo;
+        if (k + 2 < p.size() && p[k + 1] == '-' && p[k + 2] != ']') {
+          hi = p[k + 2];
+          k += 2;
+        }
+        in = in || (t[0] >= lo && t[0] <= hi);
+        ++k;
+      }
+      if (in == negate || t[0] == '/') return false;
+      i = k;
+    } else if (c != t[0]) {
+      return false;
+    }
+    ++i;
+    t.remove_prefix(1);
+  }
+  return t.empty();
+}
+
+TEST(Glob, AgreesWithGitsWildmatchOnRandomPatterns) {
+  std::mt19937 rng(16);
+  const std::vector<std::string> parts{"a", "b", "/", "*", "**", "**/", "?", "[ab]", "[!a]", "[a-b]"};
+  int matched = 0;
+  for (int n = 0; n < 20000; ++n) {
+    std::string p, t;
+    for (int k = rng() % 6 + 1; k > 0; --k) p += parts[rng() % parts.size()];
+    for (int k = rng() % 9; k > 0; --k) t += "ab/"[rng() % 3];
+    const bool want = Wildmatch(p, t);
+    matched += want;
+    ASSERT_EQ(GlobMatch(p, t), want) << "pattern '" << p << "' text '" << t << "'";
+  }
+  EXPECT_GT(matched, 1500);  // both answers are exercised
+}
+
+TEST(Gitignore, HostilePatternsCostLinearWork) {
+  // 100 patterns "*a*a...*a b1" over 1,000 names of 200 'a's: a backtracking
+  // matcher takes minutes; the compiled one a bounded number of steps.
+  std::string content;
+  for (int k = 0; k < 100; ++k) {
+    std::string p;
+    for (int j = 0; j < 60; ++j) p += "*a";
+    content += p + " b" + std::to_string(k) + "\n";
+  }
+  IgnoreRules r;
+  r.Add("", content);
+  for (int k = 0; k < 1000; ++k) {
+    EXPECT_FALSE(r.Ignored(std::string(200, 'a') + std::to_string(k), false));
+  }
+  // names x patterns x characters x words (2) x rounds (reading, closing
+  // what was entered and what stayed: 1-2 each)
+  EXPECT_LT(r.work(), 1000ull * 100 * 204 * 2 * 6);
+  r.SetWorkLimit(r.work());  // past the limit: no more matching
+  EXPECT_FALSE(r.Ignored("a b1", false));
+}
+
+// Runs `fn` as the user nobody when this process is root (root reads a folder
+// whatever its mode), in a child; gives what it printed.
+std::string AsNobody(const std::function<std::string()>& fn) {
+  if (::geteuid() != 0) return fn();
+  int fds[2];
+  if (::pipe(fds) != 0) return "pipe failed";
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(fds[0]);
+    std::string out = "setuid failed";
+    if (::setgroups(0, nullptr) == 0 && ::setresgid(65534, 65534, 65534) == 0 &&
+        ::setresuid(65534, 65534, 65534) == 0) {
+      out = fn();
+    }
+    for (std::size_t off = 0; off < out.size();) {
+      const ssize_t n = ::write(fds[1], out.data() + off, out.size() - off);
+      if (n <= 0) break;
+      off += static_cast<std::size_t>(n);
+    }
+    ::_exit(0);
+  }
+  ::close(fds[1]);
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fds[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<std::size_t>(n));
+  ::close(fds[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return out;
+}
+
+TEST(AuditWalk, FifosAndUnreadableFoldersDoNotHangOrVanish) {
+  ps::testing::TempDir dir;
+  fs::permissions(dir.path(), fs::perms::all);
+  const fs::path repo = dir.path() / "repo";
+  WriteText(repo / "main.py", "print('hi')\n");
+  WriteText(repo / "sub/a.py", "x = 1\n");
+  WriteText(repo / "locked/secret.py", "y = 2\n");
+  WriteText(repo / "shut.py", "z = 3\n");
+  ASSERT_EQ(::mkfifo((repo / ".gitignore").c_str(), 0644), 0);
+  ASSERT_EQ(::mkfifo((repo / "sub/.gitignore").c_str(), 0644), 0);
+  fs::permissions(repo / "locked", fs::perms::none);
+  fs::permissions(repo / "shut.py", fs::perms::none);
+  for (const auto& p : {dir.path(), repo, repo / "sub"}) {
+    fs::permissions(p, fs::perms::all & ~fs::perms::others_write & ~fs::perms::group_write);
+  }
+  const std::string text = AsNobody([&] {
+    auto view = OpenWorkTree(repo.string());
+    if (!view.ok()) return view.problem().Message();
+    auto a = Audit(**view, {});
+    return a.ok() ? Dump(*a) : a.problem().Message();
+  });
+  fs::permissions(repo / "locked", fs::perms::owner_all);
+  const Json a = Json::parse(text, nullptr, false);
+  ASSERT_TRUE(a.is_object()) << text;
+  // The walk sees shut.py (reading it is the readers' business); not locked/.
+  EXPECT_EQ(a["stats"]["files"], 3) << text;
+  EXPECT_EQ(a["stats"]["unreadable"], 1);
+  EXPECT_EQ(a["stats"]["truncated"], true);
+  ASSERT_EQ(a["unreadable"].size(), 1u);
+  EXPECT_EQ(a["unreadable"][0]["path"], "locked");
+  EXPECT_EQ(a["unreadable"][0]["why"], "Permission denied");
 }
 
 TEST(Languages, NamesAndExclusionsAsLinguist) {

@@ -733,6 +733,17 @@ Result<Json> Audit(RepoView& view, const AuditLimits& limits,
       t.files += 1;
     }
   }));
+  for (const auto& [path, why] : stats.unreadable_paths) {
+    idx.Warn(path, "could not be read (" + why + "): left out of the audit");
+  }
+  for (const auto& [path, why] : stats.gitignore_unread) {
+    idx.Warn(path, "its rules were not applied (" + why + "): the files it names were read");
+  }
+  if (stats.gitignore_bounded) {
+    idx.Warn(".gitignore",
+             "its patterns took too long to match (hostile patterns?): the rest of the tree was "
+             "read without them");
+  }
 
   if (headers.files > 0) {
     const char* owner = languages.count("C++")           ? "C++"
@@ -1023,7 +1034,13 @@ Result<Json> Audit(RepoView& view, const AuditLimits& limits,
   out["stats"] = {{"files", stats.files},        {"ignored", stats.ignored},
                   {"vendored", vendored},        {"generated", generated},
                   {"symlinks", symlinks},        {"large_files_not_read", skipped_large},
-                  {"truncated", stats.truncated}};
+                  {"truncated", stats.truncated}, {"unreadable", stats.unreadable},
+                  {"gitignore_bounded", stats.gitignore_bounded}};
+  if (!stats.unreadable_paths.empty()) {
+    Json list = Json::array();
+    for (const auto& [path, why] : stats.unreadable_paths) list.push_back({{"path", path}, {"why", why}});
+    out["unreadable"] = list;
+  }
   out["symlinks_outside"] = links_out;
   out["warnings"] = idx.warnings();
   return out;

@@ -1,102 +1,236 @@
 #include "stages/audit/gitignore.h"
 
+#include <algorithm>
+
 namespace ps::stages::audit {
 
+
 namespace {
 
-// Matches one bracket expression at pattern[pi] against c; sets `end` past it.
-bool MatchClass(std::string_view p, std::size_t pi, char c, std::size_t* end) {
-  std::size_t i = pi + 1;
-  bool negate = false;
-  if (i < p.size() && (p[i] == '!' || p[i] == '^')) {
-    negate = true;
-    ++i;
+bool HasSpecial(std::string_view s) {
+  return s.find_first_of("*?[\\") != std::string_view::npos;
+}
+
+// dst = src << n (bits move towards the more significant end).
+void ShiftLeft(const std::uint64_t* src, std::uint64_t* dst, std::size_t words, unsigned n) {
+  for (std::size_t w = words; w-- > 0;) {
+    std::uint64_t v = src[w] << n;
+    if (w > 0) v |= src[w - 1] >> (64 - n);
+    dst[w] = v;
   }
-  bool matched = false;
-  bool first = true;
-  while (i < p.size() && (first || p[i] != ']')) {
-    first = false;
-    char lo = p[i];
-    if (lo == '\\' && i + 1 < p.size()) lo = p[++i];
-    char hi = lo;
-    if (i + 2 < p.size() && p[i + 1] == '-' && p[i + 2] != ']') {
-      hi = p[i + 2];
-      i += 2;
-    }
-    if (c >= lo && c <= hi) matched = true;
-    ++i;
-  }
-  if (i >= p.size()) {  // no closing ']': a literal '['
-    *end = pi + 1;
-    return c == '[';
-  }
-  *end = i + 1;
-  return matched != negate;
 }
 
 }  // namespace
 
-namespace {
-
-// Memoised wildmatch: memo[i * (n + 1) + j] is 0 unknown, 1 match, 2 no match.
-class Matcher {
- public:
-  Matcher(std::string_view p, std::string_view t)
-      : p_(p), t_(t), memo_((p.size() + 1) * (t.size() + 1), 0) {}
-
-  bool Match(std::size_t i, std::size_t j) {
-    auto& m = memo_[i * (t_.size() + 1) + j];
-    if (m == 0) m = Compute(i, j) ? 1 : 2;
-    return m == 1;
+Glob::Glob(std::string_view p) {
+  if (p.size() > 1024) {
+    too_long_ = true;
+    return;
   }
-
- private:
-  bool Compute(std::size_t i, std::size_t j) {
-    const std::size_t n = t_.size();
-    if (i == p_.size()) return j == n;
-    if (p_[i] == '*') {
-      if (i + 1 < p_.size() && p_[i + 1] == '*') {
-        const std::size_t k = i + 2;
-        if (k < p_.size() && p_[k] == '/' && (i == 0 || p_[i - 1] == '/')) {
-          // "**/": zero or more whole folders.
-          if (Match(k + 1, j)) return true;
-          for (std::size_t jj = j; jj < n; ++jj) {
-            if (t_[jj] == '/' && Match(k + 1, jj + 1)) return true;
-          }
-          return false;
-        }
-        for (std::size_t jj = j; jj <= n; ++jj) {
-          if (Match(k, jj)) return true;
-        }
-        return false;
-      }
-      for (std::size_t jj = j;; ++jj) {
-        if (Match(i + 1, jj)) return true;
-        if (jj == n || t_[jj] == '/') return false;
-      }
-    }
-    if (j == n) return false;
-    const char c = t_[j];
-    if (p_[i] == '?') return c != '/' && Match(i + 1, j + 1);
-    if (p_[i] == '[') {
-      std::size_t end = i + 1;
-      const bool ok = MatchClass(p_, i, c, &end);
-      return c != '/' && ok && Match(end, j + 1);
-    }
-    if (p_[i] == '\\' && i + 1 < p_.size()) return c == p_[i + 1] && Match(i + 2, j + 1);
-    return c == p_[i] && Match(i + 1, j + 1);
+  // The common shapes first: a plain name, "*.ext", "prefix*".
+  if (!HasSpecial(p)) {
+    kind_ = Kind::kLiteral;
+    literal_ = p;
+    return;
   }
-
-  std::string_view p_, t_;
-  std::vector<char> memo_;
-};
-
-}  // namespace
-
-bool GlobMatch(std::string_view p, std::string_view t) {
-  if (p.size() > 1024 || t.size() > 4096) return false;  // no real rule or path is this long
-  return Matcher(p, t).Match(0, 0);
+  if (p.size() > 1 && p[0] == '*' && !HasSpecial(p.substr(1))) {
+    kind_ = Kind::kSuffix;
+    literal_ = p.substr(1);
+    return;
+  }
+  if (p.size() > 1 && p.back() == '*' && !HasSpecial(p.substr(0, p.size() - 1))) {
+    kind_ = Kind::kPrefix;
+    literal_ = p.substr(0, p.size() - 1);
+    return;
+  }
+  // The elements: a set of bytes (a character, '?', a class), '*', '**' or
+  // "**/" (then a '/' element).
+  enum class E { kSet, kStar, kAny, kDirStar };
+  struct Element {
+    E type;
+    std::vector<bool> set;  // kSet: 256
+  };
+  std::vector<Element> el;
+  auto set_of = [](auto&& accepts) {
+    std::vector<bool> s(256);
+    for (int c = 0; c < 256; ++c) s[c] = c != '/' && accepts(static_cast<unsigned char>(c));
+    return s;
+  };
+  std::size_t i = 0;
+  while (i < p.size()) {
+    const char c = p[i];
+    if (c == '*') {
+      std::size_t run = 1;
+      while (i + run < p.size() && p[i + run] == '*') ++run;
+      // As git's wildmatch: "**" crosses folders only as a whole segment
+      // ("**/x", "a/**/x", "a/**", "**"); elsewhere it is a '*'.
+      const bool segment_start = i == 0 || p[i - 1] == '/';
+      if (run > 1 && segment_start && i + run < p.size() && p[i + run] == '/') {
+        el.push_back({E::kDirStar, {}});
+      } else if (run > 1 && segment_start && i + run == p.size()) {
+        el.push_back({E::kAny, {}});
+      } else {
+        el.push_back({E::kStar, {}});
+      }
+      i += run;
+      continue;
+    }
+    if (c == '?') {
+      el.push_back({E::kSet, set_of([](unsigned char) { return true; })});
+      ++i;
+      continue;
+    }
+    if (c == '[') {
+      // A bracket expression; without its closing ']' a literal '['.
+      std::size_t k = i + 1;
+      bool negate = false;
+      if (k < p.size() && (p[k] == '!' || p[k] == '^')) {
+        negate = true;
+        ++k;
+      }
+      std::vector<std::pair<unsigned char, unsigned char>> ranges;
+      bool first = true;
+      while (k < p.size() && (first || p[k] != ']')) {
+        first = false;
+        unsigned char lo = static_cast<unsigned char>(p[k]);
+        if (lo == '\\' && k + 1 < p.size()) lo = static_cast<unsigned char>(p[++k]);
+        unsigned char hi = lo;
+        if (k + 2 < p.size() && p[k + 1] == '-' && p[k + 2] != ']') {
+          hi = static_cast<unsigned char>(p[k + 2]);
+          k += 2;
+        }
+        ranges.push_back({lo, hi});
+        ++k;
+      }
+      if (k < p.size()) {
+        el.push_back({E::kSet, set_of([&](unsigned char b) {
+                        bool in = false;
+                        for (const auto& [lo, hi] : ranges) in = in || (b >= lo && b <= hi);
+                        return in != negate;
+                      })});
+        i = k + 1;
+        continue;
+      }
+      // fall through: a literal '['
+    }
+    char lit = c;
+    if (c == '\\' && i + 1 < p.size()) lit = p[++i];
+    std::vector<bool> s(256);
+    s[static_cast<unsigned char>(lit)] = true;
+    el.push_back({E::kSet, std::move(s)});
+    ++i;
+  }
+  elements_ = el.size();
+  words_ = (elements_ + 1 + 63) / 64;
+  accepts_.assign(256 * words_, 0);
+  any_.assign(words_, 0);
+  star_.assign(words_, 0);
+  skip1_.assign(words_, 0);
+  skip2_.assign(words_, 0);
+  for (std::size_t k = 0; k < el.size(); ++k) {
+    const std::uint64_t bit = std::uint64_t{1} << (k % 64);
+    const std::size_t w = k / 64;
+    switch (el[k].type) {
+      case E::kSet:
+        for (int b = 0; b < 256; ++b) {
+          if (el[k].set[b]) accepts_[b * words_ + w] |= bit;
+        }
+        break;
+      case E::kStar:
+        star_[w] |= bit;
+        skip1_[w] |= bit;
+        break;
+      case E::kAny:
+        any_[w] |= bit;
+        skip1_[w] |= bit;
+        break;
+      case E::kDirStar:
+        any_[w] |= bit;
+        skip1_[w] |= bit;  // onto its '/' after some folders
+        skip2_[w] |= bit;  // or no folder at all
+        break;
+    }
+  }
 }
+
+bool Glob::Match(std::string_view t, std::uint64_t* work) const {
+  if (too_long_ || t.size() > 4096) return false;  // no real rule or path is this long
+  switch (kind_) {
+    case Kind::kLiteral:
+      if (work) *work += 1;
+      return t == literal_;
+    case Kind::kSuffix:
+      if (work) *work += literal_.size() + 1;
+      return t.size() >= literal_.size() &&
+             t.substr(t.size() - literal_.size()) == literal_ &&
+             t.substr(0, t.size() - literal_.size()).find('/') == std::string_view::npos;
+    case Kind::kPrefix:
+      if (work) *work += literal_.size() + 1;
+      return t.size() >= literal_.size() && t.substr(0, literal_.size()) == literal_ &&
+             t.substr(literal_.size()).find('/') == std::string_view::npos;
+    case Kind::kGeneral:
+      break;
+  }
+  const std::size_t n = words_;
+  // Small patterns (nearly all) stay on the stack.
+  std::uint64_t stack[5 * 8];
+  std::vector<std::uint64_t> heap;
+  std::uint64_t* buf = stack;
+  if (n > 8) {
+    heap.resize(5 * n);
+    buf = heap.data();
+  }
+  std::uint64_t* d = buf;
+  std::uint64_t* next = buf + n;
+  std::uint64_t* t1 = buf + 2 * n;
+  std::uint64_t* t2 = buf + 3 * n;
+  std::uint64_t* stay = buf + 4 * n;
+  std::fill(d, d + n, 0);
+  d[0] = 1;
+  // Every state reachable without reading, through the elements that may
+  // match nothing. "**/" may be skipped whole (skip2) only when just
+  // entered: once it has read something it must end with its '/'. Each
+  // round is counted: a chain of k "**/" takes up to k rounds.
+  auto close = [&](std::uint64_t* x, bool entered) {
+    while (true) {
+      if (work) *work += n;
+      for (std::size_t w = 0; w < n; ++w) {
+        t1[w] = x[w] & skip1_[w];
+        t2[w] = entered ? x[w] & skip2_[w] : 0;
+      }
+      ShiftLeft(t1, t1, n, 1);
+      ShiftLeft(t2, t2, n, 2);
+      bool changed = false;
+      for (std::size_t w = 0; w < n; ++w) {
+        const std::uint64_t v = x[w] | t1[w] | t2[w];
+        changed = changed || v != x[w];
+        x[w] = v;
+      }
+      if (!changed) return;
+    }
+  };
+  close(d, true);
+  for (const char ch : t) {
+    const auto b = static_cast<unsigned char>(ch);
+    const std::uint64_t* acc = &accepts_[b * n];
+    for (std::size_t w = 0; w < n; ++w) t1[w] = d[w] & acc[w];
+    ShiftLeft(t1, next, n, 1);  // entered by reading a byte
+    close(next, true);
+    bool alive = false;
+    for (std::size_t w = 0; w < n; ++w) {
+      stay[w] = (d[w] & any_[w]) | (b != '/' ? d[w] & star_[w] : 0);
+      alive = alive || next[w] != 0 || stay[w] != 0;
+    }
+    if (work) *work += n;
+    if (!alive) return false;
+    close(stay, false);
+    for (std::size_t w = 0; w < n; ++w) next[w] |= stay[w];
+    std::swap(d, next);
+  }
+  return (d[elements_ / 64] >> (elements_ % 64)) & 1;
+}
+
+bool GlobMatch(std::string_view p, std::string_view t) { return Glob(p).Match(t); }
 
 void IgnoreRules::Add(const std::string& base, std::string_view content) {
   std::size_t pos = 0;
@@ -112,8 +246,7 @@ void IgnoreRules::Add(const std::string& base, std::string_view content) {
       line.pop_back();
     }
     if (line.empty() || line[0] == '#') continue;
-    Rule r;
-    r.base = base;
+    Rule r{base, Glob(""), false, false, false};
     if (line[0] == '!') {
       r.negate = true;
       line.erase(0, 1);
@@ -127,15 +260,17 @@ void IgnoreRules::Add(const std::string& base, std::string_view content) {
     if (line.empty()) continue;
     r.anchored = line.find('/') != std::string::npos;
     if (line[0] == '/') line.erase(0, 1);
-    r.pattern = line;
+    r.glob = Glob(line);
     rules_.push_back(std::move(r));
     if (pos > content.size()) break;
   }
 }
 
 bool IgnoreRules::Ignored(std::string_view path, bool is_dir) const {
-  bool ignored = false;
-  for (const auto& r : rules_) {
+  // The last rule that matches decides: read from the end, stop at it.
+  for (auto it = rules_.rbegin(); it != rules_.rend(); ++it) {
+    const Rule& r = *it;
+    if (++work_ > limit_) return false;
     std::string_view rel = path;
     if (!r.base.empty()) {
       if (path.size() <= r.base.size() || path.substr(0, r.base.size()) != r.base ||
@@ -145,16 +280,13 @@ bool IgnoreRules::Ignored(std::string_view path, bool is_dir) const {
       rel = path.substr(r.base.size() + 1);
     }
     if (r.dir_only && !is_dir) continue;
-    bool match;
-    if (r.anchored) {
-      match = GlobMatch(r.pattern, rel);
-    } else {
+    if (!r.anchored) {
       auto slash = rel.rfind('/');
-      match = GlobMatch(r.pattern, slash == std::string_view::npos ? rel : rel.substr(slash + 1));
+      if (slash != std::string_view::npos) rel = rel.substr(slash + 1);
     }
-    if (match) ignored = !r.negate;
+    if (r.glob.Match(rel, &work_)) return !r.negate;
   }
-  return ignored;
+  return false;
 }
 
 }  // namespace ps::stages::audit

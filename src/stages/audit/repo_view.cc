@@ -22,6 +22,10 @@ namespace ps::stages::audit {
 namespace {
 
 constexpr std::uint64_t kMaxIgnoreFile = 1 << 20;
+// Characters examined matching .gitignore rules in one walk (a few seconds at
+// most): real repositories need well under 1% of it; past it, hostile
+// patterns are given up and the rest of the tree is walked without them.
+constexpr std::uint64_t kMaxIgnoreWork = 1'000'000'000;
 
 // The kernel's record of a directory entry (getdents64).
 struct Dirent64 {
@@ -46,6 +50,7 @@ class WorkTree final : public RepoView {
                          const std::function<void(const FileEntry&)>& fn) override {
     WalkStats stats;
     IgnoreRules rules;
+    rules.SetWorkLimit(kMaxIgnoreWork);
     // Depth-first with an explicit stack: no recursion on deep trees.
     std::vector<std::string> stack{""};
     // A folder's entries, as listed, then sorted and typed (reused).
@@ -55,6 +60,7 @@ class WorkTree final : public RepoView {
       mode_t mode = 0;
       std::uint64_t size = 0;
       char statted = 0;  // 1: stat; 2: type from the listing only
+      int error = 0;     // errno of a failed stat
     };
     std::vector<Entry> entries;
     while (!stack.empty()) {
@@ -69,7 +75,11 @@ class WorkTree final : public RepoView {
       // folder).
       int dfd = ::openat(root_fd_, dir.empty() ? "." : dir.c_str(),
                          O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      if (dfd < 0) continue;  // unreadable folder: skipped
+      if (dfd < 0) {
+        // Unreadable (permissions, a path past PATH_MAX): left out, and said.
+        stats.Unreadable(dir.empty() ? "." : dir, std::strerror(errno));
+        continue;
+      }
       struct Closer {
         int fd;
         ~Closer() { ::close(fd); }
@@ -79,6 +89,7 @@ class WorkTree final : public RepoView {
       alignas(8) char listing[32 * 1024];
       while (true) {
         const long n = ::syscall(SYS_getdents64, dfd, listing, sizeof listing);
+        if (n < 0) stats.Unreadable(dir.empty() ? "." : dir, std::strerror(errno));
         if (n <= 0) break;
         for (long off = 0; off < n;) {
           const auto* e = reinterpret_cast<const Dirent64*>(listing + off);
@@ -90,10 +101,17 @@ class WorkTree final : public RepoView {
         }
       }
       // A folder's .gitignore is read only when the listing has one.
+      // Never through a symbolic link, never a FIFO (git does not follow
+      // a linked .gitignore either).
       if (options.honour_gitignore && has_gitignore) {
-        auto gi = ReadFile(root_.string() + (dir.empty() ? "" : "/" + dir) + "/.gitignore",
-                           kMaxIgnoreFile);
-        if (gi.ok()) rules.Add(dir, *gi);
+        auto gi = ReadFileAt(dfd, ".gitignore", (dir.empty() ? "" : dir + "/") + ".gitignore",
+                             kMaxIgnoreFile);
+        if (gi.ok()) {
+          rules.Add(dir, *gi);
+        } else if (stats.gitignore_unread.size() < 100) {
+          stats.gitignore_unread.emplace_back((dir.empty() ? "" : dir + "/") + ".gitignore",
+                                              gi.problem().detail);
+        }
       }
       std::sort(entries.begin(), entries.end(),
                 [](const Entry& a, const Entry& b) { return a.name < b.name; });
@@ -112,7 +130,10 @@ class WorkTree final : public RepoView {
               return;
             }
             struct stat st;
-            if (::fstatat(dfd, e.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return;
+            if (::fstatat(dfd, e.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+              e.error = errno;
+              return;
+            }
             e.mode = st.st_mode;
             e.size = static_cast<std::uint64_t>(st.st_size);
             e.statted = 1;
@@ -122,15 +143,26 @@ class WorkTree final : public RepoView {
       std::string rel;
       for (const Entry& e : entries) {
         const std::string& name = e.name;
-        if (!e.statted) continue;
         rel.assign(dir);
         if (!rel.empty()) rel += '/';
         rel += name;
+        if (!e.statted) {
+          stats.Unreadable(rel, std::strerror(e.error));
+          continue;
+        }
+        if (options.stopping && options.stopping()) {
+          return problems::Cancelled("stopped while reading the tree");
+        }
         const bool is_dir = S_ISDIR(e.mode);
         if (is_dir && (name == ".git" || name == ".prodsprint")) continue;  // ours, not the repo's
-        if (options.honour_gitignore && rules.size() > 0 && rules.Ignored(rel, is_dir)) {
-          ++stats.ignored;
-          continue;
+        if (options.honour_gitignore && rules.size() > 0 && !stats.gitignore_bounded) {
+          const bool ignored = rules.Ignored(rel, is_dir);
+          if (rules.work() > kMaxIgnoreWork) {
+            stats.gitignore_bounded = true;
+          } else if (ignored) {
+            ++stats.ignored;
+            continue;
+          }
         }
         if (is_dir) {
           subdirs.push_back(rel);

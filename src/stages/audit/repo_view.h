@@ -11,6 +11,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/problem.h"
 
@@ -38,7 +40,22 @@ struct WalkOptions {
 struct WalkStats {
   std::uint64_t files = 0;
   std::uint64_t ignored = 0;  // files and folders left out by .gitignore or built-in rules
-  bool truncated = false;     // max_files reached
+  bool truncated = false;     // something was left out: max_files reached, or unreadable
+  // Folders and entries that could not be read (permissions, a path past
+  // the system's limit, a corrupt object): never silently passed over.
+  std::uint64_t unreadable = 0;
+  std::vector<std::pair<std::string, std::string>> unreadable_paths;  // path, why (first 100)
+  // .gitignore matching stopped at its work bound (hostile patterns): the
+  // rest of the tree was walked without it.
+  bool gitignore_bounded = false;
+  // .gitignore files whose rules were not applied (too large, a FIFO, a
+  // symbolic link): path, why. More was read, never less.
+  std::vector<std::pair<std::string, std::string>> gitignore_unread;
+  void Unreadable(std::string path, std::string why) {
+    ++unreadable;
+    truncated = true;
+    if (unreadable_paths.size() < 100) unreadable_paths.emplace_back(std::move(path), std::move(why));
+  }
 };
 
 class RepoView {
