@@ -1196,7 +1196,7 @@ Result<int> CmdConfig(const Options& o, bool json, const std::string& check) {
   std::error_code ec;
   if (!check.empty() && !fs::exists(path, ec))
     return problems::NotFound("configuration file", check);
-  PS_ASSIGN(Config c, LoadConfig(path.string()));
+  PS_ASSIGN(Config c, LoadConfig(path.string(), check.empty() && o.config.empty()));
   if (json) {
     Json out = c.ToJson();
     out["_origin"] = c.origin;

@@ -197,6 +197,10 @@ Result<int> CmdPlan(const PlanArgs& a, const std::function<bool()>& stopping) {
   summary["env"] = o.env;
   const fs::path out =
       a.out.empty() ? fs::path(a.path) / ".prodsprint" / "plan" / o.env : fs::path(a.out);
+  // Inside the repository, each level is made from the repository's root
+  // and a symbolic link at any of them is refused (a folder given with
+  // --out is the user's choice; below it, links are refused file by file).
+  if (a.out.empty()) PS_TRY(EnsureDirBelow(a.path, fs::path(".prodsprint") / "plan" / o.env));
   PS_ASSIGN(summary, WriteBlueprint(out, b, summary));
   summary["out"] = out.string();
   if (a.json) {

@@ -37,7 +37,7 @@ Result<std::unique_ptr<Session>> OpenSession(const Options& o, const fs::path& d
   if (!o.config.empty() && !fs::exists(config_path, ec)) {
     return problems::NotFound("configuration file", o.config);
   }
-  PS_ASSIGN(s->config, LoadConfig(config_path.string()));
+  PS_ASSIGN(s->config, LoadConfig(config_path.string(), o.config.empty()));
   s->state_dir = o.state.empty() ? fs::path(s->config.state_dir) : fs::path(o.state);
   s->state_dir = fs::absolute(s->state_dir, ec);
   const fs::path db_path = s->state_dir / "state.db";
@@ -45,7 +45,7 @@ Result<std::unique_ptr<Session>> OpenSession(const Options& o, const fs::path& d
     return problems::NotFound("ProdSprint state", s->state_dir.string())
         .With("hint", "run 'prodsprint up PATH' first, or point --state at an existing state");
   }
-  PS_TRY(EnsureDir(s->state_dir));
+  PS_TRY(EnsurePrivateDir(s->state_dir));
   PS_ASSIGN(auto sqlite, store::sqlite::SqliteStore::Open(db_path.string()));
   s->store = std::move(sqlite);
   s->artifacts = std::make_unique<artifacts::FsArtifactStore>(s->state_dir / "artifacts");

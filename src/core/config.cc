@@ -1,6 +1,8 @@
 #include "core/config.h"
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 
 #include <yaml-cpp/yaml.h>
@@ -44,7 +46,26 @@ bool ParseDurationIn(const std::string& s, Millis lo, Millis hi, Millis* out) {
   return true;
 }
 
-std::string Quote(const std::string& s) { return "'" + s + "'"; }
+// A value that failed validation, for an error message: never whole (it may
+// be a secret put in the wrong place, or a file's content through a link) —
+// at most its first 4 characters, and no more than half of it; control
+// characters escaped.
+std::string Quote(const std::string& s) {
+  const std::size_t shown = s.size() <= 4 ? s.size() : std::min<std::size_t>(4, s.size() / 2);
+  std::string out = "'";
+  for (std::size_t i = 0; i < shown; ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7f || c >= 0x80) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  if (shown < s.size()) return out + "…' (" + std::to_string(s.size()) + " characters)";
+  return out + "'";
+}
 
 bool ParseBoolean(const std::string& s, bool* out) {
   if (s == "true" || s == "yes" || s == "on") {
@@ -809,9 +830,14 @@ std::map<std::string, std::string> ProcessEnv() {
   return env;
 }
 
-Result<Config> LoadConfig(const std::string& path) {
+Result<Config> LoadConfig(const std::string& path, bool found_in_repository) {
   Config c;
   std::error_code ec;
+  if (!path.empty() && found_in_repository && std::filesystem::is_symlink(path, ec)) {
+    return problems::InvalidConfig(path +
+                                   " is a symbolic link: not followed (a repository's link may "
+                                   "point anywhere; name the file with --config to use it)");
+  }
   if (!path.empty() && std::filesystem::exists(path, ec)) {
     PS_ASSIGN(std::string text, ReadFile(path, kMaxConfigBytes));
     PS_ASSIGN(c, ParseConfig(text, path));

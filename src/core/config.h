@@ -131,8 +131,11 @@ Result<Config> ParseConfig(std::string_view text, const std::string& file);
 Status ApplyEnvOverrides(Config& config, const std::map<std::string, std::string>& env);
 
 // Reads `path` if it exists (a missing file gives the defaults), then the
-// process environment.
-Result<Config> LoadConfig(const std::string& path);
+// process environment. A file found in a repository (`found_in_repository`)
+// that is a symbolic link is refused: the repository is untrusted and its
+// link may point at any file of the machine. A path the user named is
+// followed.
+Result<Config> LoadConfig(const std::string& path, bool found_in_repository = true);
 
 // The environment of this process as a map.
 std::map<std::string, std::string> ProcessEnv();

@@ -184,6 +184,74 @@ Status EnsureDir(const fs::path& dir) {
   return Ok();
 }
 
+Status EnsureDirBelow(const fs::path& root, const fs::path& rel) {
+  int fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return problems::InvalidInput(Errno("cannot open", root));
+  fs::path at = root;
+  for (const auto& part : rel) {
+    const std::string name = part.string();
+    if (name.empty() || name == "." || name == "/") continue;
+    at /= part;
+    if (name == "..") {
+      ::close(fd);
+      return problems::InvalidInput("refusing a path that leaves " + root.string() + ": " +
+                                    rel.string());
+    }
+    if (::mkdirat(fd, name.c_str(), 0755) != 0 && errno != EEXIST) {
+      auto p = problems::InvalidInput(Errno("cannot create", at));
+      ::close(fd);
+      return p;
+    }
+    const int next = ::openat(fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    const int err = errno;
+    ::close(fd);
+    if (next < 0) {
+      struct stat st {};
+      if (err == ELOOP || (::lstat(at.c_str(), &st) == 0 && S_ISLNK(st.st_mode))) {
+        return problems::InvalidInput(at.string() + " is a symbolic link: not followed (writes stay "
+                                      "inside " + root.string() + ")");
+      }
+      if (err == ENOTDIR) return problems::InvalidInput(at.string() + " is not a folder");
+      errno = err;
+      return problems::InvalidInput(Errno("cannot open", at));
+    }
+    fd = next;
+  }
+  ::close(fd);
+  return Ok();
+}
+
+Status EnsurePrivateDir(const fs::path& dir) {
+  std::error_code ec;
+  if (dir.has_parent_path()) fs::create_directories(dir.parent_path(), ec);
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return problems::Internal(Errno("cannot create directory", dir));
+  }
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    struct stat lst {};
+    if (errno == ELOOP || (::lstat(dir.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode))) {
+      return problems::InvalidInput(dir.string() +
+                                    " is a symbolic link: the state folder must be a real folder "
+                                    "(give --state to put it elsewhere)");
+    }
+    if (errno == ENOTDIR) return problems::InvalidInput(dir.string() + " is not a folder");
+    return problems::InvalidInput(Errno("cannot open", dir));
+  }
+  struct stat st {};
+  Status out = Ok();
+  if (::fstat(fd, &st) != 0) {
+    out = problems::Internal(Errno("cannot stat", dir));
+  } else if (st.st_uid != ::geteuid()) {
+    out = problems::InvalidInput(dir.string() + " belongs to another user (uid " +
+                                 std::to_string(st.st_uid) + "): not used as the state folder");
+  } else if ((st.st_mode & 077) != 0 && ::fchmod(fd, 0700) != 0) {
+    out = problems::Internal(Errno("cannot make private", dir));
+  }
+  ::close(fd);
+  return out;
+}
+
 std::string UserCacheDir() {
   if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return std::string(x) + "/prodsprint";
   if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.cache/prodsprint";

@@ -42,4 +42,13 @@ Result<std::string> Sha256File(const fs::path& path);
 // Creates `dir` and parents; Problem on failure.
 Status EnsureDir(const fs::path& dir);
 
+// Creates `root`/`rel` one level at a time from the trusted `root`, refusing
+// a symbolic link (or anything but a folder) at every level of `rel`: a
+// repository's planted link never redirects a write.
+Status EnsureDirBelow(const fs::path& root, const fs::path& rel);
+
+// The state folder: created 0700 (parents as usual), refused when it is a
+// symbolic link or another user's, and narrowed to 0700 when it is wider.
+Status EnsurePrivateDir(const fs::path& dir);
+
 }  // namespace ps

@@ -263,6 +263,35 @@ TEST_F(CliTest, TruncatedStateIsReportedAndKept) {
   EXPECT_EQ(*ReadFile(db), half);
 }
 
+TEST_F(CliTest, PlantedLinksNeverRedirectAWrite) {
+  namespace fs = std::filesystem;
+  fs::create_directories(dir_ / "elsewhere");
+  WriteText(dir_ / "elsewhere/Dockerfile", "FROM mine\n");
+  // repo/.prodsprint/plan/staging -> elsewhere: the plan refuses, writes nothing there
+  fs::create_directories(dir_ / "repo/.prodsprint/plan");
+  fs::create_directory_symlink(dir_ / "elsewhere", dir_ / "repo/.prodsprint/plan/staging");
+  auto r = Ps({"plan", "repo"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("staging is a symbolic link: not followed"), std::string::npos) << r.err;
+  EXPECT_EQ(*ReadFile(dir_ / "elsewhere/Dockerfile"), "FROM mine\n");
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir_ / "elsewhere"), fs::directory_iterator()), 1);
+  // repo/.prodsprint -> elsewhere: the same
+  fs::remove_all(dir_ / "repo/.prodsprint");
+  fs::create_directory_symlink(dir_ / "elsewhere", dir_ / "repo/.prodsprint");
+  EXPECT_EQ(Ps({"plan", "repo"}).exit_code, 2);
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir_ / "elsewhere"), fs::directory_iterator()), 1);
+  // a state folder that is a link is refused; a real one is made private
+  fs::create_directory_symlink(dir_ / "elsewhere", dir_ / ".prodsprint");
+  auto up = Ps({"up", "repo"});
+  EXPECT_EQ(up.exit_code, 2);
+  EXPECT_NE(up.err.find("the state folder must be a real folder"), std::string::npos) << up.err;
+  EXPECT_FALSE(fs::exists(dir_ / "elsewhere/state.db"));
+  fs::remove(dir_ / ".prodsprint");
+  fs::remove(dir_ / "repo/.prodsprint");
+  ASSERT_EQ(Ps({"up", "repo"}).exit_code, 0);
+  EXPECT_EQ(fs::status(dir_ / ".prodsprint").permissions() & fs::perms::all, fs::perms::owner_all);
+}
+
 TEST_F(CliTest, NotAFolderIsAClearError) {
   auto r = Ps({"up", "no/such/repo"});
   EXPECT_EQ(r.exit_code, 2);

@@ -2,6 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
+#include <sys/stat.h>
+
+#include "core/fs.h"
+#include "testing/testing.h"
+
 namespace ps {
 namespace {
 
@@ -138,6 +145,44 @@ TEST(Config, BadReleaseStepsAreLocated) {
   EXPECT_NE(m.find("release.steps[3]: a step is one of"), std::string::npos) << m;
   EXPECT_NE(m.find("release.analysis.alpha"), std::string::npos) << m;
   EXPECT_NE(m.find("release.traffic.paths"), std::string::npos) << m;
+}
+
+TEST(Config, AnInvalidValueIsNeverEchoedWhole) {
+  const std::string secret = "SUPERSECRETVALUE1234567890abcdef";
+  auto c = ParseConfig("engine:\n  workers: " + secret + "\n", "prodsprint.yaml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.problem().detail.find("SUPERSECRET"), std::string::npos) << c.problem().detail;
+  EXPECT_NE(c.problem().detail.find("got 'SUPE…' (32 characters)"), std::string::npos)
+      << c.problem().detail;
+  Config d;
+  auto st = ApplyEnvOverrides(d, {{"PRODSPRINT_ENGINE_WORKERS", secret}});
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.problem().detail.find("SUPERSECRET"), std::string::npos) << st.problem().detail;
+  // short values stay readable; control characters are escaped
+  auto e = ParseConfig("engine:\n  workers: \"\\e[2J\"\n", "prodsprint.yaml");
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.problem().detail.find("got '\\x1b[2J'"), std::string::npos) << e.problem().detail;
+}
+
+TEST(Config, ALinkedFileInARepositoryIsRefused) {
+  ps::testing::TempDir dir;
+  ps::testing::WriteText(dir.path() / "outside.txt", "SUPERSECRET\n");
+  std::filesystem::create_symlink(dir.path() / "outside.txt", dir.path() / "prodsprint.yaml");
+  const std::string file = (dir.path() / "prodsprint.yaml").string();
+  auto c = LoadConfig(file);
+  ASSERT_FALSE(c.ok());
+  EXPECT_TRUE(c.problem().Is("invalid-config"));
+  EXPECT_NE(c.problem().detail.find("symbolic link"), std::string::npos);
+  EXPECT_EQ(c.problem().detail.find("SUPERSECRET"), std::string::npos);
+  // named by the user (--config): followed, and its content not echoed
+  auto named = LoadConfig(file, false);
+  ASSERT_FALSE(named.ok());
+  EXPECT_EQ(named.problem().detail.find("SUPERSECRET"), std::string::npos);
+  // a FIFO is refused at once
+  ASSERT_EQ(::mkfifo((dir.path() / "fifo.yaml").c_str(), 0644), 0);
+  auto fifo = LoadConfig((dir.path() / "fifo.yaml").string());
+  ASSERT_FALSE(fifo.ok());
+  EXPECT_NE(fifo.problem().detail.find("not a regular file"), std::string::npos);
 }
 
 TEST(Config, ErrorsNameFileLineAndKey) {
