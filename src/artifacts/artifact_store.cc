@@ -21,7 +21,7 @@ Result<BlobRef> FsArtifactStore::Put(std::string_view content) {
     return ref;  // content-addressed: already there
   }
   PS_TRY(EnsureDir(full.parent_path()));
-  PS_TRY(WriteFileAtomic(full, content));
+  PS_TRY(WriteFileAtomic(full, content, 0600));
   return ref;
 }
 

@@ -122,27 +122,39 @@ Status AppendFile(const fs::path& path, std::string_view data) {
   return Ok();
 }
 
-Status WriteFileAtomic(const fs::path& path, std::string_view data) {
+namespace {
+Problem WriteProblem(const std::string& what, const fs::path& p) {
+  if (errno == ENOSPC || errno == EDQUOT) {
+    return Problem::Make("disk-full", "Disk full", 507,
+                         "no space left to write " + p.string() +
+                             ": free some space (the previous file is untouched)");
+  }
+  return problems::Internal(Errno(what, p));
+}
+}  // namespace
+
+Status WriteFileAtomic(const fs::path& path, std::string_view data, unsigned mode) {
   fs::path dir = path.parent_path().empty() ? fs::path(".") : path.parent_path();
   std::string tmpl = (dir / ("." + path.filename().string() + ".XXXXXX")).string();
   int fd = ::mkstemp(tmpl.data());
-  if (fd < 0) return problems::Internal(Errno("cannot create temporary file in", dir));
+  if (fd < 0) return WriteProblem("cannot create temporary file in", dir);
   std::size_t off = 0;
   while (off < data.size()) {
     ssize_t n = ::write(fd, data.data() + off, data.size() - off);
     if (n < 0) {
       if (errno == EINTR) continue;
-      auto p = problems::Internal(Errno("write", tmpl));
+      auto p = WriteProblem("write", path);
       ::close(fd);
       ::unlink(tmpl.c_str());
       return p;
     }
     off += static_cast<std::size_t>(n);
   }
-  ::fchmod(fd, 0644);
+  ::fchmod(fd, static_cast<mode_t>(mode));
   if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    auto p = WriteProblem("fsync", path);
     ::unlink(tmpl.c_str());
-    return problems::Internal(Errno("fsync", tmpl));
+    return p;
   }
   if (::rename(tmpl.c_str(), path.c_str()) != 0) {
     auto p = problems::Internal(Errno("rename to", path));

@@ -23,7 +23,9 @@ Result<std::string> ReadFileAt(int dir_fd, const std::string& name, const std::s
 
 // Writes `data` to `path` so that a crash leaves either the old or the new
 // file: a temporary beside it, fsync, rename, fsync of the directory.
-Status WriteFileAtomic(const fs::path& path, std::string_view data);
+// `mode`: 0600 for anything that may hold a secret. A full disk is the
+// Problem "disk-full" (507), not an I/O error.
+Status WriteFileAtomic(const fs::path& path, std::string_view data, unsigned mode = 0644);
 
 // Appends `data` to `path` (created with mode 600 if missing; a symbolic
 // link is refused) in one write: lines of a log or a history.

@@ -13,6 +13,9 @@
 #include <fstream>
 #include <thread>
 
+#include "core/fs.h"
+#include "core/json.h"
+
 extern char** environ;
 
 namespace ps {
@@ -61,8 +64,50 @@ std::string ExitStatus::Describe() const {
   return "exit " + std::to_string(code);
 }
 
+std::string SecretRef(const std::string& name) { return "${secret:" + name + "}"; }
+
+Result<std::map<std::string, std::string>> ResolveSecretRefs(
+    const std::map<std::string, std::string>& env, const std::string& secrets_file) {
+  static constexpr std::string_view kOpen = "${secret:";
+  Json secrets;  // read on the first reference
+  std::map<std::string, std::string> out;
+  for (const auto& [k, v] : env) {
+    std::string value;
+    std::size_t at = 0;
+    while (true) {
+      const std::size_t ref = v.find(kOpen, at);
+      if (ref == std::string::npos) break;
+      const std::size_t end = v.find('}', ref + kOpen.size());
+      if (end == std::string::npos) break;
+      const std::string name = v.substr(ref + kOpen.size(), end - ref - kOpen.size());
+      if (secrets.is_null()) {
+        if (secrets_file.empty()) {
+          return problems::InvalidInput("$" + k + " refers to secret '" + name +
+                                        "' but no secrets file was given");
+        }
+        PS_ASSIGN(std::string text, ReadFile(secrets_file, 16 << 20));
+        secrets = Json::parse(text, nullptr, false);
+        if (!secrets.is_object()) {
+          return problems::InvalidInput(secrets_file + " is not a JSON object of secrets");
+        }
+      }
+      auto it = secrets.find(name);
+      if (it == secrets.end() || !it->is_string()) {
+        return problems::NotFound("secret", name + " (for $" + k + ", in " + secrets_file + ")");
+      }
+      value.append(v, at, ref - at);
+      value += it->get<std::string>();
+      at = end + 1;
+    }
+    value.append(v, at, std::string::npos);
+    out.emplace(k, std::move(value));
+  }
+  return out;
+}
+
 Result<pid_t> Spawn(const SpawnOptions& o) {
   if (o.argv.empty()) return problems::InvalidInput("nothing to run: the command is empty");
+  PS_ASSIGN(const auto own_env, ResolveSecretRefs(o.env, o.secrets_file));
   std::optional<User> user;
   if (!o.run_as.empty() && geteuid() == 0) {
     PS_ASSIGN(auto u, LookupUser(o.run_as));
@@ -77,7 +122,7 @@ Result<pid_t> Spawn(const SpawnOptions& o) {
       if (eq != std::string_view::npos) env[std::string(kv.substr(0, eq))] = kv.substr(eq + 1);
     }
   }
-  for (const auto& [k, v] : o.env) env[k] = v;
+  for (const auto& [k, v] : own_env) env[k] = v;
   if (user) {
     env["HOME"] = user->home;
     env["USER"] = o.run_as;

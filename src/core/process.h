@@ -25,7 +25,20 @@ struct SpawnOptions {
   bool inherit_env = true;
   std::string log_path;  // stdout and stderr appended here; empty: /dev/null
   std::string run_as;    // user name to switch to (only when running as root)
+  // Secrets stay out of every file but this one (a JSON object of name ->
+  // value, mode 0600): an env value may hold references "${secret:NAME}",
+  // replaced by NAME's value when the child starts, in its environment only.
+  std::string secrets_file;
 };
+
+// "${secret:NAME}": how a stored environment refers to a secret.
+std::string SecretRef(const std::string& name);
+
+// `env` with every "${secret:NAME}" replaced from `secrets_file` (a JSON
+// object of strings). A Problem naming the reference when NAME is missing
+// or the file cannot be read; `env` unchanged when it holds no reference.
+Result<std::map<std::string, std::string>> ResolveSecretRefs(
+    const std::map<std::string, std::string>& env, const std::string& secrets_file);
 
 struct ExitStatus {
   int code = -1;   // exit code, or -1 when killed by a signal

@@ -414,6 +414,43 @@ std::string Redact(std::string_view value) {
   return std::string(value.substr(0, keep)) + "…" + std::string(value.substr(value.size() - 4));
 }
 
+std::string RedactRecognisedSecrets(std::string_view text, std::vector<std::string>* rules) {
+  if (text.size() < 8) return std::string(text);  // no rule's value is shorter
+  // One scanner per thread (each holds its scratch space), made once.
+  thread_local std::unique_ptr<SecretScanner> scanner = [] {
+    auto s = SecretScanner::Create(BuiltinSecretRules());
+    return s.ok() ? std::move(*s) : nullptr;
+  }();
+  if (!scanner) {
+    if (rules) rules->push_back("unavailable");
+    return "[redacted:unavailable]";
+  }
+  // A neutral name: not a sample file (where generic matches are waived),
+  // not source code.
+  static const std::string kPath = "value.txt";
+  const auto findings = scanner->Scan(kPath, text);
+  if (findings.empty()) return std::string(text);
+  std::vector<std::pair<std::string, std::string>> values;  // value, replacement
+  for (const auto& f : findings) {
+    if (f.value_size == 0 || f.value_offset + f.value_size > text.size()) continue;
+    values.emplace_back(std::string(text.substr(f.value_offset, f.value_size)),
+                        "[redacted:" + f.rule_id + "]");
+    if (rules) rules->push_back(f.rule_id);
+  }
+  // Longest first, so a value inside another (a key in a PEM block) is
+  // replaced with it.
+  std::sort(values.begin(), values.end(),
+            [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+  std::string out(text);
+  for (const auto& [value, with] : values) {
+    for (std::size_t at = out.find(value); at != std::string::npos;
+         at = out.find(value, at + with.size())) {
+      out.replace(at, value.size(), with);
+    }
+  }
+  return out;
+}
+
 namespace {
 
 std::uint32_t Crc32(std::string_view s) {
@@ -883,6 +920,8 @@ std::vector<SecretFinding> FindingsOf(const std::vector<SecretRule>& rules,
         f.confidence = generic ? "possible" : "likely";
         f.entropy = entropy;
         f.redacted = Redact(value);
+        f.value_offset = static_cast<std::size_t>(value.data() - content.data());
+        f.value_size = value.size();
         out.push_back(Completed(std::move(f), r, path,
                                 static_cast<int>(line_it - line_starts.begin()) + 1,
                                 static_cast<int>(v.data() - line.data()) + 1, value));
@@ -939,6 +978,8 @@ std::vector<SecretFinding> FindingsOf(const std::vector<SecretRule>& rules,
     }
     if (!seen_value.insert(r.id + ":" + std::string(value)).second) continue;
     f.redacted = r.value == Value::kPemBlock ? std::string(match) + " …" : Redact(value);
+    f.value_offset = static_cast<std::size_t>(value.data() - content.data());
+    f.value_size = value.size();
     out.push_back(Completed(std::move(f), r, path,
                             static_cast<int>(line_it - line_starts.begin()) + 1,
                             static_cast<int>(h.from - line_start) + 1, value));

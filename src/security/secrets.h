@@ -93,6 +93,9 @@ struct SecretFinding {
   // with the look of a key or a password), unverified: a warning that
   // blocks only when policy.security.unverified_secrets says so.
   std::string confidence;
+  // Where the value lies in the scanned content (bytes; not in ToJson): for
+  // redacting it from a copy of the text.
+  std::size_t value_offset = 0, value_size = 0;
   Json ToJson() const;
 };
 
@@ -130,6 +133,15 @@ bool IsSamplePath(std::string_view path);
 
 // "ghp_abcd…wxyz": enough to find it, not enough to use it.
 std::string Redact(std::string_view value);
+// `text` with every value the built-in rules recognise (a GitHub token, an
+// AWS key, a secret-named assignment's literal...) replaced by
+// "[redacted:RULE]", each occurrence; the rules of what was replaced are
+// added to *rules. For whatever ProdSprint stores or prints that came from a
+// repository: a secret is recognised by its form, not by a variable's name.
+// Fails closed: if the rules cannot be loaded, the whole text is replaced.
+std::string RedactRecognisedSecrets(std::string_view text,
+                                    std::vector<std::string>* rules = nullptr);
+
 // GitHub and npm tokens end in a CRC32 of their body, base62: true if it
 // matches (a real token, not a random string of the right shape).
 bool TokenChecksumValid(std::string_view token);

@@ -10,6 +10,7 @@
 #include <functional>
 
 #include "core/json.h"
+#include "security/secrets.h"
 #include "testing/testing.h"
 
 namespace ps {
@@ -158,6 +159,119 @@ TEST(UpResume, AFailedRunResumesFromItsFailedStage) {
   ASSERT_TRUE(k.is_object()) << r.out;
   EXPECT_EQ(k["release_kind"], "release");
   EXPECT_EQ(k["release"]["status"], "promoted") << k["release"].dump();
+}
+
+// Secrets at rest: after a whole `up --apply` of a service with generated
+// secrets (a session secret, its database's password) and credentials
+// committed in the repository under names that don't look secret (a GitHub
+// token as a sample value, an AWS key as a code fallback), no file ProdSprint
+// wrote (but the 0600 secrets file) and none of its JSON output holds any of
+// them; the service still receives its secrets, in its environment.
+TEST(UpSecrets, NothingWrittenOrPrintedHoldsASecret) {
+  testing::TempDir dir;
+  const fs::path repo = dir / "orders";
+  fs::copy(PS_SOURCE_DIR "/tests/fixtures/deploy/db-app", repo, fs::copy_options::recursive);
+  const std::string body = "Zq3XbW9pLr7TnV2mKc8YdF4hJs6GaE";
+  const std::string token = "ghp_" + body + security::TokenChecksum(body);
+  const std::string aws = "AKIAQ7RZ3M5TXW2KPL4N";
+  testing::WriteText(repo / ".env.example",
+                     testing::ReadText(repo / ".env.example") + "UPSTREAM_SETTING=" + token + "\n");
+  std::string server = testing::ReadText(repo / "server.js");
+  server.insert(0, "const awsKey = process.env.AWS_ACCESS_KEY_ID || '" + aws + "';\n");
+  const std::string from = "SESSION_SECRET_SET: Boolean(process.env.SESSION_SECRET)";
+  ASSERT_NE(server.find(from), std::string::npos);
+  server.replace(server.find(from), from.size(),
+                 from + ", SESSION_SECRET: process.env.SESSION_SECRET, AWS: awsKey");
+  testing::WriteText(repo / "server.js", server);
+  auto ps = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), PS_BINARY);
+    return RunCommand(args, dir.path(), {"NO_COLOR=1"});
+  };
+  struct Down {
+    std::function<void()> stop;
+    ~Down() { stop(); }
+  } down{[&] {
+    ps({"down", "orders"});
+    ps({"down", "orders", "--env", "production"});
+  }};
+  std::vector<std::string> printed;
+  auto up = ps({"up", "orders", "--apply", "--json"});
+  printed.push_back(up.out + up.err);  // the security gate blocks the token: not asserted
+
+  // Staging runs it, with its secrets resolved into its environment.
+  auto status = ps({"status", "orders", "--json"});
+  ASSERT_EQ(status.exit_code, 0) << status.err << up.out << up.err;
+  printed.push_back(status.out);
+  const Json st = Json::parse(status.out, nullptr, false);
+  ASSERT_TRUE(st.is_object()) << status.out;
+  const int port = st["environments"][0]["services"]["orders"]["frontend_port"];
+  const std::string env_body =
+      RunCommand({"/usr/bin/env", "node", "-e",
+                  "require('http').get('http://127.0.0.1:" + std::to_string(port) +
+                      "/env',r=>{let b='';r.on('data',d=>b+=d);r.on('end',()=>"
+                      "process.stdout.write(b))})"},
+                 dir.path())
+          .out;
+  const Json given = Json::parse(env_body, nullptr, false);
+  ASSERT_TRUE(given.is_object()) << env_body;
+  const std::string url = given.value("DATABASE_URL", "");
+  const auto colon = url.find(':', 11), at = url.find('@');
+  ASSERT_TRUE(colon != std::string::npos && at != std::string::npos && at > colon) << url;
+  const std::string password = url.substr(colon + 1, at - colon - 1);
+  const std::string session = given.value("SESSION_SECRET", "");
+  EXPECT_EQ(password.size(), 48u) << url;
+  EXPECT_EQ(session.size(), 48u);
+  // A secret-named variable gets a value of the environment's, not the code's.
+  EXPECT_EQ(given.value("AWS", "").size(), 48u);
+
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"audit", "orders", "--json"}, {"runs", "--json"}, {"plan", "orders", "--json"}}) {
+    auto r = ps(args);
+    printed.push_back(r.out + r.err);
+  }
+  const Json runs = Json::parse(ps({"runs", "--json"}).out, nullptr, false);
+  ASSERT_TRUE(runs.is_array() && runs.size() >= 3) << runs.dump();
+  for (const auto& run : runs) {
+    auto r = ps({"runs", "show", run["id"].get<std::string>(), "--json"});
+    printed.push_back(r.out + r.err);
+  }
+  const std::vector<std::pair<std::string, std::string>> planted = {
+      {"GitHub token", token}, {"AWS key", aws}, {"database password", password},
+      {"session secret", session}};
+  for (const auto& text : printed) {
+    for (const auto& [what, value] : planted) {
+      EXPECT_EQ(text.find(value), std::string::npos) << what << " printed in:\n"
+                                                       << text.substr(0, 2000);
+    }
+  }
+  // Every file written: the state folder, the repository's plans (but the
+  // release's own copy of the repository's files, under releases/).
+  int files = 0;
+  for (const fs::path root : {dir / ".prodsprint", repo / ".prodsprint"}) {
+    if (!fs::exists(root)) continue;
+    for (const auto& e : fs::recursive_directory_iterator(root)) {
+      if (!e.is_regular_file() || e.path().filename() == "secrets.json" ||
+          e.path().string().find("/releases/") != std::string::npos) {
+        continue;
+      }
+      ++files;
+      const std::string text = testing::ReadText(e.path());
+      for (const auto& [what, value] : planted) {
+        EXPECT_EQ(text.find(value), std::string::npos) << what << " in " << e.path();
+      }
+    }
+  }
+  EXPECT_GT(files, 20);
+  // Private: the state folder, and the files that name secrets.
+  EXPECT_EQ(fs::status(dir / ".prodsprint").permissions() & fs::perms::all, fs::perms::owner_all);
+  for (const auto& e : fs::recursive_directory_iterator(dir / ".prodsprint")) {
+    const auto name = e.path().filename().string();
+    if (name == "secrets.json" || name == "env.json" || name == "desired.json") {
+      EXPECT_EQ(e.status().permissions() & fs::perms::all,
+                fs::perms::owner_read | fs::perms::owner_write)
+          << e.path();
+    }
+  }
 }
 
 }  // namespace

@@ -627,6 +627,35 @@ void MarkOptionalBacking(const RepoIndex& idx, Services& services) {
 
 }  // namespace
 
+// What the secret scanner recognises never leaves the audit (its JSON is
+// stored, printed and turned into plans): a default that is a credential
+// makes its variable secret (the environment supplies the value), and in
+// any other text the value becomes "[redacted:RULE]".
+void RedactSecretsIn(Json& out) {
+  for (auto& svc : out["services"]) {
+    for (auto& e : svc["env_vars"]) {
+      if (!e["default"].is_string()) continue;
+      std::vector<std::string> rules;
+      security::RedactRecognisedSecrets(e["default"].get_ref<const std::string&>(), &rules);
+      if (rules.empty()) continue;
+      e["default"] = nullptr;
+      e["secret"] = true;
+      e["redacted"] = rules.front();
+    }
+  }
+  std::vector<Json*> stack{&out};
+  while (!stack.empty()) {
+    Json* j = stack.back();
+    stack.pop_back();
+    if (j->is_string()) {
+      const std::string& text = j->get_ref<const std::string&>();
+      if (text.size() >= 8) *j = security::RedactRecognisedSecrets(text);
+    } else if (j->is_structured()) {
+      for (auto& child : *j) stack.push_back(&child);
+    }
+  }
+}
+
 Result<Json> Audit(RepoView& view, const AuditLimits& limits,
                    const std::function<bool()>& stopping) {
   RepoIndex idx(view, limits);
@@ -1043,6 +1072,7 @@ Result<Json> Audit(RepoView& view, const AuditLimits& limits,
   }
   out["symlinks_outside"] = links_out;
   out["warnings"] = idx.warnings();
+  RedactSecretsIn(out);
   return out;
 }
 

@@ -96,11 +96,12 @@ Status Export(audit::RepoView& view, const fs::path& dest, Json& warnings,
 // Runs a shell command of the release (install, build, migrate) with its log.
 Status RunStep(engine::StageContext& ctx, const std::string& what, const std::string& command,
                const std::string& cwd, const std::map<std::string, std::string>& env,
-               const std::string& log) {
+               const std::string& secrets_file, const std::string& log) {
   SpawnOptions o;
   o.argv = {"/bin/sh", "-c", command};
   o.cwd = cwd;
   o.env = env;
+  o.secrets_file = secrets_file;
   o.log_path = log;
   ctx.log().Info("release step", {{"step", what}, {"command", command}, {"cwd", cwd}});
   PS_ASSIGN(ExitStatus exit, RunToCompletion(o, kBuildTimeout, [&] { return ctx.Stopping(); }));
@@ -215,7 +216,10 @@ Result<PreparedVersion> PrepareVersion(engine::StageContext& ctx, LocalEnvironme
       const std::string name = e.value("name", "");
       if (name.empty() || name == "PORT") continue;
       if (e.value("secret", false)) {
-        PS_ASSIGN(envv[name], env.Secret(name));
+        // Stored as a reference; the value reaches only the process's
+        // environment, from the 0600 secrets file, when it starts.
+        PS_TRY(env.Secret(name));
+        envv[name] = SecretRef(name);
       } else if (e.contains("default") && e["default"].is_string()) {
         envv[name] = e["default"].get<std::string>();
       } else if (e.value("required", false)) {
@@ -257,7 +261,7 @@ Result<PreparedVersion> PrepareVersion(engine::StageContext& ctx, LocalEnvironme
         ctx.Progress(0.4, what + " " + s.name + ": " + command);
         auto build_env = envv;
         build_env["NODE_ENV"] = "development";
-        PS_TRY(RunStep(ctx, what, command, cwd, build_env, log));
+        PS_TRY(RunStep(ctx, what, command, cwd, build_env, env.SecretsFile(), log));
         step(what, t0, {{"service", s.name}, {"command", command}, {"log", log}});
       }
       PS_TRY(WriteFileAtomic(marker, pv.commit + "\n"));
@@ -275,7 +279,7 @@ Result<PreparedVersion> PrepareVersion(engine::StageContext& ctx, LocalEnvironme
         t0 = SteadyMs();
         const std::string command = s.migrations["command"];
         ctx.Progress(0.5, "migrating " + s.name + ": " + command);
-        PS_TRY(RunStep(ctx, "migration", command, cwd, envv, log));
+        PS_TRY(RunStep(ctx, "migration", command, cwd, envv, env.SecretsFile(), log));
         PS_TRY(WriteFileAtomic(mmarker, pv.commit + "\n"));
         step("migrate", t0, {{"service", s.name}, {"command", command}});
       }

@@ -76,6 +76,7 @@ bool PythonImports(const TestTarget& t, const std::string& module) {
   so.argv = {"/bin/sh", "-c", "exec python3 -c 'import " + module + "'"};
   so.cwd = t.cwd;
   so.env = t.env;
+  so.secrets_file = t.secrets_file;
   auto exit = RunToCompletion(so, 20'000);
   return exit.ok() && exit->ok();
 }
@@ -247,6 +248,8 @@ Result<TestGateResult> RunTestGate(const TestGateOptions& o) {
     so.argv = {"/bin/sh", "-c", plan.command};
     so.cwd = t.cwd;
     so.env = t.env;
+    so.secrets_file = t.secrets_file;
+  so.secrets_file = t.secrets_file;
     so.log_path = st.log;
     const std::int64_t started_ns = NowNs();
     const Millis t0 = SteadyMs();

@@ -27,7 +27,8 @@ struct TestTarget {
   std::string framework;  // as the audit found it ("jest", "pytest", ...; may be empty)
   std::string command;    // the audit's test command
   std::string cwd;        // absolute: the service's folder
-  std::map<std::string, std::string> env;
+  std::map<std::string, std::string> env;  // may hold "${secret:NAME}" references
+  std::string secrets_file;                // what they resolve from
 };
 
 struct TestGateOptions {

@@ -68,6 +68,7 @@ Result<engine::StageOutput> TestStage::Run(engine::StageContext& ctx) {
         t.command = s.test_command;
         t.cwd = run->cwd;
         t.env = run->env;
+        t.secrets_file = env->SecretsFile();
         // Backing servers of its own: tests may write anything.
         for (const auto& b : s.backing) {
           if (b != "postgres" && b != "redis") continue;

@@ -211,7 +211,7 @@ std::string LocalEnvironment::SocketPath(const std::string& name) const {
 std::string LocalEnvironment::request_log_socket() const { return SocketPath("requests.sock"); }
 
 Status LocalEnvironment::Save() {
-  return WriteFileAtomic(dir_ / "env.json", state_.dump(2) + "\n");
+  return WriteFileAtomic(dir_ / "env.json", state_.dump(2) + "\n", 0600);
 }
 
 Result<std::string> LocalEnvironment::Secret(const std::string& name) {
@@ -226,8 +226,7 @@ Result<std::string> LocalEnvironment::Secret(const std::string& name) {
   if (secrets.contains(name) && secrets[name].is_string()) return secrets[name].get<std::string>();
   const std::string value = Hex(24);
   secrets[name] = value;
-  PS_TRY(WriteFileAtomic(path, secrets.dump(2)));
-  ::chmod(path.c_str(), 0600);
+  PS_TRY(WriteFileAtomic(path, secrets.dump(2), 0600));
   return value;
 }
 
@@ -306,6 +305,7 @@ std::vector<ProcessSpec> LocalEnvironment::DesiredSpecs() const {
         s.argv = {"/bin/sh", "-c", "exec " + run.command};
         s.cwd = run.cwd;
         s.env = run.env;
+        s.secrets_file = SecretsFile();
         const int port = ports[i].get<int>();
         s.env["PORT"] = std::to_string(port);
         s.log = (dir_ / "logs" / (s.name + ".log")).string();
@@ -597,19 +597,14 @@ Result<BackingInfo> LocalEnvironment::EnsureBacking(const std::string& name,
   PS_ASSIGN(std::string password, Secret("postgres-" + db));
   if (!pg["databases"].contains(db)) {
     // One psql invocation: SQL in, exit status out, output to `out`.
+    // The SQL goes in through the environment and stdin, never the command
+    // line (other users see a process's arguments; it holds a password).
     auto psql = [&](const std::string& sql, const std::string& out) -> Result<ExitStatus> {
       SpawnOptions o;
-      o.argv = {bin + "/psql",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                std::to_string(info.port),
-                "-U",
-                "postgres",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-qAtc",
-                sql};
+      o.argv = {"/bin/sh", "-c",
+                "printf '%s' \"$PRODSPRINT_SQL\" | exec '" + bin + "/psql' -h 127.0.0.1 -p " +
+                    std::to_string(info.port) + " -U postgres -v ON_ERROR_STOP=1 -qAt -f -"};
+      o.env["PRODSPRINT_SQL"] = sql;
       o.cwd = "/";
       o.log_path = out;
       return RunToCompletion(o, 30'000);
@@ -638,7 +633,7 @@ Result<BackingInfo> LocalEnvironment::EnsureBacking(const std::string& name,
     PS_TRY(Save());
   }
   const std::string url =
-      "postgres://" + db + ":" + password + "@127.0.0.1:" + std::to_string(info.port) + "/" + db;
+      "postgres://" + db + ":" + SecretRef("postgres-" + db) + "@127.0.0.1:" + std::to_string(info.port) + "/" + db;
   info.env["DATABASE_URL"] = url;
   return info;
 }

@@ -71,6 +71,8 @@ class LocalEnvironment {
   std::filesystem::path LogDir() const { return dir_ / "logs"; }
   // Secrets generated once per environment and name (random, mode 600).
   Result<std::string> Secret(const std::string& name);
+  // The environment's secrets (0600): what "${secret:NAME}" references resolve from.
+  std::string SecretsFile() const { return (dir_ / "secrets.json").string(); }
 
   // Starts (once) a PostgreSQL or Redis server for the environment; for
   // PostgreSQL also a database and role for `service`.

@@ -57,6 +57,7 @@ Json ProcessSpec::ToJson() const {
           {"env", env},
           {"log", log},
           {"run_as", run_as},
+          {"secrets_file", secrets_file},
           {"health", {{"kind", health.kind}, {"port", health.port}, {"path", health.path}}},
           {"stop_grace_ms", stop_grace_ms},
           {"reload_signal", reload_signal},
@@ -72,6 +73,7 @@ Result<ProcessSpec> ProcessSpec::FromJson(const Json& j) {
     s.env = j.value("env", std::map<std::string, std::string>{});
     s.log = j.value("log", "");
     s.run_as = j.value("run_as", "");
+    s.secrets_file = j.value("secrets_file", "");
     if (j.contains("health")) {
       const auto& h = j["health"];
       s.health.kind = h.value("kind", "none");
@@ -137,6 +139,7 @@ void Supervisor::Start(Entry& e) {
   o.env = e.spec.env;
   o.log_path = e.spec.log;
   o.run_as = e.spec.run_as;
+  o.secrets_file = e.spec.secrets_file;
   const Millis now = clock_.Now();
   auto pid = Spawn(o);
   e.status.healthy = false;
@@ -438,7 +441,7 @@ Status SupervisorClient::Apply(const std::vector<ProcessSpec>& specs, Millis tim
   for (const auto& s : specs) procs.push_back(s.ToJson());
   PS_TRY(EnsureDir(dir_));
   PS_TRY(WriteFileAtomic(dir_ / "desired.json",
-                         Json{{"generation", generation}, {"processes", procs}}.dump(2)));
+                         Json{{"generation", generation}, {"processes", procs}}.dump(2), 0600));
   PS_TRY(Ensure());
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   while (std::chrono::steady_clock::now() < deadline) {

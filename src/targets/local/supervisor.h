@@ -36,6 +36,7 @@ struct ProcessSpec {
   std::map<std::string, std::string> env;
   std::string log;     // stdout+stderr appended here
   std::string run_as;  // user to run as when root (PostgreSQL)
+  std::string secrets_file;  // resolves the env's "${secret:NAME}" at each start
   HealthCheck health;
   Millis stop_grace_ms = 10'000;
   // A process that reloads in place (HAProxy's master): when only
