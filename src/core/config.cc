@@ -253,6 +253,10 @@ const std::vector<Setting>& Settings() {
        [](Config& c, const std::string& v) {
          return OneOf(v, {"block", "warn"}, &c.policy.security_unverified_secrets);
        }},
+      {"policy.security.unscanned", "block or warn",
+       [](Config& c, const std::string& v) {
+         return OneOf(v, {"block", "warn"}, &c.policy.security_unscanned);
+       }},
       {"policy.security.dev_dependencies", "block or report",
        [](Config& c, const std::string& v) {
          return OneOf(v, {"block", "report"}, &c.policy.security_dev_dependencies);
@@ -667,6 +671,7 @@ Json PolicyConfig::ToJson() const {
            {{"max_severity", security_max_severity},
             {"secrets", security_secrets},
             {"unverified_secrets", security_unverified_secrets},
+            {"unscanned", security_unscanned},
             {"dev_dependencies", security_dev_dependencies},
             {"licenses", {{"allow", security_licenses_allow}, {"deny", security_licenses_deny}}},
             {"ignore", security_ignore},

@@ -42,6 +42,9 @@ struct PolicyConfig {
   // Generic matches (a secret-named key given a literal, no format of its
   // own): warnings by default.
   std::string security_unverified_secrets = "warn";  // block or warn
+  // What could not be scanned (an unreadable file or folder, a path past the
+  // system's limit, a corrupt git object): blocks unless "warn".
+  std::string security_unscanned = "block";  // block or warn
   std::string security_dev_dependencies = "report";  // block or report (dev-only vulnerabilities)
   std::vector<std::string> security_licenses_allow;  // empty: all allowed
   std::vector<std::string> security_licenses_deny;

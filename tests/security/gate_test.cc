@@ -5,7 +5,12 @@
 // CycloneDX 1.5 schema and SPDX 2.3's rules; baselines and ignores.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <ctime>
+#include <set>
 
 #include <filesystem>
 
@@ -579,6 +584,154 @@ TEST_F(GateTest, HistoryScanFindsRemovedSecretsAndRemembersWhatItRead) {
   fs::create_directories(dir_ / "plain");
   r = Run({"check", "--gate", "security", (dir_ / "plain").string(), "--history"});
   EXPECT_EQ(r.exit_code, 2) << r.err;
+}
+
+// Fail closed: what the gate could not read blocks (policy.security.unscanned:
+// block by default), counted and listed, with truncated: true — an
+// unreadable file and folder (read as a user who may not), a file past the
+// system's path limit, corrupt git objects in --history and --ref.
+class FailClosed : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    fs::permissions(dir_.path(), fs::perms::all);
+    repo_ = dir_ / "repo";
+    testing::WriteText(repo_ / "app.py", "print('hello')\n");
+    env_ = {"NO_COLOR=1", "PRODSPRINT_ADVISORY_DB=" + (dir_ / "none.db").string(),
+            "XDG_CACHE_HOME=" + (dir_ / "cache").string(), "HOME=" + dir_.path().string()};
+  }
+  // As the user nobody when root (root reads whatever the modes say).
+  testing::CommandResult Run(std::vector<std::string> args, bool as_nobody = false) {
+    args.insert(args.begin(), PS_BINARY);
+    if (as_nobody && ::geteuid() == 0) {
+      args.insert(args.begin(), {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
+                                 "--clear-groups", "--"});
+    }
+    return testing::RunCommand(args, dir_.path(), env_);
+  }
+  Json Gate(std::vector<std::string> extra, int expect_exit, bool as_nobody = false) {
+    std::vector<std::string> args = {"check", "--gate", "security", repo_.string(), "--json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto r = Run(args, as_nobody);
+    EXPECT_EQ(r.exit_code, expect_exit) << r.out << r.err;
+    Json j = Json::parse(r.out, nullptr, false);
+    EXPECT_TRUE(j.is_object()) << r.out << r.err;
+    return j;
+  }
+  static std::set<std::string> Paths(const Json& j) {
+    std::set<std::string> out;
+    for (const auto& u : j["unscanned"]["list"]) out.insert(u["path"].get<std::string>());
+    return out;
+  }
+  testing::TempDir dir_;
+  fs::path repo_;
+  std::vector<std::string> env_;
+};
+
+TEST_F(FailClosed, UnreadableFilesAndFoldersBlock) {
+  testing::WriteText(repo_ / "locked/creds.py", "x = 1\n");
+  testing::WriteText(repo_ / "shut.py", "y = 2\n");
+  for (const auto& p : {repo_, repo_ / "locked"}) {
+    fs::permissions(p, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                           fs::perms::others_read | fs::perms::others_exec);
+  }
+  fs::permissions(repo_ / "app.py", fs::perms::owner_read | fs::perms::others_read);
+  fs::permissions(repo_ / "locked", fs::perms::none);
+  fs::permissions(repo_ / "shut.py", fs::perms::none);
+  Json j = Gate({}, 1, true);
+  fs::permissions(repo_ / "locked", fs::perms::owner_all);
+  EXPECT_EQ(j["passed"], false);
+  EXPECT_EQ(j["unscanned"]["count"], 2) << j["unscanned"].dump();
+  EXPECT_EQ(Paths(j), (std::set<std::string>{"locked", "shut.py"}));
+  EXPECT_EQ(j["scanned"]["truncated"], true);
+  EXPECT_EQ(j["scanned"]["files"], 1);  // app.py
+  ASSERT_EQ(j["blockers"].size(), 1u);
+  EXPECT_NE(j["blockers"][0].get<std::string>().find("could not be read"), std::string::npos);
+  // policy.security.unscanned: warn — a note, the gate passes.
+  testing::WriteText(repo_ / "prodsprint.yaml", "policy:\n  security:\n    unscanned: warn\n");
+  fs::permissions(repo_ / "prodsprint.yaml", fs::perms::owner_all | fs::perms::others_read);
+  fs::permissions(repo_ / "locked", fs::perms::none);
+  j = Gate({}, 0, true);
+  fs::permissions(repo_ / "locked", fs::perms::owner_all);
+  EXPECT_EQ(j["passed"], true);
+  EXPECT_EQ(j["unscanned"]["count"], 2);
+  EXPECT_FALSE(j["notes"].empty());
+}
+
+TEST_F(FailClosed, APathPastTheSystemsLimitBlocks) {
+  // 2,100 nested folders (past PATH_MAX from the repository's root), a file
+  // at the bottom: made with openat, one level at a time.
+  int fd = ::open(repo_.c_str(), O_RDONLY | O_DIRECTORY);
+  ASSERT_GE(fd, 0);
+  for (int i = 0; i < 2100; ++i) {
+    ASSERT_EQ(::mkdirat(fd, "d", 0755), 0);
+    const int next = ::openat(fd, "d", O_RDONLY | O_DIRECTORY);
+    ::close(fd);
+    ASSERT_GE(next, 0);
+    fd = next;
+  }
+  const int file = ::openat(fd, "deep.py", O_WRONLY | O_CREAT, 0644);
+  ASSERT_GE(file, 0);
+  ASSERT_EQ(::write(file, "z = 3\n", 6), 6);
+  ::close(file);
+  ::close(fd);
+  Json j = Gate({}, 1);
+  EXPECT_EQ(j["unscanned"]["count"], 1) << j["unscanned"].dump();
+  EXPECT_EQ(j["scanned"]["truncated"], true);
+  ASSERT_EQ(j["unscanned"]["list"].size(), 1u);
+  EXPECT_NE(j["unscanned"]["list"][0]["why"].get<std::string>().find("too long"),
+            std::string::npos)
+      << j["unscanned"].dump();
+  // rm copes with any depth; the folder's own clean-up may not.
+  testing::RunCommand({"/bin/rm", "-rf", (repo_ / "d").string()}, dir_.path());
+}
+
+TEST_F(FailClosed, CorruptGitObjectsAreNamedAndBlock) {
+  auto git = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"/usr/bin/git", "-c", "user.email=t@example.com", "-c",
+                               "user.name=t", "-c", "commit.gpgsign=false"});
+    auto r = testing::RunCommand(args, repo_, {"GIT_CONFIG_NOSYSTEM=1", "HOME=" + dir_.path().string()});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out.substr(0, r.out.find('\n'));
+  };
+  git({"init", "-q", "-b", "main"});
+  testing::WriteText(repo_ / "lib/secret.py", "KEY = 'nothing here'\n");
+  git({"add", "."});
+  git({"commit", "-qm", "one"});
+  const std::string blob = git({"rev-parse", "HEAD:lib/secret.py"});
+  const std::string tree = git({"rev-parse", "HEAD:lib"});
+  // A blob whose compressed bytes are damaged (loose objects are read-only).
+  auto damage = [&](const std::string& oid) {
+    const fs::path obj = repo_ / ".git/objects" / oid.substr(0, 2) / oid.substr(2);
+    fs::permissions(obj, fs::perms::owner_read | fs::perms::owner_write);
+    std::string bytes = testing::ReadText(obj);
+    ASSERT_GT(bytes.size(), 12u);
+    for (std::size_t i = 8; i < bytes.size(); ++i) bytes[i] = static_cast<char>(bytes[i] ^ 0x5a);
+    testing::WriteText(obj, bytes);
+  };
+  damage(blob);
+  Json j = Gate({"--history"}, 1);
+  EXPECT_EQ(j["history"]["unreadable"], 1) << j["history"].dump();
+  ASSERT_GE(j["unscanned"]["list"].size(), 1u);
+  EXPECT_EQ(j["unscanned"]["list"][0]["path"].get<std::string>().rfind("history: lib/secret.py @ ", 0),
+            0u)
+      << j["unscanned"].dump();
+  EXPECT_NE(j["unscanned"]["list"][0]["why"].get<std::string>().find(blob), std::string::npos);
+  // Remembered: the next scan reads nothing new and still says so.
+  j = Gate({"--history"}, 1);
+  EXPECT_EQ(j["history"]["new_commits"], 0);
+  EXPECT_EQ(j["history"]["unreadable"], 1);
+  // --ref: the blob, then a damaged tree, named.
+  j = Gate({"--ref", "HEAD"}, 1);
+  EXPECT_EQ(Paths(j), std::set<std::string>{"lib/secret.py"}) << j["unscanned"].dump();
+  damage(tree);
+  j = Gate({"--ref", "HEAD"}, 1);
+  EXPECT_EQ(Paths(j), std::set<std::string>{"lib"}) << j["unscanned"].dump();
+  EXPECT_NE(j["unscanned"]["list"][0]["why"].get<std::string>().find(tree), std::string::npos);
+  // The root tree damaged: a clear error naming what is corrupt, exit 2.
+  damage(git({"rev-parse", "HEAD^{tree}"}));
+  auto r = Run({"check", "--gate", "security", repo_.string(), "--ref", "HEAD"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("the repository is corrupt: the tree of commit"), std::string::npos) << r.err;
 }
 
 }  // namespace

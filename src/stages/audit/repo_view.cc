@@ -22,6 +22,16 @@ namespace ps::stages::audit {
 namespace {
 
 constexpr std::uint64_t kMaxIgnoreFile = 1 << 20;
+
+// Why a file of the tree could not be opened (errno set): gone is "not
+// found"; anything else (permissions, a path past the system's limit, a
+// link put in its place) says so.
+Problem OpenProblem(const std::string& path) {
+  if (errno == ENOENT) return problems::NotFound("file", path);
+  if (errno == ELOOP) return problems::InvalidInput(path + " is now a symbolic link: not followed");
+  return Problem::Make("unreadable", "Unreadable file", 422,
+                       "cannot read " + path + ": " + std::strerror(errno));
+}
 // Characters examined matching .gitignore rules in one walk (a few seconds at
 // most): real repositories need well under 1% of it; past it, hostile
 // patterns are given up and the rest of the tree is walked without them.
@@ -203,7 +213,7 @@ class WorkTree final : public RepoView {
     // already saw a regular file, and reading until a short read costs one
     // system call less a file (open, read, close).
     int fd = ::openat(root_fd_, path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) return problems::NotFound("file", path);
+    if (fd < 0) return OpenProblem(path);
     // Straight into the result: sized for what the caller allows (the walk's
     // size, usually), grown while the file goes on.
     std::string out;
@@ -236,7 +246,7 @@ class WorkTree final : public RepoView {
       return problems::InvalidInput("path outside the tree: " + path);
     }
     int fd = ::openat(root_fd_, path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) return problems::NotFound("file", path);
+    if (fd < 0) return OpenProblem(path);
     // buf keeps its size between calls: never shrunk, so never re-zeroed.
     if (buf.size() < at + 64 * 1024) buf.resize(at + 64 * 1024);
     std::size_t have = 0;
@@ -312,7 +322,11 @@ class GitRevision final : public RepoView {
         const git_filemode_t mode = g_.tree_entry_filemode(e);
         if (mode == GIT_FILEMODE_TREE) {
           git_tree* sub = nullptr;
-          if (g_.tree_lookup(&sub, repo_, g_.tree_entry_id(e)) == 0) subdirs.push_back({sub, rel});
+          if (g_.tree_lookup(&sub, repo_, g_.tree_entry_id(e)) == 0) {
+            subdirs.push_back({sub, rel});
+          } else {
+            stats.Unreadable(rel, g_.Error("corrupt or missing tree object " + Oid(e)));
+          }
           continue;
         }
         if (mode == GIT_FILEMODE_COMMIT) continue;  // submodule
@@ -327,7 +341,10 @@ class GitRevision final : public RepoView {
           f.executable = mode == GIT_FILEMODE_BLOB_EXECUTABLE;
         } else {
           git_blob* blob = nullptr;
-          if (g_.blob_lookup(&blob, repo_, g_.tree_entry_id(e)) != 0) continue;
+          if (g_.blob_lookup(&blob, repo_, g_.tree_entry_id(e)) != 0) {
+            stats.Unreadable(rel, g_.Error("corrupt or missing blob " + Oid(e)));
+            continue;
+          }
           if (mode == GIT_FILEMODE_LINK) {
             f.symlink = true;
             f.link_target.assign(static_cast<const char*>(g_.blob_rawcontent(blob)),
@@ -363,7 +380,11 @@ class GitRevision final : public RepoView {
     git_blob* blob = nullptr;
     int rc = regular ? g_.blob_lookup(&blob, repo_, g_.tree_entry_id(e)) : -1;
     g_.tree_entry_free(e);
-    if (rc != 0) return problems::InvalidInput(path + " is not a regular file");
+    if (rc != 0) {
+      if (!regular) return problems::InvalidInput(path + " is not a regular file");
+      return Problem::Make("unreadable", "Unreadable file", 422,
+                           g_.Error("cannot read " + path + " (a corrupt or missing blob)"));
+    }
     const auto size = static_cast<std::uint64_t>(g_.blob_rawsize(blob));
     std::string out(static_cast<const char*>(g_.blob_rawcontent(blob)),
                     static_cast<std::size_t>(std::min(size, max_bytes)));
@@ -375,6 +396,11 @@ class GitRevision final : public RepoView {
   std::string Commit() const override { return commit_; }
 
  private:
+  std::string Oid(const git_tree_entry* e) const {
+    char hex[GIT_OID_HEXSZ + 1] = {};
+    g_.oid_tostr(hex, sizeof hex, g_.tree_entry_id(e));
+    return hex;
+  }
   const git::Api& g_;
   git_repository* repo_;
   git_tree* tree_;
@@ -461,7 +487,9 @@ Result<std::unique_ptr<RepoView>> OpenGitRevision(const std::string& path, const
   g.commit_free(commit);
   if (rc != 0) {
     g.repository_free(repo);
-    return problems::Internal(g.Error("cannot read the tree of " + rev));
+    return problems::InvalidInput(
+        g.Error("the repository is corrupt: the tree of commit " + std::string(hex) + " ('" + rev +
+                "') cannot be read"));
   }
   // Root the view at `path`'s folder within the repository.
   std::string prefix;

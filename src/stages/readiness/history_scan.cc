@@ -82,8 +82,17 @@ Result<HistoryReport> ScanHistory(const HistoryOptions& o, security::SecretScann
   (void)g.revwalk_push_head(walk);
   std::vector<git_oid> commits;
   git_oid oid;
-  while (g.revwalk_next(&oid, walk) == 0) commits.push_back(oid);
+  int walked = 0;
+  while ((walked = g.revwalk_next(&oid, walk)) == 0) commits.push_back(oid);
   rep.commits = commits.size();
+  // What could not be read is said, never passed over: the gate counts it.
+  auto unreadable = [&](std::string where, std::string why) {
+    ++rep.unreadable;
+    if (rep.unreadable_list.size() < 100) rep.unreadable_list.emplace_back(std::move(where), std::move(why));
+  };
+  if (walked != GIT_ITEROVER) {
+    unreadable("history", g.Error("the walk of the history stopped early (a corrupt commit?)"));
+  }
 
   try {
     Db db(rep.cache, true);
@@ -94,10 +103,14 @@ Result<HistoryReport> ScanHistory(const HistoryOptions& o, security::SecretScann
         "CREATE TABLE IF NOT EXISTS trees(oid TEXT PRIMARY KEY);"
         "CREATE TABLE IF NOT EXISTS blobs(oid TEXT PRIMARY KEY);"
         "CREATE TABLE IF NOT EXISTS findings(blob TEXT NOT NULL, commit_oid TEXT NOT NULL, "
-        "path TEXT NOT NULL, finding TEXT NOT NULL);");
+        "path TEXT NOT NULL, finding TEXT NOT NULL);"
+        "CREATE TABLE IF NOT EXISTS unreadable(commit_oid TEXT NOT NULL, path TEXT NOT NULL, "
+        "why TEXT NOT NULL);");
     const std::string key = RulesKey(scanner);
     if (db.QueryText("SELECT COALESCE((SELECT value FROM meta WHERE key = 'rules'), '')") != key) {
-      db.Exec("DELETE FROM commits; DELETE FROM trees; DELETE FROM blobs; DELETE FROM findings;");
+      db.Exec(
+          "DELETE FROM commits; DELETE FROM trees; DELETE FROM blobs; DELETE FROM findings; "
+          "DELETE FROM unreadable;");
       db.Prepare("INSERT OR REPLACE INTO meta(key, value) VALUES('rules', ?)")->Bind(1, key).Exec();
     }
     std::unordered_set<std::string> known_commits, known_trees, known_blobs;
@@ -113,17 +126,32 @@ Result<HistoryReport> ScanHistory(const HistoryOptions& o, security::SecretScann
     auto add_blob = db.Prepare("INSERT OR IGNORE INTO blobs(oid) VALUES(?)");
     auto add_finding =
         db.Prepare("INSERT INTO findings(blob, commit_oid, path, finding) VALUES(?, ?, ?, ?)");
+    // Kept like findings: a later scan that skips the object (seen) still
+    // reports it.
+    auto add_unreadable =
+        db.Prepare("INSERT INTO unreadable(commit_oid, path, why) VALUES(?, ?, ?)");
+    auto cannot_read = [&](const std::string& commit_hex, const std::string& path,
+                           const std::string& why) {
+      add_unreadable->BindAll(commit_hex, path, g.Error(why)).Exec();
+      add_unreadable->Reset();
+    };
     for (const auto& c : commits) {
       if (o.stopping && o.stopping()) break;
       const std::string commit_hex = Hex(g, &c);
       if (known_commits.count(commit_hex)) continue;
       ++rep.new_commits;
       git_commit* commit = nullptr;
-      if (g.commit_lookup(&commit, repo, &c) != 0) continue;
+      if (g.commit_lookup(&commit, repo, &c) != 0) {
+        cannot_read(commit_hex, "", "corrupt or missing commit " + commit_hex);
+        continue;
+      }
       git_tree* root = nullptr;
       const int rc = g.commit_tree(&root, commit);
       g.commit_free(commit);
-      if (rc != 0) continue;
+      if (rc != 0) {
+        cannot_read(commit_hex, "", "corrupt or missing tree of commit " + commit_hex);
+        continue;
+      }
       // Depth-first over trees not seen before (a seen tree's blobs were
       // all read with an earlier commit).
       std::vector<std::pair<git_tree*, std::string>> stack{{root, ""}};
@@ -144,8 +172,12 @@ Result<HistoryReport> ScanHistory(const HistoryOptions& o, security::SecretScann
           const git_object_t type = g.tree_entry_type(e);
           if (type == GIT_OBJECT_TREE) {
             git_tree* sub = nullptr;
-            if (g.tree_lookup(&sub, repo, g.tree_entry_id(e)) == 0)
+            if (g.tree_lookup(&sub, repo, g.tree_entry_id(e)) == 0) {
               stack.emplace_back(sub, path + "/");
+            } else {
+              cannot_read(commit_hex, path,
+                          "corrupt or missing tree " + Hex(g, g.tree_entry_id(e)));
+            }
             continue;
           }
           const auto mode = g.tree_entry_filemode(e);
@@ -164,7 +196,10 @@ Result<HistoryReport> ScanHistory(const HistoryOptions& o, security::SecretScann
             continue;
           }
           git_blob* blob = nullptr;
-          if (g.blob_lookup(&blob, repo, g.tree_entry_id(e)) != 0) continue;
+          if (g.blob_lookup(&blob, repo, g.tree_entry_id(e)) != 0) {
+            cannot_read(commit_hex, path, "corrupt or missing blob " + blob_hex);
+            continue;
+          }
           const auto size = static_cast<std::uint64_t>(g.blob_rawsize(blob));
           if (size > o.max_blob_bytes || g.blob_is_binary(blob)) {
             ++rep.blobs_skipped;
@@ -191,6 +226,15 @@ Result<HistoryReport> ScanHistory(const HistoryOptions& o, security::SecretScann
     // Findings of commits still reachable (a rewritten history's are not).
     std::unordered_set<std::string> reachable;
     for (const auto& c : commits) reachable.insert(Hex(g, &c));
+    {
+      auto u = db.Prepare("SELECT commit_oid, path, why FROM unreadable ORDER BY path, commit_oid");
+      while (u->Step()) {
+        if (!reachable.count(u->Text(0))) continue;
+        unreadable((u->Text(1).empty() ? "commit " + u->Text(0).substr(0, 12)
+                                       : u->Text(1) + " @ " + u->Text(0).substr(0, 12)),
+                   u->Text(2));
+      }
+    }
     auto q = db.Prepare("SELECT commit_oid, finding FROM findings ORDER BY path, commit_oid");
     while (q->Step()) {
       if (!reachable.count(q->Text(0))) continue;

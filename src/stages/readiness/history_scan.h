@@ -28,6 +28,10 @@ struct HistoryReport {
   std::size_t blobs_scanned = 0;  // read by this scan
   std::uint64_t bytes_scanned = 0;
   std::size_t blobs_skipped = 0;  // binary or too large
+  // Objects that could not be read (corrupt or missing commits, trees,
+  // blobs): path (or commit), why; never scanned, never silently.
+  std::size_t unreadable = 0;
+  std::vector<std::pair<std::string, std::string>> unreadable_list;  // the first 100
   std::string cache;
   double seconds = 0;
   // Findings of the reachable history, each with `commit` set.

@@ -103,9 +103,21 @@ Result<SecurityReport> RunSecurityGate(const SecurityGateOptions& o) {
   audit::WalkOptions wo;
   wo.stopping = o.stopping;
   wo.need_sizes = false;  // learnt by reading: one system call less per file
-  PS_TRY(view->Walk(wo, [&](const audit::FileEntry& f) {
+  PS_ASSIGN(const audit::WalkStats walked, view->Walk(wo, [&](const audit::FileEntry& f) {
     if (!f.symlink) entries.push_back(f);
   }));
+  auto unscanned = [&r](std::string path, std::string why) {
+    ++r.unscanned_count;
+    r.truncated = true;
+    if (r.unscanned.size() < 100) r.unscanned.push_back({{"path", path}, {"why", why}});
+  };
+  for (const auto& [path, why] : walked.unreadable_paths) unscanned(path, why);
+  r.unscanned_count += walked.unreadable - walked.unreadable_paths.size();
+  if (walked.unreadable > 0) r.truncated = true;
+  if (walked.truncated && walked.unreadable == 0) {
+    unscanned(".", "the walk stopped at its limit of " + std::to_string(wo.max_files) +
+                       " files: the rest of the tree was not read");
+  }
 
   // One read of each file; scanners run per thread (vectorscan scratch).
   struct Slot {
@@ -113,7 +125,7 @@ Result<SecurityReport> RunSecurityGate(const SecurityGateOptions& o) {
     std::vector<IacFinding> iac;
     std::vector<std::string> iac_warnings;
     std::string dependency_content;
-    bool dependency = false, license = false, scanned = false;
+    bool dependency = false, license = false, scanned = false, unreadable = false;
     std::string license_id;
     std::uint64_t bytes = 0;
     std::string skipped;
@@ -216,6 +228,8 @@ Result<SecurityReport> RunSecurityGate(const SecurityGateOptions& o) {
           auto got = view->ReadInto(f.path, kMaxScanBytes + 1, buf, used);
           if (!got.ok()) {
             s.skipped = got.problem().Message();
+            // Gone since the walk: nothing to scan. Anything else: unscanned.
+            s.unreadable = !got.problem().Is("not-found");
             continue;
           }
           if (*got > kMaxScanBytes) {
@@ -258,9 +272,12 @@ Result<SecurityReport> RunSecurityGate(const SecurityGateOptions& o) {
                  {"blobs_scanned", h.blobs_scanned},
                  {"bytes_scanned", h.bytes_scanned},
                  {"blobs_skipped", h.blobs_skipped},
+                 {"unreadable", h.unreadable},
                  {"findings", h.findings.size()},
                  {"seconds", h.seconds},
                  {"cache", h.cache}};
+    for (const auto& [where, why] : h.unreadable_list) unscanned("history: " + where, why);
+    r.unscanned_count += h.unreadable - h.unreadable_list.size();
     // Commits an allowlist names are not reported.
     for (auto& f : h.findings) {
       const bool allowed = std::any_of(allowlists.begin(), allowlists.end(), [&](const auto& a) {
@@ -276,7 +293,11 @@ Result<SecurityReport> RunSecurityGate(const SecurityGateOptions& o) {
   std::map<std::string, std::string> dep_files;
   for (std::size_t i = 0; i < entries.size(); ++i) {
     Slot& s = slots[i];
-    if (!s.skipped.empty()) r.skipped.push_back({{"file", entries[i].path}, {"reason", s.skipped}});
+    if (s.unreadable) {
+      unscanned(entries[i].path, s.skipped);
+    } else if (!s.skipped.empty()) {
+      r.skipped.push_back({{"file", entries[i].path}, {"reason", s.skipped}});
+    }
     if (!s.scanned) continue;
     ++r.files;
     r.bytes += s.bytes;
@@ -400,6 +421,19 @@ Result<SecurityReport> RunSecurityGate(const SecurityGateOptions& o) {
     r.blockers.push_back(std::to_string(iac_block) + " container/IaC finding(s) at or above " +
                          o.policy.security_max_severity + " severity");
   }
+  // Fail closed: what could not be read may hold anything.
+  if (r.unscanned_count > 0) {
+    const std::string what = std::to_string(r.unscanned_count) +
+                             " file(s), folder(s) or git object(s) could not be read and were not "
+                             "scanned (first: " +
+                             r.unscanned[0]["path"].get<std::string>() + ": " +
+                             r.unscanned[0]["why"].get<std::string>() + ")";
+    if (o.policy.security_unscanned == "warn") {
+      r.notes.push_back(what + "; policy.security.unscanned: warn");
+    } else {
+      r.blockers.push_back(what);
+    }
+  }
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return r;
 }
@@ -431,11 +465,13 @@ Json SecurityReport::ToJson() const {
        {{"max_severity", options.policy.security_max_severity},
         {"secrets", options.policy.security_secrets},
         {"unverified_secrets", options.policy.security_unverified_secrets},
+        {"unscanned", options.policy.security_unscanned},
         {"dev_dependencies", options.policy.security_dev_dependencies},
         {"licenses",
          {{"allow", options.policy.security_licenses_allow},
           {"deny", options.policy.security_licenses_deny}}}}},
-      {"scanned", {{"files", files}, {"bytes", bytes}, {"seconds", seconds}}},
+      {"scanned", {{"files", files}, {"bytes", bytes}, {"seconds", seconds}, {"truncated", truncated}}},
+      {"unscanned", {{"count", unscanned_count}, {"list", unscanned}}},
       {"secrets", secrets_j},
       {"history", history},
       {"gitleaks", gitleaks},

@@ -71,6 +71,13 @@ struct SecurityReport {
   std::vector<security::IacFinding> iac;
   std::vector<security::DependencyWarning> warnings;  // unreadable lockfiles, IaC files
   Json skipped = Json::array();                       // files not scanned, and why
+  // What could not be read at all (unreadable files and folders, paths past
+  // the system's limit, corrupt git objects, files past the walk's limit):
+  // {path, why}, the first 100 of `unscanned_count`. Blocks unless
+  // policy.security.unscanned is "warn". `truncated`: something was left out.
+  Json unscanned = Json::array();
+  std::size_t unscanned_count = 0;
+  bool truncated = false;
   std::vector<Accepted> accepted;
   std::vector<std::string> blockers;  // why the gate fails; empty: it passes
   std::vector<std::string> notes;     // what was found and does not block (warnings)
