@@ -485,6 +485,8 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
                   const std::string& ref) {
   PS_ASSIGN(const fs::path repo, RepoFolder(path));
   std::error_code ec;
+  // A revision that does not exist is a usage error now, not a failed run.
+  if (!ref.empty()) PS_TRY(stages::audit::OpenView(repo.string(), ref));
   PS_ASSIGN(auto s, OpenSession(o, repo / "prodsprint.yaml", true));
   if (workers > 0) s->config.engine.workers = workers;
   const Term term = Term::Detect();
@@ -1242,6 +1244,7 @@ int Finish(const Result<int>& r, bool json) {
 
 int Main(int argc, char** argv) {
   InstallSignalHandlers();
+  GuardTerminalOutput();
   CLI::App app{
       "ProdSprint takes a repository to production safely: it reads the repo, plans the build, "
       "CI,\n"
@@ -1580,6 +1583,15 @@ int Main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    // With --json, a usage error is a Problem on stdout like any other.
+    const bool want_json =
+        std::any_of(argv + 1, argv + argc, [](const char* a) { return std::string_view(a) == "--json"; });
+    if (want_json && e.get_exit_code() != 0) {
+      PrintProblem(Problem::Make("usage", "Usage error", 400,
+                                 std::string(e.what()) + " (see --help)"),
+                   true);
+      return kExitUsage;
+    }
     int rc = app.exit(e);
     return rc == 0 ? kExitOk : kExitUsage;
   }
@@ -1613,6 +1625,7 @@ int Main(int argc, char** argv) {
   } else if (config->parsed()) {
     r = CmdConfig(o, json, config_check->parsed() ? check : "");
   } else if (waive->parsed()) {
+    json = waive_args.json;
     r = CmdWaive(o, waive_args);
   } else if (waivers->parsed()) {
     r = CmdWaivers(o, waivers_path, json);

@@ -1,5 +1,6 @@
 #include "cli/deploy_cmd.h"
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <unistd.h>
 
@@ -46,6 +47,19 @@ Result<Target> Open(const Options& o, const DeployArgs& a, bool create) {
   }
   Target t;
   PS_ASSIGN(t.repo, RepoFolder(a.path));
+  {
+    // Only the environments the configuration names: a typo does not
+    // create a third one. Checked before the state is touched.
+    const bool found = o.config.empty();
+    PS_ASSIGN(const Config c, LoadConfig(found ? (t.repo / "prodsprint.yaml").string() : o.config,
+                                         found));
+    if (std::find(c.environments.begin(), c.environments.end(), a.env) == c.environments.end()) {
+      std::string names;
+      for (const auto& e : c.environments) names += (names.empty() ? "" : ", ") + e;
+      return problems::InvalidInput("unknown environment '" + a.env + "': the environments are " +
+                                    names + " (list more under 'environments:' in prodsprint.yaml)");
+    }
+  }
   PS_ASSIGN(t.session, OpenSession(o, t.repo / "prodsprint.yaml", create));
   PS_ASSIGN(t.project, EnsureProject(*t.session, t.repo));
   t.env_dir = t.session->state_dir / "local" / stages::plan::Slug(t.project.name) / a.env;
@@ -228,13 +242,19 @@ Result<int> CmdStatus(const Options& o, const DeployArgs& a) {
         }
       }
       const int port = svc.value("frontend_port", 0);
+      std::string health = std::to_string(healthy) + "/" + std::to_string(total) + " healthy";
+      if (svc.contains("frontend") && svc["frontend"].value("another_listener", false)) {
+        health = term.Red("port " + std::to_string(port) + " also served by another process");
+      } else if (svc.contains("frontend") && !svc["frontend"].value("routed", true) && total > 0) {
+        health = term.Red("not routed: nothing of ours listens on " + std::to_string(port));
+      }
       rows.push_back({name,
                       port > 0 ? "http://127.0.0.1:" + std::to_string(port) + "/" : "(worker)",
                       version_of(svc["stable"]),
                       svc["candidate"].is_string()
                           ? version_of(svc["candidate"])
                           : (svc["warm"].is_string() ? "warm: " + version_of(svc["warm"]) : "-"),
-                      weights, std::to_string(healthy) + "/" + std::to_string(total) + " healthy"});
+                      weights, health});
     }
     std::cout << Table(rows);
     std::vector<std::string> extra;
@@ -462,13 +482,15 @@ Result<int> CmdLoad(const LoadArgs& a) {
   gen.Stop();
   gen.Wait();
   const auto s = gen.Summarize();
+  // Nothing answered well: the target is down or wrong, not "measured".
+  const bool every_failed = s.completed == 0 || s.failed >= s.completed;
   if (a.json) {
     Json j = s.ToJson();
     j["connections"] = lo.connections;
     j["threads"] = lo.threads;
     if (!lo.closed_loop) j["rate"] = lo.rate;
     std::cout << Dump(j, 2) << std::endl;
-    return kExitOk;
+    return every_failed ? kExitFailed : kExitOk;
   }
   std::printf("%s %s loop, %d connection(s) on %d thread(s)%s\n", term.Bold("Load").c_str(),
               lo.closed_loop ? "closed" : "open", lo.connections, lo.threads,
@@ -497,6 +519,10 @@ Result<int> CmdLoad(const LoadArgs& a) {
           load::FormatMs(h.QuantileMs(0.999)).c_str(), load::FormatMs(h.MaxMs()).c_str(),
           static_cast<unsigned long long>(r.requests), static_cast<unsigned long long>(r.failed));
     }
+  }
+  if (every_failed) {
+    std::fprintf(stderr, "every request failed: is the service up at that address?\n");
+    return kExitFailed;
   }
   return kExitOk;
 }

@@ -23,6 +23,99 @@ int ExitCodeFor(const Problem& p) {
   return kExitFailed;
 }
 
+namespace {
+
+// A streambuf that filters what it passes to another (see
+// GuardTerminalOutput). An ESC is held until its sequence is known.
+class ControlFilter final : public std::streambuf {
+ public:
+  explicit ControlFilter(std::streambuf* to) : to_(to) {}
+
+ protected:
+  int_type overflow(int_type ch) override {
+    if (traits_type::eq_int_type(ch, traits_type::eof())) return traits_type::not_eof(ch);
+    Put(static_cast<unsigned char>(ch));
+    return ch;
+  }
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    std::streamsize i = 0;
+    while (i < n) {
+      // Runs of plain bytes go through at once.
+      std::streamsize j = i;
+      while (pending_.empty() && j < n && Plain(static_cast<unsigned char>(s[j]))) ++j;
+      if (j > i) {
+        Raw(s + i, static_cast<std::size_t>(j - i));
+        i = j;
+        continue;
+      }
+      Put(static_cast<unsigned char>(s[i++]));
+    }
+    return n;
+  }
+  int sync() override {
+    FlushPending(true);
+    return to_->pubsync();
+  }
+
+ private:
+  static bool Plain(unsigned char c) {
+    return (c >= 0x20 && c != 0x7f) || c == '\n' || c == '\t';
+  }
+  void Raw(const char* s, std::size_t n) { to_->sputn(s, static_cast<std::streamsize>(n)); }
+  void Escaped(unsigned char c) {
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "\\x%02x", c);
+    Raw(buf, 4);
+  }
+  // The held sequence is not a colour: its ESC shown, the rest re-read.
+  void FlushPending(bool all) {
+    if (pending_.empty()) return;
+    std::string rest = pending_.substr(1);
+    pending_.clear();
+    Escaped(0x1b);
+    for (char c : rest) Put(static_cast<unsigned char>(c));
+    (void)all;
+  }
+  void Put(unsigned char c) {
+    if (!pending_.empty()) {
+      pending_ += static_cast<char>(c);
+      if (pending_.size() == 2) {
+        if (c != '[') FlushPending(false);
+        return;
+      }
+      if (c == 'm') {  // ESC [ digits ; ... m: colour
+        Raw(pending_.data(), pending_.size());
+        pending_.clear();
+        return;
+      }
+      if (!((c >= '0' && c <= '9') || c == ';') || pending_.size() > 16) FlushPending(false);
+      return;
+    }
+    if (c == 0x1b) {
+      pending_.assign(1, '\x1b');
+      return;
+    }
+    if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) {
+      Escaped(c);
+      return;
+    }
+    const char b = static_cast<char>(c);
+    Raw(&b, 1);
+  }
+  std::streambuf* to_;
+  std::string pending_;
+};
+
+}  // namespace
+
+void GuardTerminalOutput() {
+  // Never destroyed: the streams are flushed at exit, after static objects go.
+  static ControlFilter* const out = new ControlFilter(std::cout.rdbuf());
+  static ControlFilter* const err = new ControlFilter(std::cerr.rdbuf());
+  std::cout.rdbuf(out);
+  std::cerr.rdbuf(err);
+}
+
 Term Term::Detect() {
   const char* no_color = std::getenv("NO_COLOR");
   bool color = isatty(STDOUT_FILENO) && !(no_color && *no_color);

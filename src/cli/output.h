@@ -41,6 +41,14 @@ class Term {
   bool color_;
 };
 
+// Makes std::cout and std::cerr safe for a terminal: names and text from
+// a repository may hold control characters (ESC sequences that move the
+// cursor, rewrite the title or the clipboard; \r and \b that hide text).
+// Every control byte but \n and \t is written as \xNN, except colour
+// (SGR) sequences, "ESC [ digits/';' m". JSON output is unchanged (its
+// strings escape control characters already). Called once, first thing.
+void GuardTerminalOutput();
+
 // Columns padded to their widest cell (cells may hold colour codes).
 std::string Table(const std::vector<std::vector<std::string>>& rows);
 

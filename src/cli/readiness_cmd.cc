@@ -100,7 +100,8 @@ Result<int> CmdWaive(const Options& o, const WaiveArgs& a) {
   std::string reason = a.reason;
   while (!reason.empty() && (reason.back() == ' ' || reason.back() == '\n')) reason.pop_back();
   if (reason.size() < 3) {
-    return problems::InvalidInput("--reason is required: say why the gate may be skipped");
+    return problems::InvalidInput(
+        "--reason is too short: say why the gate may be skipped (3 characters at least)");
   }
   if (reason.size() > 2000)
     return problems::InvalidInput("--reason is longer than 2000 characters");

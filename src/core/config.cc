@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include <re2/re2.h>
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>
@@ -109,6 +110,34 @@ bool ParseList(const std::string& s, std::vector<std::string>* out) {
   return true;
 }
 
+// A list of RE2 expressions, each of which compiles (an invalid one would
+// otherwise fail only when the gate runs, or never).
+bool ParseRegexList(const std::string& s, std::vector<std::string>* out) {
+  std::vector<std::string> items;
+  if (!ParseList(s, &items)) return false;
+  for (const auto& item : items) {
+    RE2::Options o;
+    o.set_log_errors(false);
+    if (!RE2(item, o).ok()) return false;
+  }
+  *out = std::move(items);
+  return true;
+}
+
+// Environment names: 1-32 lower-case letters, digits and '-'.
+bool ParseEnvironments(const std::string& s, std::vector<std::string>* out) {
+  std::vector<std::string> items;
+  if (!ParseList(s, &items) || items.empty()) return false;
+  for (const auto& item : items) {
+    if (item.size() > 32 ||
+        item.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos) {
+      return false;
+    }
+  }
+  *out = std::move(items);
+  return true;
+}
+
 bool OneOf(const std::string& s, std::initializer_list<const char*> options, std::string* out) {
   for (const char* o : options) {
     if (s == o) {
@@ -135,6 +164,8 @@ const std::vector<Setting>& Settings() {
          c.project_branch = v;
          return true;
        }},
+      {"environments", "environment names (1-32 lower-case letters, digits and '-'), a list",
+       [](Config& c, const std::string& v) { return ParseEnvironments(v, &c.environments); }},
       {"state.dir", "a folder path",
        [](Config& c, const std::string& v) {
          if (v.empty()) return false;
@@ -274,12 +305,12 @@ const std::vector<Setting>& Settings() {
       {"policy.security.allowlist.paths",
        "regular expressions (RE2) of file paths where secrets are not reported, a list",
        [](Config& c, const std::string& v) {
-         return ParseList(v, &c.policy.security_allow_paths);
+         return ParseRegexList(v, &c.policy.security_allow_paths);
        }},
       {"policy.security.allowlist.regexes",
        "regular expressions (RE2) of values that are not secrets, a list",
        [](Config& c, const std::string& v) {
-         return ParseList(v, &c.policy.security_allow_regexes);
+         return ParseRegexList(v, &c.policy.security_allow_regexes);
        }},
       {"policy.security.allowlist.stopwords",
        "words that make a value not a secret when it holds one, a list",
@@ -743,6 +774,7 @@ Json Config::ToJson() const {
   return Json{
       {"version", version},
       {"project", {{"name", project_name}, {"branch", project_branch}}},
+      {"environments", environments},
       {"state", {{"dir", state_dir}}},
       {"log",
        {{"format", log_format == LogFormat::kJson ? "json" : "logfmt"},

@@ -102,6 +102,8 @@ struct Config {
   std::string project_name;  // empty: the folder's name
   std::string project_branch = "main";
   std::string state_dir = ".prodsprint";
+  // The environments commands may create and act on (--env).
+  std::vector<std::string> environments = {"staging", "production"};
   EngineConfig engine;
   PolicyConfig policy;
   ReleaseConfig release;

@@ -7,7 +7,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <dirent.h>
+
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <chrono>
 
 namespace ps {
@@ -118,6 +123,76 @@ int FreeLoopbackPort() {
   }
   close(fd);
   return port;
+}
+
+std::vector<unsigned long> ListeningSocketInodes(int port) {
+  std::vector<unsigned long> out;
+  for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+    std::FILE* f = std::fopen(table, "re");
+    if (!f) continue;
+    char line[512];
+    if (!std::fgets(line, sizeof line, f)) {  // the header
+      std::fclose(f);
+      continue;
+    }
+    while (std::fgets(line, sizeof line, f)) {
+      // "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode"
+      char local[128], remote[128];
+      unsigned state = 0, uid = 0, timeout = 0;
+      unsigned long inode = 0;
+      int sl = 0;
+      char queues[64], timer[64], retr[32];
+      if (std::sscanf(line, " %d: %127s %127s %x %63s %63s %31s %u %u %lu", &sl, local, remote,
+                      &state, queues, timer, retr, &uid, &timeout, &inode) != 10) {
+        continue;
+      }
+      const char* colon = std::strrchr(local, ':');
+      if (!colon || state != 0x0A) continue;  // 0A: LISTEN
+      if (static_cast<int>(std::strtol(colon + 1, nullptr, 16)) == port) out.push_back(inode);
+    }
+    std::fclose(f);
+  }
+  return out;
+}
+
+std::vector<unsigned long> SocketInodesOfGroup(int pgid) {
+  std::vector<unsigned long> out;
+  if (pgid <= 0) return out;
+  DIR* proc = ::opendir("/proc");
+  if (!proc) return out;
+  while (const dirent* e = ::readdir(proc)) {
+    if (e->d_name[0] < '1' || e->d_name[0] > '9') continue;
+    const std::string pid = e->d_name;
+    // /proc/PID/stat: "pid (comm) state ppid pgrp ..."; comm may hold spaces.
+    std::FILE* f = std::fopen(("/proc/" + pid + "/stat").c_str(), "re");
+    if (!f) continue;
+    char buf[1024];
+    const std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+    std::fclose(f);
+    buf[n] = '\0';
+    const char* close = std::strrchr(buf, ')');
+    int ppid = 0, pgrp = 0;
+    char st = 0;
+    if (!close || std::sscanf(close + 1, " %c %d %d", &st, &ppid, &pgrp) != 3 || pgrp != pgid) {
+      continue;
+    }
+    const std::string fd_dir = "/proc/" + pid + "/fd";
+    DIR* fds = ::opendir(fd_dir.c_str());
+    if (!fds) continue;
+    while (const dirent* fe = ::readdir(fds)) {
+      if (fe->d_name[0] == '.') continue;
+      char target[64];
+      const ssize_t len =
+          ::readlinkat(::dirfd(fds), fe->d_name, target, sizeof target - 1);
+      if (len <= 0) continue;
+      target[len] = '\0';
+      unsigned long inode = 0;
+      if (std::sscanf(target, "socket:[%lu]", &inode) == 1) out.push_back(inode);
+    }
+    ::closedir(fds);
+  }
+  ::closedir(proc);
+  return out;
 }
 
 }  // namespace ps

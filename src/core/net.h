@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "core/clock.h"
 
@@ -21,5 +22,13 @@ int ParseStatusLine(std::string_view line);
 // A TCP port on 127.0.0.1 that nothing listens on right now (the kernel's
 // choice); 0 on failure.
 int FreeLoopbackPort();
+
+// Who listens on TCP `port` (IPv4 and IPv6, any address): the socket inodes
+// of the listening sockets, from /proc/net/tcp{,6}.
+std::vector<unsigned long> ListeningSocketInodes(int port);
+
+// The socket inodes held open by the processes of process group `pgid`
+// (a supervised process and its children), from /proc/PID/fd.
+std::vector<unsigned long> SocketInodesOfGroup(int pgid);
 
 }  // namespace ps

@@ -6,6 +6,14 @@
 
 #include <filesystem>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <functional>
+
 #include "core/fs.h"
 #include "testing/testing.h"
 
@@ -377,15 +385,127 @@ TEST_F(CliTest, LoadRefusesBadUrlsAndReportsPerRoute) {
     auto r = Ps(bad);
     EXPECT_EQ(r.exit_code, 2) << bad[1] << ": " << r.out << r.err;
   }
-  // Nothing listens on port 1: every request fails, the summary says so.
+  // Nothing listens on port 1: every request fails, the summary says so,
+  // and the exit code (nothing was measured).
   auto r = Ps({"load", "http://127.0.0.1:1/a", "http://127.0.0.1:1/b", "--rate", "50", "--duration",
                "0.3", "--json"});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code, 1) << r.err;
   const Json j = Json::parse(r.out);
   EXPECT_EQ(j["model"], "open");
   EXPECT_EQ(j["routes"].size(), 2u);
   EXPECT_EQ(j["failed"], j["completed"]);
   EXPECT_GT(j["completed"].get<int>(), 0);
+}
+
+// Small things that failed open before: each an error with a Problem, a
+// documented exit code, and nothing changed.
+TEST_F(CliTest, UsageAndInputErrorsAreProblemsWithTheirExitCodes) {
+  namespace fs = std::filesystem;
+  // --json: a usage error is a Problem on stdout.
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"runs", "show", "--json"}, {"waive", "security", "--json"}, {"up", "--bogus", "--json"}}) {
+    auto r = Ps(args);
+    EXPECT_EQ(r.exit_code, 2) << args[0];
+    const Json p = Json::parse(r.out, nullptr, false);
+    ASSERT_TRUE(p.is_object()) << args[0] << ": " << r.out;
+    EXPECT_EQ(p["type"], "https://prodsprint.dev/problems/usage");
+  }
+  // waive's own errors, with --json
+  auto w = Ps({"waive", "nosuch", "--reason", "why not", "--until", "2099-01-01", "--path", "repo",
+               "--json"});
+  EXPECT_EQ(w.exit_code, 2);
+  EXPECT_EQ(Json::parse(w.out, nullptr, false).value("status", 0), 400) << w.out;
+  // an environment the configuration does not name: refused, no state made
+  auto e = Ps({"apply", "repo", "--env", "prod"});
+  EXPECT_EQ(e.exit_code, 2);
+  EXPECT_NE(e.err.find("unknown environment 'prod'"), std::string::npos) << e.err;
+  EXPECT_FALSE(fs::exists(dir_ / ".prodsprint"));
+  // an unknown revision is a usage error, before any run
+  auto ref = Ps({"up", "repo", "--ref", "no-such-ref"});
+  EXPECT_EQ(ref.exit_code, 2) << ref.err;
+  EXPECT_FALSE(fs::exists(dir_ / ".prodsprint"));
+  // an invalid regular expression fails `config check`
+  WriteText(dir_ / "bad.yaml", "policy:\n  security:\n    allowlist:\n      regexes: ['(open']\n");
+  auto c = Ps({"config", "check", "bad.yaml"});
+  EXPECT_EQ(c.exit_code, 2);
+  EXPECT_NE(c.err.find("policy.security.allowlist.regexes"), std::string::npos) << c.err;
+}
+
+TEST_F(CliTest, ControlCharactersFromTheRepositoryAreEscaped) {
+  const std::string dir = "sub\x1b]0;pwned\x07\x1b[2J\rX";
+  WriteText(dir_ / "repo" / dir / "package.json", "{bad");
+  auto r = Ps({"audit", "repo"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.find('\x1b'), std::string::npos);
+  EXPECT_EQ(r.out.find('\r'), std::string::npos);
+  EXPECT_NE(r.out.find("sub\\x1b]0;pwned\\x07\\x1b[2J\\x0dX/package.json"), std::string::npos)
+      << r.out;
+  // JSON keeps the name exactly (escaped by JSON itself)
+  auto j = Ps({"audit", "repo", "--json"});
+  EXPECT_NE(j.out.find("sub\\u001b]0;pwned\\u0007\\u001b[2J\\rX/package.json"), std::string::npos);
+}
+
+TEST_F(CliTest, AReadOnlyStateIsAStoreError) {
+  namespace fs = std::filesystem;
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to act as another user";
+  fs::permissions(dir_.path(), fs::perms::all);
+  for (const auto& e : fs::recursive_directory_iterator(dir_ / "repo")) {
+    fs::permissions(e.path(), fs::perms::others_read | fs::perms::others_exec, fs::perm_options::add);
+  }
+  fs::permissions(dir_ / "repo", fs::perms::others_read | fs::perms::others_exec, fs::perm_options::add);
+  auto nobody = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
+                               "--clear-groups", "--", PS_BINARY});
+    return ps::testing::RunCommand(args, dir_.path(),
+                                   {"NO_COLOR=1", "HOME=" + dir_.path().string(),
+                                    "PRODSPRINT_ADVISORY_DB=" + (dir_ / "none.db").string()});
+  };
+  ASSERT_EQ(nobody({"audit", "repo", "--json"}).exit_code, 0);
+  fs::create_directory(dir_ / ".prodsprint");
+  ASSERT_EQ(::chown((dir_ / ".prodsprint").c_str(), 65534, 65534), 0);
+  auto up = nobody({"up", "repo"});
+  ASSERT_EQ(up.exit_code, 0) << up.err;
+  fs::permissions(dir_ / ".prodsprint", fs::perms::owner_read | fs::perms::owner_exec);
+  fs::permissions(dir_ / ".prodsprint/state.db", fs::perms::owner_read);
+  auto r = nobody({"up", "repo"});
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_NE(r.err.find("State store is read-only"), std::string::npos) << r.err;
+  fs::permissions(dir_ / ".prodsprint", fs::perms::owner_all);
+}
+
+// A frontend port that another process also listens on (SO_REUSEPORT:
+// the kernel shares its connections) is not "healthy".
+TEST_F(CliTest, StatusSaysWhenAnotherProcessSharesTheFrontendPort) {
+  WriteText(dir_ / "repo/server.js",
+            "require('http').createServer((q, r) => r.end('ok')).listen(process.env.PORT)\n");
+  auto ap = Ps({"apply", "repo"});
+  ASSERT_EQ(ap.exit_code, 0) << ap.err;
+  struct Down {
+    std::function<void()> f;
+    ~Down() { f(); }
+  } down{[&] { Ps({"down", "repo"}); }};
+  auto st = Json::parse(Ps({"status", "repo", "--json"}).out);
+  const Json& svc = st["environments"][0]["services"]["hello"];
+  const int port = svc["frontend_port"];
+  EXPECT_EQ(svc["frontend"]["routed"], true);
+  EXPECT_EQ(svc["frontend"]["another_listener"], false);
+  EXPECT_NE(Ps({"status", "repo"}).out.find("1/1 healthy"), std::string::npos);
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  const int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0) << std::strerror(errno);
+  ASSERT_EQ(::listen(fd, 4), 0);
+  st = Json::parse(Ps({"status", "repo", "--json"}).out);
+  EXPECT_EQ(st["environments"][0]["services"]["hello"]["frontend"]["another_listener"], true);
+  const auto human = Ps({"status", "repo"}).out;
+  EXPECT_EQ(human.find("1/1 healthy"), std::string::npos) << human;
+  EXPECT_NE(human.find("also served by another process"), std::string::npos) << human;
+  ::close(fd);
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "store/sqlite/sqlite_store.h"
 
+#include <sys/statvfs.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -690,9 +692,35 @@ Problem FromSqlite(const SqliteError& e, const std::string& path) {
   if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
     return problems::StoreBusy(path + ": " + e.what());
   }
-  if (primary == SQLITE_FULL || primary == SQLITE_IOERR || primary == SQLITE_READONLY ||
-      primary == SQLITE_CANTOPEN || primary == SQLITE_PERM) {
-    return problems::Internal(path + ": " + e.what()).Retryable(primary == SQLITE_IOERR);
+  // The state's own troubles, said as such (exit 4), not "Internal error".
+  // A full disk shows as SQLITE_FULL, or as an I/O error (a journal or
+  // WAL write) on a device with (almost) nothing free.
+  bool full = primary == SQLITE_FULL;
+  if (primary == SQLITE_IOERR) {
+    struct statvfs vfs {};
+    const std::string dir = std::filesystem::path(path).parent_path().string();
+    full = ::statvfs(dir.empty() ? "." : dir.c_str(), &vfs) == 0 &&
+           static_cast<unsigned long long>(vfs.f_bavail) * vfs.f_frsize < (256ull << 10);
+  }
+  if (full) {
+    return Problem::Make("store-disk-full", "Disk full", 507,
+                         path + ": no space left on the device holding the state; free some "
+                                "space (the last change was rolled back, nothing half-written)");
+  }
+  if (primary == SQLITE_READONLY || primary == SQLITE_PERM) {
+    return Problem::Make("store-read-only", "State store is read-only", 503,
+                         path + ": " + e.what() +
+                             " (the file or its folder cannot be written by this user: check "
+                             "their owner and mode)");
+  }
+  if (primary == SQLITE_CANTOPEN) {
+    return Problem::Make("store-unavailable", "State store cannot be opened", 503,
+                         path + ": " + e.what() +
+                             " (check that the folder exists and this user may write it)");
+  }
+  if (primary == SQLITE_IOERR) {
+    return Problem::Make("store-io-error", "State store I/O error", 503, path + ": " + e.what())
+        .Retryable();
   }
   return problems::Internal(path + ": " + e.what());
 }

@@ -938,6 +938,21 @@ Json LocalEnvironment::Describe() const {
   }
   out["supervisor"] = supervisor ? "running" : "stopped";
   out["processes"] = procs;
+  // A frontend port is the router's only if no other process listens on it
+  // too (a squatter bound first, or beside it with SO_REUSEPORT): healthy
+  // instances behind a port that answers someone else's are not healthy.
+  const int router_pid = procs.contains("haproxy") ? procs["haproxy"].value("pid", 0) : 0;
+  const auto ours = SocketInodesOfGroup(router_pid);
+  for (auto& [name, svc] : out["services"].items()) {
+    const int port = svc.value("frontend_port", 0);
+    if (port <= 0 || router_pid <= 0) continue;
+    const auto listening = ListeningSocketInodes(port);
+    bool mine = false, other = false;
+    for (const auto inode : listening) {
+      (std::find(ours.begin(), ours.end(), inode) != ours.end() ? mine : other) = true;
+    }
+    svc["frontend"] = {{"port", port}, {"routed", mine}, {"another_listener", other}};
+  }
   return out;
 }
 
