@@ -38,6 +38,60 @@ Status CheckEnvName(const std::string& env) {
   return Ok();
 }
 
+std::string Exe();
+
+// A release whose process ended before it finished (kill -9, a crash, a
+// full disk) leaves its new version serving its share with nobody
+// watching, and its records "progressing". The next command on the
+// environment finds it (a candidate, and no live process holding the
+// environment), takes the candidate out — weight 0 first, which needs no
+// disk — and ends the records: the release "aborted", its run cancelled.
+void RecoverOrphanedRelease(Target& t, const DeployArgs& a) {
+  std::error_code ec;
+  if (!fs::exists(t.env_dir / "env.json", ec) || local::LockHolder(t.env_dir)) return;
+  const std::string why =
+      "the process running it ended before it finished (killed?): its new version was taken out "
+      "by the next command on '" + a.env + "'";
+  {
+    auto env = local::LocalEnvironment::Open(t.env_dir, Exe(), t.project.name, a.env);
+    if (!env.ok()) return;
+    std::vector<std::string> orphans;
+    for (const auto& [name, svc] : env->state()["services"].items()) {
+      if (svc.contains("candidate") && svc["candidate"].is_string()) orphans.push_back(name);
+    }
+    if (!orphans.empty()) {
+      if (!env->Lock("recover").ok()) return;  // another command got there first
+      for (const auto& n : orphans) (void)env->SetCandidateWeight(n, 0);
+      std::string failed;
+      for (const auto& n : orphans) {
+        auto st = env->RollbackCandidate(n);
+        if (!st.ok()) failed += " " + n + ": " + st.problem().Message() + ";";
+      }
+      std::cerr << "warning: a release in '" << a.env << "' was left unfinished (its process "
+                << "ended): its new version now gets no traffic"
+                << (failed.empty() ? " and was stopped" : " but could not be stopped:" + failed)
+                << "\n";
+    }
+  }
+  // The records end in a terminal state.
+  auto& s = *t.session;
+  std::vector<std::string> runs;
+  (void)s.store->Write([&](store::Tx& tx) -> Status {
+    PS_ASSIGN(auto releases, tx.ListReleases(s.tenant, t.project.id));
+    for (auto r : releases) {
+      if (r.env != a.env || (r.status != "progressing" && r.status != "paused")) continue;
+      r.status = "aborted";
+      r.meta["reason"] = why;
+      r.meta["weight"] = 0;
+      r.updated_at = SystemClock::Instance().Now();
+      PS_TRY(tx.UpdateRelease(r));
+      runs.push_back(r.id);  // a release's id is its run's
+    }
+    return Ok();
+  });
+  for (const auto& id : runs) (void)s.engine->Cancel(s.tenant, id, "recovery: " + why);
+}
+
 Result<Target> Open(const Options& o, const DeployArgs& a, bool create) {
   PS_TRY(CheckEnvName(a.env));
   if (a.target != "local") {
@@ -63,6 +117,7 @@ Result<Target> Open(const Options& o, const DeployArgs& a, bool create) {
   PS_ASSIGN(t.session, OpenSession(o, t.repo / "prodsprint.yaml", create));
   PS_ASSIGN(t.project, EnsureProject(*t.session, t.repo));
   t.env_dir = t.session->state_dir / "local" / stages::plan::Slug(t.project.name) / a.env;
+  RecoverOrphanedRelease(t, a);
   return t;
 }
 
@@ -332,6 +387,8 @@ Result<int> CmdRelease(const Options& o, const DeployArgs& a) {
   // stops, rather than leaving traffic split with nobody watching.
   PS_ASSIGN(RunDetail d, Submit(t, store::RunKind::kRelease, input, !a.json, [&] {
               if (!a.json) std::cerr << "interrupted: aborting the release\n";
+              // Here, in this process: no file needed (the disk may be full).
+              t.session->engine->InterruptRunningStages();
               (void)local::PostControl(t.env_dir, "abort");
             }));
   if (d.run.status != RunStatus::kDone) return Failed(d, a.json);
@@ -398,19 +455,46 @@ Result<int> CmdRollback(const Options& o, const DeployArgs& a) {
 }
 
 Result<int> CmdDown(const Options& o, const DeployArgs& a) {
-  PS_ASSIGN(Target t, Open(o, a, false));
+  fs::path env_dir;
+  std::string name;
+  auto t = Open(o, a, false);
+  if (t.ok()) {
+    env_dir = t->env_dir;
+    name = t->project.name;
+  } else if (t.problem().Slug().rfind("store-", 0) == 0) {
+    // The state database is damaged, full or read-only: stopping processes
+    // needs none of it. The environment's folder follows from the
+    // configuration alone.
+    PS_TRY(CheckEnvName(a.env));
+    PS_ASSIGN(const fs::path repo, RepoFolder(a.path));
+    const bool found = o.config.empty();
+    PS_ASSIGN(const Config c,
+              LoadConfig(found ? (repo / "prodsprint.yaml").string() : o.config, found));
+    std::error_code ec;
+    const fs::path state = fs::absolute(o.state.empty() ? fs::path(c.state_dir) : fs::path(o.state), ec);
+    name = c.project_name.empty() ? repo.filename().string() : c.project_name;
+    env_dir = state / "local" / stages::plan::Slug(name) / a.env;
+    std::cerr << "warning: " << t.problem().Message()
+              << "\n  stopping the environment's processes without the state database\n";
+  } else {
+    return t.problem();
+  }
   std::error_code ec;
-  if (!fs::exists(t.env_dir / "env.json", ec)) {
+  if (!fs::exists(env_dir / "env.json", ec)) {
     return problems::NotFound("environment", a.env);
   }
-  PS_ASSIGN(auto env, local::LocalEnvironment::Open(t.env_dir, Exe(), t.project.name, a.env));
+  PS_ASSIGN(auto env, local::LocalEnvironment::Open(env_dir, Exe(), name, a.env));
   PS_TRY(env.Lock("down"));
-  PS_TRY(env.Down());
+  // The processes stop first; a full disk may then keep env.json from
+  // saying so (the next command sees the supervisor stopped anyway).
+  auto st = env.Down();
+  if (!st.ok() && !st.problem().Is("disk-full")) return st.problem();
+  if (!st.ok()) std::cerr << "warning: " << st.problem().Message() << "\n";
   if (a.json) {
     std::cout << Dump({{"env", a.env}, {"stopped", true}}) << std::endl;
   } else {
-    std::cout << "stopped every process of " << t.project.name << "/" << a.env
-              << " (release folders and data kept in " << t.env_dir.string() << ")\n";
+    std::cout << "stopped every process of " << name << "/" << a.env
+              << " (release folders and data kept in " << env_dir.string() << ")\n";
   }
   return kExitOk;
 }

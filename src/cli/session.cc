@@ -151,6 +151,18 @@ Result<Run> DriveRun(Session& s, const std::string& run_id, bool progress,
       if (progress) PrintEvent(term, e);
     }
     if (Finished(run.status) && events.empty()) break;
+    // The run cannot record its progress (a full disk, a read-only state):
+    // its stages end themselves (a release rolls out its candidate: that
+    // needs no disk), and the cause is said, not waited on.
+    if (auto failure = pool.Failure()) {
+      s.engine->InterruptRunningStages();
+      pool.Stop();
+      Problem p = *failure;
+      p.detail = "the run could not record its progress, so it was stopped (a release rolls its "
+                 "new version out first): " +
+                 p.detail;
+      return p;
+    }
     if (g_interrupted) {
       interrupted = true;
       // A run with its own way to stop (a release aborts) ends its stage

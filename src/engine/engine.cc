@@ -264,6 +264,7 @@ Status Engine::Execute(Lease& lease) {
   };
 
   StageContext ctx(std::move(init), deps_.clock, deps_.artifacts, stage_log, progress);
+  ctx.SetInterruptFlag(&interrupting_);
   ctx.SetRecorder([this, &s](LiveRecord rec) -> Status {
     const Millis now = deps_.clock.Now();
     return deps_.store.Write([&](Tx& tx) -> Status {
@@ -301,10 +302,16 @@ Status Engine::Execute(Lease& lease) {
   }
 
   std::jthread heartbeat;
+  // A store that refuses the lease's renewal for half its time to live (a
+  // full disk, a read-only state) will lose it: the stage is stopped first,
+  // so that it ends itself while it still may (a release rolls out its new
+  // version), and the run's driver hears why.
+  std::optional<Problem> store_failure;
   if (deps_.heartbeat_thread) {
-    heartbeat = std::jthread([this, &lease, &ctx](std::stop_token stop) {
+    heartbeat = std::jthread([this, &lease, &ctx, &store_failure](std::stop_token stop) {
       std::mutex mu;
       std::condition_variable_any cv;
+      Millis failing_since = 0;
       while (!stop.stop_requested()) {
         std::unique_lock lock(mu);
         cv.wait_for(lock, stop, std::chrono::milliseconds(deps_.config.engine.heartbeat),
@@ -317,8 +324,17 @@ Status Engine::Execute(Lease& lease) {
         auto r = Heartbeat(lease);
         if (!r.ok()) {
           deps_.log.Warn("heartbeat failed", {{"error", r.problem().Message()}});
+          if (r.problem().Is("store-busy")) continue;
+          const Millis now = deps_.clock.Now();
+          if (failing_since == 0) failing_since = now;
+          if (now - failing_since >= deps_.config.engine.lease_ttl / 2) {
+            store_failure = r.problem();
+            ctx.RequestStop(StopReason::kLeaseLost);
+            break;
+          }
           continue;  // the lease may still be renewed before it expires
         }
+        failing_since = 0;
         if (*r != StopReason::kNone) ctx.RequestStop(*r);
         if (*r == StopReason::kLeaseLost) break;
       }
@@ -343,6 +359,11 @@ Status Engine::Execute(Lease& lease) {
   Status recorded;
   switch (ctx.stop_reason()) {
     case StopReason::kLeaseLost:
+      if (store_failure) {
+        stage_log.Error("stopped: the store refuses to renew the lease",
+                        {{"error", store_failure->Message()}});
+        return *store_failure;
+      }
       stage_log.Warn("lease lost; another worker owns this stage now");
       return Ok();
     case StopReason::kCancelled:
@@ -358,6 +379,7 @@ Status Engine::Execute(Lease& lease) {
                       AttemptStatus::kTimeout);
       break;
     case StopReason::kNone:
+    case StopReason::kInterrupted:
       if (result.ok()) {
         stage_log.Info("stage done");
         recorded = Complete(lease, *result);

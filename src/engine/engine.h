@@ -97,6 +97,10 @@ class Engine {
   // asked to stop as if its lease were lost, within one heartbeat. Its work
   // is not recorded; the stage runs again once the lease expires.
   void AbandonRunningStages() { abandoning_ = true; }
+  // This process is going away, and its stages end themselves: Stopping()
+  // turns true at once (no store involved: it works on a full disk) and
+  // what the stage returns (a release: rolled out) is recorded.
+  void InterruptRunningStages() { interrupting_ = true; }
 
   const Config& config() const { return deps_.config; }
   Clock& clock() { return deps_.clock; }
@@ -116,6 +120,7 @@ class Engine {
   std::uint64_t wake_gen_ = 0;
   std::atomic<Millis> last_reap_{0};
   std::atomic<bool> abandoning_{false};
+  std::atomic<bool> interrupting_{false};
 };
 
 // The idempotency key of an attempt.

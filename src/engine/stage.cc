@@ -27,6 +27,10 @@ std::string StageContext::EffectKey(std::string_view effect) const {
 
 bool StageContext::Stopping() {
   if (stop_.load() != StopReason::kNone) return true;
+  if (interrupt_ && interrupt_->load()) {
+    RequestStop(StopReason::kInterrupted);
+    return true;
+  }
   if (init_.deadline > 0 && clock_.Now() >= init_.deadline) {
     RequestStop(StopReason::kTimeout);
     return true;

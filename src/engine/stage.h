@@ -61,7 +61,9 @@ struct LiveRecord {
 };
 
 // Why a running stage should stop.
-enum class StopReason { kNone, kCancelled, kTimeout, kLeaseLost };
+// kInterrupted: this process was interrupted and the stage has a way to end
+// itself (a release aborts); what it returns is recorded.
+enum class StopReason { kNone, kCancelled, kTimeout, kLeaseLost, kInterrupted };
 
 class StageContext {
  public:
@@ -111,6 +113,8 @@ class StageContext {
   // survive) while the stage still runs. A Problem if the store refused.
   Status Record(LiveRecord record);
   void SetRecorder(std::function<Status(LiveRecord)> recorder) { recorder_ = std::move(recorder); }
+  // Stopping() turns true (kInterrupted) once *flag does: needs no store.
+  void SetInterruptFlag(const std::atomic<bool>* flag) { interrupt_ = flag; }
   // Stores content now (content-addressed, idempotent); the artifacts row is
   // written when the stage completes.
   Result<ArtifactOut> PutArtifact(store::ArtifactType type, std::string name,
@@ -125,6 +129,7 @@ class StageContext {
   std::function<void(double, const std::string&)> progress_;
   std::function<Status(LiveRecord)> recorder_;
   std::atomic<StopReason> stop_{StopReason::kNone};
+  const std::atomic<bool>* interrupt_ = nullptr;
 };
 
 class Stage {

@@ -37,12 +37,21 @@ void WorkerPool::Loop(const std::string& worker) {
     auto ran = engine_.RunOnce(worker);
     if (stop_) break;
     if (!ran.ok()) {
+      if (!ran.problem().Is("store-busy") && !ran.problem().Is("lease-lost")) {
+        std::lock_guard lock(failure_mu_);
+        if (!failure_) failure_ = ran.problem();
+      }
       // The store was busy or failed: back off one poll and try again.
       engine_.WaitForWork(poll);
       continue;
     }
     if (!*ran) engine_.WaitForWork(poll);
   }
+}
+
+std::optional<Problem> WorkerPool::Failure() const {
+  std::lock_guard lock(failure_mu_);
+  return failure_;
 }
 
 std::string ProcessWorkerId() {

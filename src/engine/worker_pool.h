@@ -5,6 +5,8 @@
 #pragma once
 
 #include <atomic>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -24,6 +26,11 @@ class WorkerPool {
   void Start();
   // Asks workers to stop after their current stage, and joins them.
   void Stop();
+  // The first failure of the store a worker could not get past (a full
+  // disk, a read-only or damaged state: not a busy one, which passes): the
+  // run cannot record its progress, and whoever drives it must say so
+  // rather than wait.
+  std::optional<Problem> Failure() const;
 
  private:
   void Loop(const std::string& worker);
@@ -33,6 +40,8 @@ class WorkerPool {
   std::string id_;
   std::atomic<bool> stop_{false};
   std::vector<std::thread> threads_;
+  mutable std::mutex failure_mu_;
+  std::optional<Problem> failure_;
 };
 
 // A worker id unique to this process: host:pid.

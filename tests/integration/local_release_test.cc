@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <thread>
 
 #include "core/json.h"
@@ -24,6 +25,7 @@ namespace ps {
 namespace {
 
 using namespace std::chrono_literals;
+namespace fs = std::filesystem;
 using testing::CommandResult;
 using testing::RunCommand;
 
@@ -83,6 +85,7 @@ class LocalRelease : public ::testing::Test {
   }
 
   testing::TempDir dir_;
+  std::vector<std::string> env_;
 };
 
 TEST_F(LocalRelease, ApplyServesTheVersionAndIsIdempotent) {
@@ -310,16 +313,20 @@ TEST_F(LocalRelease, OneReleaseAtATime) {
 
 // kill -9 of a release mid-way leaves its candidate serving a share; abort
 // (or rollback) with no release running takes exactly that candidate out.
-TEST_F(LocalRelease, AKilledReleaseIsUndoneByAbort) {
+// kill -9 of `release` at 30%: the candidate would keep its share with
+// nobody watching, the records "progressing" forever. The next command on
+// the environment (here `status`) takes the candidate out and ends the
+// records; the next release runs.
+TEST_F(LocalRelease, AKilledReleaseIsTakenOutByTheNextCommand) {
   testing::WriteText(dir_ / "pause.yaml",
                      "release:\n  steps:\n    - setWeight: 30\n    - pause: {}\n"
                      "  traffic:\n    rate: 20\n    paths: /api/items\n");
   ASSERT_EQ(Ps({"apply", "repo", "--ref", "v1"}).exit_code, 0);
-  const std::string lock = Env()["folder"].get<std::string>() + "/env.lock";
   std::thread t([&] {
     Ps({"--config", (dir_ / "pause.yaml").string(), "release", "repo", "--ref", "v3-slow"});
   });
   pid_t pid = 0;
+  std::string run_id;
   for (int i = 0; i < 500 && pid == 0; ++i) {
     std::this_thread::sleep_for(20ms);
     Json env = Env();
@@ -333,26 +340,112 @@ TEST_F(LocalRelease, AKilledReleaseIsUndoneByAbort) {
   ASSERT_GT(pid, 0);
   kill(pid, SIGKILL);
   t.join();
-  Json env = Env();
-  EXPECT_TRUE(env["services"]["catalog"]["candidate"].is_string()) << "left behind";
+  auto st = Ps({"status", "repo", "--json"});
+  ASSERT_EQ(st.exit_code, 0) << st.err;
+  EXPECT_NE(st.err.find("left unfinished"), std::string::npos) << st.err;
+  Json env = Json::parse(st.out)["environments"][0];
+  EXPECT_TRUE(env["services"]["catalog"]["candidate"].is_null()) << env.dump();
   EXPECT_FALSE(env.contains("busy"));
-  auto r = Ps({"release", "repo", "--ref", "v3-slow"});
-  EXPECT_EQ(r.exit_code, 5) << r.err;
-  EXPECT_NE(r.err.find("prodsprint rollback"), std::string::npos) << r.err;
-  r = Ps({"abort", "repo"});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("abandoned"), std::string::npos) << r.out;
-  env = Env();
-  EXPECT_TRUE(env["services"]["catalog"]["candidate"].is_null());
   EXPECT_EQ(StableVersion(), Rev("v1"));
-  EXPECT_EQ(
-      env["services"]["catalog"]["colours"][env["services"]["catalog"]["stable"].get<std::string>()]
-          .value("weight", 0),
-      100);
-  // Nothing left to abort: a clear conflict, and no rollback past v1.
-  r = Ps({"abort", "repo"});
+  const Json& svc = env["services"]["catalog"];
+  EXPECT_EQ(svc["colours"][svc["stable"].get<std::string>()].value("weight", 0), 100);
+  // The records ended: the release aborted, its run cancelled (not left
+  // "running" for a worker to pick up again).
+  Json runs = PsJson({"runs"});
+  ASSERT_TRUE(runs.is_array());
+  for (const auto& r : runs) {
+    if (r["kind"] != "release") continue;
+    EXPECT_EQ(r["status"], "error") << r.dump();
+    EXPECT_NE(r["error"].dump().find("recovery"), std::string::npos) << r.dump();
+  }
+  // Nothing left to abort; a new release runs.
+  auto r = Ps({"abort", "repo"});
   EXPECT_EQ(r.exit_code, 5) << r.err;
   EXPECT_EQ(StableVersion(), Rev("v1"));
+  Json rel = PsJson({"release", "repo", "--ref", "v4"});
+  EXPECT_EQ(rel["status"], "promoted") << rel.dump();
+}
+
+// The disk holding the state fills during a canary at 30% (a tmpfs): the
+// release cannot record its decisions, so it takes its new version out
+// (weight 0 needs no disk), ends within the lease's half-life and says why;
+// nothing serves the new version afterwards.
+TEST_F(LocalRelease, AFullDiskDuringACanaryRollsItOutAndSaysWhy) {
+  if (::geteuid() != 0) GTEST_SKIP() << "mounting a tmpfs needs root";
+  const fs::path st = dir_ / "st";
+  fs::create_directories(st);
+  auto m = RunCommand({"/bin/mount", "-t", "tmpfs", "-o", "size=48m", "tmpfs", st.string()},
+                      dir_.path());
+  if (m.exit_code != 0) GTEST_SKIP() << "no tmpfs here: " << m.err;
+  struct Unmount {
+    fs::path at;
+    std::function<void()> down;
+    ~Unmount() {
+      down();
+      RunCommand({"/bin/umount", "-l", at.string()}, "/");
+    }
+  } unmount{st, [&] { Ps({"down", "repo"}, env_); }};
+  env_ = {"PRODSPRINT_STATE_DIR=" + (st / "state").string(), "PRODSPRINT_ENGINE_LEASE_TTL=4s",
+          "PRODSPRINT_ENGINE_HEARTBEAT=1s"};
+  testing::WriteText(dir_ / "pause.yaml",
+                     "release:\n  steps:\n    - setWeight: 30\n    - pause: {}\n"
+                     "  traffic:\n    rate: 20\n    paths: /api/items\n");
+  ASSERT_EQ(Ps({"apply", "repo", "--ref", "v1"}, env_).exit_code, 0);
+  CommandResult rel;
+  std::thread t([&] {
+    rel = Ps({"--config", (dir_ / "pause.yaml").string(), "release", "repo", "--ref", "v4"}, env_);
+  });
+  int port = 0;
+  bool at30 = false;
+  for (int i = 0; i < 500 && !at30; ++i) {
+    std::this_thread::sleep_for(20ms);
+    Json e = Json::parse(Ps({"status", "repo", "--json"}, env_).out, nullptr, false);
+    if (!e.is_object() || e["environments"].empty()) continue;
+    const Json& svc = e["environments"][0]["services"]["catalog"];
+    port = svc.value("frontend_port", 0);
+    at30 = svc["candidate"].is_string() &&
+           svc["colours"][svc["candidate"].get<std::string>()].value("weight", 0) == 30;
+  }
+  ASSERT_TRUE(at30);
+  // Fill it.
+  RunCommand({"/bin/sh", "-c", "dd if=/dev/zero of='" + (st / "fill").string() + "' bs=64k"},
+             dir_.path());
+  t.join();
+  EXPECT_NE(rel.exit_code, 0) << rel.err;
+  EXPECT_NE(rel.err.find("Disk full"), std::string::npos) << rel.err;
+  // Nothing answers as v4 ("stock" is its new field).
+  auto got = RunCommand(
+      {"/usr/bin/env", "node", "-e",
+       "const http=require('http');let v4=0,n=0;const one=()=>http.get('http://127.0.0.1:" +
+           std::to_string(port) +
+           "/api/items',r=>{let b='';r.on('data',d=>b+=d);r.on('end',()=>{v4+=b.includes('stock');"
+           "if(++n<60)one();else console.log(v4)})});one();"},
+      dir_.path());
+  EXPECT_EQ(got.out, "0\n") << got.err;
+  // Space again: the next command ends what was left (records, the
+  // stopped candidate) and a release runs.
+  fs::remove(st / "fill");
+  auto status = Ps({"status", "repo", "--json"}, env_);
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  const Json e = Json::parse(status.out)["environments"][0];
+  EXPECT_TRUE(e["services"]["catalog"]["candidate"].is_null()) << e.dump();
+}
+
+// `down` stops the processes even when the state database is damaged:
+// stopping needs none of it.
+TEST_F(LocalRelease, DownWorksWithADamagedStateDatabase) {
+  ASSERT_EQ(Ps({"apply", "repo", "--ref", "v1"}).exit_code, 0);
+  const int port = Port();
+  ASSERT_EQ(HttpGetStatus("127.0.0.1", port, "/api/items", 2000), 200);
+  const fs::path db = dir_ / ".prodsprint/state.db";
+  const std::string text = testing::ReadText(db);
+  testing::WriteText(db, text.substr(0, text.size() / 3));
+  auto status = Ps({"status", "repo"});
+  EXPECT_EQ(status.exit_code, 4) << status.err;
+  auto down = Ps({"down", "repo"});
+  EXPECT_EQ(down.exit_code, 0) << down.err;
+  EXPECT_NE(down.err.find("without the state database"), std::string::npos) << down.err;
+  EXPECT_EQ(HttpGetStatus("127.0.0.1", port, "/api/items", 500), 0);
 }
 
 TEST_F(LocalRelease, HaproxyMissingIsAClearErrorAndHaproxyDyingIsRestarted) {

@@ -247,7 +247,9 @@ Outcome Release::Watch(Millis max_ms, const std::function<bool()>& done) {
         }
       }
       if (ctx_.Stopping()) {
-        reason_ = "the run was stopped";
+        reason_ = ctx_.stop_reason() == engine::StopReason::kInterrupted
+                      ? "interrupted (Ctrl-C or SIGTERM): the new version was rolled out"
+                      : "the run was stopped";
         return Outcome::kAbort;
       }
     }

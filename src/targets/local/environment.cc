@@ -411,7 +411,10 @@ Status LocalEnvironment::ApplyWeights(const std::string& service) {
   const auto& svc = state_["services"][service];
   if (svc.value("kind", "web") != "web") return Ok();
   // The file first: a restart in between comes back with the new split.
-  PS_TRY(WriteFileAtomic(dir_ / "haproxy.cfg", RenderHaproxyConfig(Router())));
+  // If it cannot be written (a full disk), the running router is still told
+  // (its runtime API needs no disk: taking a candidate out must work then),
+  // and the file's error is returned after.
+  const Status file = WriteFileAtomic(dir_ / "haproxy.cfg", RenderHaproxyConfig(Router()));
   HaproxyAdmin admin(SocketPath("admin.sock"));
   const int n = svc.value("instances", 1);
   // Raise the colour gaining weight before lowering the other, so that for
@@ -434,7 +437,7 @@ Status LocalEnvironment::ApplyWeights(const std::string& service) {
       }
     }
   }
-  return Ok();
+  return file;
 }
 
 Status LocalEnvironment::StartColour(const std::string& service, const std::string& colour,
