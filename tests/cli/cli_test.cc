@@ -508,5 +508,51 @@ TEST_F(CliTest, StatusSaysWhenAnotherProcessSharesTheFrontendPort) {
   ::close(fd);
 }
 
+// The hostile-input suite: repositories made by
+// tests/fixtures/hostile/make-repos.sh (FIFOs, links out of the tree, a
+// .gitignore that takes a backtracking matcher minutes, control characters
+// in names, a path past PATH_MAX, huge and sparse files). Every command ends
+// (a minute at most, not a hang), with an exit code it documents, and
+// leaves what the links point at as it was.
+TEST_F(CliTest, HostileRepositoriesEndCleanlyAndWriteNothingOutside) {
+  namespace fs = std::filesystem;
+  const fs::path root = dir_ / "hostile";
+  auto made = ps::testing::RunCommand(
+      {PS_SOURCE_DIR "/tests/fixtures/hostile/make-repos.sh", root.string()}, dir_.path());
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  auto snapshot = [&] {
+    std::string out;
+    for (const auto& e : fs::recursive_directory_iterator(root / "outside")) {
+      out += e.path().string() + "\n";
+      if (e.is_regular_file()) out += ps::testing::ReadText(e.path());
+    }
+    return out;
+  };
+  const std::string before = snapshot();
+  for (const char* repo : {"fifos", "links", "gitignore", "names", "deep", "huge"}) {
+    for (const auto& cmd : std::vector<std::vector<std::string>>{
+             {"audit"}, {"plan"}, {"check", "--gate", "security"}, {"up"}}) {
+      std::vector<std::string> args = {"/usr/bin/timeout", "-s", "KILL", "60", PS_BINARY};
+      args.insert(args.end(), cmd.begin(), cmd.end());
+      args.push_back((root / repo).string());
+      args.push_back("--json");
+      auto r = ps::testing::RunCommand(args, dir_.path(),
+                                       {"NO_COLOR=1", "PRODSPRINT_ADVISORY_DB=" +
+                                                          (dir_ / "none.db").string()});
+      const std::string what = std::string(repo) + ": " + cmd[0];
+      EXPECT_TRUE(r.exit_code == 0 || r.exit_code == 1 || r.exit_code == 2) << what << " exit "
+                                                                              << r.exit_code << "\n"
+                                                                              << r.err;
+      // --json: a document either way (a result or a Problem)
+      EXPECT_TRUE(Json::accept(r.out)) << what << ": " << r.out.substr(0, 300) << r.err;
+      EXPECT_EQ(r.out.find("SUPERSECRETVALUE"), std::string::npos) << what;
+      EXPECT_EQ(r.err.find("SUPERSECRETVALUE"), std::string::npos) << what;
+    }
+  }
+  EXPECT_EQ(snapshot(), before);
+  // Cleaned up by rm, which copes with any depth.
+  ps::testing::RunCommand({"/bin/rm", "-rf", root.string()}, dir_.path());
+}
+
 }  // namespace
 }  // namespace ps
