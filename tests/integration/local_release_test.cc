@@ -366,6 +366,68 @@ TEST_F(LocalRelease, AKilledReleaseIsTakenOutByTheNextCommand) {
   EXPECT_EQ(rel["status"], "promoted") << rel.dump();
 }
 
+// Ctrl-C during a canary at 30% on a full disk: the release aborts in its
+// own process (no control file to write), the new version is taken out,
+// exit 130.
+TEST_F(LocalRelease, CtrlCOnAFullDiskAbortsTheReleaseInProcess) {
+  if (::geteuid() != 0) GTEST_SKIP() << "mounting a tmpfs needs root";
+  const fs::path st = dir_ / "st";
+  fs::create_directories(st);
+  auto m = RunCommand({"/bin/mount", "-t", "tmpfs", "-o", "size=48m", "tmpfs", st.string()},
+                      dir_.path());
+  if (m.exit_code != 0) GTEST_SKIP() << "no tmpfs here: " << m.err;
+  struct Unmount {
+    fs::path at;
+    std::function<void()> down;
+    ~Unmount() {
+      down();
+      RunCommand({"/bin/umount", "-l", at.string()}, "/");
+    }
+  } unmount{st, [&] { Ps({"down", "repo"}, env_); }};
+  // A long lease: the store's refusals alone must not end the release first.
+  env_ = {"PRODSPRINT_STATE_DIR=" + (st / "state").string(), "PRODSPRINT_ENGINE_LEASE_TTL=10m"};
+  testing::WriteText(dir_ / "pause.yaml",
+                     "release:\n  steps:\n    - setWeight: 30\n    - pause: {}\n"
+                     "  traffic:\n    rate: 20\n    paths: /api/items\n");
+  ASSERT_EQ(Ps({"apply", "repo", "--ref", "v1"}, env_).exit_code, 0);
+  CommandResult rel;
+  std::thread t([&] {
+    rel = Ps({"--config", (dir_ / "pause.yaml").string(), "release", "repo", "--ref", "v4"}, env_);
+  });
+  pid_t pid = 0;
+  int port = 0;
+  for (int i = 0; i < 500 && pid == 0; ++i) {
+    std::this_thread::sleep_for(20ms);
+    Json e = Json::parse(Ps({"status", "repo", "--json"}, env_).out, nullptr, false);
+    if (!e.is_object() || e["environments"].empty()) continue;
+    const Json& env = e["environments"][0];
+    const Json& svc = env["services"]["catalog"];
+    port = svc.value("frontend_port", 0);
+    if (!svc["candidate"].is_string() ||
+        svc["colours"][svc["candidate"].get<std::string>()].value("weight", 0) != 30) {
+      continue;
+    }
+    const std::string holder = env.value("busy", "");
+    const auto at = holder.find("(pid ");
+    if (at != std::string::npos) pid = std::atoi(holder.c_str() + at + 5);
+  }
+  ASSERT_GT(pid, 0);
+  RunCommand({"/bin/sh", "-c", "dd if=/dev/zero of='" + (st / "fill").string() + "' bs=64k"},
+             dir_.path());
+  kill(pid, SIGINT);
+  t.join();
+  EXPECT_EQ(rel.exit_code, 130) << rel.err;
+  EXPECT_NE(rel.err.find("aborting the release"), std::string::npos) << rel.err;
+  auto got = RunCommand(
+      {"/usr/bin/env", "node", "-e",
+       "const http=require('http');let v4=0,n=0;const one=()=>http.get('http://127.0.0.1:" +
+           std::to_string(port) +
+           "/api/items',r=>{let b='';r.on('data',d=>b+=d);r.on('end',()=>{v4+=b.includes('stock');"
+           "if(++n<60)one();else console.log(v4)})});one();"},
+      dir_.path());
+  EXPECT_EQ(got.out, "0\n") << got.err;
+}
+
 // The disk holding the state fills during a canary at 30% (a tmpfs): the
 // release cannot record its decisions, so it takes its new version out
 // (weight 0 needs no disk), ends within the lease's half-life and says why;
