@@ -247,7 +247,7 @@ TEST(UpSecrets, NothingWrittenOrPrintedHoldsASecret) {
   // Every file written: the state folder, the repository's plans (but the
   // release's own copy of the repository's files, under releases/).
   int files = 0;
-  for (const fs::path root : {dir / ".prodsprint", repo / ".prodsprint"}) {
+  for (const fs::path& root : {dir / ".prodsprint", repo / ".prodsprint"}) {
     if (!fs::exists(root)) continue;
     for (const auto& e : fs::recursive_directory_iterator(root)) {
       if (!e.is_regular_file() || e.path().filename() == "secrets.json" ||

@@ -28,7 +28,7 @@ struct TestTarget {
   std::string command;    // the audit's test command
   std::string cwd;        // absolute: the service's folder
   std::map<std::string, std::string> env;  // may hold "${secret:NAME}" references
-  std::string secrets_file;                // what they resolve from
+  std::string secrets_file = {};           // what they resolve from
 };
 
 struct TestGateOptions {
