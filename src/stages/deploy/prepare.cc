@@ -221,7 +221,14 @@ Result<PreparedVersion> PrepareVersion(engine::StageContext& ctx, LocalEnvironme
         PS_TRY(env.Secret(name));
         envv[name] = SecretRef(name);
       } else if (e.contains("default") && e["default"].is_string()) {
-        envv[name] = e["default"].get<std::string>();
+        // A repository's value never names one of the environment's secrets
+        // (it would be resolved into that process's environment).
+        const std::string value = e["default"].get<std::string>();
+        if (value.find("${secret:") != std::string::npos) {
+          if (e.value("required", false)) unset.push_back(name);
+          continue;
+        }
+        envv[name] = value;
       } else if (e.value("required", false)) {
         unset.push_back(name);
       }
