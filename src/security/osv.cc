@@ -7,13 +7,13 @@
 #include "core/fs.h"
 #include "security/versions.h"
 #include "security/zip.h"
-#include "store/sqlite/db.h"
+#include "sqlite/db.h"
 
 namespace ps::security {
 
 namespace fs = std::filesystem;
-using store::sqlite::Db;
-using store::sqlite::SqliteError;
+using ps::sqlite::Db;
+using ps::sqlite::SqliteError;
 
 // --- CVSS --------------------------------------------------------------------
 

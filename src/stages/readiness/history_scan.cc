@@ -7,13 +7,13 @@
 
 #include "core/fs.h"
 #include "stages/git/libgit2.h"
-#include "store/sqlite/db.h"
+#include "sqlite/db.h"
 
 namespace ps::stages::readiness {
 
 namespace fs = std::filesystem;
-using store::sqlite::Db;
-using store::sqlite::SqliteError;
+using ps::sqlite::Db;
+using ps::sqlite::SqliteError;
 
 std::string DefaultHistoryCache(const std::string& git_dir) {
   std::string base = UserCacheDir();

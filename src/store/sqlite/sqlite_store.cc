@@ -5,10 +5,14 @@
 #include <filesystem>
 #include <fstream>
 
-#include "store/sqlite/db.h"
+#include "sqlite/db.h"
 #include "store/sqlite/migrations.h"
 
 namespace ps::store::sqlite {
+
+using ps::sqlite::SqliteError;
+using ps::sqlite::Stmt;
+using ps::sqlite::StmtGuard;
 
 namespace {
 

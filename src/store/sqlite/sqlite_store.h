@@ -9,7 +9,13 @@
 
 #include "store/store.h"
 
+namespace ps::sqlite {
+class Db;
+}  // namespace ps::sqlite
+
 namespace ps::store::sqlite {
+
+using ps::sqlite::Db;
 
 struct SqliteOptions {
   // synchronous=FULL: a committed transaction survives power loss. NORMAL
@@ -18,8 +24,6 @@ struct SqliteOptions {
   // How long a transaction waits for another process's lock.
   int busy_timeout_ms = 10'000;
 };
-
-class Db;
 
 class SqliteStore final : public Store {
  public:

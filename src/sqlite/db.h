@@ -1,7 +1,9 @@
-// A thin RAII layer over the SQLite C API for the sqlite store: prepared
-// statements cached per connection, typed binds and columns. Errors throw
-// SqliteError, which never leaves the sqlite store (SqliteStore converts it to
-// a Problem at its boundary).
+// A thin RAII layer over the SQLite C API: prepared statements cached per
+// connection, typed binds and columns. Used by the state store's SQLite
+// backend (store/sqlite/), the advisory database (security/osv.cc) and the
+// history scan's cache (stages/readiness/history_scan.cc) — none of which
+// reaches into another's internals. Errors throw SqliteError, which never
+// leaves its user (each converts it to a Problem at its boundary).
 #pragma once
 
 #include <sqlite3.h>
@@ -14,7 +16,7 @@
 
 #include "core/problem.h"
 
-namespace ps::store::sqlite {
+namespace ps::sqlite {
 
 class SqliteError : public std::runtime_error {
  public:
@@ -103,4 +105,4 @@ class Db {
 
 [[noreturn]] void Throw(sqlite3* db, int rc, const std::string& what);
 
-}  // namespace ps::store::sqlite
+}  // namespace ps::sqlite

@@ -1,6 +1,6 @@
-#include "store/sqlite/db.h"
+#include "sqlite/db.h"
 
-namespace ps::store::sqlite {
+namespace ps::sqlite {
 
 void Throw(sqlite3* db, int rc, const std::string& what) {
   std::string msg = what + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
@@ -119,4 +119,4 @@ std::string Db::QueryText(const std::string& sql) {
   return st->Text(0);
 }
 
-}  // namespace ps::store::sqlite
+}  // namespace ps::sqlite
