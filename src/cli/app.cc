@@ -34,8 +34,8 @@
 #include "stages/git/libgit2.h"
 #include "stages/plan/blueprint.h"
 #include "store/model_json.h"
-#include "store/sqlite/migrations.h"
-#include "store/sqlite/sqlite_store.h"
+#include "cli/backends.h"
+#include "store/backends.h"
 #include "store/tenancy.h"
 #include "targets/local/environment.h"
 
@@ -126,7 +126,7 @@ int CmdVersion(bool json) {
   if (auto g = stages::git::Load(); g.ok()) (*g)->libgit2_version(&major, &minor, &rev);
   Json v{
       {"version", PS_VERSION},
-      {"schema", store::sqlite::LatestSchemaVersion()},
+      {"schema", store::StoreBackends()["sqlite"].value("schema", 0)},
       {"sqlite", sqlite3_libversion()},
       {"libgit2", std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(rev)}};
   if (json) {
@@ -1244,6 +1244,7 @@ int Finish(const Result<int>& r, bool json) {
 
 int Main(int argc, char** argv) {
   InstallSignalHandlers();
+  RegisterBackends();
   GuardTerminalOutput();
   CLI::App app{
       "ProdSprint takes a repository to production safely: it reads the repo, plans the build, "

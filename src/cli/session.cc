@@ -9,7 +9,8 @@
 #include "core/ids.h"
 #include "engine/worker_pool.h"
 #include "store/model_json.h"
-#include "store/sqlite/sqlite_store.h"
+#include "cli/backends.h"
+#include "store/backends.h"
 #include "store/tenancy.h"
 
 namespace ps::cli {
@@ -46,8 +47,8 @@ Result<std::unique_ptr<Session>> OpenSession(const Options& o, const fs::path& d
         .With("hint", "run 'prodsprint up PATH' first, or point --state at an existing state");
   }
   PS_TRY(EnsurePrivateDir(s->state_dir));
-  PS_ASSIGN(auto sqlite, store::sqlite::SqliteStore::Open(db_path.string()));
-  s->store = std::move(sqlite);
+  RegisterBackends();
+  PS_ASSIGN(s->store, store::OpenStore("sqlite:" + db_path.string()));
   s->artifacts = std::make_unique<artifacts::FsArtifactStore>(s->state_dir / "artifacts");
   RegisterBuiltinStages(s->registry);
   auto& clock = SystemClock::Instance();

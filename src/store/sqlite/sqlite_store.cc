@@ -1,11 +1,13 @@
 #include "store/sqlite/sqlite_store.h"
 
+#include <sqlite3.h>
 #include <sys/statvfs.h>
 
 #include <filesystem>
 #include <fstream>
 
 #include "sqlite/db.h"
+#include "store/backends.h"
 #include "store/sqlite/migrations.h"
 
 namespace ps::store::sqlite {
@@ -843,6 +845,16 @@ Status SqliteStore::Transact(bool write, const std::function<Status(Tx&)>& fn) {
   }
   sqlite3_exec(db_->raw(), "ROLLBACK", nullptr, nullptr, nullptr);
   return result;
+}
+
+void RegisterSqliteBackend() {
+  RegisterStoreBackend(
+      {"sqlite",
+       [](const std::string& path) -> Result<std::unique_ptr<Store>> {
+         PS_ASSIGN(auto s, SqliteStore::Open(path));
+         return std::unique_ptr<Store>(std::move(s));
+       },
+       [] { return Json{{"schema", LatestSchemaVersion()}, {"library", sqlite3_libversion()}}; }});
 }
 
 }  // namespace ps::store::sqlite

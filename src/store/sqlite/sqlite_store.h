@@ -25,6 +25,9 @@ struct SqliteOptions {
   int busy_timeout_ms = 10'000;
 };
 
+// Registers "sqlite:PATH" with the store factory (store/backends.h).
+void RegisterSqliteBackend();
+
 class SqliteStore final : public Store {
  public:
   // Opens or creates the store at `path`, migrating an older schema (after a
