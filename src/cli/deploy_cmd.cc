@@ -52,29 +52,43 @@ void RecoverOrphanedRelease(Target& t, const DeployArgs& a) {
   const std::string why =
       "the process running it ended before it finished (killed?): its new version was taken out "
       "by the next command on '" + a.env + "'";
-  {
-    auto env = local::LocalEnvironment::Open(t.env_dir, Exe(), t.project.name, a.env);
-    if (!env.ok()) return;
-    std::vector<std::string> orphans;
-    for (const auto& [name, svc] : env->state()["services"].items()) {
-      if (svc.contains("candidate") && svc["candidate"].is_string()) orphans.push_back(name);
-    }
-    if (!orphans.empty()) {
-      if (!env->Lock("recover").ok()) return;  // another command got there first
-      for (const auto& n : orphans) (void)env->SetCandidateWeight(n, 0);
-      std::string failed;
-      for (const auto& n : orphans) {
-        auto st = env->RollbackCandidate(n);
-        if (!st.ok()) failed += " " + n + ": " + st.problem().Message() + ";";
+  auto env = local::LocalEnvironment::Open(t.env_dir, Exe(), t.project.name, a.env);
+  if (!env.ok()) return;
+  auto& s = *t.session;
+  auto unfinished = [&] {
+    bool any = false;
+    (void)s.store->Read([&](store::Tx& tx) -> Status {
+      PS_ASSIGN(auto releases, tx.ListReleases(s.tenant, t.project.id));
+      for (const auto& r : releases) {
+        any = any || (r.env == a.env && (r.status == "progressing" || r.status == "paused"));
       }
-      std::cerr << "warning: a release in '" << a.env << "' was left unfinished (its process "
-                << "ended): its new version now gets no traffic"
-                << (failed.empty() ? " and was stopped" : " but could not be stopped:" + failed)
-                << "\n";
+      return Ok();
+    });
+    return any;
+  };
+  std::vector<std::string> orphans;
+  for (const auto& [name, svc] : env->state()["services"].items()) {
+    if (svc.contains("candidate") && svc["candidate"].is_string()) orphans.push_back(name);
+  }
+  // Nothing left behind (the usual case): no lock taken, so commands beside
+  // this one never find the environment busy because of it.
+  if (orphans.empty() && !unfinished()) return;
+  // Held to the end: while it is, no release can be running on this
+  // environment, so whatever says "progressing" is an orphan's.
+  if (!env->Lock("recover").ok()) return;  // another command got there first
+  if (!orphans.empty()) {
+    for (const auto& n : orphans) (void)env->SetCandidateWeight(n, 0);
+    std::string failed;
+    for (const auto& n : orphans) {
+      auto st = env->RollbackCandidate(n);
+      if (!st.ok()) failed += " " + n + ": " + st.problem().Message() + ";";
     }
+    std::cerr << "warning: a release in '" << a.env << "' was left unfinished (its process "
+              << "ended): its new version now gets no traffic"
+              << (failed.empty() ? " and was stopped" : " but could not be stopped:" + failed)
+              << "\n";
   }
   // The records end in a terminal state.
-  auto& s = *t.session;
   std::vector<std::string> runs;
   (void)s.store->Write([&](store::Tx& tx) -> Status {
     PS_ASSIGN(auto releases, tx.ListReleases(s.tenant, t.project.id));
@@ -107,7 +121,9 @@ Result<Target> Open(const Options& o, const DeployArgs& a, bool create) {
     const bool found = o.config.empty();
     PS_ASSIGN(const Config c, LoadConfig(found ? (t.repo / "prodsprint.yaml").string() : o.config,
                                          found));
-    if (std::find(c.environments.begin(), c.environments.end(), a.env) == c.environments.end()) {
+    // (Commands on an existing environment still reach it after the list changed.)
+    if (create &&
+        std::find(c.environments.begin(), c.environments.end(), a.env) == c.environments.end()) {
       std::string names;
       for (const auto& e : c.environments) names += (names.empty() ? "" : ", ") + e;
       return problems::InvalidInput("unknown environment '" + a.env + "': the environments are " +

@@ -58,8 +58,18 @@ class ControlFilter final : public std::streambuf {
   }
 
  private:
-  static bool Plain(unsigned char c) {
-    return (c >= 0x20 && c != 0x7f) || c == '\n' || c == '\t';
+  // DEL passes: terminals ignore it, and JSON (which writes it raw) must
+  // stay JSON.
+  static bool Plain(unsigned char c) { return c >= 0x20 || c == '\n' || c == '\t'; }
+  // The colour sequences Term writes; any other (hidden text, black on
+  // black) is a repository's, and shown.
+  static bool Ours(const std::string& seq) {
+    static const char* const kOurs[] = {"\x1b[0m", "\x1b[1m", "\x1b[2m", "\x1b[31m",
+                                        "\x1b[32m", "\x1b[33m", "\x1b[36m"};
+    for (const char* o : kOurs) {
+      if (seq == o) return true;
+    }
+    return false;
   }
   void Raw(const char* s, std::size_t n) { to_->sputn(s, static_cast<std::streamsize>(n)); }
   void Escaped(unsigned char c) {
@@ -83,7 +93,11 @@ class ControlFilter final : public std::streambuf {
         if (c != '[') FlushPending(false);
         return;
       }
-      if (c == 'm') {  // ESC [ digits ; ... m: colour
+      if (c == 'm') {  // ESC [ digits m: a colour, ours or not
+        if (!Ours(pending_)) {
+          FlushPending(false);
+          return;
+        }
         Raw(pending_.data(), pending_.size());
         pending_.clear();
         return;
@@ -95,7 +109,7 @@ class ControlFilter final : public std::streambuf {
       pending_.assign(1, '\x1b');
       return;
     }
-    if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) {
+    if (c < 0x20 && c != '\n' && c != '\t') {
       Escaped(c);
       return;
     }

@@ -44,8 +44,8 @@ class Term {
 // Makes std::cout and std::cerr safe for a terminal: names and text from
 // a repository may hold control characters (ESC sequences that move the
 // cursor, rewrite the title or the clipboard; \r and \b that hide text).
-// Every control byte but \n and \t is written as \xNN, except colour
-// (SGR) sequences, "ESC [ digits/';' m". JSON output is unchanged (its
+// Every control byte but \n and \t is written as \xNN, except the colour
+// sequences Term itself writes. JSON output is unchanged (its
 // strings escape control characters already). Called once, first thing.
 void GuardTerminalOutput();
 

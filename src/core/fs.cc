@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -151,7 +152,11 @@ Status WriteFileAtomic(const fs::path& path, std::string_view data, unsigned mod
     off += static_cast<std::size_t>(n);
   }
   ::fchmod(fd, static_cast<mode_t>(mode));
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+  const bool synced = ::fsync(fd) == 0;
+  const int sync_errno = errno;
+  const bool closed = ::close(fd) == 0;  // always closed, even when fsync failed
+  if (!synced || !closed) {
+    if (!synced) errno = sync_errno;
     auto p = WriteProblem("fsync", path);
     ::unlink(tmpl.c_str());
     return p;
@@ -236,18 +241,21 @@ Status EnsureDirBelow(const fs::path& root, const fs::path& rel) {
 Status EnsurePrivateDir(const fs::path& dir) {
   std::error_code ec;
   if (dir.has_parent_path()) fs::create_directories(dir.parent_path(), ec);
-  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+  const bool created = ::mkdir(dir.c_str(), 0700) == 0;
+  if (!created && errno != EEXIST) {
     return problems::Internal(Errno("cannot create directory", dir));
   }
   const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) {
+    const int err = errno;
     struct stat lst {};
-    if (errno == ELOOP || (::lstat(dir.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode))) {
+    if (err == ELOOP || (::lstat(dir.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode))) {
       return problems::InvalidInput(dir.string() +
                                     " is a symbolic link: the state folder must be a real folder "
                                     "(give --state to put it elsewhere)");
     }
-    if (errno == ENOTDIR) return problems::InvalidInput(dir.string() + " is not a folder");
+    if (err == ENOTDIR) return problems::InvalidInput(dir.string() + " is not a folder");
+    errno = err;
     return problems::InvalidInput(Errno("cannot open", dir));
   }
   struct stat st {};
@@ -257,8 +265,29 @@ Status EnsurePrivateDir(const fs::path& dir) {
   } else if (st.st_uid != ::geteuid()) {
     out = problems::InvalidInput(dir.string() + " belongs to another user (uid " +
                                  std::to_string(st.st_uid) + "): not used as the state folder");
-  } else if ((st.st_mode & 077) != 0 && ::fchmod(fd, 0700) != 0) {
-    out = problems::Internal(Errno("cannot make private", dir));
+  } else if ((st.st_mode & 077) != 0) {
+    // Narrowed only when it is a state folder (or empty): a configuration
+    // (a repository's, even) must not make ProdSprint lock up any folder of
+    // the user's by naming it.
+    std::error_code ec;
+    bool ours = true;  // holds nothing but what ProdSprint keeps in a state folder
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
+      static const char* const kOurs[] = {"state.db", "state.db-wal", "state.db-shm", "artifacts",
+                                          "logs",     "local",        "reports",      "plan",
+                                          "perf",     "cache"};
+      const std::string name = e.path().filename().string();
+      ours = ours && (std::find(std::begin(kOurs), std::end(kOurs), name) != std::end(kOurs) ||
+                      name.rfind("state.db", 0) == 0);
+    }
+    ours = ours || created;
+    if (!ours) {
+      out = problems::InvalidInput(dir.string() +
+                                   " holds other files and others may read it: not used as the "
+                                   "state folder (choose a new or empty folder: state.dir, "
+                                   "--state)");
+    } else if (::fchmod(fd, 0700) != 0) {
+      out = problems::Internal(Errno("cannot make private", dir));
+    }
   }
   ::close(fd);
   return out;

@@ -37,7 +37,9 @@ void WorkerPool::Loop(const std::string& worker) {
     auto ran = engine_.RunOnce(worker);
     if (stop_) break;
     if (!ran.ok()) {
-      if (!ran.problem().Is("store-busy") && !ran.problem().Is("lease-lost")) {
+      // A failure that retrying will not cure (a full disk, a read-only or
+      // damaged state); busy, lost leases and I/O hiccups are retried.
+      if (!ran.problem().retryable && !ran.problem().Is("lease-lost")) {
         std::lock_guard lock(failure_mu_);
         if (!failure_) failure_ = ran.problem();
       }

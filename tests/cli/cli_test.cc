@@ -298,6 +298,13 @@ TEST_F(CliTest, PlantedLinksNeverRedirectAWrite) {
   fs::remove(dir_ / "repo/.prodsprint");
   ASSERT_EQ(Ps({"up", "repo"}).exit_code, 0);
   EXPECT_EQ(fs::status(dir_ / ".prodsprint").permissions() & fs::perms::all, fs::perms::owner_all);
+  // A folder of the user's that holds other files is not narrowed into a state folder.
+  WriteText(dir_ / "site/index.html", "hi\n");
+  fs::permissions(dir_ / "site", fs::perms::owner_all | fs::perms::others_read | fs::perms::others_exec);
+  auto other = Ps({"up", "repo"}, {"PRODSPRINT_STATE_DIR=" + (dir_ / "site").string()});
+  EXPECT_EQ(other.exit_code, 2) << other.err;
+  EXPECT_NE(other.err.find("holds other files"), std::string::npos) << other.err;
+  EXPECT_NE(fs::status(dir_ / "site").permissions() & fs::perms::others_read, fs::perms::none);
 }
 
 TEST_F(CliTest, NotAFolderIsAClearError) {
@@ -432,17 +439,19 @@ TEST_F(CliTest, UsageAndInputErrorsAreProblemsWithTheirExitCodes) {
 }
 
 TEST_F(CliTest, ControlCharactersFromTheRepositoryAreEscaped) {
-  const std::string dir = "sub\x1b]0;pwned\x07\x1b[2J\rX";
+  const std::string dir = "sub\x1b]0;pwned\x07\x1b[2J\rX\x1b[8mhidden\x7f";
   WriteText(dir_ / "repo" / dir / "package.json", "{bad");
   auto r = Ps({"audit", "repo"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out.find('\x1b'), std::string::npos);
   EXPECT_EQ(r.out.find('\r'), std::string::npos);
-  EXPECT_NE(r.out.find("sub\\x1b]0;pwned\\x07\\x1b[2J\\x0dX/package.json"), std::string::npos)
+  EXPECT_NE(r.out.find("sub\\x1b]0;pwned\\x07\\x1b[2J\\x0dX\\x1b[8mhidden\x7f/package.json"),
+            std::string::npos)
       << r.out;
   // JSON keeps the name exactly (escaped by JSON itself)
   auto j = Ps({"audit", "repo", "--json"});
-  EXPECT_NE(j.out.find("sub\\u001b]0;pwned\\u0007\\u001b[2J\\rX/package.json"), std::string::npos);
+  EXPECT_TRUE(Json::accept(j.out));  // DEL passes raw: still JSON
+  EXPECT_NE(j.out.find("sub\\u001b]0;pwned\\u0007\\u001b[2J\\rX"), std::string::npos);
 }
 
 TEST_F(CliTest, AReadOnlyStateIsAStoreError) {

@@ -336,6 +336,27 @@ TEST(Glob, AgreesWithGitsWildmatchOnRandomPatterns) {
   EXPECT_GT(matched, 1500);  // both answers are exercised
 }
 
+TEST(Glob, BracketsAsGitReadsThem) {
+  EXPECT_TRUE(GlobMatch("[[:digit:]]x", "7x"));
+  EXPECT_FALSE(GlobMatch("[[:digit:]]x", "ax"));
+  EXPECT_TRUE(GlobMatch("[![:upper:]]", "a"));
+  EXPECT_FALSE(GlobMatch("[![:upper:]]", "A"));
+  EXPECT_TRUE(GlobMatch("[Z-\\]]", "]"));
+  // Unterminated, or an unknown class: git's pattern matches nothing.
+  EXPECT_FALSE(GlobMatch("a[b", "a[b"));
+  EXPECT_FALSE(GlobMatch("[[:nope:]]", "a"));
+}
+
+TEST(Gitignore, ManyPatternsAreBoundedInMemory) {
+  std::string content;
+  for (int k = 0; k < 20000; ++k) content += "?\n";
+  IgnoreRules r;
+  r.SetMemoryLimit(1 << 20);
+  r.Add("", content);
+  EXPECT_TRUE(r.full());
+  EXPECT_LT(r.size(), 20000u);
+}
+
 TEST(Gitignore, HostilePatternsCostLinearWork) {
   // 100 patterns "*a*a...*a b1" over 1,000 names of 200 'a's: a backtracking
   // matcher takes minutes; the compiled one a bounded number of steps.

@@ -770,7 +770,7 @@ Result<Json> Audit(RepoView& view, const AuditLimits& limits,
   }
   if (stats.gitignore_bounded) {
     idx.Warn(".gitignore",
-             "its patterns took too long to match (hostile patterns?): the rest of the tree was "
+             "its patterns took too long to match or too much memory to hold (hostile patterns?): the rest of the tree was "
              "read without them");
   }
 

@@ -1,6 +1,7 @@
 #include "stages/audit/gitignore.h"
 
 #include <algorithm>
+#include <cctype>
 
 namespace ps::stages::audit {
 
@@ -81,37 +82,65 @@ Glob::Glob(std::string_view p) {
       continue;
     }
     if (c == '[') {
-      // A bracket expression; without its closing ']' a literal '['.
+      // A bracket expression, as git's wildmatch reads it: ranges, escapes,
+      // POSIX classes ("[[:alpha:]]"); without its closing ']' the pattern
+      // matches nothing.
       std::size_t k = i + 1;
       bool negate = false;
       if (k < p.size() && (p[k] == '!' || p[k] == '^')) {
         negate = true;
         ++k;
       }
-      std::vector<std::pair<unsigned char, unsigned char>> ranges;
-      bool first = true;
+      std::vector<bool> in(256);
+      bool first = true, bad = false;
       while (k < p.size() && (first || p[k] != ']')) {
         first = false;
+        if (p[k] == '[' && k + 1 < p.size() && p[k + 1] == ':') {
+          const std::size_t end = p.find(":]", k + 2);
+          if (end == std::string_view::npos) {
+            bad = true;
+            break;
+          }
+          const std::string_view name = p.substr(k + 2, end - k - 2);
+          int (*test)(int) = name == "alnum"    ? ::isalnum
+                             : name == "alpha"  ? ::isalpha
+                             : name == "blank"  ? ::isblank
+                             : name == "cntrl"  ? ::iscntrl
+                             : name == "digit"  ? ::isdigit
+                             : name == "graph"  ? ::isgraph
+                             : name == "lower"  ? ::islower
+                             : name == "print"  ? ::isprint
+                             : name == "punct"  ? ::ispunct
+                             : name == "space"  ? ::isspace
+                             : name == "upper"  ? ::isupper
+                             : name == "xdigit" ? ::isxdigit
+                                                : nullptr;
+          if (!test) {  // an unknown class: git's pattern matches nothing
+            bad = true;
+            break;
+          }
+          for (int b = 0; b < 128; ++b) in[b] = in[b] || test(b) != 0;
+          k = end + 2;
+          continue;
+        }
         unsigned char lo = static_cast<unsigned char>(p[k]);
         if (lo == '\\' && k + 1 < p.size()) lo = static_cast<unsigned char>(p[++k]);
         unsigned char hi = lo;
         if (k + 2 < p.size() && p[k + 1] == '-' && p[k + 2] != ']') {
-          hi = static_cast<unsigned char>(p[k + 2]);
           k += 2;
+          hi = static_cast<unsigned char>(p[k]);
+          if (hi == '\\' && k + 1 < p.size()) hi = static_cast<unsigned char>(p[++k]);
         }
-        ranges.push_back({lo, hi});
+        for (int b = lo; b <= hi; ++b) in[b] = true;
         ++k;
       }
-      if (k < p.size()) {
-        el.push_back({E::kSet, set_of([&](unsigned char b) {
-                        bool in = false;
-                        for (const auto& [lo, hi] : ranges) in = in || (b >= lo && b <= hi);
-                        return in != negate;
-                      })});
-        i = k + 1;
-        continue;
+      if (bad || k >= p.size()) {
+        too_long_ = true;  // matches nothing
+        return;
       }
-      // fall through: a literal '['
+      el.push_back({E::kSet, set_of([&](unsigned char b) { return in[b] != negate; })});
+      i = k + 1;
+      continue;
     }
     char lit = c;
     if (c == '\\' && i + 1 < p.size()) lit = p[++i];
@@ -261,6 +290,11 @@ void IgnoreRules::Add(const std::string& base, std::string_view content) {
     r.anchored = line.find('/') != std::string::npos;
     if (line[0] == '/') line.erase(0, 1);
     r.glob = Glob(line);
+    bytes_ += r.glob.Bytes() + r.base.size();
+    if (bytes_ > memory_limit_) {
+      full_ = true;
+      return;
+    }
     rules_.push_back(std::move(r));
     if (pos > content.size()) break;
   }

@@ -24,6 +24,10 @@ class Glob {
   explicit Glob(std::string_view pattern);
   // Adds the characters examined to `*work` when given.
   bool Match(std::string_view text, std::uint64_t* work = nullptr) const;
+  // Memory the compiled pattern holds (bytes, about).
+  std::size_t Bytes() const {
+    return literal_.size() + (accepts_.size() + 4 * words_) * sizeof(std::uint64_t) + 64;
+  }
 
  private:
   enum class Kind { kLiteral, kSuffix, kPrefix, kGeneral };
@@ -53,6 +57,11 @@ class IgnoreRules {
   // false without matching (the caller sees work() > limit and says so).
   std::uint64_t work() const { return work_; }
   void SetWorkLimit(std::uint64_t limit) { limit_ = limit; }
+  // Memory the compiled rules hold; Add stops adding (and full() turns
+  // true) past `limit`: a 1 MB .gitignore of one-character patterns would
+  // otherwise compile into a gigabyte.
+  void SetMemoryLimit(std::size_t limit) { memory_limit_ = limit; }
+  bool full() const { return full_; }
 
  private:
   struct Rule {
@@ -65,6 +74,8 @@ class IgnoreRules {
   std::vector<Rule> rules_;
   mutable std::uint64_t work_ = 0;
   std::uint64_t limit_ = UINT64_MAX;
+  std::size_t bytes_ = 0, memory_limit_ = SIZE_MAX;
+  bool full_ = false;
 };
 
 // Glob matching with git's wildmatch rules (compiles `pattern` each call).

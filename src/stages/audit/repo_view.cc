@@ -36,6 +36,9 @@ Problem OpenProblem(const std::string& path) {
 // most): real repositories need well under 1% of it; past it, hostile
 // patterns are given up and the rest of the tree is walked without them.
 constexpr std::uint64_t kMaxIgnoreWork = 1'000'000'000;
+// Memory of the compiled rules of one walk: real repositories need well
+// under a megabyte; past it, the same.
+constexpr std::size_t kMaxIgnoreMemory = 64 << 20;
 
 // The kernel's record of a directory entry (getdents64).
 struct Dirent64 {
@@ -61,6 +64,7 @@ class WorkTree final : public RepoView {
     WalkStats stats;
     IgnoreRules rules;
     rules.SetWorkLimit(kMaxIgnoreWork);
+    rules.SetMemoryLimit(kMaxIgnoreMemory);
     // Depth-first with an explicit stack: no recursion on deep trees.
     std::vector<std::string> stack{""};
     // A folder's entries, as listed, then sorted and typed (reused).
@@ -117,7 +121,11 @@ class WorkTree final : public RepoView {
         auto gi = ReadFileAt(dfd, ".gitignore", (dir.empty() ? "" : dir + "/") + ".gitignore",
                              kMaxIgnoreFile);
         if (gi.ok()) {
-          rules.Add(dir, *gi);
+          if (!stats.gitignore_bounded) rules.Add(dir, *gi);
+          if (rules.full()) {
+            stats.gitignore_bounded = true;
+            rules = IgnoreRules();  // its memory back; no rule applies from here on
+          }
         } else if (stats.gitignore_unread.size() < 100) {
           stats.gitignore_unread.emplace_back((dir.empty() ? "" : dir + "/") + ".gitignore",
                                               gi.problem().detail);

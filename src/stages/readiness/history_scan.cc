@@ -130,6 +130,8 @@ Result<HistoryReport> ScanHistory(const HistoryOptions& o, security::SecretScann
     // reports it.
     auto add_unreadable =
         db.Prepare("INSERT INTO unreadable(commit_oid, path, why) VALUES(?, ?, ?)");
+    // A commit not fully read is scanned again next time: its old rows go.
+    auto forget_unreadable = db.Prepare("DELETE FROM unreadable WHERE commit_oid = ?");
     auto cannot_read = [&](const std::string& commit_hex, const std::string& path,
                            const std::string& why) {
       add_unreadable->BindAll(commit_hex, path, g.Error(why)).Exec();
@@ -140,6 +142,8 @@ Result<HistoryReport> ScanHistory(const HistoryOptions& o, security::SecretScann
       const std::string commit_hex = Hex(g, &c);
       if (known_commits.count(commit_hex)) continue;
       ++rep.new_commits;
+      forget_unreadable->Bind(1, commit_hex).Exec();
+      forget_unreadable->Reset();
       git_commit* commit = nullptr;
       if (g.commit_lookup(&commit, repo, &c) != 0) {
         cannot_read(commit_hex, "", "corrupt or missing commit " + commit_hex);
