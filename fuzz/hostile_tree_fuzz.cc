@@ -24,10 +24,10 @@ namespace fs = std::filesystem;
 
 // Path segments: ordinary names, ours, ones git and tools treat specially,
 // and a control character.
-const char* const kSegments[] = {"a",          "b",        "src",         ".git",
-                                 ".prodsprint", "node_modules", "plan",    "staging",
-                                 "x\x1b[2J",   "..",       "package.json", ".gitignore",
-                                 "prodsprint.yaml", "c d", "Dockerfile", "main.py"};
+const char* const kSegments[] = {
+    "a",          "b",        "src", ".git",         ".prodsprint", "node_modules",    "plan",
+    "staging",    "x\x1b[2J", "..",  "package.json", ".gitignore",  "prodsprint.yaml", "c d",
+    "Dockerfile", "main.py"};
 constexpr std::size_t kSegmentCount = sizeof kSegments / sizeof kSegments[0];
 
 struct Reader {
@@ -95,8 +95,8 @@ void Make(Reader& in, const fs::path& repo) {
         break;
       }
       case 2: {  // a symbolic link: out of the tree, up, to a sibling, to itself
-        static const char* const kTargets[] = {"/etc", "/", "../..", "..", "a", ".", "/dev/zero",
-                                               "/proc/self/fd/0"};
+        static const char* const kTargets[] = {"/etc", "/", "../..",     "..",
+                                               "a",    ".", "/dev/zero", "/proc/self/fd/0"};
         fs::create_symlink(kTargets[in.Byte() % 8], at, ec);
         break;
       }

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "artifacts/artifact_store.h"
+#include "cli/backends.h"
 #include "cli/builtin.h"
 #include "cli/check_cmd.h"
 #include "cli/deploy_cmd.h"
@@ -33,9 +34,8 @@
 #include "stages/audit/audit.h"
 #include "stages/git/libgit2.h"
 #include "stages/plan/blueprint.h"
-#include "store/model_json.h"
-#include "cli/backends.h"
 #include "store/backends.h"
+#include "store/model_json.h"
 #include "store/tenancy.h"
 #include "targets/local/environment.h"
 
@@ -320,15 +320,15 @@ Json GatesSarif(const Json& checklist, const Json& security_sarif) {
         results.push_back(std::move(r));
       }
     } else if (status == "not measured") {
-      results.push_back(
-          {{"ruleId", id},
-           {"ruleIndex", index},
-           {"level", "note"},
-           {"kind", "notApplicable"},
-           {"message", {{"text", "not measured: " + g.value("note", "")}}},
-           {"locations",
-            {{{"physicalLocation",
-               {{"artifactLocation", {{"uri", "prodsprint.yaml"}}}, {"region", {{"startLine", 1}}}}}}}}});
+      results.push_back({{"ruleId", id},
+                         {"ruleIndex", index},
+                         {"level", "note"},
+                         {"kind", "notApplicable"},
+                         {"message", {{"text", "not measured: " + g.value("note", "")}}},
+                         {"locations",
+                          {{{"physicalLocation",
+                             {{"artifactLocation", {{"uri", "prodsprint.yaml"}}},
+                              {"region", {{"startLine", 1}}}}}}}}});
     }
     ++index;
   }
@@ -372,7 +372,7 @@ void PrintChecklist(const Term& term, const Json& c) {
 void PrintTestGate(const Term& term, const Json& t, const std::string& run_id) {
   std::cout << "\n"
             << term.Bold("Test gate") << ": "
-            << (!t["passed"].get<bool>()        ? term.Red("blocked")
+            << (!t["passed"].get<bool>()     ? term.Red("blocked")
                 : !t.value("measured", true) ? term.Yellow("not measured")
                                              : term.Green("passed"))
             << " - ";
@@ -793,11 +793,11 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
                                  ? git["commit"].get<std::string>().substr(0, 12)
                                  : "(no commits)";
         vcs = "git " + commit +
-              (git.contains("ref") ? " (--ref " + git.value("ref", "") + ")"
+              (git.contains("ref")      ? " (--ref " + git.value("ref", "") + ")"
                : git.contains("branch") ? " on " + git.value("branch", "")
                                         : "") +
               (git.contains("path_in_repo") ? ", folder " + git.value("path_in_repo", "") : "") +
-              (git.contains("ref")             ? ""
+              (git.contains("ref")         ? ""
                : git.value("dirty", false) ? ", uncommitted changes"
                                            : ", clean");
       }
@@ -923,13 +923,14 @@ Result<int> CmdCheckReadiness(const Options& o, const CheckArgs& a) {
   const Term term = Term::Detect();
   const fs::path env_dir = s->state_dir / "local" / stages::plan::Slug(project.name) / "staging";
   PS_ASSIGN(Json waivers, WaiversOf(*s, project.id));
-  Json input = {{"path", repo.string()},
-                {"env", "staging"},
-                {"env_dir", env_dir.string()},
-                {"reference_env_dir",
-                 (s->state_dir / "local" / stages::plan::Slug(project.name) / "production").string()},
-                {"exe", fs::read_symlink("/proc/self/exe", ec).string()},
-                {"waivers", waivers}};
+  Json input = {
+      {"path", repo.string()},
+      {"env", "staging"},
+      {"env_dir", env_dir.string()},
+      {"reference_env_dir",
+       (s->state_dir / "local" / stages::plan::Slug(project.name) / "production").string()},
+      {"exe", fs::read_symlink("/proc/self/exe", ec).string()},
+      {"waivers", waivers}};
   if (!a.ref.empty()) input["ref"] = a.ref;
   if (!a.advisory_db.empty()) input["advisory_db"] = a.advisory_db;
   if (a.rebaseline) input["rebaseline"] = true;
@@ -1585,12 +1586,12 @@ int Main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     // With --json, a usage error is a Problem on stdout like any other.
-    const bool want_json =
-        std::any_of(argv + 1, argv + argc, [](const char* a) { return std::string_view(a) == "--json"; });
+    const bool want_json = std::any_of(
+        argv + 1, argv + argc, [](const char* a) { return std::string_view(a) == "--json"; });
     if (want_json && e.get_exit_code() != 0) {
-      PrintProblem(Problem::Make("usage", "Usage error", 400,
-                                 std::string(e.what()) + " (see --help)"),
-                   true);
+      PrintProblem(
+          Problem::Make("usage", "Usage error", 400, std::string(e.what()) + " (see --help)"),
+          true);
       return kExitUsage;
     }
     int rc = app.exit(e);

@@ -1,8 +1,8 @@
 #include "cli/deploy_cmd.h"
 
-#include <algorithm>
 #include <arpa/inet.h>
 #include <unistd.h>
+#include <algorithm>
 
 #include <charconv>
 #include <iostream>
@@ -51,7 +51,8 @@ void RecoverOrphanedRelease(Target& t, const DeployArgs& a) {
   if (!fs::exists(t.env_dir / "env.json", ec) || local::LockHolder(t.env_dir)) return;
   const std::string why =
       "the process running it ended before it finished (killed?): its new version was taken out "
-      "by the next command on '" + a.env + "'";
+      "by the next command on '" +
+      a.env + "'";
   auto env = local::LocalEnvironment::Open(t.env_dir, Exe(), t.project.name, a.env);
   if (!env.ok()) return;
   auto& s = *t.session;
@@ -119,15 +120,16 @@ Result<Target> Open(const Options& o, const DeployArgs& a, bool create) {
     // Only the environments the configuration names: a typo does not
     // create a third one. Checked before the state is touched.
     const bool found = o.config.empty();
-    PS_ASSIGN(const Config c, LoadConfig(found ? (t.repo / "prodsprint.yaml").string() : o.config,
-                                         found));
+    PS_ASSIGN(const Config c,
+              LoadConfig(found ? (t.repo / "prodsprint.yaml").string() : o.config, found));
     // (Commands on an existing environment still reach it after the list changed.)
     if (create &&
         std::find(c.environments.begin(), c.environments.end(), a.env) == c.environments.end()) {
       std::string names;
       for (const auto& e : c.environments) names += (names.empty() ? "" : ", ") + e;
       return problems::InvalidInput("unknown environment '" + a.env + "': the environments are " +
-                                    names + " (list more under 'environments:' in prodsprint.yaml)");
+                                    names +
+                                    " (list more under 'environments:' in prodsprint.yaml)");
     }
   }
   PS_ASSIGN(t.session, OpenSession(o, t.repo / "prodsprint.yaml", create));
@@ -487,7 +489,8 @@ Result<int> CmdDown(const Options& o, const DeployArgs& a) {
     PS_ASSIGN(const Config c,
               LoadConfig(found ? (repo / "prodsprint.yaml").string() : o.config, found));
     std::error_code ec;
-    const fs::path state = fs::absolute(o.state.empty() ? fs::path(c.state_dir) : fs::path(o.state), ec);
+    const fs::path state =
+        fs::absolute(o.state.empty() ? fs::path(c.state_dir) : fs::path(o.state), ec);
     name = c.project_name.empty() ? repo.filename().string() : c.project_name;
     env_dir = state / "local" / stages::plan::Slug(name) / a.env;
     std::cerr << "warning: " << t.problem().Message()

@@ -64,7 +64,7 @@ class ControlFilter final : public std::streambuf {
   // The colour sequences Term writes; any other (hidden text, black on
   // black) is a repository's, and shown.
   static bool Ours(const std::string& seq) {
-    static const char* const kOurs[] = {"\x1b[0m", "\x1b[1m", "\x1b[2m", "\x1b[31m",
+    static const char* const kOurs[] = {"\x1b[0m",  "\x1b[1m",  "\x1b[2m", "\x1b[31m",
                                         "\x1b[32m", "\x1b[33m", "\x1b[36m"};
     for (const char* o : kOurs) {
       if (seq == o) return true;

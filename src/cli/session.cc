@@ -4,13 +4,13 @@
 #include <iostream>
 #include <thread>
 
+#include "cli/backends.h"
 #include "cli/builtin.h"
 #include "core/fs.h"
 #include "core/ids.h"
 #include "engine/worker_pool.h"
-#include "store/model_json.h"
-#include "cli/backends.h"
 #include "store/backends.h"
+#include "store/model_json.h"
 #include "store/tenancy.h"
 
 namespace ps::cli {
@@ -159,9 +159,10 @@ Result<Run> DriveRun(Session& s, const std::string& run_id, bool progress,
       s.engine->InterruptRunningStages();
       pool.Stop();
       Problem p = *failure;
-      p.detail = "the run could not record its progress, so it was stopped (a release rolls its "
-                 "new version out first): " +
-                 p.detail;
+      p.detail =
+          "the run could not record its progress, so it was stopped (a release rolls its "
+          "new version out first): " +
+          p.detail;
       return p;
     }
     if (g_interrupted) {

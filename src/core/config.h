@@ -36,15 +36,15 @@ struct EngineConfig {
 struct PolicyConfig {
   bool tests_required = true;
   int tests_max_failures = 0;
-  int tests_coverage_min = 0;                        // percent
-  std::string security_max_severity = "high";        // low, medium, high, critical
-  std::string security_secrets = "block";            // block or warn
+  int tests_coverage_min = 0;                  // percent
+  std::string security_max_severity = "high";  // low, medium, high, critical
+  std::string security_secrets = "block";      // block or warn
   // Generic matches (a secret-named key given a literal, no format of its
   // own): warnings by default.
   std::string security_unverified_secrets = "warn";  // block or warn
   // What could not be scanned (an unreadable file or folder, a path past the
   // system's limit, a corrupt git object): blocks unless "warn".
-  std::string security_unscanned = "block";  // block or warn
+  std::string security_unscanned = "block";          // block or warn
   std::string security_dev_dependencies = "report";  // block or report (dev-only vulnerabilities)
   std::vector<std::string> security_licenses_allow;  // empty: all allowed
   std::vector<std::string> security_licenses_deny;

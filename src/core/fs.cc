@@ -86,7 +86,8 @@ Result<std::string> ReadFile(const fs::path& path, std::uint64_t max_bytes) {
 
 Result<std::string> ReadFileAt(int dir_fd, const std::string& name, const std::string& label,
                                std::uint64_t max_bytes) {
-  int fd = ::openat(dir_fd, name.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW);
+  int fd =
+      ::openat(dir_fd, name.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW);
   if (fd < 0) {
     if (errno == ENOENT) return problems::NotFound("file", label);
     if (errno == ELOOP) return problems::InvalidInput(label + " is a symbolic link: not followed");
@@ -105,8 +106,7 @@ Status SyncDir(const fs::path& dir) {
 }
 
 Status AppendFile(const fs::path& path, std::string_view data) {
-  const int fd =
-      ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return problems::Internal(Errno("cannot open", path));
   std::size_t off = 0;
   while (off < data.size()) {
@@ -225,8 +225,10 @@ Status EnsureDirBelow(const fs::path& root, const fs::path& rel) {
     if (next < 0) {
       struct stat st {};
       if (err == ELOOP || (::lstat(at.c_str(), &st) == 0 && S_ISLNK(st.st_mode))) {
-        return problems::InvalidInput(at.string() + " is a symbolic link: not followed (writes stay "
-                                      "inside " + root.string() + ")");
+        return problems::InvalidInput(at.string() +
+                                      " is a symbolic link: not followed (writes stay "
+                                      "inside " +
+                                      root.string() + ")");
       }
       if (err == ENOTDIR) return problems::InvalidInput(at.string() + " is not a folder");
       errno = err;

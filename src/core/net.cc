@@ -10,10 +10,10 @@
 #include <dirent.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <chrono>
 
 namespace ps {
 namespace {
@@ -136,7 +136,8 @@ std::vector<unsigned long> ListeningSocketInodes(int port) {
       continue;
     }
     while (std::fgets(line, sizeof line, f)) {
-      // "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode"
+      // "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout
+      // inode"
       char local[128], remote[128];
       unsigned state = 0, uid = 0, timeout = 0;
       unsigned long inode = 0;
@@ -182,8 +183,7 @@ std::vector<unsigned long> SocketInodesOfGroup(int pgid) {
     while (const dirent* fe = ::readdir(fds)) {
       if (fe->d_name[0] == '.') continue;
       char target[64];
-      const ssize_t len =
-          ::readlinkat(::dirfd(fds), fe->d_name, target, sizeof target - 1);
+      const ssize_t len = ::readlinkat(::dirfd(fds), fe->d_name, target, sizeof target - 1);
       if (len <= 0) continue;
       target[len] = '\0';
       unsigned long inode = 0;

@@ -183,11 +183,11 @@ bool IsCodeFile(std::string_view path) {
   std::string ext(Extension(path));
   for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   static const std::set<std::string> kCode = {
-      "py",  "pyi", "js",  "jsx", "mjs",    "cjs",   "ts",    "tsx",  "mts", "cts",  "go",
-      "java", "kt", "kts", "scala", "groovy", "gradle", "rb",  "php",  "cs",  "fs",   "vb",
-      "rs",  "swift", "c", "cc",  "cpp",    "cxx",   "h",     "hh",   "hpp", "m",    "mm",
-      "ex",  "exs", "erl", "dart", "lua",   "vue",   "svelte", "astro", "clj", "hs",  "ml",
-      "r",   "jl",  "pl",  "pm",  "zig",    "nim",   "cr",    "sol"};
+      "py",   "pyi",   "js",  "jsx",   "mjs",    "cjs",    "ts",     "tsx",   "mts", "cts", "go",
+      "java", "kt",    "kts", "scala", "groovy", "gradle", "rb",     "php",   "cs",  "fs",  "vb",
+      "rs",   "swift", "c",   "cc",    "cpp",    "cxx",    "h",      "hh",    "hpp", "m",   "mm",
+      "ex",   "exs",   "erl", "dart",  "lua",    "vue",    "svelte", "astro", "clj", "hs",  "ml",
+      "r",    "jl",    "pl",  "pm",    "zig",    "nim",    "cr",     "sol"};
   return kCode.count(ext) != 0;
 }
 
@@ -274,7 +274,8 @@ bool LooksLikeName(std::string_view v) {
     for (char c : w) {
       if (!IsDigitAscii(c)) letters += c;
     }
-    if (letters.size() != w.size() && !(letters.size() >= 2 && IsDigitAscii(w.back()))) return false;
+    if (letters.size() != w.size() && !(letters.size() >= 2 && IsDigitAscii(w.back())))
+      return false;
     if (!WordLike(letters)) return false;
     ++worded;
   }
@@ -318,24 +319,27 @@ bool LooksLikePath(std::string_view v) {
 // secret: its length, its name, where it goes, when it expires...
 bool NamesAnAttribute(const std::string& last) {
   static const std::set<std::string> kAttributes = {
-      "count",     "counts",   "length",   "len",       "size",       "type",      "types",
-      "name",      "names",    "id",       "ids",       "url",        "urls",      "uri",
-      "endpoint",  "path",     "paths",    "file",      "filename",   "dir",       "prefix",
-      "suffix",    "header",   "headers",  "field",     "fields",     "param",     "params",
-      "format",    "pattern",  "regex",    "expire",    "expires",    "expiry",    "expiration",
-      "ttl",       "timeout",  "lifetime", "age",       "max",        "min",       "limit",
-      "enabled",   "enable",   "required", "label",     "hint",       "placeholder", "message",
-      "msg",       "error",    "errors",   "policy",    "version",    "mode",      "style",
-      "class",     "title",    "description", "rule",   "rules",      "index",     "position",
-      "offset",    "service",  "provider", "manager",   "handler",    "helper",    "factory",
-      "store",     "storage",  "repository", "model",   "schema",     "validator", "generator",
-      "input",     "column",   "event",    "route",     "template",   "view",      "page",
-      "component", "form",     "text",     "attribute", "property",   "option",    "options",
-      "config",    "settings", "strategy", "scope",     "scopes",     "kind",      "flag",
-      "request",   "response", "result",   "callback",  "method",     "module",    "digest",
-      "checksum",  "fingerprint", "etag",  "env",       "var",        "variable",  "location",
-      "source",    "ref",      "reference", "arn",      "query",      "selector",  "tokens",
-      "tokenizer", "reset",    "policy"};
+      "count",      "counts",   "length",   "len",       "size",        "type",
+      "types",      "name",     "names",    "id",        "ids",         "url",
+      "urls",       "uri",      "endpoint", "path",      "paths",       "file",
+      "filename",   "dir",      "prefix",   "suffix",    "header",      "headers",
+      "field",      "fields",   "param",    "params",    "format",      "pattern",
+      "regex",      "expire",   "expires",  "expiry",    "expiration",  "ttl",
+      "timeout",    "lifetime", "age",      "max",       "min",         "limit",
+      "enabled",    "enable",   "required", "label",     "hint",        "placeholder",
+      "message",    "msg",      "error",    "errors",    "policy",      "version",
+      "mode",       "style",    "class",    "title",     "description", "rule",
+      "rules",      "index",    "position", "offset",    "service",     "provider",
+      "manager",    "handler",  "helper",   "factory",   "store",       "storage",
+      "repository", "model",    "schema",   "validator", "generator",   "input",
+      "column",     "event",    "route",    "template",  "view",        "page",
+      "component",  "form",     "text",     "attribute", "property",    "option",
+      "options",    "config",   "settings", "strategy",  "scope",       "scopes",
+      "kind",       "flag",     "request",  "response",  "result",      "callback",
+      "method",     "module",   "digest",   "checksum",  "fingerprint", "etag",
+      "env",        "var",      "variable", "location",  "source",      "ref",
+      "reference",  "arn",      "query",    "selector",  "tokens",      "tokenizer",
+      "reset",      "policy"};
   return kAttributes.count(last) != 0;
 }
 
@@ -344,10 +348,10 @@ bool NamesAnAttribute(const std::string& last) {
 bool IsSamplePath(std::string_view path) {
   std::string p = "/" + std::string(path);
   for (auto& c : p) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  for (const char* dir : {"/test/", "/tests/", "/spec/", "/specs/", "/__tests__/", "/__mocks__/",
-                          "/fixtures/", "/fixture/", "/testdata/", "/test-data/", "/example/",
-                          "/examples/", "/sample/", "/samples/", "/docs/", "/doc/", "/e2e/",
-                          "/mocks/", "/mock/", "/stubs/"}) {
+  for (const char* dir : {"/test/",      "/tests/",    "/spec/",    "/specs/",    "/__tests__/",
+                          "/__mocks__/", "/fixtures/", "/fixture/", "/testdata/", "/test-data/",
+                          "/example/",   "/examples/", "/sample/",  "/samples/",  "/docs/",
+                          "/doc/",       "/e2e/",      "/mocks/",   "/mock/",     "/stubs/"}) {
     if (p.find(dir) != std::string::npos) return true;
   }
   const auto slash = p.rfind('/');
@@ -900,11 +904,11 @@ std::vector<SecretFinding> FindingsOf(const std::vector<SecretRule>& rules,
         const std::string_view whole_view(whole.data(), whole.size());
         if (LooksLikePlaceholder(value)) continue;
         const bool generic = IsGenericRule(r);
-        if (generic && (IsSamplePath(path) ||
-                        !GenericValueIsLiteral(path, line, std::string_view::npos,
-                                               static_cast<std::size_t>(v.data() - line.data()),
-                                               static_cast<std::size_t>(v.data() - line.data()) +
-                                                   v.size()))) {
+        if (generic &&
+            (IsSamplePath(path) ||
+             !GenericValueIsLiteral(path, line, std::string_view::npos,
+                                    static_cast<std::size_t>(v.data() - line.data()),
+                                    static_cast<std::size_t>(v.data() - line.data()) + v.size()))) {
           continue;
         }
         const double entropy = ShannonEntropy(value);

@@ -44,7 +44,8 @@ Result<std::unique_ptr<Store>> OpenStore(const std::string& url) {
 Json StoreBackends() {
   std::lock_guard lock(Mu());
   Json out = Json::object();
-  for (const auto& [scheme, b] : Registry()) out[scheme] = b.describe ? b.describe() : Json::object();
+  for (const auto& [scheme, b] : Registry())
+    out[scheme] = b.describe ? b.describe() : Json::object();
   return out;
 }
 

@@ -300,7 +300,8 @@ TEST_F(CliTest, PlantedLinksNeverRedirectAWrite) {
   EXPECT_EQ(fs::status(dir_ / ".prodsprint").permissions() & fs::perms::all, fs::perms::owner_all);
   // A folder of the user's that holds other files is not narrowed into a state folder.
   WriteText(dir_ / "site/index.html", "hi\n");
-  fs::permissions(dir_ / "site", fs::perms::owner_all | fs::perms::others_read | fs::perms::others_exec);
+  fs::permissions(dir_ / "site",
+                  fs::perms::owner_all | fs::perms::others_read | fs::perms::others_exec);
   auto other = Ps({"up", "repo"}, {"PRODSPRINT_STATE_DIR=" + (dir_ / "site").string()});
   EXPECT_EQ(other.exit_code, 2) << other.err;
   EXPECT_NE(other.err.find("holds other files"), std::string::npos) << other.err;
@@ -409,8 +410,9 @@ TEST_F(CliTest, LoadRefusesBadUrlsAndReportsPerRoute) {
 TEST_F(CliTest, UsageAndInputErrorsAreProblemsWithTheirExitCodes) {
   namespace fs = std::filesystem;
   // --json: a usage error is a Problem on stdout.
-  for (const auto& args : std::vector<std::vector<std::string>>{
-           {"runs", "show", "--json"}, {"waive", "security", "--json"}, {"up", "--bogus", "--json"}}) {
+  for (const auto& args : std::vector<std::vector<std::string>>{{"runs", "show", "--json"},
+                                                                {"waive", "security", "--json"},
+                                                                {"up", "--bogus", "--json"}}) {
     auto r = Ps(args);
     EXPECT_EQ(r.exit_code, 2) << args[0];
     const Json p = Json::parse(r.out, nullptr, false);
@@ -459,9 +461,11 @@ TEST_F(CliTest, AReadOnlyStateIsAStoreError) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root to act as another user";
   fs::permissions(dir_.path(), fs::perms::all);
   for (const auto& e : fs::recursive_directory_iterator(dir_ / "repo")) {
-    fs::permissions(e.path(), fs::perms::others_read | fs::perms::others_exec, fs::perm_options::add);
+    fs::permissions(e.path(), fs::perms::others_read | fs::perms::others_exec,
+                    fs::perm_options::add);
   }
-  fs::permissions(dir_ / "repo", fs::perms::others_read | fs::perms::others_exec, fs::perm_options::add);
+  fs::permissions(dir_ / "repo", fs::perms::others_read | fs::perms::others_exec,
+                  fs::perm_options::add);
   auto nobody = [&](std::vector<std::string> args) {
     args.insert(args.begin(), {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
                                "--clear-groups", "--", PS_BINARY});
@@ -545,13 +549,13 @@ TEST_F(CliTest, HostileRepositoriesEndCleanlyAndWriteNothingOutside) {
       args.insert(args.end(), cmd.begin(), cmd.end());
       args.push_back((root / repo).string());
       args.push_back("--json");
-      auto r = ps::testing::RunCommand(args, dir_.path(),
-                                       {"NO_COLOR=1", "PRODSPRINT_ADVISORY_DB=" +
-                                                          (dir_ / "none.db").string()});
+      auto r = ps::testing::RunCommand(
+          args, dir_.path(),
+          {"NO_COLOR=1", "PRODSPRINT_ADVISORY_DB=" + (dir_ / "none.db").string()});
       const std::string what = std::string(repo) + ": " + cmd[0];
-      EXPECT_TRUE(r.exit_code == 0 || r.exit_code == 1 || r.exit_code == 2) << what << " exit "
-                                                                              << r.exit_code << "\n"
-                                                                              << r.err;
+      EXPECT_TRUE(r.exit_code == 0 || r.exit_code == 1 || r.exit_code == 2)
+          << what << " exit " << r.exit_code << "\n"
+          << r.err;
       // --json: a document either way (a result or a Problem)
       EXPECT_TRUE(Json::accept(r.out)) << what << ": " << r.out.substr(0, 300) << r.err;
       EXPECT_EQ(r.out.find("SUPERSECRETVALUE"), std::string::npos) << what;

@@ -235,13 +235,14 @@ TEST(UpSecrets, NothingWrittenOrPrintedHoldsASecret) {
     auto r = ps({"runs", "show", run["id"].get<std::string>(), "--json"});
     printed.push_back(r.out + r.err);
   }
-  const std::vector<std::pair<std::string, std::string>> planted = {
-      {"GitHub token", token}, {"AWS key", aws}, {"database password", password},
-      {"session secret", session}};
+  const std::vector<std::pair<std::string, std::string>> planted = {{"GitHub token", token},
+                                                                    {"AWS key", aws},
+                                                                    {"database password", password},
+                                                                    {"session secret", session}};
   for (const auto& text : printed) {
     for (const auto& [what, value] : planted) {
       EXPECT_EQ(text.find(value), std::string::npos) << what << " printed in:\n"
-                                                       << text.substr(0, 2000);
+                                                     << text.substr(0, 2000);
     }
   }
   // Every file written: the state folder, the repository's plans (but the

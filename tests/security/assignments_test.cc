@@ -48,58 +48,18 @@ AssignmentFinder FinderFor(const SecretRule& r) {
 // names, blanks, quotes, signs, value bytes, other punctuation, newlines;
 // every other line built like an assignment, most of them near misses.
 std::string RandomText(std::mt19937_64& rng, std::size_t pieces) {
-  static const std::vector<std::string> kPieces = {"token",
-                                                   "TOKEN",
-                                                   "Secret",
-                                                   "password",
-                                                   "passwd",
-                                                   "api_key",
-                                                   "API-KEY",
-                                                   "apikey",
-                                                   "auth_key",
-                                                   "PRIVATE_KEY",
-                                                   "private-key",
-                                                   "credential",
-                                                   "aws",
-                                                   "AWS_",
-                                                   "private",
-                                                   "secret",
-                                                   "price",
-                                                   "tok",
-                                                   "key",
-                                                   "_",
-                                                   ".",
-                                                   "-",
-                                                   "/",
-                                                   "+",
-                                                   "~",
-                                                   "=",
-                                                   "==",
-                                                   ":",
-                                                   " ",
-                                                   "  ",
-                                                   "\t",
-                                                   "\"",
-                                                   "'",
-                                                   "\n",
-                                                   ",",
-                                                   ";",
-                                                   "(",
-                                                   ")",
-                                                   "{",
-                                                   "$",
-                                                   "!@#",
-                                                   "%^&*",
-                                                   "\x7f",
-                                                   "x",
-                                                   "Q9",
-                                                   "abcdefgh",
-                                                   "ABCDEFGHIJ",
-                                                   "0123456789",
-                                                   "k3Y/p+Qz",
-                                                   "wJalrXUtnFEMI",
-                                                   "\xc3\xa9",
-                                                   "\x01"};
+  static const std::vector<std::string> kPieces = {
+      "token",       "TOKEN",      "Secret",     "password", "passwd",
+      "api_key",     "API-KEY",    "apikey",     "auth_key", "PRIVATE_KEY",
+      "private-key", "credential", "aws",        "AWS_",     "private",
+      "secret",      "price",      "tok",        "key",      "_",
+      ".",           "-",          "/",          "+",        "~",
+      "=",           "==",         ":",          " ",        "  ",
+      "\t",          "\"",         "'",          "\n",       ",",
+      ";",           "(",          ")",          "{",        "$",
+      "!@#",         "%^&*",       "\x7f",       "x",        "Q9",
+      "abcdefgh",    "ABCDEFGHIJ", "0123456789", "k3Y/p+Qz", "wJalrXUtnFEMI",
+      "\xc3\xa9",    "\x01"};
   static const std::vector<std::string> kQualifiers = {"aws", "AWS", "Aws_", "aws-x.", ""};
   static const std::vector<std::string> kKeys = {
       "secret",     "SECRET",      "private", "token",    "Password",
@@ -107,9 +67,17 @@ std::string RandomText(std::mt19937_64& rng, std::size_t pieces) {
       "credential", "credentials", "pass",    "tok",      "key"};
   static const std::vector<std::string> kNames = {
       "", "_ID", "_access_key", ".value", "-x", "_for_the_service_account", "s", "0"};
-  static const std::vector<std::string> kValues = {
-      "AbCdEfGhIjKlMnOpQrSt", "uv/+0123456789wxyzAB", "k3Y", "abcdefgh", "==", "-_.~", "Zz09",
-      "wJalrXUtnFEMI/K7MDENG", "aB3!xY9@kL2#mN5$pQ7%", "&*^", "(a)b(c)d(e)f(g)h)"};
+  static const std::vector<std::string> kValues = {"AbCdEfGhIjKlMnOpQrSt",
+                                                   "uv/+0123456789wxyzAB",
+                                                   "k3Y",
+                                                   "abcdefgh",
+                                                   "==",
+                                                   "-_.~",
+                                                   "Zz09",
+                                                   "wJalrXUtnFEMI/K7MDENG",
+                                                   "aB3!xY9@kL2#mN5$pQ7%",
+                                                   "&*^",
+                                                   "(a)b(c)d(e)f(g)h)"};
   auto pick = [&](const std::vector<std::string>& v) { return v[rng() % v.size()]; };
   std::string s;
   for (std::size_t i = 0; i < pieces; ++i) {

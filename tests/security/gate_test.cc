@@ -603,8 +603,8 @@ class FailClosed : public ::testing::Test {
   testing::CommandResult Run(std::vector<std::string> args, bool as_nobody = false) {
     args.insert(args.begin(), PS_BINARY);
     if (as_nobody && ::geteuid() == 0) {
-      args.insert(args.begin(), {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
-                                 "--clear-groups", "--"});
+      args.insert(args.begin(),
+                  {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"});
     }
     return testing::RunCommand(args, dir_.path(), env_);
   }
@@ -678,8 +678,7 @@ TEST_F(FailClosed, APathPastTheSystemsLimitBlocks) {
   EXPECT_EQ(j["unscanned"]["count"], 1) << j["unscanned"].dump();
   EXPECT_EQ(j["scanned"]["truncated"], true);
   ASSERT_EQ(j["unscanned"]["list"].size(), 1u);
-  EXPECT_NE(j["unscanned"]["list"][0]["why"].get<std::string>().find("too long"),
-            std::string::npos)
+  EXPECT_NE(j["unscanned"]["list"][0]["why"].get<std::string>().find("too long"), std::string::npos)
       << j["unscanned"].dump();
   // rm copes with any depth; the folder's own clean-up may not.
   testing::RunCommand({"/bin/rm", "-rf", (repo_ / "d").string()}, dir_.path());
@@ -689,7 +688,8 @@ TEST_F(FailClosed, CorruptGitObjectsAreNamedAndBlock) {
   auto git = [&](std::vector<std::string> args) {
     args.insert(args.begin(), {"/usr/bin/git", "-c", "user.email=t@example.com", "-c",
                                "user.name=t", "-c", "commit.gpgsign=false"});
-    auto r = testing::RunCommand(args, repo_, {"GIT_CONFIG_NOSYSTEM=1", "HOME=" + dir_.path().string()});
+    auto r =
+        testing::RunCommand(args, repo_, {"GIT_CONFIG_NOSYSTEM=1", "HOME=" + dir_.path().string()});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return r.out.substr(0, r.out.find('\n'));
   };
@@ -712,8 +712,9 @@ TEST_F(FailClosed, CorruptGitObjectsAreNamedAndBlock) {
   Json j = Gate({"--history"}, 1);
   EXPECT_EQ(j["history"]["unreadable"], 1) << j["history"].dump();
   ASSERT_GE(j["unscanned"]["list"].size(), 1u);
-  EXPECT_EQ(j["unscanned"]["list"][0]["path"].get<std::string>().rfind("history: lib/secret.py @ ", 0),
-            0u)
+  EXPECT_EQ(
+      j["unscanned"]["list"][0]["path"].get<std::string>().rfind("history: lib/secret.py @ ", 0),
+      0u)
       << j["unscanned"].dump();
   EXPECT_NE(j["unscanned"]["list"][0]["why"].get<std::string>().find(blob), std::string::npos);
   // Remembered: the next scan reads nothing new and still says so.
@@ -731,7 +732,8 @@ TEST_F(FailClosed, CorruptGitObjectsAreNamedAndBlock) {
   damage(git({"rev-parse", "HEAD^{tree}"}));
   auto r = Run({"check", "--gate", "security", repo_.string(), "--ref", "HEAD"});
   EXPECT_EQ(r.exit_code, 2) << r.err;
-  EXPECT_NE(r.err.find("the repository is corrupt: the tree of commit"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("the repository is corrupt: the tree of commit"), std::string::npos)
+      << r.err;
 }
 
 }  // namespace

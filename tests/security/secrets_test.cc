@@ -149,8 +149,8 @@ TEST(Secrets, GenericMatchesAreLiteralsNotCode) {
   }
   // A provider's format is no generic match: verified, never "possible".
   const std::string body = Random(rng, kAlnum, 30);
-  auto fs = s->Scan("src/ci.ts", "const token = \"gh" + std::string("p_") + body +
-                                     TokenChecksum(body) + "\";\n");
+  auto fs = s->Scan(
+      "src/ci.ts", "const token = \"gh" + std::string("p_") + body + TokenChecksum(body) + "\";\n");
   ASSERT_EQ(fs.size(), 1u);
   EXPECT_EQ(fs[0].confidence, "verified");
 }

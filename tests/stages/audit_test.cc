@@ -323,7 +323,8 @@ bool Wildmatch(std::string_view p, std::string_view t) {
 
 TEST(Glob, AgreesWithGitsWildmatchOnRandomPatterns) {
   std::mt19937 rng(16);
-  const std::vector<std::string> parts{"a", "b", "/", "*", "**", "**/", "?", "[ab]", "[!a]", "[a-b]"};
+  const std::vector<std::string> parts{"a",   "b", "/",    "*",    "**",
+                                       "**/", "?", "[ab]", "[!a]", "[a-b]"};
   int matched = 0;
   for (int n = 0; n < 20000; ++n) {
     std::string p, t;
@@ -840,7 +841,8 @@ TEST(AuditStdlib, StandardLibraryServersAreWebServices) {
        "node server.js"},
       {{{"go.mod", "module example.com/g\n\ngo 1.22\n"},
         {"main.go",
-         "package main\n\nimport \"net/http\"\n\nfunc main() { http.ListenAndServe(\":8080\", nil) }\n"}},
+         "package main\n\nimport \"net/http\"\n\nfunc main() { http.ListenAndServe(\":8080\", nil) "
+         "}\n"}},
        "./bin/g"},
       {{{"app.py",
          "import http.server, os\nhttp.server.HTTPServer(('', int(os.environ['PORT'])), "
@@ -851,7 +853,8 @@ TEST(AuditStdlib, StandardLibraryServersAreWebServices) {
     auto view = OpenMemory(files);
     auto a = Audit(*view, {});
     ASSERT_TRUE(a.ok());
-    ASSERT_EQ((*a)["services"].size(), 1u) << files.begin()->first << ": " << Dump((*a)["services"]);
+    ASSERT_EQ((*a)["services"].size(), 1u)
+        << files.begin()->first << ": " << Dump((*a)["services"]);
     const Json& s = (*a)["services"][0];
     EXPECT_EQ(s["kind"]["value"], "web") << start;
     EXPECT_EQ(s["start_command"]["value"], start);

@@ -380,10 +380,10 @@ std::string Lower(std::string s) {
 // is not deployed as the product.
 bool IsNonProductPath(const std::string& root, const std::string& name) {
   static const std::set<std::string> kDirs = {
-      "test",     "tests",    "e2e",        "spec",      "__tests__", "benchmark", "benchmarks",
-      "bench",    "examples", "example",    "samples",   "sample",    "docs",      "doc",
-      "testdata", "fixtures", "load-tests", "loadtests", "loadtest",  "perf-tests",
-      "tools",    "hack"};
+      "test",       "tests",      "e2e",      "spec",     "__tests__",  "benchmark",
+      "benchmarks", "bench",      "examples", "example",  "samples",    "sample",
+      "docs",       "doc",        "testdata", "fixtures", "load-tests", "loadtests",
+      "loadtest",   "perf-tests", "tools",    "hack"};
   if (root != ".") {
     std::size_t start = 0;
     while (start <= root.size()) {
@@ -396,7 +396,8 @@ bool IsNonProductPath(const std::string& root, const std::string& name) {
     }
   }
   const std::string n = Lower(name);
-  for (const char* suffix : {"-e2e", "-tests", "-test", "-benchmark", "-bench", "_test", "_tests"}) {
+  for (const char* suffix :
+       {"-e2e", "-tests", "-test", "-benchmark", "-bench", "_test", "_tests"}) {
     const std::string x(suffix);
     if (n.size() > x.size() && n.compare(n.size() - x.size(), x.size(), x) == 0) return true;
   }
@@ -423,8 +424,7 @@ void DecideWhatRuns(RepoIndex& idx, Services& services) {
   for (auto& [key, s] : services) {
     if (!s.deployable || key.find('#') != std::string::npos) continue;
     // Tests, benchmarks, examples, docs; what compose runs only on request.
-    if (IsNonProductPath(s.root, s.name) || idx.optional_roots_.count(s.root))
-      s.deployable = false;
+    if (IsNonProductPath(s.root, s.name) || idx.optional_roots_.count(s.root)) s.deployable = false;
     // A browser extension is installed in browsers, not deployed.
     if (auto m = idx.Read(JoinPath(s.root, "manifest.json"));
         m && m->find("\"manifest_version\"") != std::string::npos) {
@@ -437,8 +437,10 @@ void DecideWhatRuns(RepoIndex& idx, Services& services) {
     } else if (s.serves_grpc && !s.serves_http) {
       s.kind.Add("grpc", 0.95, {s.root, 0, "a gRPC server, no HTTP endpoints of its own"});
     } else if (s.runs_headless && !s.serves_http) {
-      s.kind.Add("worker", 0.95, {s.root, 0, "runs in the background (a hosted service, an "
-                                             "application context), no HTTP endpoints"});
+      s.kind.Add("worker", 0.95,
+                 {s.root, 0,
+                  "runs in the background (a hosted service, an "
+                  "application context), no HTTP endpoints"});
     } else if (s.framework.value() == "ASP.NET Core" && !s.serves_http && !s.serves_grpc) {
       // A web project that maps no endpoint but its health checks: a
       // background consumer that happens to host a health endpoint.
@@ -500,12 +502,12 @@ void DetectSystemdUnits(RepoIndex& idx, Services& services) {
     const auto at = text->find("\nExecStart=");
     if (at == std::string::npos) continue;
     const auto eol = text->find('\n', at + 1);
-    const std::string cmd = text->substr(at + 11, eol == std::string::npos ? std::string::npos
-                                                                           : eol - at - 11);
+    const std::string cmd =
+        text->substr(at + 11, eol == std::string::npos ? std::string::npos : eol - at - 11);
     const std::string lower = Lower(cmd);
     bool worker = false;
-    for (const char* w : {"worker", "celery", "sidekiq", "queue", "consumer", "scheduler",
-                          "beat", "rqworker", "cron", "jobs"}) {
+    for (const char* w : {"worker", "celery", "sidekiq", "queue", "consumer", "scheduler", "beat",
+                          "rqworker", "cron", "jobs"}) {
       if (lower.find(w) != std::string::npos) worker = true;
     }
     if (!worker) continue;
@@ -582,10 +584,9 @@ void MarkOptionalBacking(const RepoIndex& idx, Services& services) {
       continue;
     }
     for (const auto& [name, evs] : s.backing_services) {
-      const bool from_libraries_only =
-          std::all_of(evs.begin(), evs.end(), [](const Evidence& e) {
-            return IsDependencyManifest(e.file) || e.text.rfind("import ", 0) == 0;
-          });
+      const bool from_libraries_only = std::all_of(evs.begin(), evs.end(), [](const Evidence& e) {
+        return IsDependencyManifest(e.file) || e.text.rfind("import ", 0) == 0;
+      });
       if (!from_libraries_only) continue;
       if (name == "s3") {
         bool configured = false;
@@ -770,7 +771,8 @@ Result<Json> Audit(RepoView& view, const AuditLimits& limits,
   }
   if (stats.gitignore_bounded) {
     idx.Warn(".gitignore",
-             "its patterns took too long to match or too much memory to hold (hostile patterns?): the rest of the tree was "
+             "its patterns took too long to match or too much memory to hold (hostile patterns?): "
+             "the rest of the tree was "
              "read without them");
   }
 
@@ -832,8 +834,7 @@ Result<Json> Audit(RepoView& view, const AuditLimits& limits,
       // name says (Dockerfile.api: the service named ...api), or the only one.
       std::vector<Service*> all;
       for (auto& [root, s] : services) {
-        if (&s == &c || s.language.empty() || root.find('#') != std::string::npos ||
-            !s.deployable)
+        if (&s == &c || s.language.empty() || root.find('#') != std::string::npos || !s.deployable)
           continue;
         all.push_back(&s);
       }
@@ -917,9 +918,9 @@ Result<Json> Audit(RepoView& view, const AuditLimits& limits,
     const auto base = services.find(key.substr(0, hash));
     if (base == services.end()) continue;
     const Service& b = base->second;
-    for (Field Service::*f : {&Service::language, &Service::runtime_version,
-                              &Service::package_manager,
-                              &Service::build_command, &Service::migrations}) {
+    for (Field Service::*f :
+         {&Service::language, &Service::runtime_version, &Service::package_manager,
+          &Service::build_command, &Service::migrations}) {
       if ((s.*f).empty()) (s.*f).Merge(b.*f);
     }
     for (const auto& [n, e] : b.env_vars) {
@@ -1060,14 +1061,19 @@ Result<Json> Audit(RepoView& view, const AuditLimits& limits,
   out["files"] = files;
   out["services"] = svc;
   out["libraries"] = libraries;
-  out["stats"] = {{"files", stats.files},        {"ignored", stats.ignored},
-                  {"vendored", vendored},        {"generated", generated},
-                  {"symlinks", symlinks},        {"large_files_not_read", skipped_large},
-                  {"truncated", stats.truncated}, {"unreadable", stats.unreadable},
+  out["stats"] = {{"files", stats.files},
+                  {"ignored", stats.ignored},
+                  {"vendored", vendored},
+                  {"generated", generated},
+                  {"symlinks", symlinks},
+                  {"large_files_not_read", skipped_large},
+                  {"truncated", stats.truncated},
+                  {"unreadable", stats.unreadable},
                   {"gitignore_bounded", stats.gitignore_bounded}};
   if (!stats.unreadable_paths.empty()) {
     Json list = Json::array();
-    for (const auto& [path, why] : stats.unreadable_paths) list.push_back({{"path", path}, {"why", why}});
+    for (const auto& [path, why] : stats.unreadable_paths)
+      list.push_back({{"path", path}, {"why", why}});
     out["unreadable"] = list;
   }
   out["symlinks_outside"] = links_out;

@@ -275,7 +275,8 @@ void DetectContainers(RepoIndex& idx, Services& out) {
             p.name = svc;
             p.deployable = true;
             const bool ports = def["ports"] && def["ports"].IsSequence() && def["ports"].size() > 0;
-            p.kind.Add(ports ? "web" : "worker", 0.75, {path, line, "service " + svc + ": " + command});
+            p.kind.Add(ports ? "web" : "worker", 0.75,
+                       {path, line, "service " + svc + ": " + command});
             p.start_command.Add(command, 0.7, {path, line, "command: " + command});
             continue;
           }

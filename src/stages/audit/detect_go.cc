@@ -169,7 +169,8 @@ void DetectGo(RepoIndex& idx, Services& out) {
                  at = t->find(prefix, at + prefix.size())) {
               const auto end = t->find('"', at + prefix.size());
               if (end == std::string::npos || end - at > 300) break;
-              todo.push_back(JoinPath(root, t->substr(at + prefix.size(), end - at - prefix.size())));
+              todo.push_back(
+                  JoinPath(root, t->substr(at + prefix.size(), end - at - prefix.size())));
             }
           }
         }

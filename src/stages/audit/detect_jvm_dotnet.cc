@@ -398,8 +398,7 @@ void DotnetSettings(RepoIndex& idx, const std::string& dir, Service& s) {
     auto it = base.find(key);
     if (it != base.end() && !it->second.empty()) continue;
     if (key.rfind("Logging__", 0) == 0 || key == "AllowedHosts") continue;
-    s.AddEnv(key, true, false, std::nullopt,
-             {file, 0, key + " is set only outside production"});
+    s.AddEnv(key, true, false, std::nullopt, {file, 0, key + " is set only outside production"});
   }
   // A key left empty in appsettings.json is one the deployment must fill.
   for (const auto& [key, value] : base) {

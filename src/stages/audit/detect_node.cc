@@ -305,7 +305,8 @@ void DetectNode(RepoIndex& idx, Services& out) {
     // Next.js in the dependencies of a package that neither configures nor
     // runs it is a library integrating with it (next-auth helpers, UI kits).
     bool runs_next = false;
-    for (const char* cfg : {"next.config.js", "next.config.mjs", "next.config.ts", "next.config.cjs"})
+    for (const char* cfg :
+         {"next.config.js", "next.config.mjs", "next.config.ts", "next.config.cjs"})
       runs_next = runs_next || idx.Has(JoinPath(root, cfg));
     for (const auto& [k, v] : scripts.items()) {
       if (v.is_string() && (v.get<std::string>().rfind("next", 0) == 0 ||
@@ -568,7 +569,8 @@ void DetectNode(RepoIndex& idx, Services& out) {
           if (end == std::string::npos) break;
           const std::string var = sch->substr(at + 5, end - at - 5);
           if (IsEnvName(var))
-            s.AddEnv(var, true, false, std::nullopt, {schema, LineOf(*sch, at), LineTextAt(*sch, at)});
+            s.AddEnv(var, true, false, std::nullopt,
+                     {schema, LineOf(*sch, at), LineTextAt(*sch, at)});
         }
         for (const auto& [provider, svc] :
              std::vector<std::pair<std::string, std::string>>{{"\"postgresql\"", "postgres"},
@@ -628,10 +630,13 @@ void DetectNode(RepoIndex& idx, Services& out) {
         if (!targets.is_array() || targets.empty() || !targets[0].is_string()) continue;
         std::string a = alias, dir = targets[0].get<std::string>();
         if (a.size() > 2 && a.compare(a.size() - 2, 2, "/*") == 0) a = a.substr(0, a.size() - 2);
-        if (dir.size() > 2 && dir.compare(dir.size() - 2, 2, "/*") == 0) dir = dir.substr(0, dir.size() - 2);
+        if (dir.size() > 2 && dir.compare(dir.size() - 2, 2, "/*") == 0)
+          dir = dir.substr(0, dir.size() - 2);
         while (dir.rfind("./", 0) == 0) dir = dir.substr(2);
-        if (dir.size() > 4 && dir.compare(dir.size() - 4, 4, "/src") == 0) dir = dir.substr(0, dir.size() - 4);
-        if (a.empty() || dir.empty() || dir.find("..") != std::string::npos || dir.find('*') != std::string::npos)
+        if (dir.size() > 4 && dir.compare(dir.size() - 4, 4, "/src") == 0)
+          dir = dir.substr(0, dir.size() - 4);
+        if (a.empty() || dir.empty() || dir.find("..") != std::string::npos ||
+            dir.find('*') != std::string::npos)
           continue;
         dir = JoinPath(base_dir, dir);
         auto it = out.find(dir);

@@ -190,10 +190,14 @@ void DetectPhp(RepoIndex& idx, Services& out) {
       // Other frameworks and application servers: an application, not a
       // library, when it is a project that one of them serves.
       static const std::vector<std::pair<std::string, std::string>> kPhpWeb = {
-          {"mezzio/mezzio", "Mezzio"},     {"slim/slim", "Slim"},
-          {"laminas/laminas-mvc", "Laminas"}, {"cakephp/cakephp", "CakePHP"},
-          {"yiisoft/yii2", "Yii"},          {"codeigniter4/framework", "CodeIgniter"},
-          {"spiral/roadrunner", "RoadRunner"}, {"laravel/octane", "Octane"}};
+          {"mezzio/mezzio", "Mezzio"},
+          {"slim/slim", "Slim"},
+          {"laminas/laminas-mvc", "Laminas"},
+          {"cakephp/cakephp", "CakePHP"},
+          {"yiisoft/yii2", "Yii"},
+          {"codeigniter4/framework", "CodeIgniter"},
+          {"spiral/roadrunner", "RoadRunner"},
+          {"laravel/octane", "Octane"}};
       const std::string* fw = nullptr;
       for (const auto& [pkg, name] : kPhpWeb) {
         if (req.count(pkg)) {
@@ -201,8 +205,8 @@ void DetectPhp(RepoIndex& idx, Services& out) {
           if (!fw) fw = &pkg;
         }
       }
-      const bool project = doc.value("type", "") == "project" ||
-                           idx.Has(JoinPath(root, "public/index.php"));
+      const bool project =
+          doc.value("type", "") == "project" || idx.Has(JoinPath(root, "public/index.php"));
       if (fw && (project || doc.value("type", "") != "library")) {
         s.kind.Add("web", 0.8, ev(*fw));
         s.port.Add(8080, 0.3, {path, 0, "PHP application server default port"});

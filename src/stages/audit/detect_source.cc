@@ -294,10 +294,10 @@ void ScanHowItRuns(const std::string& path, const std::string& t, Service& s) {
     // backing servers (in a monorepo whose root package.json holds every
     // dependency, the import says which package uses which).
     static const std::vector<std::pair<std::string, std::string>> kClients = {
-        {"ioredis", "redis"},   {"redis", "redis"},       {"bullmq", "redis"},
-        {"bull", "redis"},      {"pg", "postgres"},       {"postgres", "postgres"},
-        {"mysql2", "mysql"},    {"mongodb", "mongodb"},   {"mongoose", "mongodb"},
-        {"amqplib", "rabbitmq"}, {"kafkajs", "kafka"},    {"nats", "nats"}};
+        {"ioredis", "redis"},    {"redis", "redis"},     {"bullmq", "redis"},
+        {"bull", "redis"},       {"pg", "postgres"},     {"postgres", "postgres"},
+        {"mysql2", "mysql"},     {"mongodb", "mongodb"}, {"mongoose", "mongodb"},
+        {"amqplib", "rabbitmq"}, {"kafkajs", "kafka"},   {"nats", "nats"}};
     for (const char* lead : {"from '", "from \"", "require('", "require(\"", "import('"}) {
       const std::string l(lead);
       for (std::size_t at = t.find(l); at != std::string::npos; at = t.find(l, at + 1)) {
@@ -311,7 +311,8 @@ void ScanHowItRuns(const std::string& path, const std::string& t, Service& s) {
         std::size_t cut = spec.find('/');
         if (spec[0] == '@' && cut != std::string::npos) cut = spec.find('/', cut + 1);
         const std::string pkg = spec.substr(0, cut);
-        if (s.uses.size() < 2000) s.uses.emplace_back(pkg, Evidence{path, LineOf(t, at), LineText(t, at)});
+        if (s.uses.size() < 2000)
+          s.uses.emplace_back(pkg, Evidence{path, LineOf(t, at), LineText(t, at)});
         for (const auto& [client, svc] : kClients) {
           // (Evidence named "import PKG": a client library, as a manifest's
           // dependency is; MarkOptionalBacking weighs it so.)
@@ -347,13 +348,13 @@ void ScanHowItRuns(const std::string& path, const std::string& t, Service& s) {
     // Aspire's client integrations: the connection string ConnectionStrings__NAME
     // (given by the AppHost, or by whoever deploys it) and the server it names.
     static const std::vector<std::pair<std::string, std::string>> kAspire = {
-        {"AddNpgsqlDbContext", "postgres"}, {"AddNpgsqlDataSource", "postgres"},
-        {"AddSqlServerDbContext", ""},      {"AddMySqlDataSource", "mysql"},
-        {"AddMySqlDbContext", "mysql"},     {"AddRedisClient", "redis"},
+        {"AddNpgsqlDbContext", "postgres"},    {"AddNpgsqlDataSource", "postgres"},
+        {"AddSqlServerDbContext", ""},         {"AddMySqlDataSource", "mysql"},
+        {"AddMySqlDbContext", "mysql"},        {"AddRedisClient", "redis"},
         {"AddRedisDistributedCache", "redis"}, {"AddRedisOutputCache", "redis"},
-        {"AddRabbitMQClient", "rabbitmq"},  {"AddRabbitMqEventBus", "rabbitmq"},
-        {"AddMongoDBClient", "mongodb"},    {"AddKafkaProducer", "kafka"},
-        {"AddKafkaConsumer", "kafka"},      {"AddNatsClient", "nats"}};
+        {"AddRabbitMQClient", "rabbitmq"},     {"AddRabbitMqEventBus", "rabbitmq"},
+        {"AddMongoDBClient", "mongodb"},       {"AddKafkaProducer", "kafka"},
+        {"AddKafkaConsumer", "kafka"},         {"AddNatsClient", "nats"}};
     for (const auto& [call, svc] : kAspire) {
       for (std::size_t at = t.find(call); at != std::string::npos; at = t.find(call, at + 1)) {
         const auto q = t.find('"', at + call.size());
@@ -380,8 +381,9 @@ void ScanHowItRuns(const std::string& path, const std::string& t, Service& s) {
         t.find("NettyServerBuilder") != std::string::npos) {
       s.serves_grpc = true;
     }
-    if (t.find("@RestController") != std::string::npos || t.find("@Controller") != std::string::npos ||
-        t.find("@GetMapping") != std::string::npos || t.find("HttpServer.create(") != std::string::npos) {
+    if (t.find("@RestController") != std::string::npos ||
+        t.find("@Controller") != std::string::npos || t.find("@GetMapping") != std::string::npos ||
+        t.find("HttpServer.create(") != std::string::npos) {
       s.serves_http = true;
     }
   }
@@ -406,7 +408,8 @@ void ScanDeclaredSettings(const std::string& path, const std::string& t, Service
       const auto end = t.find('"', at + tag.size());
       if (end == std::string::npos) break;
       const std::string name = t.substr(at + tag.size(), end - at - tag.size());
-      if (IsEnvName(name)) s.AddEnv(name, false, false, std::nullopt, {path, LineOf(t, at), LineText(t, at)});
+      if (IsEnvName(name))
+        s.AddEnv(name, false, false, std::nullopt, {path, LineOf(t, at), LineText(t, at)});
     }
   }
   if (EndsWith(path, ".py") && t.find("BaseSettings") != std::string::npos) {
@@ -430,7 +433,8 @@ void ScanDeclaredSettings(const std::string& path, const std::string& t, Service
       if (i == std::string::npos || i > 4 || line[i] == '#' || line[i] == '@') continue;
       std::size_t j = i;
       while (j < line.size() && IdentChar(line[j])) ++j;
-      if (j == i || j >= line.size() || line[j] != ':' || line.compare(i, 6, "model_") == 0) continue;
+      if (j == i || j >= line.size() || line[j] != ':' || line.compare(i, 6, "model_") == 0)
+        continue;
       std::string name = line.substr(i, j - i);
       for (auto& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
       if (!IsEnvName(name)) continue;
@@ -440,7 +444,8 @@ void ScanDeclaredSettings(const std::string& path, const std::string& t, Service
       if (has_default) {
         std::string v = line.substr(eq + 1);
         v.erase(0, v.find_first_not_of(" \t"));
-        if (v.size() >= 2 && (v[0] == '"' || v[0] == '\'') && v.back() == v[0]) v = v.substr(1, v.size() - 2);
+        if (v.size() >= 2 && (v[0] == '"' || v[0] == '\'') && v.back() == v[0])
+          v = v.substr(1, v.size() - 2);
         def = v;
       }
       std::string text = line.substr(i);

@@ -5,12 +5,9 @@
 
 namespace ps::stages::audit {
 
-
 namespace {
 
-bool HasSpecial(std::string_view s) {
-  return s.find_first_of("*?[\\") != std::string_view::npos;
-}
+bool HasSpecial(std::string_view s) { return s.find_first_of("*?[\\") != std::string_view::npos; }
 
 // dst = src << n (bits move towards the more significant end).
 void ShiftLeft(const std::uint64_t* src, std::uint64_t* dst, std::size_t words, unsigned n) {
@@ -190,8 +187,7 @@ bool Glob::Match(std::string_view t, std::uint64_t* work) const {
       return t == literal_;
     case Kind::kSuffix:
       if (work) *work += literal_.size() + 1;
-      return t.size() >= literal_.size() &&
-             t.substr(t.size() - literal_.size()) == literal_ &&
+      return t.size() >= literal_.size() && t.substr(t.size() - literal_.size()) == literal_ &&
              t.substr(0, t.size() - literal_.size()).find('/') == std::string_view::npos;
     case Kind::kPrefix:
       if (work) *work += literal_.size() + 1;

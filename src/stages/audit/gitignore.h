@@ -42,7 +42,7 @@ class Glob {
   std::vector<std::uint64_t> star_;     // '*' elements (any byte but '/'): stay
   std::vector<std::uint64_t> skip1_;    // elements that may match nothing: on to the next
   std::vector<std::uint64_t> skip2_;    // "**/" (any then '/', or nothing): past the '/'
-  bool too_long_ = false;                // no real rule is this long: matches nothing
+  bool too_long_ = false;               // no real rule is this long: matches nothing
 };
 
 class IgnoreRules {

@@ -495,9 +495,8 @@ Result<std::unique_ptr<RepoView>> OpenGitRevision(const std::string& path, const
   g.commit_free(commit);
   if (rc != 0) {
     g.repository_free(repo);
-    return problems::InvalidInput(
-        g.Error("the repository is corrupt: the tree of commit " + std::string(hex) + " ('" + rev +
-                "') cannot be read"));
+    return problems::InvalidInput(g.Error("the repository is corrupt: the tree of commit " +
+                                          std::string(hex) + " ('" + rev + "') cannot be read"));
   }
   // Root the view at `path`'s folder within the repository.
   std::string prefix;

@@ -54,7 +54,8 @@ struct WalkStats {
   void Unreadable(std::string path, std::string why) {
     ++unreadable;
     truncated = true;
-    if (unreadable_paths.size() < 100) unreadable_paths.emplace_back(std::move(path), std::move(why));
+    if (unreadable_paths.size() < 100)
+      unreadable_paths.emplace_back(std::move(path), std::move(why));
   }
 };
 

@@ -135,7 +135,7 @@ AwsSizing SizingFor(const std::string& env);
 // the cost estimate prices the same numbers.
 struct KubernetesSizing {
   int nodes = 2, max_nodes = 4;
-  std::string instance = "t3.large";     // EKS nodes (2 vCPU, 8 GiB)
+  std::string instance = "t3.large";      // EKS nodes (2 vCPU, 8 GiB)
   std::string machine = "e2-standard-2";  // GKE nodes (2 vCPU, 8 GiB)
   std::string db_class = "db.t4g.micro";
   bool db_multi_az = false;

@@ -64,18 +64,23 @@ constexpr Price kPrices[] = {
     {"nlb.lcu_hour", "0.006", "LCU-hours", "https://aws.amazon.com/elasticloadbalancing/pricing/"},
     {"gke.cluster_hour", "0.10", "hours", "https://cloud.google.com/kubernetes-engine/pricing"},
     {"gce.e2-standard-2", "0.067", "hours", "https://cloud.google.com/compute/vm-instance-pricing"},
-    {"gce.pd_balanced.gb_month", "0.10", "GB-months", "https://cloud.google.com/compute/disks-image-pricing"},
+    {"gce.pd_balanced.gb_month", "0.10", "GB-months",
+     "https://cloud.google.com/compute/disks-image-pricing"},
     {"gce.lb_rule_hour", "0.025", "hours", "https://cloud.google.com/vpc/network-pricing"},
     {"gce.nat_vm_hour", "0.0014", "VM-hours", "https://cloud.google.com/nat/pricing"},
     {"gce.nat.gb", "0.045", "GB", "https://cloud.google.com/nat/pricing"},
     {"cloudsql.vcpu_hour", "0.0413", "vCPU-hours", "https://cloud.google.com/sql/pricing"},
     {"cloudsql.gb_hour", "0.007", "GB-hours", "https://cloud.google.com/sql/pricing"},
     {"cloudsql.ssd.gb_month", "0.17", "GB-months", "https://cloud.google.com/sql/pricing"},
-    {"memorystore.basic.gb_hour", "0.049", "GB-hours", "https://cloud.google.com/memorystore/docs/redis/pricing"},
-    {"memorystore.standard.gb_hour", "0.064", "GB-hours", "https://cloud.google.com/memorystore/docs/redis/pricing"},
+    {"memorystore.basic.gb_hour", "0.049", "GB-hours",
+     "https://cloud.google.com/memorystore/docs/redis/pricing"},
+    {"memorystore.standard.gb_hour", "0.064", "GB-hours",
+     "https://cloud.google.com/memorystore/docs/redis/pricing"},
     {"gcs.gb_month", "0.020", "GB-months", "https://cloud.google.com/storage/pricing"},
-    {"secretmanager.version_month", "0.06", "versions", "https://cloud.google.com/secret-manager/pricing"},
-    {"secretmanager.10k_calls", "0.03", "10k requests", "https://cloud.google.com/secret-manager/pricing"},
+    {"secretmanager.version_month", "0.06", "versions",
+     "https://cloud.google.com/secret-manager/pricing"},
+    {"secretmanager.10k_calls", "0.03", "10k requests",
+     "https://cloud.google.com/secret-manager/pricing"},
 };
 
 const Price* PriceOf(const std::string& key) {
@@ -234,12 +239,12 @@ void PlanCost(const std::vector<ServiceFacts>& services, const PlanOptions& o,
     double requested = 0;
     for (const auto& s : services) {
       if (s.kind == "static") continue;
-      requested += (prod ? 0.5 : 0.25) * usage.Get("Rollout/" + Slug(s.name), "replicas", prod ? 2 : 1);
+      requested +=
+          (prod ? 0.5 : 0.25) * usage.Get("Rollout/" + Slug(s.name), "replicas", prod ? 2 : 1);
     }
     // 2 vCPU nodes, about 1.5 of it allocatable to pods once the system's
     // own pods run; never fewer than the node group's minimum.
-    const double nodes =
-        std::max<double>(k.nodes, std::ceil(requested / 1.5));
+    const double nodes = std::max<double>(k.nodes, std::ceil(requested / 1.5));
     if (gcp) {
       Resource cl{"google_container_cluster.main", "google_container_cluster"};
       cl.Hourly("Cluster management fee", 1, "gke.cluster_hour");
@@ -251,8 +256,8 @@ void PlanCost(const std::vector<ServiceFacts>& services, const PlanOptions& o,
       rs.push_back(np);
       Resource nat{"google_compute_router_nat.main", "google_compute_router_nat"};
       nat.Hourly("NAT gateway (per VM)", nodes, "gce.nat_vm_hour");
-      nat.Monthly("Data processed", usage.Get(nat.name, "monthly_data_processed_gb", prod ? 100 : 10),
-                  "gce.nat.gb");
+      nat.Monthly("Data processed",
+                  usage.Get(nat.name, "monthly_data_processed_gb", prod ? 100 : 10), "gce.nat.gb");
       rs.push_back(nat);
       if (web) {
         Resource lb{"ingress load balancer", "google_compute_forwarding_rule"};
@@ -265,12 +270,13 @@ void PlanCost(const std::vector<ServiceFacts>& services, const PlanOptions& o,
       rs.push_back(cl);
       Resource ng{"aws_eks_node_group.main", "aws_eks_node_group"};
       ng.Hourly("Nodes (" + k.instance + " x " + Dec(nodes, 0) + ")", nodes, "ec2." + k.instance);
-      ng.Monthly("Node volumes (gp3, 20 GB x " + Dec(nodes, 0) + ")", 20 * nodes, "ebs.gp3.gb_month");
+      ng.Monthly("Node volumes (gp3, 20 GB x " + Dec(nodes, 0) + ")", 20 * nodes,
+                 "ebs.gp3.gb_month");
       rs.push_back(ng);
       Resource nat{"aws_nat_gateway.main", "aws_nat_gateway"};
       nat.Hourly("NAT gateway", k.nat_gateways, "nat.hour");
-      nat.Monthly("Data processed", usage.Get(nat.name, "monthly_data_processed_gb", prod ? 100 : 10),
-                  "nat.gb");
+      nat.Monthly("Data processed",
+                  usage.Get(nat.name, "monthly_data_processed_gb", prod ? 100 : 10), "nat.gb");
       rs.push_back(nat);
       Resource eip{"aws_eip.nat", "aws_eip"};
       eip.Hourly("Public IPv4 address", k.nat_gateways, "ipv4.hour");
@@ -440,7 +446,8 @@ void PlanCost(const std::vector<ServiceFacts>& services, const PlanOptions& o,
     hourly += r.hourly;
     monthly += r.monthly;
   }
-  const std::string project = k8s ? "infra/kubernetes/" + o.cloud + "/" + o.env : "infra/aws/" + o.env;
+  const std::string project =
+      k8s ? "infra/kubernetes/" + o.cloud + "/" + o.env : "infra/aws/" + o.env;
   const std::string where = project + "/cost.json";
   const std::string usage_file = project + "/usage.yml";
   Json breakdown{{"resources", resources},
@@ -449,17 +456,16 @@ void PlanCost(const std::vector<ServiceFacts>& services, const PlanOptions& o,
   Json cost{
       {"version", "0.2"},
       {"currency", "USD"},
-      {"projects",
-       Json::array(
-           {{{"name", project},
-             {"metadata", {{"path", project}, {"type", "terraform_dir"}}},
-             {"breakdown", breakdown},
-             {"summary", {{"totalDetectedResources", rs.size()}}}}})},
+      {"projects", Json::array({{{"name", project},
+                                 {"metadata", {{"path", project}, {"type", "terraform_dir"}}},
+                                 {"breakdown", breakdown},
+                                 {"summary", {{"totalDetectedResources", rs.size()}}}}})},
       {"totalHourlyCost", Dec(hourly, 6)},
       {"totalMonthlyCost", Dec(monthly, 2)},
-      {"priceTable", {{"version", gcp ? kGcpPriceVersion : kPriceVersion},
-                      {"date", kPriceDate},
-                      {"region", gcp ? "us-central1" : "us-east-1"}}},
+      {"priceTable",
+       {{"version", gcp ? kGcpPriceVersion : kPriceVersion},
+        {"date", kPriceDate},
+        {"region", gcp ? "us-central1" : "us-east-1"}}},
       {"usage", usage.used()},
       {"notes",
        k8s ? Json::array(

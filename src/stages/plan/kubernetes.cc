@@ -164,9 +164,8 @@ analysis:
       // written by deploy/infra-values.sh from Terraform's outputs.
       out.files[dir + "values-" + env + "-infra.yaml"] =
           std::string("# Written by deploy/infra-values.sh ") + env +
-          " from infra/kubernetes/CLOUD/" + env +
-          "'s outputs (terraform output -raw helm_values_" + hcl::Name(s.name) +
-          "): endpoints and secret names, never a secret.\n{}\n";
+          " from infra/kubernetes/CLOUD/" + env + "'s outputs (terraform output -raw helm_values_" +
+          hcl::Name(s.name) + "): endpoints and secret names, never a secret.\n{}\n";
       // The image Argo CD deploys: rewritten by the workflow on each deploy.
       out.files[dir + "values-" + env + "-image.yaml"] =
           std::string("# Written by the CI workflow's deploy-") + env +
@@ -580,13 +579,18 @@ tf="terraform -chdir=infra/kubernetes/$cloud/$env"
 )SH";
     for (const auto& s : services) {
       if (s.kind == "static") continue;
-      script += "$tf output -raw helm_values_" + hcl::Name(s.name) + " > deploy/helm/" + Slug(s.name) +
-                "/values-$env-infra.yaml\n";
+      script += "$tf output -raw helm_values_" + hcl::Name(s.name) + " > deploy/helm/" +
+                Slug(s.name) + "/values-$env-infra.yaml\n";
     }
-    script += "$tf output -raw external_secrets_values > deploy/external-secrets/values-$env-infra.yaml\n";
-    script += "$tf output -raw cluster_secret_store > deploy/external-secrets/cluster-secret-store-$env.yaml\n";
-    script += "echo \"deploy/helm/*/values-$env-infra.yaml and deploy/external-secrets/*-$env*.yaml "
-              "written; commit them\"\n";
+    script +=
+        "$tf output -raw external_secrets_values > "
+        "deploy/external-secrets/values-$env-infra.yaml\n";
+    script +=
+        "$tf output -raw cluster_secret_store > "
+        "deploy/external-secrets/cluster-secret-store-$env.yaml\n";
+    script +=
+        "echo \"deploy/helm/*/values-$env-infra.yaml and deploy/external-secrets/*-$env*.yaml "
+        "written; commit them\"\n";
     out.files["deploy/infra-values.sh"] = Fill(script, "[[", "]]", {{"cloud", o.cloud}});
     if (o.repo_url.empty()) {
       out.findings.push_back(

@@ -45,10 +45,10 @@ std::string FillTf(const std::string& t,
 // secrets do not repeat them.
 bool WiredByInfra(const std::string& var) {
   static const std::set<std::string> kWired = {
-      "DATABASE_URL", "DB_HOST",   "DB_PORT",     "DB_NAME",         "DB_USER",
-      "DB_USERNAME",  "DB_PASSWORD", "REDIS_URL", "REDIS_HOST",      "REDIS_PORT",
-      "POSTGRES_HOST", "POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB", "MYSQL_HOST",
-      "MYSQL_USER",   "MYSQL_PASSWORD", "MYSQL_DATABASE", "S3_BUCKET", "PORT"};
+      "DATABASE_URL",  "DB_HOST",        "DB_PORT",           "DB_NAME",     "DB_USER",
+      "DB_USERNAME",   "DB_PASSWORD",    "REDIS_URL",         "REDIS_HOST",  "REDIS_PORT",
+      "POSTGRES_HOST", "POSTGRES_USER",  "POSTGRES_PASSWORD", "POSTGRES_DB", "MYSQL_HOST",
+      "MYSQL_USER",    "MYSQL_PASSWORD", "MYSQL_DATABASE",    "S3_BUCKET",   "PORT"};
   return kWired.count(var) != 0;
 }
 
@@ -130,7 +130,8 @@ std::string GcpAccountId(const std::string& project, const std::string& env,
     return v;
   };
   auto cut = [&](const std::string& v, std::size_t room) {
-    return v.size() <= room ? trim(v) : trim(v.substr(0, room - 5)) + "-" + Sha256Hex(v).substr(0, 4);
+    return v.size() <= room ? trim(v)
+                            : trim(v.substr(0, room - 5)) + "-" + Sha256Hex(v).substr(0, 4);
   };
   const std::string tail = cut(suffix, 12);
   std::string p = project;
@@ -217,7 +218,8 @@ provider "aws" {
 )HCL",
                                                       {{"project", o.project}, {"env", o.env}}));
 
-  out.files[dir + "main.tf"] = hcl::Format(FillTf(R"HCL(variable "region" {
+  out.files[dir + "main.tf"] =
+      hcl::Format(FillTf(R"HCL(variable "region" {
   description = "The AWS region of the cluster and its data"
   type = string
   default = "us-east-1"
@@ -241,7 +243,7 @@ data "aws_availability_zones" "available" {
 
 data "aws_caller_identity" "current" {}
 )HCL",
-                                                  {{"name", name}, {"namespace", o.project + "-" + o.env}}));
+                         {{"name", name}, {"namespace", o.project + "-" + o.env}}));
 
   out.files[dir + "network.tf"] = hcl::Format(FillTf(
       R"HCL(resource "aws_vpc" "main" {
@@ -442,8 +444,8 @@ resource "aws_eks_addon" "main" {
   // --- data ---------------------------------------------------------------------
   std::string data;
   if (pg || my) {
-    data += AwsDatabase(pg, z.db_class, 20, z.db_multi_az, z.backup_days, prod,
-                        "the cluster's pods");
+    data +=
+        AwsDatabase(pg, z.db_class, 20, z.db_multi_az, z.backup_days, prod, "the cluster's pods");
     data += FillTf(R"HCL(
 resource "aws_vpc_security_group_ingress_rule" "db_from_cluster" {
   security_group_id = aws_security_group.db.id
@@ -478,7 +480,8 @@ resource "aws_vpc_security_group_ingress_rule" "cache_from_cluster" {
   if (!data.empty()) out.files[dir + "data.tf"] = hcl::Format(data);
 
   // --- identities and secrets ------------------------------------------------------
-  std::string ids = R"HCL(# External Secrets' controller reads the project's secrets (and the database's
+  std::string ids =
+      R"HCL(# External Secrets' controller reads the project's secrets (and the database's
 # RDS-managed one) with its own role, by EKS Pod Identity.
 resource "aws_iam_role" "external_secrets" {
   name = "${local.name}-external-secrets"
@@ -570,13 +573,14 @@ resource "aws_eks_pod_identity_association" "{{n}}" {
   }
   out.files[dir + "identities.tf"] = hcl::Format(ids);
   if (secrets > 0) {
-    out.findings.push_back({"PLAN014", "info", "",
-                            std::to_string(secrets) +
-                                " application secret(s) live in Secrets Manager; their values are "
-                                "never in Terraform state or in Git",
-                            "set each value once: aws secretsmanager put-secret-value --secret-id " +
-                                name + "/SERVICE/NAME --secret-string ...",
-                            dir + "identities.tf", 0});
+    out.findings.push_back(
+        {"PLAN014", "info", "",
+         std::to_string(secrets) +
+             " application secret(s) live in Secrets Manager; their values are "
+             "never in Terraform state or in Git",
+         "set each value once: aws secretsmanager put-secret-value --secret-id " + name +
+             "/SERVICE/NAME --secret-string ...",
+         dir + "identities.tf", 0});
   }
 
   // --- what the charts need: values-ENV-infra.yaml, as outputs ---------------------
@@ -594,14 +598,18 @@ output "cluster_endpoint" {
     const bool db = (pg && UsesBacking(*s, "postgres")) || (my && UsesBacking(*s, "mysql"));
     if (db) {
       items.push_back(
-          "{ key = \"DB_USERNAME\", remoteKey = aws_db_instance.main.master_user_secret[0].secret_arn, "
+          "{ key = \"DB_USERNAME\", remoteKey = "
+          "aws_db_instance.main.master_user_secret[0].secret_arn, "
           "property = \"username\" }");
       items.push_back(
-          "{ key = \"DB_PASSWORD\", remoteKey = aws_db_instance.main.master_user_secret[0].secret_arn, "
+          "{ key = \"DB_PASSWORD\", remoteKey = "
+          "aws_db_instance.main.master_user_secret[0].secret_arn, "
           "property = \"password\" }");
       const std::string scheme = pg ? "postgresql" : "mysql";
       templates.push_back("DATABASE_URL = \"" + scheme +
-                          "://{{ .DB_USERNAME }}:{{ .DB_PASSWORD | urlquery }}@${aws_db_instance.main.address}:${aws_db_instance.main.port}/${aws_db_instance.main.db_name}" +
+                          "://{{ .DB_USERNAME }}:{{ .DB_PASSWORD | urlquery "
+                          "}}@${aws_db_instance.main.address}:${aws_db_instance.main.port}/"
+                          "${aws_db_instance.main.db_name}" +
                           (pg ? "?sslmode=require" : "") + "\"");
       env.push_back("DB_HOST = aws_db_instance.main.address");
       env.push_back("DB_PORT = tostring(aws_db_instance.main.port)");
@@ -609,7 +617,8 @@ output "cluster_endpoint" {
     }
     if (redis && UsesBacking(*s, "redis")) {
       env.push_back(
-          "REDIS_URL = \"rediss://${aws_elasticache_replication_group.main.primary_endpoint_address}:6379\"");
+          "REDIS_URL = "
+          "\"rediss://${aws_elasticache_replication_group.main.primary_endpoint_address}:6379\"");
     }
     if (s3 && UsesBacking(*s, "s3")) env.push_back("S3_BUCKET = aws_s3_bucket.data.bucket");
     for (const auto& var : AppSecrets(*s)) {
@@ -645,10 +654,10 @@ output "cluster_endpoint" {
   }
   // EKS Pod Identity ties the controller's role to its service account: no
   // annotation, so the operator's values are empty.
-  outputs += ExternalSecretsOutputs(
-      "aws-secrets-manager",
-      "{\n        aws = {\n          service = \"SecretsManager\"\n          region = var.region\n        }\n      }",
-      "{}", o.env);
+  outputs += ExternalSecretsOutputs("aws-secrets-manager",
+                                    "{\n        aws = {\n          service = \"SecretsManager\"\n  "
+                                    "        region = var.region\n        }\n      }",
+                                    "{}", o.env);
   out.files[dir + "outputs.tf"] = hcl::Format(outputs);
   out.findings.push_back(
       {"PLAN027", "info", "",
@@ -656,8 +665,8 @@ output "cluster_endpoint" {
            "; secrets reach the pods through the External Secrets Operator",
        "create the state bucket once (infra/kubernetes/aws/bootstrap), then terraform init "
        "-backend-config=backend.hcl && terraform apply; run deploy/infra-values.sh " +
-           o.env + " aws and commit what it writes; apply deploy/argocd/external-secrets-" +
-           o.env + ".yaml and reloader-" + o.env + ".yaml before the services",
+           o.env + " aws and commit what it writes; apply deploy/argocd/external-secrets-" + o.env +
+           ".yaml and reloader-" + o.env + ".yaml before the services",
        dir + "main.tf", 0});
 }
 
@@ -729,10 +738,11 @@ resource "google_storage_bucket" "state" {
 )HCL",
       {{"project", o.project}}));
 
-  out.files[dir + "backend.hcl"] = hcl::Format(FillTf(R"HCL(# bucket = "PROJECT_ID-{{project}}-tfstate"
+  out.files[dir + "backend.hcl"] =
+      hcl::Format(FillTf(R"HCL(# bucket = "PROJECT_ID-{{project}}-tfstate"
 prefix = "{{env}}"
 )HCL",
-                                                      {{"project", o.project}, {"env", o.env}}));
+                         {{"project", o.project}, {"env", o.env}}));
 
   out.files[dir + "versions.tf"] = hcl::Format(FillTf(R"HCL(terraform {
   required_version = ">= 1.10.0"
@@ -761,7 +771,8 @@ provider "google" {
 )HCL",
                                                       {{"project", o.project}, {"env", o.env}}));
 
-  out.files[dir + "main.tf"] = hcl::Format(FillTf(R"HCL(variable "project_id" {
+  out.files[dir + "main.tf"] =
+      hcl::Format(FillTf(R"HCL(variable "project_id" {
   description = "The Google Cloud project"
   type = string
 }
@@ -778,7 +789,7 @@ locals {
   namespace = "{{namespace}}"
 }
 )HCL",
-                                                  {{"name", name}, {"namespace", o.project + "-" + o.env}}));
+                         {{"name", name}, {"namespace", o.project + "-" + o.env}}));
 
   out.files[dir + "network.tf"] = hcl::Format(R"HCL(resource "google_compute_network" "main" {
   name = local.name
@@ -1009,7 +1020,8 @@ resource "google_storage_bucket" "data" {
   }
   if (!data.empty()) out.files[dir + "data.tf"] = hcl::Format(data);
 
-  std::string ids = FillTf(R"HCL(# External Secrets' controller reads Secret Manager as its own Google service
+  std::string ids =
+      FillTf(R"HCL(# External Secrets' controller reads Secret Manager as its own Google service
 # account, by Workload Identity.
 resource "google_service_account" "external_secrets" {
   account_id = "{{account}}"
@@ -1022,7 +1034,7 @@ resource "google_service_account_iam_member" "external_secrets" {
   member = "serviceAccount:${google_container_cluster.main.workload_identity_config[0].workload_pool}[external-secrets/external-secrets]"
 }
 )HCL",
-                           {{"account", GcpAccountId(o.project, o.env, "ext-secrets")}});
+             {{"account", GcpAccountId(o.project, o.env, "ext-secrets")}});
   int secrets = 0;
   for (const auto* s : workloads) {
     const std::string n = Name(s->name);
@@ -1043,7 +1055,10 @@ resource "google_service_account_iam_member" "{{n}}" {
   member = "serviceAccount:${google_container_cluster.main.workload_identity_config[0].workload_pool}[${local.namespace}/{{svc}}-{{env}}]"
 }
 )HCL",
-                    {{"svc", svc}, {"n", n}, {"env", o.env}, {"account", GcpAccountId(o.project, o.env, svc)}});
+                    {{"svc", svc},
+                     {"n", n},
+                     {"env", o.env},
+                     {"account", GcpAccountId(o.project, o.env, svc)}});
     }
     if (db) {
       ids += FillTf(R"HCL(
@@ -1099,13 +1114,13 @@ resource "google_secret_manager_secret_iam_member" "{{n}}_{{vn}}" {
   }
   out.files[dir + "identities.tf"] = hcl::Format(ids);
   if (secrets > 0) {
-    out.findings.push_back({"PLAN014", "info", "",
-                            std::to_string(secrets) +
-                                " application secret(s) live in Secret Manager; their values are "
-                                "never in Terraform state or in Git",
-                            "set each value once: gcloud secrets versions add " + name +
-                                "-SERVICE-NAME --data-file=-",
-                            dir + "identities.tf", 0});
+    out.findings.push_back(
+        {"PLAN014", "info", "",
+         std::to_string(secrets) +
+             " application secret(s) live in Secret Manager; their values are "
+             "never in Terraform state or in Git",
+         "set each value once: gcloud secrets versions add " + name + "-SERVICE-NAME --data-file=-",
+         dir + "identities.tf", 0});
   }
 
   std::string outputs = R"HCL(output "cluster_name" {
@@ -1132,14 +1147,16 @@ output "cluster_location" {
                                   ".email, \".gserviceaccount.com\")"
                             : "google_service_account." + n + ".account_id");
       // The user name has an '@' (SERVICE@PROJECT.iam): escaped in the URL.
-      env.push_back(pg ? "DATABASE_URL = \"postgresql://${urlencode(trimsuffix(google_service_account." + n +
-                             ".email, \".gserviceaccount.com\"))}@127.0.0.1:5432/app\""
-                       : "DATABASE_URL = \"mysql://${google_service_account." + n +
-                             ".account_id}@127.0.0.1:3306/app\"");
+      env.push_back(
+          pg ? "DATABASE_URL = \"postgresql://${urlencode(trimsuffix(google_service_account." + n +
+                   ".email, \".gserviceaccount.com\"))}@127.0.0.1:5432/app\""
+             : "DATABASE_URL = \"mysql://${google_service_account." + n +
+                   ".account_id}@127.0.0.1:3306/app\"");
     }
     if (redis && UsesBacking(*s, "redis")) {
       env.push_back(
-          "REDIS_URL = \"redis://${google_redis_instance.main.host}:${google_redis_instance.main.port}\"");
+          "REDIS_URL = "
+          "\"redis://${google_redis_instance.main.host}:${google_redis_instance.main.port}\"");
     }
     if (uses_bucket) env.push_back("GCS_BUCKET = google_storage_bucket.data.name");
     std::vector<std::string> keys;
@@ -1147,13 +1164,16 @@ output "cluster_location" {
     std::string body = "  value = yamlencode({\n";
     body += "    secretKeys = " + TfList(keys) + "\n";
     if (db || uses_bucket) {
-      body += "    serviceAccount = {\n      annotations = {\n        \"iam.gke.io/gcp-service-account\" = google_service_account." +
-              n + ".email\n      }\n    }\n";
+      body +=
+          "    serviceAccount = {\n      annotations = {\n        "
+          "\"iam.gke.io/gcp-service-account\" = google_service_account." +
+          n + ".email\n      }\n    }\n";
     }
     if (db) {
-      body += "    cloudSqlProxy = {\n      enabled = true\n      instance = "
-              "google_sql_database_instance.main.connection_name\n      port = " +
-              std::string(pg ? "5432" : "3306") + "\n    }\n";
+      body +=
+          "    cloudSqlProxy = {\n      enabled = true\n      instance = "
+          "google_sql_database_instance.main.connection_name\n      port = " +
+          std::string(pg ? "5432" : "3306") + "\n    }\n";
     }
     body += "    externalSecrets = {\n";
     body += "      enabled = " + std::string(items.empty() ? "false" : "true") + "\n";
@@ -1166,13 +1186,14 @@ output "cluster_location" {
     body += std::string(env.empty() ? "" : "    ") + "}\n";
     body += "  })\n";
     outputs += "\n# deploy/helm/" + svc + "/values-" + o.env +
-               "-infra.yaml (the deploy job writes it; no secret in it)\noutput \"helm_values_" + n +
-               "\" {\n" + body + "}\n";
+               "-infra.yaml (the deploy job writes it; no secret in it)\noutput \"helm_values_" +
+               n + "\" {\n" + body + "}\n";
   }
   outputs += ExternalSecretsOutputs(
       "gcp-secret-manager",
       "{\n        gcpsm = {\n          projectID = var.project_id\n        }\n      }",
-      "{\n    serviceAccount = {\n      annotations = {\n        \"iam.gke.io/gcp-service-account\" = "
+      "{\n    serviceAccount = {\n      annotations = {\n        "
+      "\"iam.gke.io/gcp-service-account\" = "
       "google_service_account.external_secrets.email\n      }\n    }\n  }",
       o.env);
   if (!db_users.empty()) {
@@ -1187,9 +1208,10 @@ output "cluster_location" {
         grants.push_back("\"GRANT ALL PRIVILEGES ON app.* TO '${" + u + "}'@'%';\"");
       }
     }
-    outputs += "\n# The database rights of the services' IAM users (run once, see PLAN028).\n"
-               "output \"database_grants\" {\n  value = join(\"\\n\", " +
-               TfList(grants) + ")\n}\n";
+    outputs +=
+        "\n# The database rights of the services' IAM users (run once, see PLAN028).\n"
+        "output \"database_grants\" {\n  value = join(\"\\n\", " +
+        TfList(grants) + ")\n}\n";
     out.findings.push_back(
         {"PLAN028", "warning", "",
          "the services' IAM database users have no rights on database app until they are "
@@ -1210,8 +1232,8 @@ output "cluster_location" {
        "create the state bucket once (infra/kubernetes/gcp/bootstrap), then terraform init "
        "-backend-config=backend.hcl -backend-config=bucket=... && terraform apply -var "
        "project_id=...; run deploy/infra-values.sh " +
-           o.env + " gcp and commit what it writes; apply deploy/argocd/external-secrets-" +
-           o.env + ".yaml and reloader-" + o.env + ".yaml before the services",
+           o.env + " gcp and commit what it writes; apply deploy/argocd/external-secrets-" + o.env +
+           ".yaml and reloader-" + o.env + ".yaml before the services",
        dir + "main.tf", 0});
 }
 

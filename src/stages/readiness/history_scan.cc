@@ -6,8 +6,8 @@
 #include <unordered_set>
 
 #include "core/fs.h"
-#include "stages/git/libgit2.h"
 #include "sqlite/db.h"
+#include "stages/git/libgit2.h"
 
 namespace ps::stages::readiness {
 
@@ -88,7 +88,8 @@ Result<HistoryReport> ScanHistory(const HistoryOptions& o, security::SecretScann
   // What could not be read is said, never passed over: the gate counts it.
   auto unreadable = [&](std::string where, std::string why) {
     ++rep.unreadable;
-    if (rep.unreadable_list.size() < 100) rep.unreadable_list.emplace_back(std::move(where), std::move(why));
+    if (rep.unreadable_list.size() < 100)
+      rep.unreadable_list.emplace_back(std::move(where), std::move(why));
   };
   if (walked != GIT_ITEROVER) {
     unreadable("history", g.Error("the walk of the history stopped early (a corrupt commit?)"));

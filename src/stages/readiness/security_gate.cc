@@ -396,8 +396,8 @@ Result<SecurityReport> RunSecurityGate(const SecurityGateOptions& o) {
   }
   if (secret_possible && o.policy.security_unverified_secrets != "block") {
     r.notes.push_back(std::to_string(secret_possible) +
-                         " possible secret(s) (generic matches, unverified; "
-                         "policy.security.unverified_secrets: block makes them block)");
+                      " possible secret(s) (generic matches, unverified; "
+                      "policy.security.unverified_secrets: block makes them block)");
   }
   std::size_t vuln_block = 0, lic_block = 0, iac_block = 0;
   for (const auto& v : r.vulns) {
@@ -470,7 +470,8 @@ Json SecurityReport::ToJson() const {
         {"licenses",
          {{"allow", options.policy.security_licenses_allow},
           {"deny", options.policy.security_licenses_deny}}}}},
-      {"scanned", {{"files", files}, {"bytes", bytes}, {"seconds", seconds}, {"truncated", truncated}}},
+      {"scanned",
+       {{"files", files}, {"bytes", bytes}, {"seconds", seconds}, {"truncated", truncated}}},
       {"unscanned", {{"count", unscanned_count}, {"list", unscanned}}},
       {"secrets", secrets_j},
       {"history", history},

@@ -249,7 +249,7 @@ Result<TestGateResult> RunTestGate(const TestGateOptions& o) {
     so.cwd = t.cwd;
     so.env = t.env;
     so.secrets_file = t.secrets_file;
-  so.secrets_file = t.secrets_file;
+    so.secrets_file = t.secrets_file;
     so.log_path = st.log;
     const std::int64_t started_ns = NowNs();
     const Millis t0 = SteadyMs();

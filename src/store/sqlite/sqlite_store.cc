@@ -710,8 +710,9 @@ Problem FromSqlite(const SqliteError& e, const std::string& path) {
   }
   if (full) {
     return Problem::Make("store-disk-full", "Disk full", 507,
-                         path + ": no space left on the device holding the state; free some "
-                                "space (the last change was rolled back, nothing half-written)");
+                         path +
+                             ": no space left on the device holding the state; free some "
+                             "space (the last change was rolled back, nothing half-written)");
   }
   if (primary == SQLITE_READONLY || primary == SQLITE_PERM) {
     return Problem::Make("store-read-only", "State store is read-only", 503,
@@ -720,9 +721,9 @@ Problem FromSqlite(const SqliteError& e, const std::string& path) {
                              "their owner and mode)");
   }
   if (primary == SQLITE_CANTOPEN) {
-    return Problem::Make("store-unavailable", "State store cannot be opened", 503,
-                         path + ": " + e.what() +
-                             " (check that the folder exists and this user may write it)");
+    return Problem::Make(
+        "store-unavailable", "State store cannot be opened", 503,
+        path + ": " + e.what() + " (check that the folder exists and this user may write it)");
   }
   if (primary == SQLITE_IOERR) {
     return Problem::Make("store-io-error", "State store I/O error", 503, path + ": " + e.what())
@@ -854,7 +855,9 @@ void RegisterSqliteBackend() {
          PS_ASSIGN(auto s, SqliteStore::Open(path));
          return std::unique_ptr<Store>(std::move(s));
        },
-       [] { return Json{{"schema", LatestSchemaVersion()}, {"library", sqlite3_libversion()}}; }});
+       [] {
+         return Json{{"schema", LatestSchemaVersion()}, {"library", sqlite3_libversion()}};
+       }});
 }
 
 }  // namespace ps::store::sqlite

@@ -635,8 +635,8 @@ Result<BackingInfo> LocalEnvironment::EnsureBacking(const std::string& name,
     state_["backing"]["postgres"]["databases"][db] = {{"service", service}};
     PS_TRY(Save());
   }
-  const std::string url =
-      "postgres://" + db + ":" + SecretRef("postgres-" + db) + "@127.0.0.1:" + std::to_string(info.port) + "/" + db;
+  const std::string url = "postgres://" + db + ":" + SecretRef("postgres-" + db) +
+                          "@127.0.0.1:" + std::to_string(info.port) + "/" + db;
   info.env["DATABASE_URL"] = url;
   return info;
 }

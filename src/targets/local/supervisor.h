@@ -34,8 +34,8 @@ struct ProcessSpec {
   std::vector<std::string> argv;
   std::string cwd;
   std::map<std::string, std::string> env;
-  std::string log;     // stdout+stderr appended here
-  std::string run_as;  // user to run as when root (PostgreSQL)
+  std::string log;           // stdout+stderr appended here
+  std::string run_as;        // user to run as when root (PostgreSQL)
   std::string secrets_file;  // resolves the env's "${secret:NAME}" at each start
   HealthCheck health;
   Millis stop_grace_ms = 10'000;
