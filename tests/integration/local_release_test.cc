@@ -37,7 +37,68 @@ class LocalRelease : public ::testing::Test {
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
   void TearDown() override {
-    Ps({"down", "repo"});  // stops every process, whatever the test left
+    Ps({"down", "repo"}, env_);  // stops every process, whatever the test left
+    if (!tmpfs_.empty()) RunCommand({"/bin/umount", "-l", tmpfs_.string()}, "/");
+  }
+  // A small tmpfs at `at` (a disk that can be filled), unmounted by
+  // TearDown; false when it cannot be mounted here (not root, no tmpfs).
+  bool MountTmpfs(const fs::path& at) {
+    if (::geteuid() != 0) return false;
+    fs::create_directories(at);
+    if (RunCommand({"/bin/mount", "-t", "tmpfs", "-o", "size=48m", "tmpfs", at.string()},
+                   dir_.path())
+            .exit_code != 0) {
+      return false;
+    }
+    tmpfs_ = at;
+    return true;
+  }
+  void FillDisk(const fs::path& at) {
+    RunCommand({"/bin/sh", "-c", "dd if=/dev/zero of='" + (at / "fill").string() + "' bs=64k"},
+               dir_.path());
+  }
+  // A release configuration that stops at 30% until told.
+  std::string PauseAt30() {
+    testing::WriteText(dir_ / "pause.yaml",
+                       "release:\n  steps:\n    - setWeight: 30\n    - pause: {}\n"
+                       "  traffic:\n    rate: 20\n    paths: /api/items\n");
+    return (dir_ / "pause.yaml").string();
+  }
+  // Waits (10 s at most) until the candidate gets `weight`%; the pid of the
+  // release holding the environment then, and the frontend port.
+  struct Candidate {
+    pid_t pid = 0;
+    int port = 0;
+  };
+  Candidate WaitForCandidateAt(int weight) {
+    Candidate c;
+    for (int i = 0; i < 500 && c.pid == 0; ++i) {
+      std::this_thread::sleep_for(20ms);
+      Json e = Json::parse(Ps({"status", "repo", "--json"}, env_).out, nullptr, false);
+      if (!e.is_object() || e["environments"].empty()) continue;
+      const Json& env = e["environments"][0];
+      const Json& svc = env["services"]["catalog"];
+      c.port = svc.value("frontend_port", 0);
+      if (!svc["candidate"].is_string() ||
+          svc["colours"][svc["candidate"].get<std::string>()].value("weight", 0) != weight) {
+        continue;
+      }
+      const std::string holder = env.value("busy", "");
+      const auto at = holder.find("(pid ");
+      if (at != std::string::npos) c.pid = std::atoi(holder.c_str() + at + 5);
+    }
+    return c;
+  }
+  // Of 60 requests to /api/items, how many v4 answered ("stock" is its new field).
+  std::string V4Answers(int port) {
+    auto got = RunCommand(
+        {"/usr/bin/env", "node", "-e",
+         "const http=require('http');let v4=0,n=0;const one=()=>http.get('http://127.0.0.1:" +
+             std::to_string(port) +
+             "/api/items',r=>{let b='';r.on('data',d=>b+=d);r.on('end',()=>{v4+=b.includes("
+             "'stock');if(++n<60)one();else console.log(v4)})});one();"},
+        dir_.path());
+    return got.out + got.err;
   }
 
   CommandResult Ps(std::vector<std::string> args, std::vector<std::string> env = {}) {
@@ -86,6 +147,7 @@ class LocalRelease : public ::testing::Test {
 
   testing::TempDir dir_;
   std::vector<std::string> env_;
+  fs::path tmpfs_;
 };
 
 TEST_F(LocalRelease, ApplyServesTheVersionAndIsIdempotent) {
@@ -318,25 +380,10 @@ TEST_F(LocalRelease, OneReleaseAtATime) {
 // the environment (here `status`) takes the candidate out and ends the
 // records; the next release runs.
 TEST_F(LocalRelease, AKilledReleaseIsTakenOutByTheNextCommand) {
-  testing::WriteText(dir_ / "pause.yaml",
-                     "release:\n  steps:\n    - setWeight: 30\n    - pause: {}\n"
-                     "  traffic:\n    rate: 20\n    paths: /api/items\n");
+  const std::string pause = PauseAt30();
   ASSERT_EQ(Ps({"apply", "repo", "--ref", "v1"}).exit_code, 0);
-  std::thread t([&] {
-    Ps({"--config", (dir_ / "pause.yaml").string(), "release", "repo", "--ref", "v3-slow"});
-  });
-  pid_t pid = 0;
-  std::string run_id;
-  for (int i = 0; i < 500 && pid == 0; ++i) {
-    std::this_thread::sleep_for(20ms);
-    Json env = Env();
-    const Json& svc = env["services"]["catalog"];
-    if (!svc["candidate"].is_string()) continue;
-    if (svc["colours"][svc["candidate"].get<std::string>()].value("weight", 0) != 30) continue;
-    const std::string holder = env.value("busy", "");
-    const auto at = holder.find("(pid ");
-    if (at != std::string::npos) pid = std::atoi(holder.c_str() + at + 5);
-  }
+  std::thread t([&] { Ps({"--config", pause, "release", "repo", "--ref", "v3-slow"}); });
+  const pid_t pid = WaitForCandidateAt(30).pid;
   ASSERT_GT(pid, 0);
   kill(pid, SIGKILL);
   t.join();
@@ -370,62 +417,22 @@ TEST_F(LocalRelease, AKilledReleaseIsTakenOutByTheNextCommand) {
 // own process (no control file to write), the new version is taken out,
 // exit 130.
 TEST_F(LocalRelease, CtrlCOnAFullDiskAbortsTheReleaseInProcess) {
-  if (::geteuid() != 0) GTEST_SKIP() << "mounting a tmpfs needs root";
   const fs::path st = dir_ / "st";
-  fs::create_directories(st);
-  auto m = RunCommand({"/bin/mount", "-t", "tmpfs", "-o", "size=48m", "tmpfs", st.string()},
-                      dir_.path());
-  if (m.exit_code != 0) GTEST_SKIP() << "no tmpfs here: " << m.err;
-  struct Unmount {
-    fs::path at;
-    std::function<void()> down;
-    ~Unmount() {
-      down();
-      RunCommand({"/bin/umount", "-l", at.string()}, "/");
-    }
-  } unmount{st, [&] { Ps({"down", "repo"}, env_); }};
+  if (!MountTmpfs(st)) GTEST_SKIP() << "no tmpfs to fill here (needs root)";
   // A long lease: the store's refusals alone must not end the release first.
   env_ = {"PRODSPRINT_STATE_DIR=" + (st / "state").string(), "PRODSPRINT_ENGINE_LEASE_TTL=10m"};
-  testing::WriteText(dir_ / "pause.yaml",
-                     "release:\n  steps:\n    - setWeight: 30\n    - pause: {}\n"
-                     "  traffic:\n    rate: 20\n    paths: /api/items\n");
+  const std::string pause = PauseAt30();
   ASSERT_EQ(Ps({"apply", "repo", "--ref", "v1"}, env_).exit_code, 0);
   CommandResult rel;
-  std::thread t([&] {
-    rel = Ps({"--config", (dir_ / "pause.yaml").string(), "release", "repo", "--ref", "v4"}, env_);
-  });
-  pid_t pid = 0;
-  int port = 0;
-  for (int i = 0; i < 500 && pid == 0; ++i) {
-    std::this_thread::sleep_for(20ms);
-    Json e = Json::parse(Ps({"status", "repo", "--json"}, env_).out, nullptr, false);
-    if (!e.is_object() || e["environments"].empty()) continue;
-    const Json& env = e["environments"][0];
-    const Json& svc = env["services"]["catalog"];
-    port = svc.value("frontend_port", 0);
-    if (!svc["candidate"].is_string() ||
-        svc["colours"][svc["candidate"].get<std::string>()].value("weight", 0) != 30) {
-      continue;
-    }
-    const std::string holder = env.value("busy", "");
-    const auto at = holder.find("(pid ");
-    if (at != std::string::npos) pid = std::atoi(holder.c_str() + at + 5);
-  }
-  ASSERT_GT(pid, 0);
-  RunCommand({"/bin/sh", "-c", "dd if=/dev/zero of='" + (st / "fill").string() + "' bs=64k"},
-             dir_.path());
-  kill(pid, SIGINT);
+  std::thread t([&] { rel = Ps({"--config", pause, "release", "repo", "--ref", "v4"}, env_); });
+  const Candidate c = WaitForCandidateAt(30);
+  ASSERT_GT(c.pid, 0);
+  FillDisk(st);
+  kill(c.pid, SIGINT);
   t.join();
   EXPECT_EQ(rel.exit_code, 130) << rel.err;
   EXPECT_NE(rel.err.find("aborting the release"), std::string::npos) << rel.err;
-  auto got = RunCommand(
-      {"/usr/bin/env", "node", "-e",
-       "const http=require('http');let v4=0,n=0;const one=()=>http.get('http://127.0.0.1:" +
-           std::to_string(port) +
-           "/api/items',r=>{let b='';r.on('data',d=>b+=d);r.on('end',()=>{v4+=b.includes('stock');"
-           "if(++n<60)one();else console.log(v4)})});one();"},
-      dir_.path());
-  EXPECT_EQ(got.out, "0\n") << got.err;
+  EXPECT_EQ(V4Answers(c.port), "0\n");
 }
 
 // The disk holding the state fills during a canary at 30% (a tmpfs): the
@@ -433,59 +440,24 @@ TEST_F(LocalRelease, CtrlCOnAFullDiskAbortsTheReleaseInProcess) {
 // (weight 0 needs no disk), ends within the lease's half-life and says why;
 // nothing serves the new version afterwards.
 TEST_F(LocalRelease, AFullDiskDuringACanaryRollsItOutAndSaysWhy) {
-  if (::geteuid() != 0) GTEST_SKIP() << "mounting a tmpfs needs root";
   const fs::path st = dir_ / "st";
-  fs::create_directories(st);
-  auto m = RunCommand({"/bin/mount", "-t", "tmpfs", "-o", "size=48m", "tmpfs", st.string()},
-                      dir_.path());
-  if (m.exit_code != 0) GTEST_SKIP() << "no tmpfs here: " << m.err;
-  struct Unmount {
-    fs::path at;
-    std::function<void()> down;
-    ~Unmount() {
-      down();
-      RunCommand({"/bin/umount", "-l", at.string()}, "/");
-    }
-  } unmount{st, [&] { Ps({"down", "repo"}, env_); }};
+  if (!MountTmpfs(st)) GTEST_SKIP() << "no tmpfs to fill here (needs root)";
   env_ = {"PRODSPRINT_STATE_DIR=" + (st / "state").string(), "PRODSPRINT_ENGINE_LEASE_TTL=4s",
           "PRODSPRINT_ENGINE_HEARTBEAT=1s"};
-  testing::WriteText(dir_ / "pause.yaml",
-                     "release:\n  steps:\n    - setWeight: 30\n    - pause: {}\n"
-                     "  traffic:\n    rate: 20\n    paths: /api/items\n");
+  const std::string pause = PauseAt30();
   ASSERT_EQ(Ps({"apply", "repo", "--ref", "v1"}, env_).exit_code, 0);
   CommandResult rel;
-  std::thread t([&] {
-    rel = Ps({"--config", (dir_ / "pause.yaml").string(), "release", "repo", "--ref", "v4"}, env_);
-  });
-  int port = 0;
-  bool at30 = false;
-  for (int i = 0; i < 500 && !at30; ++i) {
-    std::this_thread::sleep_for(20ms);
-    Json e = Json::parse(Ps({"status", "repo", "--json"}, env_).out, nullptr, false);
-    if (!e.is_object() || e["environments"].empty()) continue;
-    const Json& svc = e["environments"][0]["services"]["catalog"];
-    port = svc.value("frontend_port", 0);
-    at30 = svc["candidate"].is_string() &&
-           svc["colours"][svc["candidate"].get<std::string>()].value("weight", 0) == 30;
-  }
-  ASSERT_TRUE(at30);
-  // Fill it.
-  RunCommand({"/bin/sh", "-c", "dd if=/dev/zero of='" + (st / "fill").string() + "' bs=64k"},
-             dir_.path());
+  std::thread t([&] { rel = Ps({"--config", pause, "release", "repo", "--ref", "v4"}, env_); });
+  const Candidate c = WaitForCandidateAt(30);
+  ASSERT_GT(c.pid, 0);
+  FillDisk(st);
   t.join();
   EXPECT_NE(rel.exit_code, 0) << rel.err;
   EXPECT_NE(rel.err.find("Disk full"), std::string::npos) << rel.err;
-  // Nothing answers as v4 ("stock" is its new field).
-  auto got = RunCommand(
-      {"/usr/bin/env", "node", "-e",
-       "const http=require('http');let v4=0,n=0;const one=()=>http.get('http://127.0.0.1:" +
-           std::to_string(port) +
-           "/api/items',r=>{let b='';r.on('data',d=>b+=d);r.on('end',()=>{v4+=b.includes('stock');"
-           "if(++n<60)one();else console.log(v4)})});one();"},
-      dir_.path());
-  EXPECT_EQ(got.out, "0\n") << got.err;
+  // Nothing answers as v4.
+  EXPECT_EQ(V4Answers(c.port), "0\n");
   // Space again: the next command ends what was left (records, the
-  // stopped candidate) and a release runs.
+  // stopped candidate).
   fs::remove(st / "fill");
   auto status = Ps({"status", "repo", "--json"}, env_);
   ASSERT_EQ(status.exit_code, 0) << status.err;
