@@ -37,7 +37,6 @@
 #include "store/backends.h"
 #include "store/model_json.h"
 #include "store/tenancy.h"
-#include "targets/local/environment.h"
 
 namespace ps::cli {
 
@@ -508,9 +507,10 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
   // the same input is reused when `reuse` (nothing it checked changed).
   // Otherwise a new run starts (an unfinished one with another input is
   // cancelled first: it is for a version no longer wanted).
-  auto run_kind = [&](store::RunKind kind, const Json& input,
+  auto run_kind = [&](store::RunKind kind, const Json& given,
                       const std::function<void()>& on_interrupt = {},
                       bool reuse = false) -> Result<Run> {
+    const Json input = WithSettings(*s, given);
     PS_ASSIGN(auto runs, store::ReadValue<std::vector<Run>>(*s->store, [&](Tx& tx) {
                 return tx.ListRuns(s->tenant, {project.id, 50});
               }));
@@ -543,8 +543,7 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
       break;  // only the newest run of the kind counts
     }
     if (run_id.empty()) {
-      PS_ASSIGN(engine::PipelineSpec spec, PipelineFor(kind));
-      PS_ASSIGN(Run run, s->engine->Submit(s->tenant, project.id, spec, input));
+      PS_ASSIGN(Run run, SubmitRun(*s, project, kind, given));
       run_id = run.id;
       if (!json) std::cerr << term.Dim(kind_name + " run " + run_id) << "\n";
     }
@@ -575,15 +574,8 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
   }
   // --apply: the planned version runs as local staging.
   std::optional<RunDetail> ad;
-  std::error_code ec2;
-  const fs::path env_dir = s->state_dir / "local" / stages::plan::Slug(project.name) / "staging";
-  const std::string exe = fs::read_symlink("/proc/self/exe", ec2).string();
   if (apply && run.status == RunStatus::kDone) {
-    Json in = {{"path", repo.string()},
-               {"env", "staging"},
-               {"target", "local"},
-               {"env_dir", env_dir.string()},
-               {"exe", exe}};
+    Json in = {{"path", repo.string()}, {"env", "staging"}, {"target", "local"}};
     if (!ref.empty()) in["ref"] = ref;
     in["source"] = source_key;
     PS_ASSIGN(Run arun, run_kind(store::RunKind::kApply, in));
@@ -605,12 +597,10 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
     PS_ASSIGN(Json waivers, WaiversOf(*s, project.id));
     Json input = {{"path", repo.string()}, {"env", "staging"}, {"waivers", waivers}};
     if (apply) {
-      input["env_dir"] = env_dir.string();
-      input["exe"] = exe;
+      input["provisioned"] = true;
       // The performance gate compares with what production serves, run
       // beside the candidate on staging.
-      input["reference_env_dir"] =
-          (s->state_dir / "local" / stages::plan::Slug(project.name) / "production").string();
+      input["reference_env"] = "production";
     }
     if (!ref.empty()) input["ref"] = ref;
     input["source"] = source_key;
@@ -649,21 +639,19 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
   // release: says) against what production serves, rolled back by itself
   // when the new version is worse.
   const std::string prod = "production";
-  const fs::path prod_dir = s->state_dir / "local" / stages::plan::Slug(project.name) / prod;
+  PS_ASSIGN(targets::Target * local, s->targets->Find("local"));
+  const targets::EnvRef prod_ref = EnvRefOf(*s, project, prod);
   std::optional<RunDetail> reld;
   std::string release_kind;
   if (apply && run.status == RunStatus::kDone && checklist && !gate_blocks) {
     bool has_stable = false;
-    if (fs::exists(prod_dir / "env.json", ec)) {
-      auto env = targets::local::LocalEnvironment::Open(prod_dir, exe, project.name, prod);
+    if (local->Exists(prod_ref)) {
+      auto env = local->Open(prod_ref);
       if (env.ok()) {
-        for (const auto& [name, svc] : env->state()["services"].items()) {
-          if (svc.contains("stable") && svc["stable"].is_string()) has_stable = true;
-        }
+        for (const auto& name : (*env)->Services()) has_stable = has_stable || (*env)->Stable(name);
       }
     }
-    Json in = {{"path", repo.string()},        {"env", prod}, {"target", "local"},
-               {"env_dir", prod_dir.string()}, {"exe", exe},  {"source", source_key}};
+    Json in = {{"path", repo.string()}, {"env", prod}, {"target", "local"}, {"source", source_key}};
     if (!ref.empty()) in["ref"] = ref;
     if (!json) std::cerr << "\n";
     if (has_stable) {
@@ -673,7 +661,7 @@ Result<int> CmdUp(const Options& o, const std::string& path, bool json, int work
       // than leaving traffic split with nobody watching.
       PS_ASSIGN(Run relrun, run_kind(store::RunKind::kRelease, in, [&] {
                   if (!json) std::cerr << "interrupted: aborting the release\n";
-                  (void)targets::local::PostControl(prod_dir, "abort");
+                  (void)local->PostControl(prod_ref, "abort");
                 }));
       PS_ASSIGN(reld, LoadDetail(*s, relrun.id));
       if (relrun.status != RunStatus::kDone) run = relrun;
@@ -921,21 +909,16 @@ Result<int> CmdCheckReadiness(const Options& o, const CheckArgs& a) {
   PS_ASSIGN(auto s, OpenSession(o, repo / "prodsprint.yaml", true));
   PS_ASSIGN(store::Project project, EnsureProject(*s, repo));
   const Term term = Term::Detect();
-  const fs::path env_dir = s->state_dir / "local" / stages::plan::Slug(project.name) / "staging";
   PS_ASSIGN(Json waivers, WaiversOf(*s, project.id));
-  Json input = {
-      {"path", repo.string()},
-      {"env", "staging"},
-      {"env_dir", env_dir.string()},
-      {"reference_env_dir",
-       (s->state_dir / "local" / stages::plan::Slug(project.name) / "production").string()},
-      {"exe", fs::read_symlink("/proc/self/exe", ec).string()},
-      {"waivers", waivers}};
+  Json input = {{"path", repo.string()},
+                {"env", "staging"},
+                {"provisioned", true},
+                {"reference_env", "production"},
+                {"waivers", waivers}};
   if (!a.ref.empty()) input["ref"] = a.ref;
   if (!a.advisory_db.empty()) input["advisory_db"] = a.advisory_db;
   if (a.rebaseline) input["rebaseline"] = true;
-  PS_ASSIGN(engine::PipelineSpec spec, PipelineFor(store::RunKind::kReadiness));
-  PS_ASSIGN(Run run, s->engine->Submit(s->tenant, project.id, spec, input));
+  PS_ASSIGN(Run run, SubmitRun(*s, project, store::RunKind::kReadiness, input));
   if (!a.json) std::cerr << term.Dim("readiness run " + run.id) << "\n";
   PS_ASSIGN(run, DriveRun(*s, run.id, !a.json));
   PS_ASSIGN(RunDetail d, LoadDetail(*s, run.id));

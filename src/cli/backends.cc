@@ -3,6 +3,8 @@
 #include <mutex>
 
 #include "store/sqlite/sqlite_store.h"
+#include "targets/local/local_target.h"
+#include "targets/local/supervisor.h"
 
 namespace ps::cli {
 
@@ -12,5 +14,15 @@ void RegisterBackends() {
     store::sqlite::RegisterSqliteBackend();  // "sqlite:PATH"
   });
 }
+
+void InstallTargets(targets::Targets& targets, const std::filesystem::path& state_dir,
+                    const store::Tenant& home) {
+  std::error_code ec;
+  const std::string exe = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+  targets.Add(targets::local::MakeLocalTarget(
+      {state_dir / "local", exe, home.org_id, home.workspace_id}));  // "local"
+}
+
+int RunLocalSupervisor(const std::string& dir) { return targets::local::RunSupervisorDaemon(dir); }
 
 }  // namespace ps::cli

@@ -12,20 +12,23 @@
 
 namespace ps::cli {
 
-void RegisterBuiltinStages(engine::StageRegistry& registry) {
+void RegisterBuiltinStages(engine::StageRegistry& registry,
+                           std::shared_ptr<const targets::Targets> targets) {
   registry.Add(stages::SourceStage::kName, [] { return std::make_unique<stages::SourceStage>(); });
   registry.Add(stages::AuditStage::kName, [] { return std::make_unique<stages::AuditStage>(); });
   registry.Add(stages::PlanStage::kName, [] { return std::make_unique<stages::PlanStage>(); });
-  registry.Add(stages::ApplyStage::kName, [] { return std::make_unique<stages::ApplyStage>(); });
+  registry.Add(stages::ApplyStage::kName,
+               [targets] { return std::make_unique<stages::ApplyStage>(*targets); });
   registry.Add(stages::ReleaseStage::kName,
-               [] { return std::make_unique<stages::ReleaseStage>(); });
+               [targets] { return std::make_unique<stages::ReleaseStage>(*targets); });
   registry.Add(stages::RollbackStage::kName,
-               [] { return std::make_unique<stages::RollbackStage>(); });
+               [targets] { return std::make_unique<stages::RollbackStage>(*targets); });
   registry.Add(stages::SecurityStage::kName,
                [] { return std::make_unique<stages::SecurityStage>(); });
-  registry.Add(stages::TestStage::kName, [] { return std::make_unique<stages::TestStage>(); });
+  registry.Add(stages::TestStage::kName,
+               [targets] { return std::make_unique<stages::TestStage>(*targets); });
   registry.Add(stages::PerformanceStage::kName,
-               [] { return std::make_unique<stages::PerformanceStage>(); });
+               [targets] { return std::make_unique<stages::PerformanceStage>(*targets); });
   registry.Add(stages::ChecklistStage::kName,
                [] { return std::make_unique<stages::ChecklistStage>(); });
 }

@@ -2,15 +2,20 @@
 // place that says which plugins exist (no static registration).
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "engine/pipeline.h"
 #include "engine/stage.h"
+#include "targets/target.h"
 
 namespace ps::cli {
 
-void RegisterBuiltinStages(engine::StageRegistry& registry);
+// Stages that run environments reach them through `targets` (kept alive by
+// the registry's factories).
+void RegisterBuiltinStages(engine::StageRegistry& registry,
+                           std::shared_ptr<const targets::Targets> targets);
 
 // The pipeline a run of `kind` executes in this build, from the stages that
 // exist. NotFound-like problem for kinds with no stages yet.

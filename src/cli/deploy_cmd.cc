@@ -8,25 +8,24 @@
 #include <iostream>
 #include <thread>
 
+#include "cli/backends.h"
 #include "cli/builtin.h"
 #include "core/fs.h"
 #include "load/http_load.h"
 #include "stages/plan/blueprint.h"
 #include "store/model_json.h"
-#include "targets/local/environment.h"
 
 namespace ps::cli {
 namespace {
 
 using store::Run;
 using store::RunStatus;
-namespace local = targets::local;
-
 struct Target {
   std::unique_ptr<Session> session;
   fs::path repo;
   store::Project project;
-  fs::path env_dir;
+  targets::Target* target = nullptr;
+  targets::EnvRef ref;
 };
 
 Status CheckEnvName(const std::string& env) {
@@ -38,8 +37,6 @@ Status CheckEnvName(const std::string& env) {
   return Ok();
 }
 
-std::string Exe();
-
 // A release whose process ended before it finished (kill -9, a crash, a
 // full disk) leaves its new version serving its share with nobody
 // watching, and its records "progressing". The next command on the
@@ -47,14 +44,14 @@ std::string Exe();
 // environment), takes the candidate out — weight 0 first, which needs no
 // disk — and ends the records: the release "aborted", its run cancelled.
 void RecoverOrphanedRelease(Target& t, const DeployArgs& a) {
-  std::error_code ec;
-  if (!fs::exists(t.env_dir / "env.json", ec) || local::LockHolder(t.env_dir)) return;
+  if (!t.target->Exists(t.ref) || t.target->LockHolder(t.ref)) return;
   const std::string why =
       "the process running it ended before it finished (killed?): its new version was taken out "
       "by the next command on '" +
       a.env + "'";
-  auto env = local::LocalEnvironment::Open(t.env_dir, Exe(), t.project.name, a.env);
-  if (!env.ok()) return;
+  auto opened = t.target->Open(t.ref);
+  if (!opened.ok()) return;
+  targets::Environment* env = opened->get();
   auto& s = *t.session;
   auto unfinished = [&] {
     bool any = false;
@@ -68,8 +65,8 @@ void RecoverOrphanedRelease(Target& t, const DeployArgs& a) {
     return any;
   };
   std::vector<std::string> orphans;
-  for (const auto& [name, svc] : env->state()["services"].items()) {
-    if (svc.contains("candidate") && svc["candidate"].is_string()) orphans.push_back(name);
+  for (const auto& name : env->Services()) {
+    if (env->Candidate(name)) orphans.push_back(name);
   }
   // Nothing left behind (the usual case): no lock taken, so commands beside
   // this one never find the environment busy because of it.
@@ -109,11 +106,6 @@ void RecoverOrphanedRelease(Target& t, const DeployArgs& a) {
 
 Result<Target> Open(const Options& o, const DeployArgs& a, bool create) {
   PS_TRY(CheckEnvName(a.env));
-  if (a.target != "local") {
-    return Problem::Make("target-unsupported", "Target not supported here", 422,
-                         "this command runs the local target; for '" + a.target +
-                             "' use the files 'prodsprint plan --target " + a.target + "' writes");
-  }
   Target t;
   PS_ASSIGN(t.repo, RepoFolder(a.path));
   {
@@ -134,20 +126,15 @@ Result<Target> Open(const Options& o, const DeployArgs& a, bool create) {
   }
   PS_ASSIGN(t.session, OpenSession(o, t.repo / "prodsprint.yaml", create));
   PS_ASSIGN(t.project, EnsureProject(*t.session, t.repo));
-  t.env_dir = t.session->state_dir / "local" / stages::plan::Slug(t.project.name) / a.env;
+  PS_ASSIGN(t.target, t.session->targets->Find(a.target));
+  t.ref = EnvRefOf(*t.session, t.project, a.env);
   RecoverOrphanedRelease(t, a);
   return t;
 }
 
-std::string Exe() {
-  std::error_code ec;
-  return fs::read_symlink("/proc/self/exe", ec).string();
-}
-
 Result<RunDetail> Submit(Target& t, store::RunKind kind, const Json& input, bool progress,
                          const std::function<void()>& on_interrupt = {}) {
-  PS_ASSIGN(engine::PipelineSpec spec, PipelineFor(kind));
-  PS_ASSIGN(Run run, t.session->engine->Submit(t.session->tenant, t.project.id, spec, input));
+  PS_ASSIGN(Run run, SubmitRun(*t.session, t.project, kind, input));
   if (progress) {
     const Term term = Term::Detect();
     std::cerr << term.Bold("ProdSprint") << " " << store::ToString(kind) << "  " << t.project.name
@@ -211,9 +198,7 @@ void PrintServices(const Term& term, const Json& services) {
 
 Result<int> CmdApply(const Options& o, const DeployArgs& a) {
   PS_ASSIGN(Target t, Open(o, a, true));
-  Json input = {
-      {"path", t.repo.string()},       {"ref", a.ref}, {"env", a.env}, {"target", a.target},
-      {"env_dir", t.env_dir.string()}, {"exe", Exe()}};
+  Json input = {{"path", t.repo.string()}, {"ref", a.ref}, {"env", a.env}, {"target", a.target}};
   PS_ASSIGN(RunDetail d, Submit(t, store::RunKind::kApply, input, !a.json));
   if (d.run.status != RunStatus::kDone) return Failed(d, a.json);
   const Json* out = StageOutput(d, "apply");
@@ -241,21 +226,14 @@ Result<int> CmdApply(const Options& o, const DeployArgs& a) {
 
 Result<int> CmdStatus(const Options& o, const DeployArgs& a) {
   PS_ASSIGN(Target t, Open(o, a, false));
-  std::error_code ec;
   Json envs = Json::array();
-  const fs::path base = t.env_dir.parent_path();
-  std::vector<fs::path> dirs;
-  for (const auto& e : fs::directory_iterator(base, ec)) {
-    if (e.is_directory() && fs::exists(e.path() / "env.json")) dirs.push_back(e.path());
-  }
-  std::sort(dirs.begin(), dirs.end());
-  for (const auto& dir : dirs) {
-    PS_ASSIGN(auto env,
-              local::LocalEnvironment::Open(dir, Exe(), t.project.name, dir.filename().string()));
-    Json d = env.Describe();
-    d["name"] = dir.filename().string();
-    d["folder"] = dir.string();
-    if (auto holder = local::LockHolder(dir)) d["busy"] = *holder;
+  for (const auto& name : t.target->Environments(t.ref)) {
+    targets::EnvRef ref = t.ref;
+    ref.env = name;
+    PS_ASSIGN(auto env, t.target->Open(ref));
+    Json d = env->Describe();
+    d["name"] = name;
+    if (auto holder = t.target->LockHolder(ref)) d["busy"] = *holder;
     envs.push_back(d);
   }
   // The latest release of each environment, from the state store.
@@ -394,20 +372,22 @@ Result<int> CmdRelease(const Options& o, const DeployArgs& a) {
     return problems::InvalidInput("--strategy is canary or bluegreen");
   }
   PS_ASSIGN(Target t, Open(o, a, true));
-  if (auto holder = local::LockHolder(t.env_dir)) {
+  if (auto holder = t.target->LockHolder(t.ref)) {
     return Problem::Make("environment-busy", "The environment is busy", 409,
                          "'" + a.env + "' is held by " + *holder + "; one release at a time");
   }
-  Json input = {
-      {"path", t.repo.string()},       {"ref", a.ref}, {"env", a.env}, {"strategy", a.strategy},
-      {"env_dir", t.env_dir.string()}, {"exe", Exe()}};
+  Json input = {{"path", t.repo.string()},
+                {"ref", a.ref},
+                {"env", a.env},
+                {"target", a.target},
+                {"strategy", a.strategy}};
   // Ctrl-C aborts the release: the new version's weight goes to 0 and it
   // stops, rather than leaving traffic split with nobody watching.
   PS_ASSIGN(RunDetail d, Submit(t, store::RunKind::kRelease, input, !a.json, [&] {
               if (!a.json) std::cerr << "interrupted: aborting the release\n";
               // Here, in this process: no file needed (the disk may be full).
               t.session->engine->InterruptRunningStages();
-              (void)local::PostControl(t.env_dir, "abort");
+              (void)t.target->PostControl(t.ref, "abort");
             }));
   if (d.run.status != RunStatus::kDone) return Failed(d, a.json);
   const Json* out = StageOutput(d, "release");
@@ -422,14 +402,14 @@ Result<int> CmdRelease(const Options& o, const DeployArgs& a) {
 
 Result<int> CmdControl(const Options& o, const DeployArgs& a, const std::string& action) {
   PS_ASSIGN(Target t, Open(o, a, false));
-  auto holder = local::LockHolder(t.env_dir);
-  if (!holder && action == "abort") {
+  auto holder = t.target->LockHolder(t.ref);
+  if (!holder && action == "abort" && t.target->Exists(t.ref)) {
     // No release runs, but one that was killed may have left its candidate:
     // rollback removes exactly that.
-    auto env = local::LocalEnvironment::Open(t.env_dir, Exe(), t.project.name, a.env);
+    auto env = t.target->Open(t.ref);
     if (env.ok()) {
-      for (const auto& [name, svc] : env->state()["services"].items()) {
-        if (svc.contains("candidate") && svc["candidate"].is_string()) return CmdRollback(o, a);
+      for (const auto& name : (*env)->Services()) {
+        if ((*env)->Candidate(name)) return CmdRollback(o, a);
       }
     }
   }
@@ -438,11 +418,10 @@ Result<int> CmdControl(const Options& o, const DeployArgs& a, const std::string&
                          "nothing to " + action + " in '" + a.env + "'" +
                              (holder ? " (it is held by " + *holder + ")" : ""));
   }
-  PS_TRY(local::PostControl(t.env_dir, action));
+  PS_TRY(t.target->PostControl(t.ref, action));
   // The release takes the request within ~200 ms.
   for (int i = 0; i < 100; ++i) {
-    std::error_code ec;
-    if (!fs::exists(t.env_dir / "control.json", ec)) break;
+    if (!t.target->ControlPending(t.ref)) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   if (a.json) {
@@ -455,11 +434,10 @@ Result<int> CmdControl(const Options& o, const DeployArgs& a, const std::string&
 
 Result<int> CmdRollback(const Options& o, const DeployArgs& a) {
   PS_ASSIGN(Target t, Open(o, a, false));
-  if (auto holder = local::LockHolder(t.env_dir); holder && holder->rfind("release", 0) == 0) {
+  if (auto holder = t.target->LockHolder(t.ref); holder && holder->rfind("release", 0) == 0) {
     return CmdControl(o, a, "rollback");
   }
-  Json input = {
-      {"path", t.repo.string()}, {"env", a.env}, {"env_dir", t.env_dir.string()}, {"exe", Exe()}};
+  Json input = {{"path", t.repo.string()}, {"env", a.env}, {"target", a.target}};
   PS_ASSIGN(RunDetail d, Submit(t, store::RunKind::kRollback, input, !a.json));
   if (d.run.status != RunStatus::kDone) return Failed(d, a.json);
   const Json* out = StageOutput(d, "rollback");
@@ -473,16 +451,17 @@ Result<int> CmdRollback(const Options& o, const DeployArgs& a) {
 }
 
 Result<int> CmdDown(const Options& o, const DeployArgs& a) {
-  fs::path env_dir;
-  std::string name;
+  targets::Target* target = nullptr;
+  targets::EnvRef ref;
+  targets::Targets without_state;
   auto t = Open(o, a, false);
   if (t.ok()) {
-    env_dir = t->env_dir;
-    name = t->project.name;
+    target = t->target;
+    ref = t->ref;
   } else if (t.problem().Slug().rfind("store-", 0) == 0) {
     // The state database is damaged, full or read-only: stopping processes
-    // needs none of it. The environment's folder follows from the
-    // configuration alone.
+    // needs none of it. The environment follows from the configuration
+    // alone (the tenant cannot be read: the state folder's own).
     PS_TRY(CheckEnvName(a.env));
     PS_ASSIGN(const fs::path repo, RepoFolder(a.path));
     const bool found = o.config.empty();
@@ -491,29 +470,28 @@ Result<int> CmdDown(const Options& o, const DeployArgs& a) {
     std::error_code ec;
     const fs::path state =
         fs::absolute(o.state.empty() ? fs::path(c.state_dir) : fs::path(o.state), ec);
-    name = c.project_name.empty() ? repo.filename().string() : c.project_name;
-    env_dir = state / "local" / stages::plan::Slug(name) / a.env;
+    InstallTargets(without_state, state, store::Tenant{"*", "*"});
+    PS_ASSIGN(target, without_state.Find(a.target));
+    ref.project = c.project_name.empty() ? repo.filename().string() : c.project_name;
+    ref.env = a.env;
     std::cerr << "warning: " << t.problem().Message()
               << "\n  stopping the environment's processes without the state database\n";
   } else {
     return t.problem();
   }
-  std::error_code ec;
-  if (!fs::exists(env_dir / "env.json", ec)) {
-    return problems::NotFound("environment", a.env);
-  }
-  PS_ASSIGN(auto env, local::LocalEnvironment::Open(env_dir, Exe(), name, a.env));
-  PS_TRY(env.Lock("down"));
-  // The processes stop first; a full disk may then keep env.json from
-  // saying so (the next command sees the supervisor stopped anyway).
-  auto st = env.Down();
+  if (!target->Exists(ref)) return problems::NotFound("environment", a.env);
+  PS_ASSIGN(auto env, target->Open(ref));
+  PS_TRY(env->Lock("down"));
+  // The processes stop first; a full disk may then keep the environment's
+  // state from saying so (the next command sees the supervisor stopped anyway).
+  auto st = env->Down();
   if (!st.ok() && !st.problem().Is("disk-full")) return st.problem();
   if (!st.ok()) std::cerr << "warning: " << st.problem().Message() << "\n";
   if (a.json) {
     std::cout << Dump({{"env", a.env}, {"stopped", true}}) << std::endl;
   } else {
-    std::cout << "stopped every process of " << name << "/" << a.env
-              << " (release folders and data kept in " << env_dir.string() << ")\n";
+    std::cout << "stopped every process of " << ref.project << "/" << a.env
+              << " (release folders and data kept in " << env->DataDir().string() << ")\n";
   }
   return kExitOk;
 }
@@ -630,6 +608,6 @@ Result<int> CmdLoad(const LoadArgs& a) {
   return kExitOk;
 }
 
-int CmdSupervise(const std::string& dir) { return local::RunSupervisorDaemon(dir); }
+int CmdSupervise(const std::string& dir) { return RunLocalSupervisor(dir); }
 
 }  // namespace ps::cli

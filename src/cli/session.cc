@@ -50,7 +50,8 @@ Result<std::unique_ptr<Session>> OpenSession(const Options& o, const fs::path& d
   RegisterBackends();
   PS_ASSIGN(s->store, store::OpenStore("sqlite:" + db_path.string()));
   s->artifacts = std::make_unique<artifacts::FsArtifactStore>(s->state_dir / "artifacts");
-  RegisterBuiltinStages(s->registry);
+  s->targets = std::make_shared<targets::Targets>();
+  RegisterBuiltinStages(s->registry, s->targets);
   auto& clock = SystemClock::Instance();
   auto& random = SystemRandom::Instance();
   if (create) {
@@ -58,12 +59,34 @@ Result<std::unique_ptr<Session>> OpenSession(const Options& o, const fs::path& d
   } else {
     PS_ASSIGN(s->tenant, store::FindTenant(*s->store, o.org, o.workspace));
   }
+  {
+    // Environments of the tenant the state folder was made for sit where
+    // they always did; any other tenant's apart.
+    auto home = store::FindTenant(*s->store, "default", "default");
+    InstallTargets(*s->targets, s->state_dir, home.ok() ? *home : store::Tenant{});
+  }
   s->log = Logger::Stderr(s->config.log_format, s->config.log_level)
                .With({{"org", s->tenant.org_id}, {"workspace", s->tenant.workspace_id}});
   s->engine = std::make_unique<engine::Engine>(
       engine::EngineDeps{*s->store, *s->artifacts, s->registry, clock, random, s->log, s->config,
                          s->state_dir / "logs", true, engine::LocalOwnerAlive});
   return s;
+}
+
+targets::EnvRef EnvRefOf(const Session& s, const store::Project& project, const std::string& env) {
+  return {s.tenant.org_id, s.tenant.workspace_id, project.name, env};
+}
+
+Json WithSettings(const Session& s, Json input) {
+  const Json config = s.config.ToJson();
+  input["settings"] = {
+      {"policy", config["policy"]}, {"release", config["release"]}, {"deploy", config["deploy"]}};
+  return input;
+}
+
+Result<Run> SubmitRun(Session& s, const store::Project& project, store::RunKind kind, Json input) {
+  PS_ASSIGN(engine::PipelineSpec spec, PipelineFor(kind));
+  return s.engine->Submit(s.tenant, project.id, spec, WithSettings(s, std::move(input)));
 }
 
 // Resolves a run id or a unique prefix of one.

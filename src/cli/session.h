@@ -15,6 +15,7 @@
 #include "core/config.h"
 #include "engine/engine.h"
 #include "store/store.h"
+#include "targets/target.h"
 
 namespace ps::cli {
 
@@ -37,6 +38,9 @@ struct Session {
   fs::path state_dir;
   std::unique_ptr<store::Store> store;
   std::unique_ptr<artifacts::FsArtifactStore> artifacts;
+  // Where environments run (targets/target.h): the stages' and the
+  // commands' one way to them.
+  std::shared_ptr<targets::Targets> targets;
   engine::StageRegistry registry;
   store::Tenant tenant;
   Logger log = Logger::Null();
@@ -47,6 +51,13 @@ struct Session {
 // --config is not given; `create` makes the state folder and tenant if absent.
 Result<std::unique_ptr<Session>> OpenSession(const Options& o, const fs::path& default_config,
                                              bool create);
+// Creates a run of `kind` for the project. Its input records the project's
+// settings as configured now (input.settings: policy, release, deploy), so
+// that whichever process runs its stages reads the same ones.
+Result<store::Run> SubmitRun(Session& s, const store::Project& project, store::RunKind kind,
+                             Json input);
+// `input` with the settings a run of it records (what SubmitRun adds).
+Json WithSettings(const Session& s, Json input);
 // Resolves a run id or a unique prefix of one.
 Result<store::Run> ResolveRun(Session& s, const std::string& id);
 bool Finished(store::RunStatus s);
@@ -70,6 +81,8 @@ struct RunDetail {
 Result<RunDetail> LoadDetail(Session& s, const std::string& run_id);
 Json DetailJson(const RunDetail& d);
 Millis RunDuration(const store::Run& r);
+// The environment `env` of a project, as the targets name it.
+targets::EnvRef EnvRefOf(const Session& s, const store::Project& project, const std::string& env);
 // PATH as given on the command line, made absolute and canonical; a Problem
 // (invalid input) when it is not a folder.
 Result<fs::path> RepoFolder(const std::string& path);

@@ -232,6 +232,7 @@ const std::vector<Setting>& Settings() {
        "URL paths, a list or separated by commas (e.g. /api/items,/healthz)",
        [](Config& c, const std::string& v) {
          c.release.traffic_paths.clear();
+         if (v.empty()) return true;  // [] : the default paths
          std::size_t a = 0;
          while (a <= v.size()) {
            auto e = v.find(',', a);
@@ -244,7 +245,7 @@ const std::vector<Setting>& Settings() {
            c.release.traffic_paths.push_back(p);
            a = e + 1;
          }
-         return !c.release.traffic_paths.empty();
+         return true;
        }},
       {"release.steps", "a list of steps: setWeight: N, pause: {duration: D} or {}, analysis: {}",
        [](Config&, const std::string&) { return false; }},

@@ -11,4 +11,9 @@ namespace ps {
 std::string NewId(Clock& clock, Random& random);
 bool IsUuid(std::string_view s);
 
+// A folder or project name as a name usable for images, resources and
+// folders: lower case, [a-z0-9-], at most 63 characters; "app" if nothing
+// is left.
+std::string Slug(const std::string& name);
+
 }  // namespace ps

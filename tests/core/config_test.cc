@@ -278,3 +278,40 @@ TEST(Config, InvalidUtf8InAKeyStillPrints) {
 
 }  // namespace
 }  // namespace ps
+
+namespace ps {
+namespace {
+
+// A run records its project's settings as Config::ToJson's policy, release
+// and deploy; the stages read them back through ParseConfig. Nothing may be
+// lost or refused on the way.
+TEST(Config, SettingsRecordedWithARunReadBackTheSame) {
+  auto c = ParseConfig(R"(release:
+  strategy: bluegreen
+  steps: [{setWeight: 5}, {pause: {duration: 30s}}, {analysis: {}}, {pause: {}}]
+  analysis:
+    alpha: 0.05
+    max_duration: 2m
+    metrics: [{name: latency, quantile: 0.95, max: 250ms}, {name: error-rate, max: 0.02}]
+  traffic: {rate: 0, paths: "/api/items, /healthz"}
+deploy: {instances: 3, health_timeout: 90s}
+policy:
+  tests: {max_failures: 2}
+  security: {licenses: {deny: [GPL-3.0]}, ignore: [CVE-2020-1]}
+)",
+                       "prodsprint.yaml");
+  ASSERT_TRUE(c.ok()) << c.problem().Message();
+  for (const Config& original : {Config(), *c}) {
+    const Json full = original.ToJson();
+    const Json settings = {
+        {"policy", full["policy"]}, {"release", full["release"]}, {"deploy", full["deploy"]}};
+    auto back = ParseConfig(settings.dump(), "the run's settings");
+    ASSERT_TRUE(back.ok()) << back.problem().Message();
+    EXPECT_EQ(back->ToJson()["policy"], full["policy"]);
+    EXPECT_EQ(back->ToJson()["release"], full["release"]);
+    EXPECT_EQ(back->ToJson()["deploy"], full["deploy"]);
+  }
+}
+
+}  // namespace
+}  // namespace ps

@@ -9,13 +9,8 @@ Result<engine::StageOutput> ApplyStage::Run(engine::StageContext& ctx) {
   if (!input.contains("path") || !input["path"].is_string()) {
     return problems::InvalidInput("the apply run needs input.path, the repository's folder");
   }
-  if (input.value("target", "local") != "local") {
-    return Problem::Make("target-unsupported", "Target not supported by apply", 422,
-                         "apply runs the local target in this build; for '" +
-                             input.value("target", "") +
-                             "' use the files 'prodsprint plan --target' writes");
-  }
-  PS_ASSIGN(auto env, deploy::OpenEnvironment(ctx));
+  PS_ASSIGN(auto opened, deploy::OpenEnvironment(ctx, targets_));
+  targets::Environment& env = *opened;
   PS_TRY(env.Lock("apply"));
   PS_ASSIGN(auto pv, deploy::PrepareVersion(ctx, env, input["path"].get<std::string>(),
                                             input.value("ref", "")));
@@ -33,13 +28,14 @@ Result<engine::StageOutput> ApplyStage::Run(engine::StageContext& ctx) {
   }
   engine::StageOutput out;
   const std::string envname = input.value("env", "staging");
-  out.facts = {{"target", "local"},    {"env", envname},
+  const std::string target = input.value("target", "local");
+  out.facts = {{"target", target},     {"env", envname},
                {"version", pv.commit}, {"release_dir", pv.release_dir},
                {"services", services}, {"skipped", pv.skipped},
                {"steps", pv.steps},    {"changed", changed}};
   out.metrics = {{"services", services.size()}, {"changed", changed}};
   out.events.push_back({"iac.applied",
-                        {{"target", "local"},
+                        {{"target", target},
                          {"env", envname},
                          {"version", pv.commit},
                          {"services", services},

@@ -15,8 +15,8 @@ namespace ps::stages::deploy {
 namespace {
 
 namespace fs = std::filesystem;
-using targets::local::LocalEnvironment;
-using targets::local::ServiceRun;
+
+using targets::ServiceRun;
 
 constexpr std::uint64_t kMaxFileBytes = 256ull << 20;
 constexpr std::uint64_t kMaxTreeBytes = 4ull << 30;
@@ -127,23 +127,41 @@ bool HasDependencies(const fs::path& package_json) {
 
 }  // namespace
 
-Result<LocalEnvironment> OpenEnvironment(engine::StageContext& ctx) {
-  const Json& in = ctx.run_input();
-  if (!in.contains("env_dir") || !in["env_dir"].is_string()) {
-    return problems::InvalidInput("the run needs input.env_dir, the environment's folder");
-  }
-  std::string exe = in.value("exe", "");
-  if (exe.empty()) {
-    std::error_code ec;
-    exe = fs::read_symlink("/proc/self/exe", ec).string();
-  }
-  PS_ASSIGN(auto env, LocalEnvironment::Open(in["env_dir"].get<std::string>(), exe,
-                                             ctx.project().name, in.value("env", "staging")));
-  env.set_health_timeout(ctx.config().release.health_timeout);
-  return env;
+namespace {
+
+targets::EnvRef RefOf(const engine::StageContext& ctx, const std::string& env) {
+  return {ctx.tenant().org_id, ctx.tenant().workspace_id, ctx.project().name,
+          env.empty() ? ctx.run_input().value("env", "staging") : env};
 }
 
-Result<PreparedVersion> PrepareVersion(engine::StageContext& ctx, LocalEnvironment& env,
+}  // namespace
+
+Result<Config> RunSettings(const engine::StageContext& ctx) {
+  const Json& in = ctx.run_input();
+  if (!in.contains("settings")) return ctx.config();
+  if (!in["settings"].is_object()) return problems::InvalidInput("input.settings is not an object");
+  // The settings are the configuration's own JSON form (Config::ToJson):
+  // read back by the same parser and validation as prodsprint.yaml.
+  return ParseConfig(in["settings"].dump(), "the run's settings");
+}
+
+Result<std::unique_ptr<targets::Environment>> OpenEnvironment(engine::StageContext& ctx,
+                                                              const targets::Targets& targets,
+                                                              const std::string& env) {
+  PS_ASSIGN(targets::Target * target, targets.Find(ctx.run_input().value("target", "local")));
+  PS_ASSIGN(auto opened, target->Open(RefOf(ctx, env)));
+  PS_ASSIGN(const Config settings, RunSettings(ctx));
+  opened->set_health_timeout(settings.release.health_timeout);
+  return opened;
+}
+
+bool EnvironmentExists(engine::StageContext& ctx, const targets::Targets& targets,
+                       const std::string& env) {
+  auto target = targets.Find(ctx.run_input().value("target", "local"));
+  return target.ok() && (*target)->Exists(RefOf(ctx, env));
+}
+
+Result<PreparedVersion> PrepareVersion(engine::StageContext& ctx, targets::Environment& env,
                                        const std::string& path, const std::string& ref) {
   PreparedVersion pv;
   auto step = [&](const std::string& name, Millis started, Json extra = Json::object()) {
@@ -187,7 +205,8 @@ Result<PreparedVersion> PrepareVersion(engine::StageContext& ctx, LocalEnvironme
     step("export", t0, {{"folder", dir.string()}, {"reused", true}});
   }
 
-  const auto& rc = ctx.config().release;
+  PS_ASSIGN(const Config settings, RunSettings(ctx));
+  const auto& rc = settings.release;
   const auto services = plan::ServicesOf(audited);
   for (const auto& s : services) {
     std::string kind = s.kind == "web" ? "web" : (s.kind == "worker" ? "worker" : s.kind);

@@ -7,28 +7,40 @@
 // nothing.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "engine/stage.h"
-#include "targets/local/environment.h"
+#include "targets/target.h"
 
 namespace ps::stages::deploy {
 
 struct PreparedVersion {
   std::string commit;       // the commit id (or "worktree-<hash>")
   std::string release_dir;  // absolute
-  std::vector<targets::local::ServiceRun> runs;
+  std::vector<targets::ServiceRun> runs;
   Json steps = Json::array();    // what was done, each with its duration
   Json skipped = Json::array();  // services not run locally, and why
   Json audited;                  // the audit of the version (its services' facts)
 };
 
-// The environment folder of the run's input (input.env_dir), opened.
-Result<targets::local::LocalEnvironment> OpenEnvironment(engine::StageContext& ctx);
+// The environment a run names: input.target (default "local") and
+// input.env (default "staging") of the run's tenant and project. `env`
+// overrides input.env (the performance gate's reference environment).
+Result<std::unique_ptr<targets::Environment>> OpenEnvironment(engine::StageContext& ctx,
+                                                              const targets::Targets& targets,
+                                                              const std::string& env = "");
+// Whether that environment exists already (without creating it).
+bool EnvironmentExists(engine::StageContext& ctx, const targets::Targets& targets,
+                       const std::string& env);
 
-Result<PreparedVersion> PrepareVersion(engine::StageContext& ctx,
-                                       targets::local::LocalEnvironment& env,
+// The release settings of the run: those recorded with it (input.settings,
+// the project's configuration when the run was created), else this
+// process's (runs recorded before runs carried their settings).
+Result<Config> RunSettings(const engine::StageContext& ctx);
+
+Result<PreparedVersion> PrepareVersion(engine::StageContext& ctx, targets::Environment& env,
                                        const std::string& path, const std::string& ref);
 
 }  // namespace ps::stages::deploy

@@ -1,6 +1,5 @@
 #include "stages/deploy/release_stage.h"
 
-#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -12,14 +11,6 @@
 
 namespace ps::stages {
 namespace {
-
-using targets::local::LocalEnvironment;
-using Steady = std::chrono::steady_clock;
-
-Millis SteadyMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(Steady::now().time_since_epoch())
-      .count();
-}
 
 // One service under release.
 struct Watched {
@@ -35,7 +26,7 @@ enum class Outcome { kDone, kRollback, kPromoteNow, kAbort };
 
 class Release {
  public:
-  Release(engine::StageContext& ctx, LocalEnvironment& env) : ctx_(ctx), env_(env) {}
+  Release(engine::StageContext& ctx, targets::Environment& env) : ctx_(ctx), env_(env) {}
 
   Result<engine::StageOutput> Run();
 
@@ -66,12 +57,15 @@ class Release {
   // The steps, once the candidates serve.
   Result<engine::StageOutput> Steps(engine::StageOutput out);
 
+  // The stage's clock: real time in a release, simulated in the tests.
+  Millis Now() { return ctx_.clock().Now(); }
+
   engine::StageContext& ctx_;
-  LocalEnvironment& env_;
+  targets::Environment& env_;
+  Config settings_;
   const ReleaseConfig* rc_ = nullptr;
   std::string strategy_, version_, release_id_;
   std::vector<Watched> watched_;
-  targets::local::RequestLogReader reader_;
   std::vector<std::unique_ptr<load::LoadGenerator>> traffic_;
   std::map<std::string, std::unique_ptr<load::LoadGenerator>> direct_;  // blue/green test traffic
   int weight_ = 0;
@@ -110,7 +104,7 @@ void Release::Note(bool canary, bool failed, double ms) {
 }
 
 void Release::Sample(bool force) {
-  const Millis now = SteadyMs();
+  const Millis now = Now();
   if (window_start_ == 0) window_start_ = now;
   if (!force && now - window_start_ < 1000) return;
   Window w;
@@ -142,7 +136,7 @@ void Release::Sample(bool force) {
 }
 
 void Release::Decide(const std::string& what, const std::string& verdict, Json extra) {
-  extra["at_ms"] = SteadyMs() - started_;
+  extra["at_ms"] = Now() - started_;
   extra["what"] = what;
   extra["verdict"] = verdict;
   extra["weight"] = weight_;
@@ -196,20 +190,19 @@ void Release::MarkStep() {
 }
 
 Outcome Release::Watch(Millis max_ms, const std::function<bool()>& done) {
-  const Millis until = max_ms < 0 ? INT64_MAX : SteadyMs() + max_ms;
+  const Millis until = max_ms < 0 ? INT64_MAX : Now() + max_ms;
   Millis next_health = 0;
   while (true) {
-    for (const auto& rec : reader_.Read(10)) {
+    for (const auto& rec : env_.ReadRequests(10)) {
       ++log_records_;
       for (auto& w : watched_) {
-        if (w.name != rec.backend || !w.analysis) continue;
-        const std::string role = env_.RoleOfServer(w.name, rec.server);
-        if (role.empty() || bluegreen_share_ > 0) continue;  // blue/green reads its own traffic
-        const bool canary = role == "candidate";
-        if (canary && first_candidate_request_ == 0) first_candidate_request_ = SteadyMs();
-        Note(canary, rec.failed(), rec.total_ms);
+        if (w.name != rec.service || !w.analysis) continue;
+        if (bluegreen_share_ > 0) continue;  // blue/green reads its own traffic
+        const bool canary = rec.candidate;
+        if (canary && first_candidate_request_ == 0) first_candidate_request_ = Now();
+        Note(canary, rec.failed, rec.ms);
         const double share = std::clamp(weight_ / 100.0, 0.001, 0.999);
-        if (w.analysis->Observe(canary, rec.failed(), rec.total_ms, share) ==
+        if (w.analysis->Observe(canary, rec.failed, rec.ms, share) ==
             analysis::Verdict::kRollback) {
           reason_ = "analysis: " + w.name + " " + w.analysis->Stats().value("reason", "");
           return Outcome::kRollback;
@@ -228,7 +221,7 @@ Outcome Release::Watch(Millis max_ms, const std::function<bool()>& done) {
       }
     }
     Sample();
-    const Millis now = SteadyMs();
+    const Millis now = Now();
     if (now >= next_health) {
       next_health = now + 200;
       for (const auto& w : watched_) {
@@ -239,7 +232,7 @@ Outcome Release::Watch(Millis max_ms, const std::function<bool()>& done) {
           return Outcome::kRollback;
         }
       }
-      if (auto action = targets::local::TakeControl(env_.dir())) {
+      if (auto action = env_.TakeControl()) {
         if (*action == "promote") return Outcome::kPromoteNow;
         if (*action == "abort" || *action == "rollback") {
           reason_ = "manual: prodsprint " + *action;
@@ -268,7 +261,7 @@ Status Release::RollBack(const std::string& reason, bool automatic) {
   // Weight 0 everywhere first, then drain and stop.
   weight_ = 0;
   for (const auto& w : watched_) (void)env_.SetCandidateWeight(w.name, 0);
-  weight_zero_at_ = SteadyMs();
+  weight_zero_at_ = Now();
   Decide(automatic ? "rollback" : "abort", "rollback", {{"reason", reason}});
   Sample(true);
   Status first = Ok();
@@ -296,14 +289,13 @@ Status Release::RollBack(const std::string& reason, bool automatic) {
 
 void Release::StartTraffic(bool bluegreen) {
   if (rc_->traffic_rate <= 0) return;
-  const Json& services = env_.state()["services"];
   for (const auto& w : watched_) {
     if (!w.web) continue;
-    const Json& svc = services[w.name];
+    const auto candidate = env_.Candidate(w.name);
     // The traffic's paths: release.traffic.paths, else the smoke suite (the
     // routes the new version declares that a GET without parameters
     // reaches, as the tests stage found them), else the health path.
-    const std::string health = svc.value("health_path", "");
+    const std::string health = candidate ? candidate->run.health_path : "";
     std::vector<std::string> paths = rc_->traffic_paths;
     if (paths.empty()) {
       for (const auto& r : quality::SmokeRoutes(quality::FindRoutesIn(w.cwd), health, 20))
@@ -323,21 +315,19 @@ void Release::StartTraffic(bool bluegreen) {
     // Blue/green: test traffic straight to the candidate's instances and
     // routed traffic to stable, at the same rate, both analysed from the
     // generators' own outcomes (share 0.5).
-    const std::string colour = svc["candidate"];
-    const auto& ports = svc["colours"][colour]["ports"];
-    if (ports.empty()) continue;
+    if (!candidate || candidate->ports.empty()) continue;
     auto* a = w.analysis.get();
     bluegreen_share_ = 0.5;
     load::LoadOptions d = o;
-    d.port = ports[0].get<int>();
-    auto candidate = std::make_unique<load::LoadGenerator>(d);
-    candidate->Start([a, this](const load::Outcome& out) {
+    d.port = candidate->ports.front();
+    auto direct = std::make_unique<load::LoadGenerator>(d);
+    direct->Start([a, this](const load::Outcome& out) {
       Note(true, out.failed(), out.service_ms);
       std::lock_guard lock(mu_);
-      if (first_candidate_request_ == 0) first_candidate_request_ = SteadyMs();
+      if (first_candidate_request_ == 0) first_candidate_request_ = Now();
       a->Observe(true, out.failed(), out.service_ms, 0.5);
     });
-    direct_[w.name] = std::move(candidate);
+    direct_[w.name] = std::move(direct);
     auto stable = std::make_unique<load::LoadGenerator>(o);
     stable->Start([a, this](const load::Outcome& out) {
       Note(false, out.failed(), out.service_ms);
@@ -361,37 +351,35 @@ void Release::StopTraffic() {
 
 Result<engine::StageOutput> Release::Run() {
   const Json& input = ctx_.run_input();
-  rc_ = &ctx_.config().release;
+  PS_ASSIGN(settings_, deploy::RunSettings(ctx_));
+  rc_ = &settings_.release;
   strategy_ = input.value("strategy", "");
   if (strategy_.empty()) strategy_ = rc_->strategy;
   if (strategy_ != "canary" && strategy_ != "bluegreen") {
     return problems::InvalidInput("strategy must be canary or bluegreen, not '" + strategy_ + "'");
   }
   release_id_ = ctx_.run().id;
-  started_ = SteadyMs();
+  started_ = Now();
   PS_TRY(env_.Lock("release " + ctx_.run().id.substr(0, 13)));
   PS_ASSIGN(auto pv,
             deploy::PrepareVersion(ctx_, env_, input.value("path", ""), input.value("ref", "")));
   version_ = pv.commit;
 
   // Which services change.
-  std::vector<targets::local::ServiceRun> changing;
-  const Json& services = env_.state()["services"];
+  std::vector<targets::ServiceRun> changing;
   for (const auto& run : pv.runs) {
-    if (!services.contains(run.name) || !services[run.name]["stable"].is_string()) {
+    const auto stable = env_.Stable(run.name);
+    if (!stable) {
       return Problem::Make("nothing-to-release-against", "No stable version to release against",
                            409,
                            "service '" + run.name + "' is not running in '" +
                                input.value("env", "staging") + "'; run 'prodsprint apply' first");
     }
-    const Json& svc = services[run.name];
-    const Json& cur = svc["colours"][svc["stable"].get<std::string>()]["run"];
-    if (cur.value("version", "") == run.version && cur.value("command", "") == run.command)
-      continue;
+    if (stable->run.version == run.version && stable->run.command == run.command) continue;
     Watched w;
     w.name = run.name;
     w.web = run.kind == "web";
-    w.from_version = cur.value("version", "");
+    w.from_version = stable->run.version;
     w.cwd = run.cwd;
     analysis::AnalysisConfig ac;
     ac.alpha = rc_->alpha;
@@ -450,7 +438,7 @@ Result<engine::StageOutput> Release::Run() {
   // From here a candidate serves: whatever fails (the store, HAProxy's
   // runtime API), it must not be left holding traffic with nobody watching.
   auto result = [&]() -> Result<engine::StageOutput> {
-    PS_TRY(reader_.Open(env_.request_log_socket()));
+    PS_TRY(env_.OpenRequests());
     return Steps(std::move(out));
   }();
   if (!result.ok()) {
@@ -520,7 +508,7 @@ Result<engine::StageOutput> Release::Steps(engine::StageOutput out) {
                                  {{"release", release_id_}, {"step", i}, {"phase", "paused"}}}}));
           outcome = Watch(-1, {});
           if (outcome == Outcome::kPromoteNow) outcome = Outcome::kDone;  // this pause only
-          reason_.clear();
+          if (outcome == Outcome::kDone) reason_.clear();  // an abort keeps its reason
         }
       } else {  // analysis: until the candidate is shown safe; extend, never guess
         outcome = Watch(rc_->max_duration, [&] { return AllPromotable(); });
@@ -535,7 +523,7 @@ Result<engine::StageOutput> Release::Steps(engine::StageOutput out) {
                                      {"reason", reason_}}}}));
           outcome = Watch(-1, {});
           if (outcome == Outcome::kPromoteNow) outcome = Outcome::kDone;
-          reason_.clear();
+          if (outcome == Outcome::kDone) reason_.clear();
         } else if (outcome == Outcome::kDone) {
           Decide("analysis", "promotable", {{"step", i}});
           PS_TRY(Record("progressing", {{"release.progress",
@@ -593,16 +581,16 @@ Result<engine::StageOutput> ReleaseStage::Run(engine::StageContext& ctx) {
   }
   // No ref: HEAD, or a folder outside git as it is (`up` on a working
   // tree); `prodsprint release` itself asks for --ref.
-  PS_ASSIGN(auto env, deploy::OpenEnvironment(ctx));
-  Release r(ctx, env);
+  PS_ASSIGN(auto env, deploy::OpenEnvironment(ctx, targets_));
+  Release r(ctx, *env);
   return r.Run();
 }
 
 Result<engine::StageOutput> RollbackStage::Run(engine::StageContext& ctx) {
-  PS_ASSIGN(auto env, deploy::OpenEnvironment(ctx));
-  PS_TRY(env.Lock("rollback"));
+  PS_ASSIGN(auto env, deploy::OpenEnvironment(ctx, targets_));
+  PS_TRY(env->Lock("rollback"));
   PS_ASSIGN(Json report,
-            env.RollbackToPrevious([&](const std::string& m) { ctx.Progress(0.5, m); }));
+            env->RollbackToPrevious([&](const std::string& m) { ctx.Progress(0.5, m); }));
   engine::StageOutput out;
   out.facts = {{"env", ctx.run_input().value("env", "staging")}, {"services", report}};
   store::Alert alert;

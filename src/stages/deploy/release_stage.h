@@ -10,21 +10,30 @@
 #pragma once
 
 #include "engine/stage.h"
+#include "targets/target.h"
 
 namespace ps::stages {
 
 class ReleaseStage final : public engine::Stage {
  public:
+  explicit ReleaseStage(const targets::Targets& targets) : targets_(targets) {}
   static constexpr const char* kName = "release";
   Result<engine::StageOutput> Run(engine::StageContext& ctx) override;
+
+ private:
+  const targets::Targets& targets_;
 };
 
 // The manual rollback run's stage: puts the environment back on the
 // versions it ran before their last change.
 class RollbackStage final : public engine::Stage {
  public:
+  explicit RollbackStage(const targets::Targets& targets) : targets_(targets) {}
   static constexpr const char* kName = "rollback";
   Result<engine::StageOutput> Run(engine::StageContext& ctx) override;
+
+ private:
+  const targets::Targets& targets_;
 };
 
 }  // namespace ps::stages

@@ -195,22 +195,6 @@ Json Diff(const Json& previous, const Json& current) {
       {"cost", cost}};
 }
 
-std::string Slug(const std::string& name) {
-  std::string out;
-  for (char c : name) {
-    const auto u = static_cast<unsigned char>(c);
-    if (std::isalnum(u)) {
-      out += static_cast<char>(std::tolower(u));
-    } else if (!out.empty() && out.back() != '-') {
-      out += '-';
-    }
-  }
-  while (!out.empty() && out.back() == '-') out.pop_back();
-  if (out.size() > 63) out.resize(63);
-  while (!out.empty() && out.back() == '-') out.pop_back();
-  return out.empty() ? "app" : out;
-}
-
 namespace {
 
 std::string ValueString(const Json& field) {

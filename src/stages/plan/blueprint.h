@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/ids.h"
 #include "core/json.h"
 #include "core/problem.h"
 #include "stages/audit/repo_view.h"
@@ -56,9 +57,9 @@ struct Blueprint {
 // between two states; `previous` null means a first plan (everything added).
 Json Diff(const Json& previous, const Json& current);
 
-// A folder or project name as a name usable for images and resources:
-// lower case, [a-z0-9-], at most 63 characters; "app" if nothing is left.
-std::string Slug(const std::string& name);
+// A folder or project name as a name usable for images and resources
+// (core/ids.h).
+using ps::Slug;
 
 // Reads a file of the repository (for reviewing what it already has);
 // nullopt when absent or unreadable.

@@ -70,35 +70,16 @@ Result<Baseline> ReadBaseline(const fs::path& file) {
   return b;
 }
 
-// What serves a service in an environment's state (env.json): the stable
-// colour's version and its first instance's port.
+// What serves a service in an environment: the stable version and its
+// first instance's port.
 struct Serving {
   std::string version;
   int port = 0;
 };
-std::optional<Serving> ServingOf(const Json& state, const std::string& service) {
-  if (!state.is_object() || !state.contains("services") || !state["services"].is_object())
-    return std::nullopt;
-  const Json svc = state["services"].value(service, Json::object());
-  if (!svc.is_object() || !svc.value("stable", Json()).is_string()) return std::nullopt;
-  const Json c = svc.value("colours", Json::object()).value(svc["stable"].get<std::string>(),
-                                                            Json::object());
-  const Json run = c.value("run", Json());
-  const Json ports = c.value("ports", Json::array());
-  if (!run.is_object() || !run.value("version", Json()).is_string() || !ports.is_array() ||
-      ports.empty() || !ports[0].is_number_integer()) {
-    return std::nullopt;
-  }
-  return Serving{run["version"].get<std::string>(), ports[0].get<int>()};
-}
-
-// The version another environment (production) serves for a service, read
-// from its env.json; empty when it has none.
-std::string VersionIn(const fs::path& env_dir, const std::string& service) {
-  auto text = ReadFile(env_dir / "env.json", 16 << 20);
-  if (!text.ok()) return "";
-  const auto serving = ServingOf(Json::parse(*text, nullptr, false), service);
-  return serving ? serving->version : "";
+std::optional<Serving> ServingOf(const targets::Environment& env, const std::string& service) {
+  const auto stable = env.Stable(service);
+  if (!stable || stable->run.version.empty() || stable->ports.empty()) return std::nullopt;
+  return Serving{stable->run.version, stable->ports.front()};
 }
 
 // The candidate's own sample, as the gate reports it.
@@ -133,18 +114,17 @@ Result<engine::StageOutput> PerformanceStage::Run(engine::StageContext& ctx) {
   Json services = Json::array();
   auto finish = [&](const std::string& not_measured) -> Result<engine::StageOutput> {
     const bool passed = blockers.empty();
-    out.facts = {{"passed", passed},
-                 {"measured", not_measured.empty()},
-                 {"blockers", blockers},
-                 {"services", services},
-                 {"rate", policy.perf_rate},
-                 {"duration_ms", policy.perf_duration}};
+    out.facts = {{"passed", passed},         {"measured", not_measured.empty()},
+                 {"blockers", blockers},     {"services", services},
+                 {"rate", policy.perf_rate}, {"duration_ms", policy.perf_duration}};
     if (!not_measured.empty()) out.facts["skipped_reason"] = not_measured;
-    out.policy_result = Json{
-        {"gate", "performance"},        {"passed", passed},
-        {"measured", not_measured.empty()},
-        {"blockers", blockers},         {"p95_ms", policy.perf_p95_ms},
-        {"p99_ms", policy.perf_p99_ms}, {"max_regression_pct", policy.perf_max_regression_pct}};
+    out.policy_result = Json{{"gate", "performance"},
+                             {"passed", passed},
+                             {"measured", not_measured.empty()},
+                             {"blockers", blockers},
+                             {"p95_ms", policy.perf_p95_ms},
+                             {"p99_ms", policy.perf_p99_ms},
+                             {"max_regression_pct", policy.perf_max_regression_pct}};
     ctx.Progress(1.0, !not_measured.empty() ? "not measured: " + not_measured
                       : passed              ? "passed"
                                             : "blocked: " + blockers[0].get<std::string>());
@@ -177,24 +157,24 @@ Result<engine::StageOutput> PerformanceStage::Run(engine::StageContext& ctx) {
       if (!t.service.empty() && !t.paths.empty()) targets.push_back(std::move(t));
     }
   }
-  if (!input.contains("env_dir") || !input["env_dir"].is_string()) {
+  if (!input.value("provisioned", false)) {
     return finish("no staging environment to measure ('prodsprint up --apply' provides one)");
   }
   const std::string version = tests.value("version", "");
   const std::string checked =
-      version.empty() ? "this version"
-                      : "version " + version.substr(0, 12) +
-                            (!input.value("ref", "").empty()
-                                 ? " (--ref " + input.value("ref", "") + ")"
-                             : version.rfind("worktree-", 0) == 0 ? " (the working tree)"
-                                                                   : " (HEAD)");
+      version.empty()
+          ? "this version"
+          : "version " + version.substr(0, 12) +
+                (!input.value("ref", "").empty()      ? " (--ref " + input.value("ref", "") + ")"
+                 : version.rfind("worktree-", 0) == 0 ? " (the working tree)"
+                                                      : " (HEAD)");
   if (targets.empty()) {
     if (!not_served.empty() && !version.empty()) {
       // Staging runs another revision: say which, and how to measure this one.
       std::string serves;
-      auto env = deploy::OpenEnvironment(ctx);
+      auto env = deploy::OpenEnvironment(ctx, targets_);
       if (env.ok()) {
-        const auto s = ServingOf(env->state(), not_served.front());
+        const auto s = ServingOf(**env, not_served.front());
         if (s) serves = s->version.substr(0, 12);
       }
       return finish("this check is of " + checked + ", and staging " +
@@ -206,7 +186,8 @@ Result<engine::StageOutput> PerformanceStage::Run(engine::StageContext& ctx) {
     return finish(
         "staging does not serve this version's web services, or they declare no GET routes");
   }
-  PS_ASSIGN(auto env, deploy::OpenEnvironment(ctx));
+  PS_ASSIGN(auto opened, deploy::OpenEnvironment(ctx, targets_));
+  targets::Environment& env = *opened;
   PS_TRY(env.Lock("performance"));
 
   load::PairedOptions po;
@@ -216,13 +197,14 @@ Result<engine::StageOutput> PerformanceStage::Run(engine::StageContext& ctx) {
   double worst_p95 = 0, worst_p99 = 0, total_rate = 0;
   for (std::size_t ti = 0; ti < targets.size(); ++ti) {
     const Target& t = targets[ti];
-    const double progress0 = 0.05 + 0.9 * static_cast<double>(ti) / static_cast<double>(targets.size());
-    const auto serving = ServingOf(env.state(), t.service);
+    const double progress0 =
+        0.05 + 0.9 * static_cast<double>(ti) / static_cast<double>(targets.size());
+    const auto serving = ServingOf(env, t.service);
     if (!serving || serving->version != version) {
       blockers.push_back(t.service + ": staging does not serve " + checked + " any more");
       continue;
     }
-    const fs::path file = env.dir() / "perf" / ("baseline-" + t.service + ".json");
+    const fs::path file = env.DataDir() / "perf" / ("baseline-" + t.service + ".json");
     std::error_code ec;
     std::optional<Baseline> stored;
     std::string stored_note;
@@ -237,9 +219,14 @@ Result<engine::StageOutput> PerformanceStage::Run(engine::StageContext& ctx) {
 
     // The version to compare with, run beside the candidate now.
     std::string base_version, base_source, not_judged;
-    if (input.value("reference_env_dir", Json()).is_string()) {
-      base_version = VersionIn(input["reference_env_dir"].get<std::string>(), t.service);
-      if (!base_version.empty()) base_source = "production";
+    if (const std::string ref_env = input.value("reference_env", "");
+        !ref_env.empty() && deploy::EnvironmentExists(ctx, targets_, ref_env)) {
+      auto reference = deploy::OpenEnvironment(ctx, targets_, ref_env);
+      const auto s = reference.ok() ? ServingOf(**reference, t.service) : std::nullopt;
+      if (s) {
+        base_version = s->version;
+        base_source = ref_env;
+      }
     }
     if (base_version.empty() && stored && !rebaseline) {
       base_version = stored->version;
@@ -249,8 +236,9 @@ Result<engine::StageOutput> PerformanceStage::Run(engine::StageContext& ctx) {
       not_judged = "--rebaseline: this measurement is the new reference, compared with nothing";
       base_version.clear();
     } else if (base_version.empty()) {
-      not_judged = "no earlier version to compare with (production runs none, and none passed "
-                   "this gate before): this measurement becomes the reference";
+      not_judged =
+          "no earlier version to compare with (production runs none, and none passed "
+          "this gate before): this measurement becomes the reference";
     } else if (base_version == version) {
       not_judged = "the baseline (" + base_source + ") is this very version";
       base_version.clear();
@@ -260,12 +248,11 @@ Result<engine::StageOutput> PerformanceStage::Run(engine::StageContext& ctx) {
       ctx.Progress(progress0, "starting " + t.service + " " + base_version.substr(0, 12) + " (" +
                                   base_source + ") on staging beside " + version.substr(0, 12));
       // A baseline left by a killed run goes first.
-      const Json svc = env.state()["services"].value(t.service, Json::object());
-      if (svc.value("candidate", Json()).is_string()) (void)env.RollbackCandidate(t.service);
+      if (env.Candidate(t.service)) (void)env.RollbackCandidate(t.service);
       // Its run: the one staging served before (release folder ready), else
       // the revision prepared now (built once per commit).
       Status started = Ok();
-      std::optional<targets::local::ServiceRun> run = env.PreviousRun(t.service);
+      std::optional<targets::ServiceRun> run = env.PreviousRun(t.service);
       if (!run || run->version != base_version) {
         run.reset();
         auto pv = deploy::PrepareVersion(ctx, env, path, base_version);
@@ -274,8 +261,8 @@ Result<engine::StageOutput> PerformanceStage::Run(engine::StageContext& ctx) {
             if (r.name == t.service) run = r;
           }
           if (!run) {
-            started = problems::NotFound("service in version " + base_version.substr(0, 12),
-                                         t.service);
+            started =
+                problems::NotFound("service in version " + base_version.substr(0, 12), t.service);
           }
         } else {
           started = std::move(pv).problem();
@@ -290,12 +277,8 @@ Result<engine::StageOutput> PerformanceStage::Run(engine::StageContext& ctx) {
                      ") could not run on staging: " + started.problem().detail;
         base_version.clear();
       } else {
-        const Json c = env.state()["services"][t.service]["colours"].value(
-            env.state()["services"][t.service].value("candidate", ""), Json::object());
-        const Json ports = c.value("ports", Json::array());
-        base_port = ports.is_array() && !ports.empty() && ports[0].is_number_integer()
-                        ? ports[0].get<int>()
-                        : 0;
+        const auto candidate = env.Candidate(t.service);
+        base_port = candidate && !candidate->ports.empty() ? candidate->ports.front() : 0;
       }
     }
     const bool paired = base_port > 0;
@@ -324,12 +307,12 @@ Result<engine::StageOutput> PerformanceStage::Run(engine::StageContext& ctx) {
       } else {
         lo.port = serving->port;
       }
-      ctx.Progress(progress0 + 0.05,
-                   (look == 0 ? "loading " : "inconclusive so far: loading again ") + t.service +
-                       " on staging: " + std::to_string(policy.perf_rate) + " requests/s over " +
-                       std::to_string(t.paths.size()) + " route(s)" +
-                       (paired ? ", beside " + base_version.substr(0, 12) + " (" + base_source + ")"
-                               : ""));
+      ctx.Progress(
+          progress0 + 0.05,
+          (look == 0 ? "loading " : "inconclusive so far: loading again ") + t.service +
+              " on staging: " + std::to_string(policy.perf_rate) + " requests/s over " +
+              std::to_string(t.paths.size()) + " route(s)" +
+              (paired ? ", beside " + base_version.substr(0, 12) + " (" + base_source + ")" : ""));
       const std::int64_t offset = static_cast<std::int64_t>(look) * kSeqStride;
       load::LoadGenerator gen(lo);
       gen.Start([&](const load::Outcome& o) {
@@ -411,12 +394,8 @@ Result<engine::StageOutput> PerformanceStage::Run(engine::StageContext& ctx) {
       blockers.push_back(t.service + ": no request was answered");
     const bool service_passed = blockers.size() == blockers_before;
 
-    Json item = {{"service", t.service},
-                 {"version", version},
-                 {"summary", summary},
-                 {"routes", routes},
-                 {"looks", looks},
-                 {"passed", service_passed}};
+    Json item = {{"service", t.service}, {"version", version}, {"summary", summary},
+                 {"routes", routes},     {"looks", looks},     {"passed", service_passed}};
     item["baseline"] =
         paired ? Json{{"version", base_version}, {"source", base_source}, {"paired", true}}
                : Json{{"paired", false}, {"note", not_judged}};
@@ -438,7 +417,7 @@ Result<engine::StageOutput> PerformanceStage::Run(engine::StageContext& ctx) {
                     {"failed", summary["failed"]},
                     {"requests", summary["requests"]}};
       if (paired) point["compared_with"] = base_version;
-      PS_TRY(AppendFile(env.dir() / "perf" / ("history-" + t.service + ".jsonl"),
+      PS_TRY(AppendFile(env.DataDir() / "perf" / ("history-" + t.service + ".jsonl"),
                         Dump(point) + "\n"));
       const bool changed = !stored || stored->version != version;
       if (changed) {
@@ -461,7 +440,8 @@ Result<engine::StageOutput> PerformanceStage::Run(engine::StageContext& ctx) {
     for (const auto& r : sample) stored_item["histograms"].push_back(r.ToJson());
     if (paired) {
       stored_item["baseline_histograms"] = Json::array();
-      for (const auto& v : verdicts) stored_item["baseline_histograms"].push_back(v.baseline.ToJson());
+      for (const auto& v : verdicts)
+        stored_item["baseline_histograms"].push_back(v.baseline.ToJson());
     }
     PS_ASSIGN(engine::ArtifactOut a,
               ctx.PutArtifact(store::ArtifactType::kPerf, "perf-" + t.service + ".json",

@@ -25,13 +25,18 @@
 #pragma once
 
 #include "engine/stage.h"
+#include "targets/target.h"
 
 namespace ps::stages {
 
 class PerformanceStage final : public engine::Stage {
  public:
+  explicit PerformanceStage(const targets::Targets& targets) : targets_(targets) {}
   static constexpr const char* kName = "performance";
   Result<engine::StageOutput> Run(engine::StageContext& ctx) override;
+
+ private:
+  const targets::Targets& targets_;
 };
 
 }  // namespace ps::stages

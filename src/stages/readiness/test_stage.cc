@@ -28,9 +28,9 @@ Result<engine::StageOutput> TestStage::Run(engine::StageContext& ctx) {
     o.timeout_ms = *it->second.timeout;
   }
 
-  std::optional<targets::local::LocalEnvironment> env;
-  if (input.contains("env_dir") && input["env_dir"].is_string()) {
-    PS_ASSIGN(env, deploy::OpenEnvironment(ctx));
+  std::unique_ptr<targets::Environment> env;
+  if (input.value("provisioned", false)) {
+    PS_ASSIGN(env, deploy::OpenEnvironment(ctx, targets_));
   } else {
     // Nothing provisioned, so nothing will be released from this run.
     o.skipped_reason =
@@ -52,10 +52,10 @@ Result<engine::StageOutput> TestStage::Run(engine::StageContext& ctx) {
       o.nothing_to_release = true;
     } else {
       version = pv->commit;
-      o.report_dir = (env->dir() / "tests" / pv->commit.substr(0, 12)).string();
+      o.report_dir = (env->DataDir() / "tests" / pv->commit.substr(0, 12)).string();
       for (const auto& s : plan::ServicesOf(pv->audited)) {
         const std::string slug = plan::Slug(s.name);
-        const targets::local::ServiceRun* run = nullptr;
+        const targets::ServiceRun* run = nullptr;
         for (const auto& r : pv->runs) {
           if (r.name == slug) run = &r;
         }
@@ -109,13 +109,9 @@ Result<engine::StageOutput> TestStage::Run(engine::StageContext& ctx) {
     out.events.push_back(
         {"tests.generated",
          {{"service", s.name}, {"routes", routes.size()}, {"smoke", suite.size()}}});
-    // The stable colour's run says which version staging serves.
-    const Json svc = env->state()["services"].value(s.name, Json::object());
-    const std::string colour =
-        svc.value("stable", Json()).is_string() ? svc["stable"].get<std::string>() : "";
-    const Json run =
-        colour.empty() ? Json() : svc["colours"].value(colour, Json::object()).value("run", Json());
-    const bool serves = run.is_object() && run.value("version", "") == version;
+    // The stable version says which version staging serves.
+    const auto stable = env->Stable(s.name);
+    const bool serves = stable && stable->run.version == version;
     const int port = env->FrontendPort(s.name);
     if (port <= 0 || !serves) {
       item["ran"] = false;

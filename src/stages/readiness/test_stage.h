@@ -9,13 +9,18 @@
 #pragma once
 
 #include "engine/stage.h"
+#include "targets/target.h"
 
 namespace ps::stages {
 
 class TestStage final : public engine::Stage {
  public:
+  explicit TestStage(const targets::Targets& targets) : targets_(targets) {}
   static constexpr const char* kName = "tests";
   Result<engine::StageOutput> Run(engine::StageContext& ctx) override;
+
+ private:
+  const targets::Targets& targets_;
 };
 
 }  // namespace ps::stages

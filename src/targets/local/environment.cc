@@ -142,6 +142,7 @@ LocalEnvironment& LocalEnvironment::operator=(LocalEnvironment&& o) noexcept {
     health_timeout_ = o.health_timeout_;
     state_ = std::move(o.state_);
     sup_ = std::move(o.sup_);
+    requests_ = std::move(o.requests_);
   }
   return *this;
 }
@@ -865,7 +866,7 @@ Result<Json> LocalEnvironment::RollbackToPrevious(const ProgressFn& progress) {
   return report;
 }
 
-LocalEnvironment::Health LocalEnvironment::CandidateHealth(const std::string& service) const {
+Health LocalEnvironment::CandidateHealth(const std::string& service) const {
   Health h;
   const Json& svc = state_["services"][service];
   if (!svc.contains("candidate") || !svc["candidate"].is_string()) {
@@ -927,6 +928,58 @@ std::string LocalEnvironment::RoleOfServer(const std::string& service,
   return "";
 }
 
+Status LocalEnvironment::OpenRequests() {
+  requests_ = std::make_unique<RequestLogReader>();
+  return requests_->Open(request_log_socket());
+}
+
+std::vector<targets::RequestOutcome> LocalEnvironment::ReadRequests(Millis max_wait_ms) {
+  std::vector<targets::RequestOutcome> out;
+  if (!requests_) return out;
+  for (const auto& rec : requests_->Read(max_wait_ms)) {
+    // A record of a server that is neither colour (a slot being replaced)
+    // tells nothing about either version.
+    const std::string role = RoleOfServer(rec.backend, rec.server);
+    if (role.empty()) continue;
+    out.push_back({rec.backend, role == "candidate", rec.failed(), rec.total_ms});
+  }
+  return out;
+}
+
+std::optional<std::string> LocalEnvironment::TakeControl() { return local::TakeControl(dir_); }
+
+std::vector<std::string> LocalEnvironment::Services() const {
+  std::vector<std::string> names;
+  if (state_.contains("services") && state_["services"].is_object()) {
+    for (const auto& [name, svc] : state_["services"].items()) names.push_back(name);
+  }
+  return names;
+}
+
+std::optional<Serving> LocalEnvironment::ColourOf(const std::string& service,
+                                                  const char* role) const {
+  if (!state_.contains("services") || !state_["services"].contains(service)) return std::nullopt;
+  const Json& svc = state_["services"][service];
+  if (!svc.contains(role) || !svc[role].is_string()) return std::nullopt;
+  const Json colour =
+      svc.value("colours", Json::object()).value(svc[role].get<std::string>(), Json::object());
+  if (!colour.contains("run") || !colour["run"].is_object()) return std::nullopt;
+  Serving s;
+  s.run = RunFromJson(colour["run"]);
+  for (const auto& p : colour.value("ports", Json::array())) {
+    if (p.is_number_integer()) s.ports.push_back(p.get<int>());
+  }
+  return s;
+}
+
+std::optional<Serving> LocalEnvironment::Stable(const std::string& service) const {
+  return ColourOf(service, "stable");
+}
+
+std::optional<Serving> LocalEnvironment::Candidate(const std::string& service) const {
+  return ColourOf(service, "candidate");
+}
+
 int LocalEnvironment::FrontendPort(const std::string& service) const {
   const Json& s = state_["services"];
   return s.contains(service) ? s[service].value("frontend_port", 0) : 0;
@@ -940,6 +993,7 @@ Json LocalEnvironment::Describe() const {
     for (const auto& p : *all) procs[p.name] = p.ToJson();
   }
   out["supervisor"] = supervisor ? "running" : "stopped";
+  out["folder"] = dir_.string();
   out["processes"] = procs;
   // A frontend port is the router's only if no other process listens on it
   // too (a squatter bound first, or beside it with SO_REUSEPORT): healthy

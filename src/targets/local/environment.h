@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,32 +26,17 @@
 #include "core/problem.h"
 #include "targets/local/haproxy.h"
 #include "targets/local/supervisor.h"
+#include "targets/target.h"
 
 namespace ps::targets::local {
 
-// What to run for one service of one version.
-struct ServiceRun {
-  std::string name;
-  std::string kind = "web";                // "web" (behind HAProxy) or "worker"
-  std::string cwd;                         // absolute: the service's folder in the release folder
-  std::string command;                     // run with /bin/sh -c
-  std::map<std::string, std::string> env;  // PORT is added per instance
-  int instances = 1;
-  std::string health_path;  // web: HTTP path; empty: TCP
-  std::string version;      // the commit
-};
+using targets::BackingInfo;
+using targets::Health;
+using targets::ProgressFn;
+using targets::ServiceRun;
+using targets::Serving;
 
-// A backing server the environment runs (PostgreSQL, Redis) and how a
-// service reaches it.
-struct BackingInfo {
-  std::string name;  // "postgres", "redis"
-  int port = 0;
-  std::map<std::string, std::string> env;  // DATABASE_URL, REDIS_URL...
-};
-
-using ProgressFn = std::function<void(const std::string&)>;
-
-class LocalEnvironment {
+class LocalEnvironment final : public targets::Environment {
  public:
   // `dir`: the environment's folder; `executable`: the prodsprint binary
   // (runs the supervisor daemon).
@@ -62,66 +48,69 @@ class LocalEnvironment {
 
   // Holds the environment for one operation; a Problem (409) if another
   // command holds it.
-  Status Lock(const std::string& operation);
+  Status Lock(const std::string& operation) override;
 
   const std::filesystem::path& dir() const { return dir_; }
   // How long a starting instance may take to become healthy (default 60 s).
-  void set_health_timeout(Millis ms) { health_timeout_ = ms; }
-  std::filesystem::path ReleaseDir(const std::string& commit) const;
-  std::filesystem::path LogDir() const { return dir_ / "logs"; }
+  void set_health_timeout(Millis ms) override { health_timeout_ = ms; }
+  std::filesystem::path ReleaseDir(const std::string& commit) const override;
+  std::filesystem::path LogDir() const override { return dir_ / "logs"; }
+  std::filesystem::path DataDir() const override { return dir_; }
   // Secrets generated once per environment and name (random, mode 600).
-  Result<std::string> Secret(const std::string& name);
+  Result<std::string> Secret(const std::string& name) override;
   // The environment's secrets (0600): what "${secret:NAME}" references resolve from.
-  std::string SecretsFile() const { return (dir_ / "secrets.json").string(); }
+  std::string SecretsFile() const override { return (dir_ / "secrets.json").string(); }
 
   // Starts (once) a PostgreSQL or Redis server for the environment; for
   // PostgreSQL also a database and role for `service`.
-  Result<BackingInfo> EnsureBacking(const std::string& name, const std::string& service);
+  Result<BackingInfo> EnsureBacking(const std::string& name, const std::string& service) override;
 
   // Makes `runs` the stable version of their services: a service not
   // running yet starts; one running another version is replaced (the new
   // colour starts, becomes healthy, takes all traffic, the old drains and
   // stops); one already running this exact spec is left alone. Services of
   // the environment not in `runs` are left as they are. Returns what it did.
-  Result<Json> Deploy(const std::vector<ServiceRun>& runs, const ProgressFn& progress);
+  Result<Json> Deploy(const std::vector<ServiceRun>& runs, const ProgressFn& progress) override;
 
   // --- releases ----------------------------------------------------------
   // Starts `run` as the candidate beside the stable version (weight 0).
-  Status StartCandidate(const ServiceRun& run, const ProgressFn& progress);
+  Status StartCandidate(const ServiceRun& run, const ProgressFn& progress) override;
   // The candidate's share of the service's traffic, 0..100, applied at once.
-  Status SetCandidateWeight(const std::string& service, int percent);
+  Status SetCandidateWeight(const std::string& service, int percent) override;
   // The candidate becomes stable; the old version drains and stops unless
   // `keep_old_warm` (blue/green: it stays running at weight 0).
-  Status PromoteCandidate(const std::string& service, bool keep_old_warm);
+  Status PromoteCandidate(const std::string& service, bool keep_old_warm) override;
   // Weight 0 at once, then drain and stop the candidate.
-  Status RollbackCandidate(const std::string& service);
+  Status RollbackCandidate(const std::string& service) override;
   // Switches a blue/green service back to its warm previous version.
   Status SwitchBack(const std::string& service);
   // Puts every service back on the version it ran before its last change:
   // an instant switch when that version is still warm, else a redeploy of
   // its (already built) release folder. Returns what it did per service.
-  Result<Json> RollbackToPrevious(const ProgressFn& progress);
+  Result<Json> RollbackToPrevious(const ProgressFn& progress) override;
   // The run that served a service before its last change (its release
   // folder already prepared), if the environment remembers one.
-  std::optional<ServiceRun> PreviousRun(const std::string& service) const;
+  std::optional<ServiceRun> PreviousRun(const std::string& service) const override;
   // Whether the candidate's instances are all running and healthy, and how
   // many restarts they had.
-  struct Health {
-    bool healthy = false;
-    int restarts = 0;
-    std::string detail;
-  };
-  Health CandidateHealth(const std::string& service) const;
+  Health CandidateHealth(const std::string& service) const override;
+  // Per-request outcomes from HAProxy's request log.
+  Status OpenRequests() override;
+  std::vector<targets::RequestOutcome> ReadRequests(Millis max_wait_ms) override;
+  std::optional<std::string> TakeControl() override;
   // Server-name colour of a request-log record: "stable", "candidate" or "".
   std::string RoleOfServer(const std::string& service, const std::string& server) const;
 
   // --- reading ------------------------------------------------------------
-  Json Describe() const;  // env.json plus live process state
+  Json Describe() const override;  // env.json plus live process state
   const Json& state() const { return state_; }
   std::string request_log_socket() const;
-  int FrontendPort(const std::string& service) const;
+  int FrontendPort(const std::string& service) const override;
+  std::vector<std::string> Services() const override;
+  std::optional<Serving> Stable(const std::string& service) const override;
+  std::optional<Serving> Candidate(const std::string& service) const override;
   // Stops every process of the environment and its supervisor.
-  Status Down();
+  Status Down() override;
 
  private:
   LocalEnvironment() = default;
@@ -143,6 +132,8 @@ class LocalEnvironment {
   Millis health_timeout_ = 60'000;
   Json state_;
   std::optional<SupervisorClient> sup_;
+  std::unique_ptr<RequestLogReader> requests_;
+  std::optional<Serving> ColourOf(const std::string& service, const char* role) const;
 };
 
 // Requests to a running release from another command (promote, abort,
