@@ -4,11 +4,13 @@
 #include <iostream>
 #include <thread>
 
+#include <unistd.h>
+
 #include "cli/backends.h"
-#include "cli/builtin.h"
 #include "core/fs.h"
 #include "core/ids.h"
 #include "engine/worker_pool.h"
+#include "service/pipelines.h"
 #include "store/backends.h"
 #include "store/model_json.h"
 #include "store/tenancy.h"
@@ -51,7 +53,7 @@ Result<std::unique_ptr<Session>> OpenSession(const Options& o, const fs::path& d
   PS_ASSIGN(s->store, store::OpenStore("sqlite:" + db_path.string()));
   s->artifacts = std::make_unique<artifacts::FsArtifactStore>(s->state_dir / "artifacts");
   s->targets = std::make_shared<targets::Targets>();
-  RegisterBuiltinStages(s->registry, s->targets);
+  service::RegisterBuiltinStages(s->registry, s->targets);
   auto& clock = SystemClock::Instance();
   auto& random = SystemRandom::Instance();
   if (create) {
@@ -72,41 +74,6 @@ Result<std::unique_ptr<Session>> OpenSession(const Options& o, const fs::path& d
                          s->state_dir / "logs", true, engine::LocalOwnerAlive});
   return s;
 }
-
-targets::EnvRef EnvRefOf(const Session& s, const store::Project& project, const std::string& env) {
-  return {s.tenant.org_id, s.tenant.workspace_id, project.name, env};
-}
-
-Json WithSettings(const Session& s, Json input) {
-  const Json config = s.config.ToJson();
-  input["settings"] = {
-      {"policy", config["policy"]}, {"release", config["release"]}, {"deploy", config["deploy"]}};
-  return input;
-}
-
-Result<Run> SubmitRun(Session& s, const store::Project& project, store::RunKind kind, Json input) {
-  PS_ASSIGN(engine::PipelineSpec spec, PipelineFor(kind));
-  return s.engine->Submit(s.tenant, project.id, spec, WithSettings(s, std::move(input)));
-}
-
-// Resolves a run id or a unique prefix of one.
-Result<Run> ResolveRun(Session& s, const std::string& id) {
-  if (id.empty()) return problems::InvalidInput("a run id is required");
-  return store::ReadValue<Run>(*s.store, [&](Tx& tx) -> Result<Run> {
-    if (IsUuid(id)) return tx.GetRun(s.tenant, id);
-    PS_ASSIGN(auto runs, tx.FindRuns(s.tenant, id));
-    if (runs.empty()) return problems::NotFound("run", id);
-    if (runs.size() > 1) {
-      std::string list;
-      for (const auto& r : runs) list += "\n" + r.id;
-      return Problem::Make("ambiguous", "Ambiguous run id", 409,
-                           "'" + id + "' starts " + std::to_string(runs.size()) + " runs:" + list);
-    }
-    return runs.front();
-  });
-}
-
-bool Finished(RunStatus s) { return s == RunStatus::kDone || s == RunStatus::kError; }
 
 // One progress line per event (stderr), for humans.
 void PrintEvent(const Term& t, const store::Event& e) {
@@ -206,35 +173,6 @@ Result<Run> DriveRun(Session& s, const std::string& run_id, bool progress,
   return run;
 }
 
-Result<RunDetail> LoadDetail(Session& s, const std::string& run_id) {
-  return store::ReadValue<RunDetail>(*s.store, [&](Tx& tx) -> Result<RunDetail> {
-    RunDetail d;
-    PS_ASSIGN(d.run, tx.GetRun(s.tenant, run_id));
-    PS_ASSIGN(d.project, tx.GetProject(s.tenant, d.run.project_id));
-    PS_ASSIGN(d.stages, tx.ListStages(s.tenant, run_id));
-    PS_ASSIGN(d.attempts, tx.ListAttempts(s.tenant, run_id));
-    PS_ASSIGN(d.dead_letters, tx.ListDeadLetters(s.tenant, run_id, true));
-    PS_ASSIGN(d.artifacts, tx.ListArtifacts(s.tenant, d.run.project_id, run_id));
-    return d;
-  });
-}
-
-Json DetailJson(const RunDetail& d) {
-  Json stages = Json::array(), attempts = Json::array(), dls = Json::array(), arts = Json::array();
-  for (const auto& x : d.stages) stages.push_back(store::ToJson(x));
-  for (const auto& x : d.attempts) attempts.push_back(store::ToJson(x));
-  for (const auto& x : d.dead_letters) dls.push_back(store::ToJson(x));
-  for (const auto& x : d.artifacts) arts.push_back(store::ToJson(x));
-  return {{"run", store::ToJson(d.run)},
-          {"project", store::ToJson(d.project)},
-          {"stages", stages},
-          {"attempts", attempts},
-          {"dead_letters", dls},
-          {"artifacts", arts}};
-}
-
-Millis RunDuration(const Run& r) { return r.updated_at - r.created_at; }
-
 Result<fs::path> RepoFolder(const std::string& path) {
   std::error_code ec;
   fs::path repo = fs::weakly_canonical(fs::absolute(path.empty() ? "." : path, ec), ec);
@@ -244,22 +182,34 @@ Result<fs::path> RepoFolder(const std::string& path) {
   return repo;
 }
 
-Result<store::Project> EnsureProject(Session& s, const fs::path& repo) {
-  auto& clock = SystemClock::Instance();
-  return store::WriteValue<store::Project>(*s.store, [&](Tx& tx) -> Result<store::Project> {
-    auto found = tx.FindProjectByRepo(s.tenant, repo.string());
-    if (found.ok()) return found;
-    store::Project p;
-    p.id = NewId(clock, SystemRandom::Instance());
-    p.tenant = s.tenant;
-    p.name = s.config.project_name.empty() ? repo.filename().string() : s.config.project_name;
-    p.repo_url = repo.string();
-    p.branch = s.config.project_branch;
-    p.target = "local";
-    p.created_at = p.updated_at = clock.Now();
-    PS_TRY(tx.CreateProject(p));
-    return p;
-  });
+Result<ProjectSession> OpenProject(const Options& o, const std::string& path, bool create) {
+  ProjectSession p;
+  PS_ASSIGN(p.repo, RepoFolder(path));
+  PS_ASSIGN(p.session, OpenSession(o, p.repo / "prodsprint.yaml", create));
+  auto app = p.session->App();
+  PS_ASSIGN(p.project, service::EnsureProject(app, p.session->tenant, Who(), p.repo.string()));
+  return p;
+}
+
+service::App Session::App() {
+  return service::App{config,
+                      *store,
+                      *artifacts,
+                      *engine,
+                      *targets,
+                      SystemClock::Instance(),
+                      SystemRandom::Instance()};
+}
+
+service::Actor Who() {
+  const char* user = std::getenv("USER");
+  return {std::string("cli:") + (user && *user ? user : std::to_string(getuid()))};
+}
+
+service::Drive Driver(Session& s, bool progress) {
+  return [&s, progress](const std::string& run_id, const std::function<void()>& on_interrupt) {
+    return DriveRun(s, run_id, progress, on_interrupt);
+  };
 }
 
 }  // namespace ps::cli

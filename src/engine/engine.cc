@@ -265,6 +265,34 @@ Status Engine::Execute(Lease& lease) {
 
   StageContext ctx(std::move(init), deps_.clock, deps_.artifacts, stage_log, progress);
   ctx.SetInterruptFlag(&interrupting_);
+  // Signals sent once this attempt started, oldest first, each taken once.
+  ctx.SetSignalSource([this, &s, cursor = std::int64_t{0}, since = deps_.clock.Now(),
+                       pending =
+                           std::vector<std::string>()]() mutable -> std::optional<std::string> {
+    while (pending.empty()) {
+      auto events = store::ReadValue<std::vector<store::Event>>(
+          deps_.store, [&](Tx& tx) { return tx.ListEvents(s.tenant, cursor, 500, s.run_id); });
+      if (!events.ok() || events->empty()) return std::nullopt;
+      for (const auto& e : *events) {
+        cursor = std::max(cursor, e.seq);
+        if (e.name == "run.signal" && e.created_at >= since && e.payload.contains("signal") &&
+            e.payload["signal"].is_string()) {
+          pending.push_back(e.payload["signal"].get<std::string>());
+        }
+      }
+      if (events->size() < 500 && pending.empty()) return std::nullopt;
+    }
+    std::string next = pending.front();
+    pending.erase(pending.begin());
+    // Said, so that whoever sent it knows it arrived (best effort: the
+    // signal is acted on either way).
+    (void)deps_.store.Write([&](Tx& tx) -> Status {
+      PS_TRY(tx.AppendEvent(MakeEvent(s.tenant, s.project_id, s.run_id, "run.signal_taken",
+                                      {{"signal", next}, {"stage", s.name}}, deps_.clock.Now())));
+      return Ok();
+    });
+    return next;
+  });
   ctx.SetRecorder([this, &s](LiveRecord rec) -> Status {
     const Millis now = deps_.clock.Now();
     return deps_.store.Write([&](Tx& tx) -> Status {
@@ -665,6 +693,29 @@ Status Engine::Cancel(const Tenant& tenant, const std::string& run_id, const std
   }));
   Notify();
   return Ok();
+}
+
+Result<std::int64_t> Engine::Signal(const Tenant& tenant, const std::string& run_id,
+                                    const std::string& signal, const std::string& who) {
+  const Millis now = deps_.clock.Now();
+  return store::WriteValue<std::int64_t>(deps_.store, [&](Tx& tx) -> Result<std::int64_t> {
+    PS_ASSIGN(Run run, tx.GetRun(tenant, run_id));
+    if (run.status == RunStatus::kDone || run.status == RunStatus::kError) {
+      return problems::Conflict("run " + run_id + " has finished: nothing takes '" + signal + "'");
+    }
+    PS_ASSIGN(const std::int64_t seq,
+              tx.AppendEvent(MakeEvent(tenant, run.project_id, run.id, "run.signal",
+                                       {{"signal", signal}, {"by", who}}, now)));
+    store::AuditEntry audit;
+    audit.tenant = tenant;
+    audit.user_id = who;
+    audit.action = "run.signal";
+    audit.target = "run:" + run.id;
+    audit.meta = {{"signal", signal}};
+    audit.created_at = now;
+    PS_TRY(tx.AppendAudit(audit));
+    return seq;
+  });
 }
 
 Status Engine::Retry(const Tenant& tenant, const std::string& run_id, const std::string& who) {

@@ -84,6 +84,13 @@ class Engine {
   // Cancels a run: waiting stages are cancelled at once, running ones are
   // asked to stop at their next heartbeat. The run ends in error (cancelled).
   Status Cancel(const store::Tenant& tenant, const std::string& run_id, const std::string& who);
+  // Sends a signal to a run's running stage ("promote", "abort",
+  // "rollback" to a release), recorded as the event run.signal and in the
+  // audit log; the stage takes it with StageContext::TakeSignal from any
+  // process. A Problem (409) if the run has finished.
+  // Returns the event's sequence number.
+  Result<std::int64_t> Signal(const store::Tenant& tenant, const std::string& run_id,
+                              const std::string& signal, const std::string& who);
   // Replays a failed or cancelled run from its dead letters: failed and
   // cancelled stages get a fresh attempt budget; done stages are kept.
   Status Retry(const store::Tenant& tenant, const std::string& run_id, const std::string& who);

@@ -115,6 +115,13 @@ class StageContext {
   void SetRecorder(std::function<Status(LiveRecord)> recorder) { recorder_ = std::move(recorder); }
   // Stopping() turns true (kInterrupted) once *flag does: needs no store.
   void SetInterruptFlag(const std::atomic<bool>* flag) { interrupt_ = flag; }
+  // The next signal sent to this run (Engine::Signal: "promote", "abort"...)
+  // since the stage started, if any; each is returned once. A stage that
+  // takes signals polls it (a release: every 200 ms).
+  std::optional<std::string> TakeSignal() { return signals_ ? signals_() : std::nullopt; }
+  void SetSignalSource(std::function<std::optional<std::string>()> source) {
+    signals_ = std::move(source);
+  }
   // Stores content now (content-addressed, idempotent); the artifacts row is
   // written when the stage completes.
   Result<ArtifactOut> PutArtifact(store::ArtifactType type, std::string name,
@@ -130,6 +137,7 @@ class StageContext {
   std::function<Status(LiveRecord)> recorder_;
   std::atomic<StopReason> stop_{StopReason::kNone};
   const std::atomic<bool>* interrupt_ = nullptr;
+  std::function<std::optional<std::string>()> signals_;
 };
 
 class Stage {

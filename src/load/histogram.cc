@@ -124,8 +124,8 @@ Result<Histogram> Histogram::FromJson(const Json& j) {
       return bad("counts too large");
     h.counts_[index] += n;
     h.count_ += n;
-    h.sum_us_ +=
-        static_cast<double>(n) * static_cast<double>((LowestOf(index) + HighestOf(index)) / 2);
+    h.sum_us_ += static_cast<double>(n) *
+                 (static_cast<double>(LowestOf(index)) + static_cast<double>(HighestOf(index))) / 2;
   }
   // Min and max from the buckets (the stored ones when they fit them).
   std::size_t lo = kBuckets, hi = 0;

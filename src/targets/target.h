@@ -127,9 +127,6 @@ class Environment {
   // since the last call, waiting up to `max_wait_ms` for the first one.
   virtual Status OpenRequests() = 0;
   virtual std::vector<RequestOutcome> ReadRequests(Millis max_wait_ms) = 0;
-  // A request from another command to the release running here
-  // ("promote", "abort", "rollback"), removed as it is read.
-  virtual std::optional<std::string> TakeControl() = 0;
 
   // --- reading ----------------------------------------------------------
   virtual std::vector<std::string> Services() const = 0;
@@ -159,10 +156,6 @@ class Target {
   virtual std::vector<std::string> Environments(const EnvRef& ref) const = 0;
   // Which command holds the environment's lock ("release (pid 12)"), if any.
   virtual std::optional<std::string> LockHolder(const EnvRef& ref) const = 0;
-  // A request to the release running in the environment (see TakeControl).
-  virtual Status PostControl(const EnvRef& ref, const std::string& action) = 0;
-  // Whether a posted request was not taken yet.
-  virtual bool ControlPending(const EnvRef& ref) const = 0;
   // Removes what is left of a stopped environment (its folder).
   virtual Status Remove(const EnvRef& ref) = 0;
 };

@@ -56,6 +56,10 @@ class ReleaseSim : public engine::EngineTest {
                          {"target", "fake"},
                          {"settings", Settings(std::move(release))}});
     started_ = clock_.Now();
+    fake_->script.send = [this](const std::string& signal) {
+      auto st = engine_->Signal(tenant_, run_.id, signal, "test");
+      EXPECT_TRUE(st.ok()) << st.problem().Message();
+    };
     Drain();
     const auto stages = Stages(run_.id);
     EXPECT_EQ(stages.size(), 1u);

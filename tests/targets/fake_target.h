@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -29,8 +30,10 @@ struct FakeScript {
   double candidate_error = 0.0;
   double stable_ms = 20, candidate_ms = 20;  // each version's latency (mean of an exponential)
   Millis candidate_crash_at = -1;  // sim time (from the candidate's start) it gets unhealthy
-  // Requests from another command, by sim time since the candidate started.
+  // Requests from another command ("promote", "abort"), by sim time since
+  // the candidate started, sent through `send` (the engine's Signal).
   std::vector<std::pair<Millis, std::string>> control;
+  std::function<void(const std::string&)> send;
   std::uint64_t seed = 42;
 };
 
@@ -120,6 +123,12 @@ class FakeEnvironment final : public targets::Environment {
   std::vector<targets::RequestOutcome> ReadRequests(Millis max_wait_ms) override {
     const Millis step = std::max<Millis>(1, max_wait_ms);
     clock_.Advance(step);
+    const Millis since = clock_.Now() - log_.candidate_started;
+    while (next_control_ < script_.control.size() &&
+           since >= script_.control[next_control_].first) {
+      if (script_.send) script_.send(script_.control[next_control_].second);
+      ++next_control_;
+    }
     std::vector<targets::RequestOutcome> out;
     for (const auto& [service, w] : weight_) {
       if (!stable_.count(service)) continue;
@@ -136,13 +145,6 @@ class FakeEnvironment final : public targets::Environment {
       }
     }
     return out;
-  }
-
-  std::optional<std::string> TakeControl() override {
-    const Millis since = clock_.Now() - log_.candidate_started;
-    if (next_control_ < script_.control.size() && since >= script_.control[next_control_].first)
-      return script_.control[next_control_++].second;
-    return std::nullopt;
   }
 
   std::vector<std::string> Services() const override {
@@ -201,11 +203,6 @@ class FakeTarget final : public targets::Target {
   std::optional<std::string> LockHolder(const targets::EnvRef&) const override {
     return std::nullopt;
   }
-  Status PostControl(const targets::EnvRef&, const std::string& action) override {
-    script.control.push_back({0, action});
-    return Ok();
-  }
-  bool ControlPending(const targets::EnvRef&) const override { return false; }
   Status Remove(const targets::EnvRef& ref) override {
     stable.erase(ref.env);
     return Ok();

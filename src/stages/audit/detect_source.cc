@@ -430,7 +430,7 @@ void ScanDeclaredSettings(const std::string& path, const std::string& t, Service
       }
       // "    NAME: type" or "    NAME: type = default", at the class's own indent.
       std::size_t i = line.find_first_not_of(" \t");
-      if (i == std::string::npos || i > 4 || line[i] == '#' || line[i] == '@') continue;
+      if (i > 4 || line[i] == '#' || line[i] == '@') continue;  // npos > 4 too
       std::size_t j = i;
       while (j < line.size() && IdentChar(line[j])) ++j;
       if (j == i || j >= line.size() || line[j] != ':' || line.compare(i, 6, "model_") == 0)

@@ -44,4 +44,23 @@ Result<engine::StageOutput> ApplyStage::Run(engine::StageContext& ctx) {
   return out;
 }
 
+Result<engine::StageOutput> DownStage::Run(engine::StageContext& ctx) {
+  const std::string envname = ctx.run_input().value("env", "staging");
+  if (!deploy::EnvironmentExists(ctx, targets_, envname)) {
+    return problems::NotFound("environment", envname);
+  }
+  PS_ASSIGN(auto env, deploy::OpenEnvironment(ctx, targets_));
+  PS_TRY(env->Lock("down"));
+  ctx.Progress(0.1, "stopping every process of " + envname);
+  PS_TRY(env->Down());
+  engine::StageOutput out;
+  out.facts = {{"env", envname},
+               {"stopped", true},
+               {"kept", env->DataDir().string()},
+               {"target", ctx.run_input().value("target", "local")}};
+  out.events.push_back({"iac.applied", {{"env", envname}, {"action", "down"}, {"changed", true}}});
+  ctx.Progress(1.0, "stopped");
+  return out;
+}
+
 }  // namespace ps::stages

@@ -18,4 +18,16 @@ class ApplyStage final : public engine::Stage {
   const targets::Targets& targets_;
 };
 
+// The down run's stage (an apply run of nothing): stops every process of
+// the environment; release folders and data stay.
+class DownStage final : public engine::Stage {
+ public:
+  static constexpr const char* kName = "down";
+  explicit DownStage(const targets::Targets& targets) : targets_(targets) {}
+  Result<engine::StageOutput> Run(engine::StageContext& ctx) override;
+
+ private:
+  const targets::Targets& targets_;
+};
+
 }  // namespace ps::stages

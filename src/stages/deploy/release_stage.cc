@@ -232,7 +232,7 @@ Outcome Release::Watch(Millis max_ms, const std::function<bool()>& done) {
           return Outcome::kRollback;
         }
       }
-      if (auto action = env_.TakeControl()) {
+      if (auto action = ctx_.TakeSignal()) {
         if (*action == "promote") return Outcome::kPromoteNow;
         if (*action == "abort" || *action == "rollback") {
           reason_ = "manual: prodsprint " + *action;

@@ -251,7 +251,7 @@ class Planner {
   std::string LockFile() const {
     auto it = s_.source_of.find("package_manager");
     if (it == s_.source_of.end()) return "";
-    const std::string f = FileOf(it->second);
+    std::string f = FileOf(it->second);
     const std::string b = BaseName(f);
     for (const char* lock : {"package-lock.json", "npm-shrinkwrap.json", "yarn.lock",
                              "pnpm-lock.yaml", "bun.lockb", "bun.lock", "poetry.lock", "uv.lock",

@@ -106,7 +106,7 @@ std::string Dec(double v, int places) {
 // either way so the estimate says what it assumed.
 class Usage {
  public:
-  explicit Usage(YAML::Node file) : file_(std::move(file)) {}
+  explicit Usage(const YAML::Node& file) : file_(file) {}
   double Get(const std::string& resource, const std::string& key, double fallback) {
     double v = fallback;
     std::string from = "default";

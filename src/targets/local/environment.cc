@@ -95,22 +95,6 @@ bool OnPath(const std::string& program) {
 
 }  // namespace
 
-Status PostControl(const fs::path& env_dir, const std::string& action) {
-  return WriteFileAtomic(env_dir / "control.json",
-                         Json{{"action", action}, {"pid", getpid()}}.dump() + "\n");
-}
-
-std::optional<std::string> TakeControl(const fs::path& env_dir) {
-  const auto path = env_dir / "control.json";
-  auto text = ReadFile(path, 4096);
-  if (!text.ok()) return std::nullopt;
-  std::error_code ec;
-  fs::remove(path, ec);
-  Json j = Json::parse(*text, nullptr, false);
-  if (!j.is_object() || !j.contains("action") || !j["action"].is_string()) return std::nullopt;
-  return j["action"].get<std::string>();
-}
-
 std::optional<std::string> LockHolder(const fs::path& env_dir) {
   const auto path = env_dir / "env.lock";
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -415,7 +399,7 @@ Status LocalEnvironment::ApplyWeights(const std::string& service) {
   // If it cannot be written (a full disk), the running router is still told
   // (its runtime API needs no disk: taking a candidate out must work then),
   // and the file's error is returned after.
-  const Status file = WriteFileAtomic(dir_ / "haproxy.cfg", RenderHaproxyConfig(Router()));
+  Status file = WriteFileAtomic(dir_ / "haproxy.cfg", RenderHaproxyConfig(Router()));
   HaproxyAdmin admin(SocketPath("admin.sock"));
   const int n = svc.value("instances", 1);
   // Raise the colour gaining weight before lowering the other, so that for
@@ -941,12 +925,11 @@ std::vector<targets::RequestOutcome> LocalEnvironment::ReadRequests(Millis max_w
     // tells nothing about either version.
     const std::string role = RoleOfServer(rec.backend, rec.server);
     if (role.empty()) continue;
-    out.push_back({rec.backend, role == "candidate", rec.failed(), rec.total_ms});
+    out.push_back(
+        {rec.backend, role == "candidate", rec.failed(), static_cast<double>(rec.total_ms)});
   }
   return out;
 }
-
-std::optional<std::string> LocalEnvironment::TakeControl() { return local::TakeControl(dir_); }
 
 std::vector<std::string> LocalEnvironment::Services() const {
   std::vector<std::string> names;

@@ -44,7 +44,7 @@ class LocalEnvironment final : public targets::Environment {
                                        std::string project, std::string env);
   LocalEnvironment(LocalEnvironment&&) noexcept;
   LocalEnvironment& operator=(LocalEnvironment&&) noexcept;
-  ~LocalEnvironment();
+  ~LocalEnvironment() override;
 
   // Holds the environment for one operation; a Problem (409) if another
   // command holds it.
@@ -97,7 +97,6 @@ class LocalEnvironment final : public targets::Environment {
   // Per-request outcomes from HAProxy's request log.
   Status OpenRequests() override;
   std::vector<targets::RequestOutcome> ReadRequests(Millis max_wait_ms) override;
-  std::optional<std::string> TakeControl() override;
   // Server-name colour of a request-log record: "stable", "candidate" or "".
   std::string RoleOfServer(const std::string& service, const std::string& server) const;
 
@@ -136,11 +135,6 @@ class LocalEnvironment final : public targets::Environment {
   std::optional<Serving> ColourOf(const std::string& service, const char* role) const;
 };
 
-// Requests to a running release from another command (promote, abort,
-// rollback): a file in the environment's folder the release polls.
-Status PostControl(const std::filesystem::path& env_dir, const std::string& action);
-// The pending request, removed as it is read.
-std::optional<std::string> TakeControl(const std::filesystem::path& env_dir);
 // Whether a command holds the environment's lock, and which ("release (pid 12)").
 std::optional<std::string> LockHolder(const std::filesystem::path& env_dir);
 

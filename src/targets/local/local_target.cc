@@ -45,16 +45,6 @@ class LocalTarget final : public Target {
     return local::LockHolder(EnvironmentDir(o_, ref));
   }
 
-  Status PostControl(const EnvRef& ref, const std::string& action) override {
-    PS_TRY(CheckName(ref));
-    return local::PostControl(EnvironmentDir(o_, ref), action);
-  }
-
-  bool ControlPending(const EnvRef& ref) const override {
-    std::error_code ec;
-    return CheckName(ref).ok() && fs::exists(EnvironmentDir(o_, ref) / "control.json", ec);
-  }
-
   Status Remove(const EnvRef& ref) override {
     PS_TRY(CheckName(ref));
     const fs::path dir = EnvironmentDir(o_, ref);

@@ -6,14 +6,16 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/json.h"
 #include "core/problem.h"
+#include "service/app.h"
 #include "store/model.h"
 
-namespace ps::cli {
+namespace ps::service {
 
 struct UpReport {
   std::string project, repo, version, run_id;
@@ -50,4 +52,16 @@ struct ReportFiles {
 // Writes DIR/<project>-<yyyymmdd-hhmmss>.md and .html (atomically).
 Result<ReportFiles> WriteReport(const std::filesystem::path& dir, const UpReport& r);
 
-}  // namespace ps::cli
+// The report stored as two artifacts of run `run_id` (type release:
+// report.md, report.html), so that any interface (the dashboard, the API)
+// serves the same report; and, when `dir` is not empty, written there as
+// files for the person at the terminal.
+struct StoredReport {
+  std::optional<ReportFiles> files;
+  std::vector<store::Artifact> artifacts;
+};
+Result<StoredReport> StoreReport(App& app, const store::Tenant& tenant,
+                                 const std::string& project_id, const std::string& run_id,
+                                 const UpReport& r, const std::filesystem::path& dir);
+
+}  // namespace ps::service

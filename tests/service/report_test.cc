@@ -1,10 +1,10 @@
-#include "cli/report.h"
+#include "service/report.h"
 
 #include <gtest/gtest.h>
 
 #include "testing/testing.h"
 
-namespace ps::cli {
+namespace ps::service {
 namespace {
 
 TEST(Report, ChartsAreSvgWithEscapedTextAndStepLines) {
@@ -49,4 +49,4 @@ TEST(Report, WhateverIsMissingTheReportIsWrittenAndEscaped) {
 }
 
 }  // namespace
-}  // namespace ps::cli
+}  // namespace ps::service

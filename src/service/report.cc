@@ -1,16 +1,18 @@
-#include "cli/report.h"
+#include "service/report.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 
 #include "core/clock.h"
 #include "core/fs.h"
+#include "core/ids.h"
 #include "core/xml.h"
 #include "load/histogram.h"
 
-namespace ps::cli {
+namespace ps::service {
 
 namespace fs = std::filesystem;
 
@@ -288,15 +290,14 @@ std::string ReportMarkdown(const UpReport& r) {
     std::string d;
     for (const auto& s : List(r.performance, "services")) {
       const Json& l = At(At(s, "summary"), "latency_ms");
-      d +=
-          fmt::format("{}: {:.0f}/s, p50 {}, p95 {}, p99 {}, p99.9 {}{}; ", Str(s, "service"),
-                      Num(At(s, "summary"), "achieved_rate"), load::FormatMs(Num(l, "p50")),
-                      load::FormatMs(Num(l, "p95")), load::FormatMs(Num(l, "p99")),
-                      load::FormatMs(Num(l, "p99_9")),
-                      Flag(At(s, "baseline"), "paired", false)
-                          ? " (vs " + Short(Str(At(s, "baseline"), "version")) + ", " +
-                                Str(At(s, "baseline"), "source") + ", loaded at the same time)"
-                          : " (regression not judged: " + Str(At(s, "baseline"), "note") + ")");
+      d += fmt::format("{}: {:.0f}/s, p50 {}, p95 {}, p99 {}, p99.9 {}{}; ", Str(s, "service"),
+                       Num(At(s, "summary"), "achieved_rate"), load::FormatMs(Num(l, "p50")),
+                       load::FormatMs(Num(l, "p95")), load::FormatMs(Num(l, "p99")),
+                       load::FormatMs(Num(l, "p99_9")),
+                       Flag(At(s, "baseline"), "paired", false)
+                           ? " (vs " + Short(Str(At(s, "baseline"), "version")) + ", " +
+                                 Str(At(s, "baseline"), "source") + ", loaded at the same time)"
+                           : " (regression not judged: " + Str(At(s, "baseline"), "note") + ")");
     }
     if (d.empty()) d = Str(r.performance, "skipped_reason", "not measured");
     if (!blockers(r.performance).empty()) d += " " + blockers(r.performance);
@@ -413,14 +414,15 @@ std::string ReportHtml(const UpReport& r) {
         std::string verdict = "not judged: " + Str(At(s, "baseline"), "note");
         if (rt.contains("compared")) {
           const Json& c = At(rt, "compared");
-          verdict = Flag(c, "regressed", false)
-                        ? "regressed: " + Str(c, "reason")
-                        : (Flag(c, "judged", true)
-                               ? "no regression vs " + Short(Str(At(s, "baseline"), "version")) +
-                                     " (p50 " + load::FormatMs(Num(At(c, "baseline_latency_ms"), "p50")) +
-                                     ", p95 " + load::FormatMs(Num(At(c, "baseline_latency_ms"), "p95")) +
-                                     " at the same time)"
-                               : "not judged: " + Str(c, "note"));
+          verdict =
+              Flag(c, "regressed", false)
+                  ? "regressed: " + Str(c, "reason")
+                  : (Flag(c, "judged", true)
+                         ? "no regression vs " + Short(Str(At(s, "baseline"), "version")) +
+                               " (p50 " + load::FormatMs(Num(At(c, "baseline_latency_ms"), "p50")) +
+                               ", p95 " + load::FormatMs(Num(At(c, "baseline_latency_ms"), "p95")) +
+                               " at the same time)"
+                         : "not judged: " + Str(c, "note"));
         }
         body += fmt::format(
             "<tr><td>{} {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
@@ -527,4 +529,39 @@ Result<ReportFiles> WriteReport(const fs::path& dir, const UpReport& r) {
   return f;
 }
 
-}  // namespace ps::cli
+Result<StoredReport> StoreReport(App& app, const store::Tenant& tenant,
+                                 const std::string& project_id, const std::string& run_id,
+                                 const UpReport& r, const std::filesystem::path& dir) {
+  StoredReport out;
+  const Millis now = app.clock.Now();
+  for (const auto& [name, media, content] : {std::tuple<std::string, std::string, std::string>{
+                                                 "report.md", "text/markdown", ReportMarkdown(r)},
+                                             std::tuple<std::string, std::string, std::string>{
+                                                 "report.html", "text/html", ReportHtml(r)}}) {
+    PS_ASSIGN(artifacts::BlobRef blob, app.artifacts.Put(content));
+    store::Artifact a;
+    a.id = NewId(app.clock, app.random);
+    a.tenant = tenant;
+    a.project_id = project_id;
+    a.run_id = run_id;
+    a.type = store::ArtifactType::kRelease;
+    a.name = name;
+    a.path = blob.path;
+    a.sha256 = blob.sha256;
+    a.size = blob.size;
+    a.media_type = media;
+    a.meta = {{"kind", "report"}, {"version", r.version}, {"outcome", r.outcome}};
+    a.created_at = now;
+    out.artifacts.push_back(a);
+  }
+  PS_TRY(app.store.Write([&](store::Tx& tx) -> Status {
+    for (const auto& a : out.artifacts) PS_TRY(tx.InsertArtifact(a));
+    return Ok();
+  }));
+  if (!dir.empty()) {
+    PS_ASSIGN(out.files, WriteReport(dir, r));
+  }
+  return out;
+}
+
+}  // namespace ps::service

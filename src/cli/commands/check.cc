@@ -1,5 +1,5 @@
-#include "cli/check_cmd.h"
-
+// `prodsprint check`: the readiness gates. --gate security reads the tree
+// (or --ref) and keeps nothing; the others run a readiness run on staging.
 #include <unistd.h>
 
 #include <cctype>
@@ -7,17 +7,37 @@
 #include <iostream>
 #include <map>
 
-#include "cli/output.h"
+#include "cli/command.h"
+#include "cli/print.h"
 #include "core/config.h"
 #include "core/fs.h"
 #include "core/process.h"
 #include "security/osv.h"
+#include "service/gates.h"
+#include "service/readiness.h"
 #include "stages/readiness/security_gate.h"
 
 namespace ps::cli {
 namespace {
 
-namespace fs = std::filesystem;
+using stages::readiness::SecurityReport;
+
+struct CheckArgs {
+  std::string path, ref;
+  std::string gate = "all";
+  std::string sarif;            // write SARIF 2.1.0 here
+  std::string sbom;             // write an SBOM here
+  std::string sbom_format;      // cyclonedx | spdx ("" = from the file name, else cyclonedx)
+  std::string advisory_db;      // "" = the default database
+  std::string baseline;         // accept the findings this file lists
+  std::string write_baseline;   // write every current finding as accepted
+  bool history = false;         // also scan the git history
+  std::string gitleaks_config;  // import this gitleaks TOML ("" = the repository's .gitleaks.toml)
+  std::string junit;            // --gate tests|performance|all: write the gates as JUnit XML here
+  bool rebaseline = false;      // the performance gate takes a new baseline
+  bool json = false;
+};
+
 using stages::readiness::SecurityReport;
 
 std::string Colored(const Term& t, const std::string& severity) {
@@ -174,8 +194,6 @@ std::string SbomFormat(const CheckArgs& a) {
   return "cyclonedx";
 }
 
-}  // namespace
-
 Result<int> CmdCheck(const CheckArgs& a, const std::function<bool()>& stopping) {
   if (a.gate != "security") {
     return Problem::Make("not-implemented", "Not in this build", 501,
@@ -225,143 +243,137 @@ Result<int> CmdCheck(const CheckArgs& a, const std::function<bool()>& stopping) 
 
 // --- prodsprint db -------------------------------------------------------------
 
-namespace {
-
-std::string Trimmed(std::string s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
-  return s;
-}
-
-std::string DbPath(const DbArgs& a) {
-  return a.db.empty() ? stages::readiness::DefaultAdvisoryDbPath() : a.db;
-}
-
-void PrintImport(const security::ImportReport& rep, const std::string& what,
-                 const std::string& db) {
-  const Term t = Term::Detect();
-  std::cout << what << ": " << rep.files << " document(s), "
-            << t.Green(std::to_string(rep.added) + " added") << ", " << rep.updated << " updated, "
-            << rep.unchanged << " unchanged, " << rep.withdrawn << " withdrawn\n";
-  for (const auto& [file, why] : rep.skipped)
-    std::cout << "  " << t.Yellow("skipped") << " " << file << ": " << why << "\n";
-  std::cout << t.Dim("database: " + db) << "\n";
+// `check --gate all|tests|performance`: a readiness run (the gates side by
+// side, the checklist) in the repository's staging environment, printed as
+// `up` prints it; --junit and --sarif write the gates for CI and scanners.
+Result<int> CmdCheckReadiness(const Options& o, const CheckArgs& a) {
+  PS_ASSIGN(ProjectSession p, OpenProject(o, a.path, true));
+  Session& s = *p.session;
+  const Term term = Term::Detect();
+  service::ReadinessRequest req;
+  req.repo = p.repo.string();
+  req.ref = a.ref;
+  req.advisory_db = a.advisory_db;
+  req.rebaseline = a.rebaseline;
+  auto app = s.App();
+  const bool json = a.json;
+  auto drive = [&](const std::string& run_id, const std::function<void()>& on_interrupt) {
+    if (!json) std::cerr << term.Dim("readiness run " + run_id) << "\n";
+    return DriveRun(s, run_id, !json, on_interrupt);
+  };
+  PS_ASSIGN(service::ReadinessOutcome r,
+            service::CheckReadiness(app, s.tenant, Who(), p.project, req, drive));
+  const store::Run& run = r.detail.run;
+  if (!r.checklist.is_object()) {
+    // A gate could not run (the version did not build, a runner is missing):
+    // the run failed, as `up` reports it (exit 1), not the user's input.
+    auto prob = Problem::FromJson(run.error);
+    if (a.json) {
+      std::cout << Dump({{"run", run.id}, {"checklist", nullptr}, {"error", run.error}}, 2)
+                << std::endl;
+    } else {
+      if (prob) PrintProblem(*prob, false);
+      std::cout << "details: prodsprint run show " << run.id << "\n";
+    }
+    return kExitFailed;
+  }
+  if (!a.junit.empty()) PS_TRY(WriteFileAtomic(a.junit, service::GatesJUnit(r.checklist)));
+  if (!a.sarif.empty()) {
+    PS_TRY(WriteFileAtomic(a.sarif,
+                           Dump(service::GatesSarif(r.checklist, r.security_sarif), 2) + "\n"));
+  }
+  auto or_null = [](const Json& j) { return j.is_object() ? j : Json(nullptr); };
+  if (a.json) {
+    std::cout << Dump({{"run", run.id},
+                       {"checklist", r.checklist},
+                       {"security", or_null(r.security)},
+                       {"tests", or_null(r.tests)},
+                       {"performance", or_null(r.performance)}},
+                      2)
+              << std::endl;
+  } else {
+    if (r.security.is_object() && a.gate == "all")
+      PrintSecurityGate(term, r.security, run.id, a.path);
+    if (r.tests.is_object() && a.gate != "performance") PrintTestGate(term, r.tests, run.id);
+    if (r.performance.is_object() && a.gate != "tests") PrintPerfGate(term, r.performance, run.id);
+    PrintChecklist(term, r.checklist);
+  }
+  return r.ready() ? kExitOk : kExitFailed;
 }
 
 }  // namespace
 
-Result<int> CmdDbImport(const DbArgs& a, const std::function<bool()>& stopping) {
-  const std::string path = DbPath(a);
-  PS_ASSIGN(auto db, security::AdvisoryDb::Open(path, true));
-  Json reports = Json::array();
-  for (const auto& p : a.paths) {
-    PS_ASSIGN(auto rep, db->Import(p, stopping));
-    if (a.json) {
-      Json j = rep.ToJson();
-      j["path"] = p;
-      reports.push_back(j);
-    } else {
-      PrintImport(rep, p, path);
-    }
-  }
-  db->SetMeta("last_import", FormatTime(SystemClock::Instance().Now()));
-  if (a.json) std::cout << Dump({{"database", path}, {"imports", reports}}, 2) << std::endl;
-  return kExitOk;
-}
+void RegisterCheck(Commands& commands) {
+  auto a = std::make_shared<CheckArgs>();
+  auto* check_cmd = commands.app().add_subcommand(
+      "check",
+      "Run the readiness gates on a repository and print the checklist: each gate passed,\n"
+      "failed (with its blockers) or waived. By default all three gates, in a readiness run in\n"
+      "the repository's local staging environment: security; tests (the version prepared as for\n"
+      "staging, its test command run, JUnit results and coverage against policy.tests, smoke\n"
+      "routes requested from staging); performance (the smoke routes loaded at\n"
+      "policy.performance.rate, compared with the baseline). --gate security only reads the tree\n"
+      "(or --ref REV) and keeps nothing: secrets, dependencies, known vulnerabilities, licenses,\n"
+      "Dockerfile/Kubernetes/Terraform rules (docs/SECURITY.md). Exit 1 when not ready.");
+  check_cmd->add_option("PATH", a->path, "The repository's folder")->required();
+  check_cmd
+      ->add_option("--gate", a->gate,
+                   "all (a readiness run: security, tests, performance and the checklist); "
+                   "tests or performance (the same run, that gate printed); security (read the "
+                   "tree, keep nothing)")
+      ->check(CLI::IsMember({"security", "tests", "performance", "all"}))
+      ->capture_default_str();
+  check_cmd->add_option("--junit", a->junit,
+                        "Unless --gate security: also write the gates as JUnit XML (for CI)");
+  check_cmd->add_flag("--rebaseline", a->rebaseline,
+                      "Unless --gate security: the performance gate takes a new baseline instead "
+                      "of comparing with the stored one");
+  check_cmd->add_option("--ref", a->ref, "Scan this git revision instead of the tree");
+  check_cmd->add_option("--sarif", a->sarif,
+                        "Also write the findings (and, unless --gate security, the checklist) as "
+                        "SARIF 2.1.0");
+  check_cmd->add_option("--sbom", a->sbom,
+                        "Also write an SBOM of the dependency graph (CycloneDX 1.5 JSON; SPDX 2.3 "
+                        "JSON with --sbom-format spdx or a file name holding 'spdx')");
+  check_cmd->add_option("--sbom-format", a->sbom_format, "cyclonedx or spdx");
+  check_cmd->add_option("--advisory-db", a->advisory_db,
+                        "The advisory database (default: $PRODSPRINT_ADVISORY_DB, else "
+                        "~/.cache/prodsprint/advisories.db)");
+  check_cmd->add_option("--baseline", a->baseline,
+                        "Accept the findings this baseline file lists (they do not block)");
+  check_cmd->add_option("--write-baseline", a->write_baseline,
+                        "Write every current finding to this file as accepted");
+  check_cmd->add_flag(
+      "--history", a->history,
+      "Also scan the git history for secrets: every blob of every branch and tag "
+      "once, with the commit that introduced it; remembered, so the next scan reads "
+      "only new commits");
+  check_cmd->add_option("--gitleaks-config", a->gitleaks_config,
+                        "Import a gitleaks TOML configuration: its rules and allowlists (default: "
+                        "the repository's .gitleaks.toml when it has one)");
+  check_cmd->add_flag("--json", a->json, "The result as JSON");
 
-Result<int> CmdDbUpdate(const DbArgs& a, const std::function<bool()>& stopping) {
-  static const std::vector<std::string> kDefault = {
-      "npm", "PyPI", "Go", "crates.io", "RubyGems", "Packagist", "Maven", "NuGet", "Hex"};
-  const std::vector<std::string>& ecosystems = a.ecosystems.empty() ? kDefault : a.ecosystems;
-  const std::string base =
-      a.url.empty() ? "https://osv-vulnerabilities.storage.googleapis.com" : a.url;
-  const std::string path = DbPath(a);
-  PS_ASSIGN(auto db, security::AdvisoryDb::Open(path, true));
-  const fs::path tmp = fs::temp_directory_path() / ("prodsprint-osv-" + std::to_string(::getpid()));
-  PS_TRY(EnsureDir(tmp));
-  struct Cleanup {
-    fs::path p;
-    ~Cleanup() {
-      std::error_code ec;
-      fs::remove_all(p, ec);
-    }
-  } cleanup{tmp};
-  Json reports = Json::array();
-  int failed = 0;
-  for (const auto& eco : ecosystems) {
-    if (stopping && stopping()) return problems::Cancelled("interrupted");
-    // OSV publishes one zip per ecosystem: <base>/<ecosystem>/all.zip.
-    std::string url = base + "/" + eco + "/all.zip";
-    for (std::size_t i = 0; (i = url.find(' ', i)) != std::string::npos;) url.replace(i, 1, "%20");
-    const fs::path zip = tmp / (std::to_string(reports.size()) + ".zip");
-    const fs::path log = tmp / "curl.log";
-    SpawnOptions so;
-    so.argv = {"curl",       "--fail",     "--silent",   "--show-error",
-               "--location", "--max-time", "600",        "--connect-timeout",
-               "15",         "--output",   zip.string(), url};
-    so.log_path = log.string();
-    auto st = RunToCompletion(so, 660'000, stopping);
-    if (!st.ok() || st->code != 0) {
-      ++failed;
-      const std::string why =
-          !st.ok() ? st.problem().Message() : Trimmed(LogTail(log.string(), 400));
-      if (a.json) {
-        reports.push_back({{"ecosystem", eco}, {"url", url}, {"error", why}});
-      } else {
-        std::cout << Term::Detect().Red("failed") << " " << eco << " (" << url << "): " << why
-                  << "\n";
-      }
-      continue;
-    }
-    PS_ASSIGN(auto rep, db->Import(zip.string(), stopping));
-    if (a.json) {
-      Json j = rep.ToJson();
-      j["ecosystem"] = eco;
-      j["url"] = url;
-      reports.push_back(j);
-    } else {
-      PrintImport(rep, eco, path);
-    }
-  }
-  if (failed < static_cast<int>(ecosystems.size())) {
-    db->SetMeta("last_update", FormatTime(SystemClock::Instance().Now()));
-    db->SetMeta("update_source", base);
-  }
-  if (a.json)
-    std::cout << Dump({{"database", path}, {"updates", reports}, {"failed", failed}}, 2)
-              << std::endl;
-  if (failed == static_cast<int>(ecosystems.size())) {
-    Problem p = Problem::Make("advisories-unreachable", "Advisory exports unreachable", 503,
-                              "no export could be fetched from " + base +
-                                  " (no network here?). Load exports fetched elsewhere with "
-                                  "`prodsprint db import FILE.zip`.");
-    return p;
-  }
-  return failed ? kExitFailed : kExitOk;
-}
-
-Result<int> CmdDbStatus(const DbArgs& a) {
-  const std::string path = DbPath(a);
-  PS_ASSIGN(auto db, security::AdvisoryDb::Open(path, false));
-  PS_ASSIGN(Json status, db->Status());
-  status["database"] = path;
-  if (a.json) {
-    std::cout << Dump(status, 2) << std::endl;
-    return kExitOk;
-  }
-  const Term t = Term::Detect();
-  std::cout << t.Bold("Advisory database") << " " << path << "\n"
-            << status["advisories"].get<long long>() << " advisories, newest modified "
-            << (status["newest_modified"].get<std::string>().empty()
-                    ? "-"
-                    : status["newest_modified"].get<std::string>())
-            << "\n";
-  std::vector<std::vector<std::string>> rows = {{t.Dim("ECOSYSTEM"), t.Dim("ADVISORIES")}};
-  for (const auto& [eco, n] : status["ecosystems"].items())
-    rows.push_back({eco, std::to_string(n.get<long long>())});
-  std::cout << Table(rows);
-  for (const auto& [k, v] : status["meta"].items())
-    std::cout << t.Dim(k + ": " + v.get<std::string>()) << "\n";
-  return kExitOk;
+  const Options& o = commands.options();
+  commands.Add(
+      check_cmd,
+      [&o, a, check_cmd]() -> Result<int> {
+        if (a->gate != "security") {
+          // Options of the security gate alone.
+          std::string only;
+          for (const auto* opt : {"--sbom", "--sbom-format", "--baseline", "--write-baseline",
+                                  "--history", "--gitleaks-config"}) {
+            if (check_cmd->count(opt) > 0) only += (only.empty() ? "" : ", ") + std::string(opt);
+          }
+          if (!only.empty()) {
+            return problems::InvalidInput(only +
+                                          " go with --gate security (the readiness run stores "
+                                          "the SBOMs as artifacts)");
+          }
+          return CmdCheckReadiness(o, *a);
+        }
+        return CmdCheck(*a, [] { return g_interrupted.load(); });
+      },
+      std::shared_ptr<const bool>(a, &a->json));
 }
 
 }  // namespace ps::cli

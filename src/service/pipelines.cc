@@ -1,4 +1,4 @@
-#include "cli/builtin.h"
+#include "service/pipelines.h"
 
 #include "stages/audit/audit_stage.h"
 #include "stages/deploy/apply_stage.h"
@@ -10,7 +10,7 @@
 #include "stages/readiness/test_stage.h"
 #include "stages/source/source_stage.h"
 
-namespace ps::cli {
+namespace ps::service {
 
 void RegisterBuiltinStages(engine::StageRegistry& registry,
                            std::shared_ptr<const targets::Targets> targets) {
@@ -23,6 +23,8 @@ void RegisterBuiltinStages(engine::StageRegistry& registry,
                [targets] { return std::make_unique<stages::ReleaseStage>(*targets); });
   registry.Add(stages::RollbackStage::kName,
                [targets] { return std::make_unique<stages::RollbackStage>(*targets); });
+  registry.Add(stages::DownStage::kName,
+               [targets] { return std::make_unique<stages::DownStage>(*targets); });
   registry.Add(stages::SecurityStage::kName,
                [] { return std::make_unique<stages::SecurityStage>(); });
   registry.Add(stages::TestStage::kName,
@@ -79,4 +81,8 @@ Result<engine::PipelineSpec> PipelineFor(store::RunKind kind) {
   }
 }
 
-}  // namespace ps::cli
+engine::PipelineSpec DownPipeline() {
+  return engine::PipelineSpec{store::RunKind::kApply, {{stages::DownStage::kName, {}, 0, 1}}};
+}
+
+}  // namespace ps::service

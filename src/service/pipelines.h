@@ -10,7 +10,7 @@
 #include "engine/stage.h"
 #include "targets/target.h"
 
-namespace ps::cli {
+namespace ps::service {
 
 // Stages that run environments reach them through `targets` (kept alive by
 // the registry's factories).
@@ -21,4 +21,8 @@ void RegisterBuiltinStages(engine::StageRegistry& registry,
 // exist. NotFound-like problem for kinds with no stages yet.
 Result<engine::PipelineSpec> PipelineFor(store::RunKind kind);
 
-}  // namespace ps::cli
+// `down`: an apply run whose one stage stops everything the environment
+// runs (an apply of nothing, as Terraform's destroy is).
+engine::PipelineSpec DownPipeline();
+
+}  // namespace ps::service

@@ -1,20 +1,28 @@
-#include "cli/plan_cmd.h"
+// `prodsprint plan`: audit a repository and write its blueprint to a folder.
 
 #include <sys/stat.h>
 
 #include <filesystem>
 #include <iostream>
 
+#include "cli/command.h"
 #include "cli/output.h"
 #include "core/fs.h"
 #include "stages/audit/audit.h"
 #include "stages/plan/blueprint.h"
 
 namespace ps::cli {
-
-namespace fs = std::filesystem;
-
 namespace {
+
+struct PlanArgs {
+  std::string path, ref;
+  std::string target = "local", env = "staging";
+  std::string out;            // default: PATH/.prodsprint/plan/ENV
+  std::string project;        // default: the folder's name
+  std::string repo_url;       // for Argo CD; default: none (a finding)
+  std::string cloud = "aws";  // target kubernetes: aws (EKS) or gcp (GKE)
+  bool json = false;
+};
 
 // Refuses a path in the output folder that goes through a symbolic link (a
 // blueprint never writes outside the folder it was given).
@@ -175,8 +183,6 @@ void PrintPlan(const Term& t, const Json& s, const fs::path& out) {
             << "\n";
 }
 
-}  // namespace
-
 Result<int> CmdPlan(const PlanArgs& a, const std::function<bool()>& stopping) {
   PS_ASSIGN(std::unique_ptr<stages::audit::RepoView> view, stages::audit::OpenView(a.path, a.ref));
   stages::plan::PlanOptions o;
@@ -210,6 +216,39 @@ Result<int> CmdPlan(const PlanArgs& a, const std::function<bool()>& stopping) {
     PrintCost(Term::Detect(), b.cost);
   }
   return kExitOk;
+}
+
+}  // namespace
+
+void RegisterPlan(Commands& commands) {
+  auto a = std::make_shared<PlanArgs>();
+  auto json = std::shared_ptr<const bool>(a, &a->json);
+  auto* plan = commands.app().add_subcommand(
+      "plan",
+      "Plan how the repository reaches production: audit it, then write a blueprint to a folder:\n"
+      "a multi-stage Dockerfile and .dockerignore per service without one (a review of the ones\n"
+      "it has), a GitHub Actions workflow, the drafted policy, and per target Terraform (aws),\n"
+      "Helm charts with Argo Rollouts and Argo CD (kubernetes), render.yaml (render) or\n"
+      "vercel.json (vercel), priced per month. Every fact the audit could not establish is a\n"
+      "finding, never a guess. The same input writes the same bytes; a second plan reports the\n"
+      "files, resources and cost that changed. docs/PLAN.md describes the files.");
+  plan->add_option("PATH", a->path, "The repository's folder")->required();
+  plan->add_option("--ref", a->ref, "Plan this git revision, read from the object database");
+  plan->add_option("--target", a->target, "Where it runs: local, kubernetes, aws, render, vercel")
+      ->capture_default_str();
+  plan->add_option("--env", a->env, "staging or production")->capture_default_str();
+  plan->add_option("--out", a->out, "Folder to write to (default: PATH/.prodsprint/plan/ENV)");
+  plan->add_option("--project", a->project,
+                   "Project name for images and resources (default: the folder's name)");
+  plan->add_option("--repo-url", a->repo_url, "The Git URL Argo CD syncs from (target kubernetes)");
+  plan->add_option("--cloud", a->cloud,
+                   "Target kubernetes: the cluster and its data on aws (EKS, RDS, ElastiCache) "
+                   "or gcp (GKE, Cloud SQL, Memorystore)")
+      ->capture_default_str();
+  plan->add_flag("--json", a->json, "The plan summary (files, findings, policies, diff) as JSON");
+
+  commands.Add(
+      plan, [a] { return CmdPlan(*a, [] { return g_interrupted.load(); }); }, json);
 }
 
 }  // namespace ps::cli

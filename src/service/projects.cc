@@ -1,0 +1,46 @@
+#include "service/projects.h"
+
+#include <filesystem>
+
+#include "core/ids.h"
+
+namespace ps::service {
+
+Result<store::Project> EnsureProject(App& app, const store::Tenant& tenant, const Actor& actor,
+                                     const std::string& repo) {
+  return store::WriteValue<store::Project>(app.store, [&](store::Tx& tx) -> Result<store::Project> {
+    auto found = tx.FindProjectByRepo(tenant, repo);
+    if (found.ok()) return found;
+    store::Project p;
+    p.id = NewId(app.clock, app.random);
+    p.tenant = tenant;
+    p.name = app.config.project_name.empty() ? std::filesystem::path(repo).filename().string()
+                                             : app.config.project_name;
+    p.repo_url = repo;
+    p.branch = app.config.project_branch;
+    p.target = "local";
+    p.created_at = p.updated_at = app.clock.Now();
+    PS_TRY(tx.CreateProject(p));
+    store::AuditEntry audit;
+    audit.tenant = tenant;
+    audit.user_id = actor.id;
+    audit.action = "project.create";
+    audit.target = "project:" + p.id;
+    audit.meta = {{"name", p.name}, {"repo", repo}};
+    audit.created_at = p.created_at;
+    PS_TRY(tx.AppendAudit(audit));
+    return p;
+  });
+}
+
+Result<std::vector<store::Project>> ListProjects(App& app, const store::Tenant& tenant) {
+  return store::ReadValue<std::vector<store::Project>>(
+      app.store, [&](store::Tx& tx) { return tx.ListProjects(tenant); });
+}
+
+targets::EnvRef EnvRefOf(const store::Tenant& tenant, const store::Project& project,
+                         const std::string& env) {
+  return {tenant.org_id, tenant.workspace_id, project.name, env};
+}
+
+}  // namespace ps::service

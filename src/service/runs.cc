@@ -1,0 +1,115 @@
+#include "service/runs.h"
+
+#include "core/ids.h"
+#include "service/pipelines.h"
+#include "store/model_json.h"
+
+namespace ps::service {
+
+using store::Run;
+using store::RunStatus;
+using store::Tx;
+
+const Json* RunDetail::Output(const std::string& name) const {
+  for (const auto& st : stages) {
+    if (st.name == name && st.output.is_object() && !st.output.empty()) return &st.output;
+  }
+  return nullptr;
+}
+
+Result<RunDetail> LoadDetail(App& app, const store::Tenant& tenant, const std::string& run_id) {
+  return store::ReadValue<RunDetail>(app.store, [&](Tx& tx) -> Result<RunDetail> {
+    RunDetail d;
+    PS_ASSIGN(d.run, tx.GetRun(tenant, run_id));
+    PS_ASSIGN(d.project, tx.GetProject(tenant, d.run.project_id));
+    PS_ASSIGN(d.stages, tx.ListStages(tenant, run_id));
+    PS_ASSIGN(d.attempts, tx.ListAttempts(tenant, run_id));
+    PS_ASSIGN(d.dead_letters, tx.ListDeadLetters(tenant, run_id, true));
+    PS_ASSIGN(d.artifacts, tx.ListArtifacts(tenant, d.run.project_id, run_id));
+    return d;
+  });
+}
+
+Json DetailJson(const RunDetail& d) {
+  Json stages = Json::array(), attempts = Json::array(), dls = Json::array(), arts = Json::array();
+  for (const auto& x : d.stages) stages.push_back(store::ToJson(x));
+  for (const auto& x : d.attempts) attempts.push_back(store::ToJson(x));
+  for (const auto& x : d.dead_letters) dls.push_back(store::ToJson(x));
+  for (const auto& x : d.artifacts) arts.push_back(store::ToJson(x));
+  return {{"run", store::ToJson(d.run)},
+          {"project", store::ToJson(d.project)},
+          {"stages", stages},
+          {"attempts", attempts},
+          {"dead_letters", dls},
+          {"artifacts", arts}};
+}
+
+Millis RunDuration(const Run& r) { return r.updated_at - r.created_at; }
+
+bool Finished(RunStatus s) { return s == RunStatus::kDone || s == RunStatus::kError; }
+
+Json WithSettings(const Config& config, Json input) {
+  const Json c = config.ToJson();
+  input["settings"] = {{"policy", c["policy"]}, {"release", c["release"]}, {"deploy", c["deploy"]}};
+  return input;
+}
+
+Result<Run> Submit(App& app, const store::Tenant& tenant, const Actor& actor,
+                   const store::Project& project, store::RunKind kind, Json input) {
+  PS_ASSIGN(engine::PipelineSpec spec, PipelineFor(kind));
+  return app.engine.Submit(tenant, project.id, spec, WithSettings(app.config, std::move(input)));
+}
+
+Result<Run> ResolveRun(App& app, const store::Tenant& tenant, const std::string& id) {
+  if (id.empty()) return problems::InvalidInput("a run id is required");
+  return store::ReadValue<Run>(app.store, [&](Tx& tx) -> Result<Run> {
+    if (IsUuid(id)) return tx.GetRun(tenant, id);
+    PS_ASSIGN(auto runs, tx.FindRuns(tenant, id));
+    if (runs.empty()) return problems::NotFound("run", id);
+    if (runs.size() > 1) {
+      std::string list;
+      for (const auto& r : runs) list += "\n" + r.id;
+      return Problem::Make("ambiguous", "Ambiguous run id", 409,
+                           "'" + id + "' starts " + std::to_string(runs.size()) + " runs:" + list);
+    }
+    return runs.front();
+  });
+}
+
+Result<std::vector<Run>> ListRuns(App& app, const store::Tenant& tenant,
+                                  const std::string& project_id, int limit) {
+  return store::ReadValue<std::vector<Run>>(app.store, [&](Tx& tx) {
+    return tx.ListRuns(tenant, {project_id, limit});
+  });
+}
+
+Status Cancel(App& app, const store::Tenant& tenant, const Actor& actor,
+              const std::string& run_id) {
+  return app.engine.Cancel(tenant, run_id, actor.id);
+}
+
+Status Retry(App& app, const store::Tenant& tenant, const Actor& actor, const std::string& run_id) {
+  return app.engine.Retry(tenant, run_id, actor.id);
+}
+
+Result<EventPage> EventsAfter(App& app, const store::Tenant& tenant, std::int64_t after,
+                              const std::string& run_id, int limit) {
+  EventPage page;
+  page.next = after;
+  PS_ASSIGN(page.events, store::ReadValue<std::vector<store::Event>>(app.store, [&](Tx& tx) {
+              return tx.ListEvents(tenant, after, limit, run_id);
+            }));
+  if (!page.events.empty()) page.next = page.events.back().seq;
+  return page;
+}
+
+Result<std::int64_t> LatestEvent(App& app, const store::Tenant& tenant, const std::string& run_id) {
+  std::int64_t seq = 0;
+  while (true) {
+    PS_ASSIGN(EventPage page, EventsAfter(app, tenant, seq, run_id, 1000));
+    if (page.events.empty()) return seq;
+    seq = page.next;
+  }
+}
+
+}  // namespace ps::service
