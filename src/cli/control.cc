@@ -58,7 +58,7 @@ Result<int> CmdControl(const Options& o, const DeployArgs& a, const std::string&
 
 Result<int> CmdRollbackRun(const Options& o, const DeployArgs& a) {
   PS_ASSIGN(EnvSession t, OpenEnv(o, a, false));
-  Json input = {{"path", t.repo.string()}, {"env", a.env}, {"target", a.target}};
+  Json input = {{"env", a.env}, {"target", a.target}};
   PS_ASSIGN(RunDetail d, RunHere(t, store::RunKind::kRollback, input, !a.json));
   if (d.run.status != store::RunStatus::kDone) return Failed(d, a.json);
   const Json* out = d.Output("rollback");

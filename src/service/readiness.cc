@@ -8,8 +8,7 @@ Result<ReadinessOutcome> CheckReadiness(App& app, const store::Tenant& tenant, c
                                         const store::Project& project, const ReadinessRequest& req,
                                         const Drive& drive) {
   PS_ASSIGN(Json waivers, WaiversOf(app, tenant, project.id));
-  Json input = {{"path", req.repo},
-                {"env", req.env},
+  Json input = {{"env", req.env},
                 {"target", req.target},
                 {"provisioned", true},
                 {"reference_env", req.reference_env},

@@ -10,7 +10,6 @@
 namespace ps::service {
 
 struct ReadinessRequest {
-  std::string repo;         // the repository's folder
   std::string ref;          // a revision; empty: the working tree
   std::string advisory_db;  // empty: the default
   bool rebaseline = false;  // the performance gate takes a new baseline

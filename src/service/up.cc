@@ -63,7 +63,9 @@ class UpMachine {
   }
 
   Json Base(const std::string& env) const {
-    Json in = {{"path", req_.repo}};
+    // The repository is the project's (stages read it from the project's
+    // record): a run's input names no host path.
+    Json in = Json::object();
     if (!env.empty()) in["env"] = env;
     if (!req_.ref.empty()) in["ref"] = req_.ref;
     return in;

@@ -18,6 +18,9 @@ class ReleaseSim : public engine::EngineTest {
  protected:
   void SetUp() override {
     engine::EngineTest::SetUp();
+    // The project's repository: the folder the stages read (never a path
+    // in the run's input).
+    project_id_ = MakeProject(tenant_, repo_.path().string());
     fake_ = std::make_shared<FakeTarget>(clock_, dir_ / "fake");
     targets_.Add(fake_);
     registry_.Add(ReleaseStage::kName, [this] { return std::make_unique<ReleaseStage>(targets_); });
@@ -51,10 +54,9 @@ class ReleaseSim : public engine::EngineTest {
   Json Release(Json release = Json::object()) {
     engine::PipelineSpec spec{store::RunKind::kRelease,
                               {{ReleaseStage::kName, {}, 24 * 3'600'000LL, 1}}};
-    run_ = Submit(spec, {{"path", repo_.path().string()},
-                         {"env", "production"},
-                         {"target", "fake"},
-                         {"settings", Settings(std::move(release))}});
+    run_ = Submit(
+        spec,
+        {{"env", "production"}, {"target", "fake"}, {"settings", Settings(std::move(release))}});
     started_ = clock_.Now();
     fake_->script.send = [this](const std::string& signal) {
       auto st = engine_->Signal(tenant_, run_.id, signal, "test");
@@ -195,10 +197,8 @@ TEST_F(ReleaseSim, NothingToReleaseAgainstIsAConflict) {
   fake_->stable.clear();
   engine::PipelineSpec spec{store::RunKind::kRelease,
                             {{ReleaseStage::kName, {}, 24 * 3'600'000LL, 1}}};
-  run_ = Submit(spec, {{"path", repo_.path().string()},
-                       {"env", "production"},
-                       {"target", "fake"},
-                       {"settings", Settings(Json::object())}});
+  run_ = Submit(
+      spec, {{"env", "production"}, {"target", "fake"}, {"settings", Settings(Json::object())}});
   Drain();
   const auto stages = Stages(run_.id);
   ASSERT_EQ(stages.size(), 1u);
@@ -211,7 +211,7 @@ TEST_F(ReleaseSim, NothingToReleaseAgainstIsAConflict) {
 TEST_F(ReleaseSim, AnUnknownTargetIsRefused) {
   engine::PipelineSpec spec{store::RunKind::kRelease,
                             {{ReleaseStage::kName, {}, 24 * 3'600'000LL, 1}}};
-  run_ = Submit(spec, {{"path", repo_.path().string()}, {"env", "production"}, {"target", "k8s"}});
+  run_ = Submit(spec, {{"env", "production"}, {"target", "k8s"}});
   Drain();
   const auto stages = Stages(run_.id);
   ASSERT_EQ(stages.size(), 1u);
@@ -233,6 +233,27 @@ TEST_F(ReleaseSim, EveryDecisionIsTheSameOnEveryRun) {
   EXPECT_EQ(a["decisions"], b["decisions"]);
   EXPECT_EQ(first.weights, fake_->log.weights);
   EXPECT_EQ(first.candidate_requests, fake_->log.candidate_requests);
+}
+
+}  // namespace
+}  // namespace ps::stages
+
+namespace ps::stages {
+namespace {
+
+// A run names no host path: the repository is the project's own record,
+// and a project whose repository is not a folder here is refused.
+TEST_F(ReleaseSim, ARepositoryThatIsNotAFolderHereIsRefused) {
+  project_id_ = MakeProject(tenant_, "https://example.com/shop.git");
+  engine::PipelineSpec spec{store::RunKind::kRelease,
+                            {{ReleaseStage::kName, {}, 24 * 3'600'000LL, 1}}};
+  run_ = Submit(spec, {{"env", "production"}, {"target", "fake"}, {"path", "/etc"}});
+  Drain();
+  const auto stages = Stages(run_.id);
+  ASSERT_EQ(stages.size(), 1u);
+  EXPECT_NE(stages[0].error.value("type", "").find("repository-not-local"), std::string::npos)
+      << stages[0].error.dump();
+  EXPECT_TRUE(fake_->log.calls.empty());
 }
 
 }  // namespace

@@ -9,7 +9,7 @@ namespace {
 
 Result<int> CmdApply(const Options& o, const DeployArgs& a) {
   PS_ASSIGN(EnvSession t, OpenEnv(o, a, true));
-  Json input = {{"path", t.repo.string()}, {"ref", a.ref}, {"env", a.env}, {"target", a.target}};
+  Json input = {{"ref", a.ref}, {"env", a.env}, {"target", a.target}};
   PS_ASSIGN(RunDetail d, RunHere(t, store::RunKind::kApply, input, !a.json));
   if (d.run.status != store::RunStatus::kDone) return Failed(d, a.json);
   const Json* out = d.Output("apply");

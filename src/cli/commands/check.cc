@@ -251,7 +251,6 @@ Result<int> CmdCheckReadiness(const Options& o, const CheckArgs& a) {
   Session& s = *p.session;
   const Term term = Term::Detect();
   service::ReadinessRequest req;
-  req.repo = p.repo.string();
   req.ref = a.ref;
   req.advisory_db = a.advisory_db;
   req.rebaseline = a.rebaseline;

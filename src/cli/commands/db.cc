@@ -11,6 +11,7 @@
 #include "core/fs.h"
 #include "core/process.h"
 #include "security/osv.h"
+#include "stages/readiness/security_gate.h"
 
 namespace ps::cli {
 namespace {

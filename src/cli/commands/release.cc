@@ -21,11 +21,7 @@ Result<int> CmdRelease(const Options& o, const DeployArgs& a) {
     return Problem::Make("environment-busy", "The environment is busy", 409,
                          "'" + a.env + "' is held by " + *holder + "; one release at a time");
   }
-  Json input = {{"path", t.repo.string()},
-                {"ref", a.ref},
-                {"env", a.env},
-                {"target", a.target},
-                {"strategy", a.strategy}};
+  Json input = {{"ref", a.ref}, {"env", a.env}, {"target", a.target}, {"strategy", a.strategy}};
   // Ctrl-C aborts the release: the new version's weight goes to 0 and it
   // stops, rather than leaving traffic split with nobody watching. Here, in
   // this process: nothing to write (the disk may be full).

@@ -1,3 +1,4 @@
+#include "stages/repository.h"
 #include "stages/audit/audit_stage.h"
 
 #include "stages/audit/audit.h"
@@ -6,10 +7,7 @@ namespace ps::stages {
 
 Result<engine::StageOutput> AuditStage::Run(engine::StageContext& ctx) {
   const Json& input = ctx.run_input();
-  if (!input.contains("path") || !input["path"].is_string()) {
-    return problems::InvalidInput("the import run needs input.path, the repository's folder");
-  }
-  const std::string path = input["path"].get<std::string>();
+  PS_ASSIGN(const std::string path, RepositoryFolder(ctx));
   const std::string ref = input.value("ref", "");
   PS_ASSIGN(std::unique_ptr<audit::RepoView> view, audit::OpenView(path, ref));
   ctx.Progress(0.0, "auditing " + view->Describe());

@@ -1,19 +1,17 @@
 #include "stages/deploy/apply_stage.h"
 
 #include "stages/deploy/prepare.h"
+#include "stages/repository.h"
 
 namespace ps::stages {
 
 Result<engine::StageOutput> ApplyStage::Run(engine::StageContext& ctx) {
   const Json& input = ctx.run_input();
-  if (!input.contains("path") || !input["path"].is_string()) {
-    return problems::InvalidInput("the apply run needs input.path, the repository's folder");
-  }
+  PS_ASSIGN(const std::string path, RepositoryFolder(ctx));
   PS_ASSIGN(auto opened, deploy::OpenEnvironment(ctx, targets_));
   targets::Environment& env = *opened;
   PS_TRY(env.Lock("apply"));
-  PS_ASSIGN(auto pv, deploy::PrepareVersion(ctx, env, input["path"].get<std::string>(),
-                                            input.value("ref", "")));
+  PS_ASSIGN(auto pv, deploy::PrepareVersion(ctx, env, path, input.value("ref", "")));
   ctx.Progress(0.6, "deploying " + pv.commit.substr(0, 12));
   PS_ASSIGN(Json report, env.Deploy(pv.runs, [&](const std::string& m) { ctx.Progress(0.7, m); }));
 

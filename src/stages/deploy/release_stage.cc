@@ -8,6 +8,7 @@
 #include "load/http_load.h"
 #include "quality/routes.h"
 #include "stages/deploy/prepare.h"
+#include "stages/repository.h"
 
 namespace ps::stages {
 namespace {
@@ -359,10 +360,10 @@ Result<engine::StageOutput> Release::Run() {
     return problems::InvalidInput("strategy must be canary or bluegreen, not '" + strategy_ + "'");
   }
   release_id_ = ctx_.run().id;
+  PS_ASSIGN(const std::string path, RepositoryFolder(ctx_));
   started_ = Now();
   PS_TRY(env_.Lock("release " + ctx_.run().id.substr(0, 13)));
-  PS_ASSIGN(auto pv,
-            deploy::PrepareVersion(ctx_, env_, input.value("path", ""), input.value("ref", "")));
+  PS_ASSIGN(auto pv, deploy::PrepareVersion(ctx_, env_, path, input.value("ref", "")));
   version_ = pv.commit;
 
   // Which services change.
@@ -575,12 +576,10 @@ Result<engine::StageOutput> Release::Steps(engine::StageOutput out) {
 }  // namespace
 
 Result<engine::StageOutput> ReleaseStage::Run(engine::StageContext& ctx) {
-  const Json& input = ctx.run_input();
-  if (!input.contains("path") || !input["path"].is_string()) {
-    return problems::InvalidInput("the release run needs input.path, the repository's folder");
-  }
   // No ref: HEAD, or a folder outside git as it is (`up` on a working
-  // tree); `prodsprint release` itself asks for --ref.
+  // tree); `prodsprint release` itself asks for --ref. A repository not
+  // here is refused before the environment is touched.
+  if (auto folder = RepositoryFolder(ctx); !folder.ok()) return std::move(folder).problem();
   PS_ASSIGN(auto env, deploy::OpenEnvironment(ctx, targets_));
   Release r(ctx, *env);
   return r.Run();

@@ -15,6 +15,7 @@
 #include "load/regression.h"
 #include "stages/deploy/prepare.h"
 #include "stages/readiness/policy.h"
+#include "stages/repository.h"
 
 namespace ps::stages {
 
@@ -102,10 +103,7 @@ Json SampleJson(const std::vector<load::RouteSample>& routes, double duration_s)
 
 Result<engine::StageOutput> PerformanceStage::Run(engine::StageContext& ctx) {
   const Json& input = ctx.run_input();
-  if (!input.contains("path") || !input["path"].is_string()) {
-    return problems::InvalidInput("the readiness run needs input.path, the repository's folder");
-  }
-  const std::string path = input["path"].get<std::string>();
+  PS_ASSIGN(const std::string path, RepositoryFolder(ctx));
   PS_ASSIGN(const PolicyConfig policy, readiness::PolicyOf(path));
   const bool rebaseline = input.value("rebaseline", false);
   const Json& tests = ctx.Input("tests");

@@ -5,16 +5,14 @@
 #include "core/config.h"
 #include "stages/readiness/policy.h"
 #include "stages/readiness/security_gate.h"
+#include "stages/repository.h"
 
 namespace ps::stages {
 
 Result<engine::StageOutput> SecurityStage::Run(engine::StageContext& ctx) {
   const Json& input = ctx.run_input();
-  if (!input.contains("path") || !input["path"].is_string()) {
-    return problems::InvalidInput("the readiness run needs input.path, the repository's folder");
-  }
   readiness::SecurityGateOptions o;
-  o.path = input["path"].get<std::string>();
+  PS_ASSIGN(o.path, RepositoryFolder(ctx));
   o.ref = input.value("ref", "");
   o.history = input.value("history", false);
   o.advisory_db = input.value("advisory_db", "");

@@ -10,15 +10,13 @@
 #include "stages/plan/blueprint.h"
 #include "stages/readiness/policy.h"
 #include "stages/readiness/test_gate.h"
+#include "stages/repository.h"
 
 namespace ps::stages {
 
 Result<engine::StageOutput> TestStage::Run(engine::StageContext& ctx) {
   const Json& input = ctx.run_input();
-  if (!input.contains("path") || !input["path"].is_string()) {
-    return problems::InvalidInput("the readiness run needs input.path, the repository's folder");
-  }
-  const std::string path = input["path"].get<std::string>();
+  PS_ASSIGN(const std::string path, RepositoryFolder(ctx));
   readiness::TestGateOptions o;
   PS_ASSIGN(o.policy, readiness::PolicyOf(path));
   o.stopping = [&] { return ctx.Stopping(); };

@@ -7,6 +7,7 @@
 #include "core/fs.h"
 #include "stages/audit/repo_view.h"
 #include "stages/git/libgit2.h"
+#include "stages/repository.h"
 
 namespace ps::stages {
 
@@ -156,21 +157,20 @@ Result<Json> DescribeRevision(const std::string& path, const std::string& rev,
   wo.max_files = limits.max_files;
   wo.stopping = stopping;
   PS_ASSIGN(audit::WalkStats stats, view->Walk(wo, [&](const audit::FileEntry& e) {
-              if (e.symlink) {
-                ++links;
-                // A link in a revision is resolved against the tree's own
-                // layout: one that climbs out of it (or is absolute) leaves it.
-                const fs::path target(e.link_target);
-                const fs::path resolved =
-                    (fs::path("/tree") / fs::path(e.path).parent_path() / target)
-                        .lexically_normal();
-                if (target.is_absolute() || !Inside("/tree", resolved))
-                  outside.push_back({{"path", e.path}, {"target", e.link_target}});
-                return;
-              }
-              ++files;
-              bytes += e.size;
-            }));
+    if (e.symlink) {
+      ++links;
+      // A link in a revision is resolved against the tree's own
+      // layout: one that climbs out of it (or is absolute) leaves it.
+      const fs::path target(e.link_target);
+      const fs::path resolved =
+          (fs::path("/tree") / fs::path(e.path).parent_path() / target).lexically_normal();
+      if (target.is_absolute() || !Inside("/tree", resolved))
+        outside.push_back({{"path", e.path}, {"target", e.link_target}});
+      return;
+    }
+    ++files;
+    bytes += e.size;
+  }));
   truncated = stats.truncated;
   if (stopping && stopping()) return problems::Cancelled("stopped while reading the revision");
   // A commit names its whole tree: the revision's content fingerprint.
@@ -201,10 +201,7 @@ Json DescribeGitRevision(const std::string& path, const std::string& rev,
 
 Result<engine::StageOutput> SourceStage::Run(engine::StageContext& ctx) {
   const Json& input = ctx.run_input();
-  if (!input.contains("path") || !input["path"].is_string()) {
-    return problems::InvalidInput("the import run needs input.path, the repository's folder");
-  }
-  const std::string path = input["path"].get<std::string>();
+  PS_ASSIGN(const std::string path, RepositoryFolder(ctx));
   // With input.ref, every stage of the pipeline reads that revision (from
   // git's object database), not the working tree: so does this one.
   const std::string ref = input.value("ref", "");

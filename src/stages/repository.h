@@ -1,0 +1,20 @@
+// Where a run's stages read the project's repository from: the project's
+// own record (its repo_url, set when the project was registered), never a
+// path in the run's input — a run's input names no host path, so an API
+// client cannot point a stage at a folder of its choosing.
+#pragma once
+
+#include <string>
+
+#include "engine/stage.h"
+
+namespace ps::stages {
+
+// The project's repository folder: repo_url when it is an absolute path (a
+// project registered from a folder on this machine) or a file:// URL. A
+// Problem (422 repository-not-local) for any other repository: runs of
+// projects by URL need a workspace to clone into, which this build does not
+// have.
+Result<std::string> RepositoryFolder(const engine::StageContext& ctx);
+
+}  // namespace ps::stages
