@@ -16,11 +16,11 @@ void RegisterBackends() {
 }
 
 void InstallTargets(targets::Targets& targets, const std::filesystem::path& state_dir,
-                    const store::Tenant& home) {
+                    bool any_tenant_is_home) {
   std::error_code ec;
   const std::string exe = std::filesystem::read_symlink("/proc/self/exe", ec).string();
-  targets.Add(targets::local::MakeLocalTarget(
-      {state_dir / "local", exe, home.org_id, home.workspace_id}));  // "local"
+  targets.Add(
+      targets::local::MakeLocalTarget({state_dir / "local", exe, any_tenant_is_home}));  // "local"
 }
 
 int RunLocalSupervisor(const std::string& dir) { return targets::local::RunSupervisorDaemon(dir); }

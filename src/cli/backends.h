@@ -5,7 +5,6 @@
 #include <filesystem>
 #include <string>
 
-#include "store/model.h"
 #include "targets/target.h"
 
 namespace ps::cli {
@@ -13,11 +12,12 @@ namespace ps::cli {
 // Registers every store backend, once (later calls do nothing).
 void RegisterBackends();
 
-// The targets of a state folder: environments live under <state>/<target>/;
-// those of `home` (the tenant the folder was made for) directly, any other
-// tenant's under tenants/.
+// The targets of a state folder: environments live under <state>/<target>/
+// (targets/local/local_target.h says how tenants are kept apart).
+// `any_tenant_is_home`: reach environments without knowing the tenant (the
+// state database cannot be read).
 void InstallTargets(targets::Targets& targets, const std::filesystem::path& state_dir,
-                    const store::Tenant& home);
+                    bool any_tenant_is_home = false);
 
 // The hidden `__supervise DIR`: the local target's process supervisor.
 int RunLocalSupervisor(const std::string& dir);

@@ -1,8 +1,8 @@
 #include "cli/environment.h"
 
-#include <algorithm>
 #include <iostream>
 
+#include "cli/backends.h"
 #include "service/environments.h"
 
 namespace ps::cli {
@@ -14,39 +14,28 @@ void AddEnvFlags(CLI::App* sub, DeployArgs& a) {
 }
 
 Status CheckEnvName(const std::string& env) {
-  if (env.empty() || env.size() > 32 ||
-      env.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos) {
-    return problems::InvalidInput(
-        "environment names are 1-32 lower-case letters, digits and '-' ('" + env + "' is not)");
-  }
-  return Ok();
+  return service::CheckEnvironment(Config(), env, false);
 }
 
 Result<EnvSession> OpenEnv(const Options& o, const DeployArgs& a, bool create) {
   PS_TRY(CheckEnvName(a.env));
   PS_ASSIGN(const fs::path repo, RepoFolder(a.path));
   {
-    // Only the environments the configuration names: a typo does not
-    // create a third one. Checked before the state is touched.
+    // Checked before the state is touched.
     const bool found = o.config.empty();
     PS_ASSIGN(const Config c,
               LoadConfig(found ? (repo / "prodsprint.yaml").string() : o.config, found));
-    // (Commands on an existing environment still reach it after the list changed.)
-    if (create &&
-        std::find(c.environments.begin(), c.environments.end(), a.env) == c.environments.end()) {
-      std::string names;
-      for (const auto& e : c.environments) names += (names.empty() ? "" : ", ") + e;
-      return problems::InvalidInput("unknown environment '" + a.env + "': the environments are " +
-                                    names +
-                                    " (list more under 'environments:' in prodsprint.yaml)");
-    }
+    PS_TRY(service::CheckEnvironment(c, a.env, create));
+    // A target this build has (making one touches nothing).
+    targets::Targets known;
+    InstallTargets(known, "/nonexistent");
+    PS_TRY(known.Find(a.target));
   }
   EnvSession t;
   PS_ASSIGN(static_cast<ProjectSession&>(t), OpenProject(o, a.path, create));
   t.target = a.target;
   t.env = a.env;
   auto app = t.session->App();
-  PS_TRY(app.targets.Find(a.target));
   if (auto note = service::RecoverOrphanedRelease(app, t.session->tenant, Who(), t.project,
                                                   a.target, a.env)) {
     std::cerr << "warning: " << *note << "\n";

@@ -61,12 +61,7 @@ Result<std::unique_ptr<Session>> OpenSession(const Options& o, const fs::path& d
   } else {
     PS_ASSIGN(s->tenant, store::FindTenant(*s->store, o.org, o.workspace));
   }
-  {
-    // Environments of the tenant the state folder was made for sit where
-    // they always did; any other tenant's apart.
-    auto home = store::FindTenant(*s->store, "default", "default");
-    InstallTargets(*s->targets, s->state_dir, home.ok() ? *home : store::Tenant{});
-  }
+  InstallTargets(*s->targets, s->state_dir);
   s->log = Logger::Stderr(s->config.log_format, s->config.log_level)
                .With({{"org", s->tenant.org_id}, {"workspace", s->tenant.workspace_id}});
   s->engine = std::make_unique<engine::Engine>(

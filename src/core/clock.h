@@ -22,11 +22,15 @@ class Clock {
   // Blocks the calling thread for up to `ms` (simulated clocks may return at
   // once after advancing time).
   virtual void SleepFor(Millis ms) = 0;
+  // Milliseconds from an arbitrary origin that never jumps (for durations:
+  // a release's pauses and timings); simulated clocks return Now().
+  virtual Millis Monotonic() { return Now(); }
 };
 
 class SystemClock final : public Clock {
  public:
   Millis Now() override;
+  Millis Monotonic() override;
   void SleepFor(Millis ms) override;
   static SystemClock& Instance();
 };

@@ -1,5 +1,7 @@
 #include "engine/engine.h"
 
+#include <algorithm>
+
 #include <set>
 #include <stop_token>
 #include <thread>
@@ -81,7 +83,7 @@ void Engine::WaitForWork(Millis max_wait) {
 }
 
 Result<Run> Engine::Submit(const Tenant& tenant, const std::string& project_id,
-                           const PipelineSpec& spec, Json input) {
+                           const PipelineSpec& spec, Json input, const std::string& who) {
   PS_ASSIGN(std::vector<StageSpec> order, ResolvePipeline(spec, deps_.config.engine));
   for (const auto& s : order) {
     if (!deps_.registry.Has(s.name)) {
@@ -116,9 +118,9 @@ Result<Run> Engine::Submit(const Tenant& tenant, const std::string& project_id,
       PS_TRY(tx.InsertStage(s));
       names.push_back(s.name);
     }
-    PS_TRY(
-        tx.AppendEvent(MakeEvent(tenant, project_id, run.id, "run.created",
-                                 {{"kind", store::ToString(run.kind)}, {"stages", names}}, now)));
+    Json created = {{"kind", store::ToString(run.kind)}, {"stages", names}};
+    if (!who.empty()) created["by"] = who;
+    PS_TRY(tx.AppendEvent(MakeEvent(tenant, project_id, run.id, "run.created", created, now)));
     return Ok();
   }));
   deps_.log.Debug("run submitted", {{"run", run.id}, {"project", project_id}});
@@ -265,32 +267,39 @@ Status Engine::Execute(Lease& lease) {
 
   StageContext ctx(std::move(init), deps_.clock, deps_.artifacts, stage_log, progress);
   ctx.SetInterruptFlag(&interrupting_);
-  // Signals sent once this attempt started, oldest first, each taken once.
-  ctx.SetSignalSource([this, &s, cursor = std::int64_t{0}, since = deps_.clock.Now(),
-                       pending =
-                           std::vector<std::string>()]() mutable -> std::optional<std::string> {
-    while (pending.empty()) {
+  // Signals sent to the run and not taken yet (by this or an earlier
+  // attempt), oldest first, each taken once: each run.signal_taken accounts
+  // for the oldest signal before it. No clocks compared across processes.
+  ctx.SetSignalSource([this, &s, cursor = std::int64_t{0}, pending = std::vector<std::string>(),
+                       own = 0]() mutable -> std::optional<std::string> {
+    while (true) {
       auto events = store::ReadValue<std::vector<store::Event>>(
           deps_.store, [&](Tx& tx) { return tx.ListEvents(s.tenant, cursor, 500, s.run_id); });
-      if (!events.ok() || events->empty()) return std::nullopt;
+      if (!events.ok() || events->empty()) break;
       for (const auto& e : *events) {
         cursor = std::max(cursor, e.seq);
-        if (e.name == "run.signal" && e.created_at >= since && e.payload.contains("signal") &&
+        if (e.name == "run.signal" && e.payload.contains("signal") &&
             e.payload["signal"].is_string()) {
           pending.push_back(e.payload["signal"].get<std::string>());
+        } else if (e.name == "run.signal_taken" && own > 0) {
+          --own;  // one this attempt took and recorded: already out of `pending`
+        } else if (e.name == "run.signal_taken" && !pending.empty()) {
+          pending.erase(pending.begin());
         }
       }
-      if (events->size() < 500 && pending.empty()) return std::nullopt;
+      if (events->size() < 500) break;
     }
+    if (pending.empty()) return std::nullopt;
     std::string next = pending.front();
     pending.erase(pending.begin());
     // Said, so that whoever sent it knows it arrived (best effort: the
     // signal is acted on either way).
-    (void)deps_.store.Write([&](Tx& tx) -> Status {
+    const Status said = deps_.store.Write([&](Tx& tx) -> Status {
       PS_TRY(tx.AppendEvent(MakeEvent(s.tenant, s.project_id, s.run_id, "run.signal_taken",
                                       {{"signal", next}, {"stage", s.name}}, deps_.clock.Now())));
       return Ok();
     });
+    if (said.ok()) ++own;
     return next;
   });
   ctx.SetRecorder([this, &s](LiveRecord rec) -> Status {

@@ -62,9 +62,9 @@ class Engine {
   explicit Engine(EngineDeps deps);
 
   // Creates a run of `spec` for the project with its stages, the first
-  // window ready. Emits run.created.
+  // window ready. Emits run.created, naming `who` created it (when given).
   Result<store::Run> Submit(const store::Tenant& tenant, const std::string& project_id,
-                            const PipelineSpec& spec, Json input);
+                            const PipelineSpec& spec, Json input, const std::string& who = "");
 
   // One worker step: reap expired leases, claim one ready stage and run it to
   // its end. Returns whether a stage ran.

@@ -116,7 +116,8 @@ class StageContext {
   // Stopping() turns true (kInterrupted) once *flag does: needs no store.
   void SetInterruptFlag(const std::atomic<bool>* flag) { interrupt_ = flag; }
   // The next signal sent to this run (Engine::Signal: "promote", "abort"...)
-  // since the stage started, if any; each is returned once. A stage that
+  // and not taken yet, if any; each is returned once (and recorded as
+  // run.signal_taken). A stage that
   // takes signals polls it (a release: every 200 ms).
   std::optional<std::string> TakeSignal() { return signals_ ? signals_() : std::nullopt; }
   void SetSignalSource(std::function<std::optional<std::string>()> source) {
@@ -150,7 +151,7 @@ class Stage {
 };
 
 // Which stage implementation runs for a stage name. Filled explicitly in one
-// place (cli/builtin_stages.cc), no static registration.
+// place (service/pipelines.cc), no static registration.
 class StageRegistry {
  public:
   using Factory = std::function<std::unique_ptr<Stage>()>;

@@ -1,5 +1,7 @@
 #include "service/environments.h"
 
+#include <algorithm>
+
 #include "service/pipelines.h"
 #include "service/projects.h"
 #include "service/runs.h"
@@ -31,6 +33,23 @@ Result<std::unique_ptr<targets::Environment>> OpenExisting(App& app, const store
 }
 
 }  // namespace
+
+Status CheckEnvironment(const Config& config, const std::string& env, bool create) {
+  if (env.empty() || env.size() > 32 ||
+      env.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos) {
+    return problems::InvalidInput(
+        "environment names are 1-32 lower-case letters, digits and '-' ('" + env + "' is not)");
+  }
+  // (Commands on an existing environment still reach it after the list changed.)
+  if (create && std::find(config.environments.begin(), config.environments.end(), env) ==
+                    config.environments.end()) {
+    std::string names;
+    for (const auto& e : config.environments) names += (names.empty() ? "" : ", ") + e;
+    return problems::InvalidInput("unknown environment '" + env + "': the environments are " +
+                                  names + " (list more under 'environments:' in prodsprint.yaml)");
+  }
+  return Ok();
+}
 
 Result<Json> EnvironmentsStatus(App& app, const store::Tenant& tenant,
                                 const store::Project& project, const std::string& target) {
@@ -123,10 +142,17 @@ std::optional<std::string> RecoverOrphanedRelease(App& app, const store::Tenant&
     }
     return Ok();
   });
-  for (const auto& id : runs) (void)app.engine.Cancel(tenant, id, "recovery: " + why);
+  for (const auto& id : runs) (void)app.engine.Cancel(tenant, id, actor.id + " (recovery): " + why);
   if (note.empty()) return std::nullopt;
-  (void)actor;
   return note;
+}
+
+std::optional<std::string> EnvironmentHolder(App& app, const store::Tenant& tenant,
+                                             const store::Project& project,
+                                             const std::string& target, const std::string& env) {
+  auto t = app.targets.Find(target);
+  if (!t.ok()) return std::nullopt;
+  return (*t)->LockHolder(EnvRefOf(tenant, project, env));
 }
 
 std::optional<std::string> ReleaseHolder(App& app, const store::Tenant& tenant,
@@ -174,14 +200,54 @@ Result<Signalled> SignalRelease(App& app, const store::Tenant& tenant, const Act
                        "nothing to " + action + " in '" + env + "'");
 }
 
+Result<ControlOutcome> ControlRelease(App& app, const store::Tenant& tenant, const Actor& actor,
+                                      const store::Project& project, const std::string& target,
+                                      const std::string& env, const std::string& action,
+                                      Millis wait_ms) {
+  if (action != "promote" && action != "abort" && action != "rollback") {
+    return problems::InvalidInput("a release takes promote, abort or rollback, not '" + action +
+                                  "'");
+  }
+  ControlOutcome out;
+  auto holder = ReleaseHolder(app, tenant, project, target, env);
+  if (!holder) {
+    // No release runs. A killed one may have left its candidate: abort
+    // removes exactly that; rollback goes back to the previous versions.
+    if (action == "rollback" ||
+        (action == "abort" && HasCandidate(app, tenant, project, target, env))) {
+      out.kind = ControlOutcome::Kind::kRollbackRun;
+      return out;
+    }
+    const auto other = EnvironmentHolder(app, tenant, project, target, env);
+    return Problem::Make("no-release-in-progress", "No release in progress", 409,
+                         "nothing to " + action + " in '" + env + "'" +
+                             (other ? " (it is held by " + *other + ")" : ""));
+  }
+  out.holder = *holder;
+  PS_ASSIGN(Signalled sent, SignalRelease(app, tenant, actor, project, target, env, action));
+  out.run = sent.run;
+  // The release takes it within ~200 ms and says so (run.signal_taken).
+  std::int64_t seq = sent.seq;
+  for (Millis waited = 0; waited < wait_ms && !out.taken; waited += 20) {
+    app.clock.SleepFor(20);
+    auto page = EventsAfter(app, tenant, seq, out.run.id, 500);
+    if (!page.ok()) break;
+    seq = page->next;
+    for (const auto& e : page->events) {
+      out.taken =
+          out.taken || (e.name == "run.signal_taken" && e.payload.value("signal", "") == action);
+    }
+  }
+  return out;
+}
+
 Result<store::Run> SubmitDown(App& app, const store::Tenant& tenant, const Actor& actor,
                               const store::Project& project, const std::string& target,
                               const std::string& env) {
   PS_ASSIGN(targets::Target * t, app.targets.Find(target));
   if (!t->Exists(EnvRefOf(tenant, project, env))) return problems::NotFound("environment", env);
-  (void)actor;
-  return app.engine.Submit(tenant, project.id, DownPipeline(),
-                           WithSettings(app.config, {{"env", env}, {"target", target}}));
+  return SubmitPipeline(app, tenant, actor, project, DownPipeline(),
+                        {{"env", env}, {"target", target}});
 }
 
 }  // namespace ps::service

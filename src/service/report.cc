@@ -529,16 +529,32 @@ Result<ReportFiles> WriteReport(const fs::path& dir, const UpReport& r) {
   return f;
 }
 
-Result<StoredReport> StoreReport(App& app, const store::Tenant& tenant,
-                                 const std::string& project_id, const std::string& run_id,
-                                 const UpReport& r, const std::filesystem::path& dir) {
+StoredReport StoreReport(App& app, const store::Tenant& tenant, const std::string& project_id,
+                         const std::string& run_id, const UpReport& r,
+                         const std::filesystem::path& dir) {
   StoredReport out;
+  // The files first (what the person at the terminal reads), then the
+  // artifacts; either may fail without the other.
+  if (!dir.empty()) {
+    auto files = WriteReport(dir, r);
+    if (files.ok()) {
+      out.files = *files;
+    } else {
+      out.problems.push_back(files.problem().Message());
+    }
+  }
   const Millis now = app.clock.Now();
-  for (const auto& [name, media, content] : {std::tuple<std::string, std::string, std::string>{
-                                                 "report.md", "text/markdown", ReportMarkdown(r)},
-                                             std::tuple<std::string, std::string, std::string>{
-                                                 "report.html", "text/html", ReportHtml(r)}}) {
-    PS_ASSIGN(artifacts::BlobRef blob, app.artifacts.Put(content));
+  std::vector<store::Artifact> arts;
+  const std::string md = ReportMarkdown(r), html = ReportHtml(r);
+  for (const auto& [name, media, content] :
+       {std::tuple<const char*, const char*, const std::string*>{"report.md", "text/markdown", &md},
+        std::tuple<const char*, const char*, const std::string*>{"report.html", "text/html",
+                                                                 &html}}) {
+    auto blob = app.artifacts.Put(*content);
+    if (!blob.ok()) {
+      out.problems.push_back(blob.problem().Message());
+      return out;
+    }
     store::Artifact a;
     a.id = NewId(app.clock, app.random);
     a.tenant = tenant;
@@ -546,20 +562,22 @@ Result<StoredReport> StoreReport(App& app, const store::Tenant& tenant,
     a.run_id = run_id;
     a.type = store::ArtifactType::kRelease;
     a.name = name;
-    a.path = blob.path;
-    a.sha256 = blob.sha256;
-    a.size = blob.size;
+    a.path = blob->path;
+    a.sha256 = blob->sha256;
+    a.size = blob->size;
     a.media_type = media;
     a.meta = {{"kind", "report"}, {"version", r.version}, {"outcome", r.outcome}};
     a.created_at = now;
-    out.artifacts.push_back(a);
+    arts.push_back(a);
   }
-  PS_TRY(app.store.Write([&](store::Tx& tx) -> Status {
-    for (const auto& a : out.artifacts) PS_TRY(tx.InsertArtifact(a));
+  const Status stored = app.store.Write([&](store::Tx& tx) -> Status {
+    for (const auto& a : arts) PS_TRY(tx.InsertArtifact(a));
     return Ok();
-  }));
-  if (!dir.empty()) {
-    PS_ASSIGN(out.files, WriteReport(dir, r));
+  });
+  if (stored.ok()) {
+    out.artifacts = std::move(arts);
+  } else {
+    out.problems.push_back(stored.problem().Message());
   }
   return out;
 }

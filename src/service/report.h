@@ -56,12 +56,14 @@ Result<ReportFiles> WriteReport(const std::filesystem::path& dir, const UpReport
 // report.md, report.html), so that any interface (the dashboard, the API)
 // serves the same report; and, when `dir` is not empty, written there as
 // files for the person at the terminal.
+// Each half may fail without the other: what failed is in `problems`.
 struct StoredReport {
   std::optional<ReportFiles> files;
   std::vector<store::Artifact> artifacts;
+  std::vector<std::string> problems;
 };
-Result<StoredReport> StoreReport(App& app, const store::Tenant& tenant,
-                                 const std::string& project_id, const std::string& run_id,
-                                 const UpReport& r, const std::filesystem::path& dir);
+StoredReport StoreReport(App& app, const store::Tenant& tenant, const std::string& project_id,
+                         const std::string& run_id, const UpReport& r,
+                         const std::filesystem::path& dir);
 
 }  // namespace ps::service

@@ -54,10 +54,17 @@ Json WithSettings(const Config& config, Json input) {
   return input;
 }
 
+Result<Run> SubmitPipeline(App& app, const store::Tenant& tenant, const Actor& actor,
+                           const store::Project& project, const engine::PipelineSpec& spec,
+                           Json input) {
+  return app.engine.Submit(tenant, project.id, spec, WithSettings(app.config, std::move(input)),
+                           actor.id);
+}
+
 Result<Run> Submit(App& app, const store::Tenant& tenant, const Actor& actor,
                    const store::Project& project, store::RunKind kind, Json input) {
   PS_ASSIGN(engine::PipelineSpec spec, PipelineFor(kind));
-  return app.engine.Submit(tenant, project.id, spec, WithSettings(app.config, std::move(input)));
+  return SubmitPipeline(app, tenant, actor, project, spec, std::move(input));
 }
 
 Result<Run> ResolveRun(App& app, const store::Tenant& tenant, const std::string& id) {

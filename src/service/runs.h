@@ -33,9 +33,14 @@ bool Finished(store::RunStatus s);
 // them.
 Json WithSettings(const Config& config, Json input);
 
-// Creates a run of `kind` for the project (with WithSettings' settings).
+// Creates a run of `kind` for the project (with WithSettings' settings);
+// its run.created event names the actor.
 Result<store::Run> Submit(App& app, const store::Tenant& tenant, const Actor& actor,
                           const store::Project& project, store::RunKind kind, Json input);
+// The same with a pipeline of the caller's (down's).
+Result<store::Run> SubmitPipeline(App& app, const store::Tenant& tenant, const Actor& actor,
+                                  const store::Project& project, const engine::PipelineSpec& spec,
+                                  Json input);
 
 // A run id or a unique prefix of one.
 Result<store::Run> ResolveRun(App& app, const store::Tenant& tenant, const std::string& id);

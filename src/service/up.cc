@@ -135,7 +135,7 @@ class UpMachine {
 
   Result<Step> Plan() {
     Json in = Base(req_.staging);
-    in["target"] = req_.target;
+    in["target"] = req_.plan_target;
     PS_ASSIGN(out_.blueprint, RunStep(store::RunKind::kBlueprint, in));
     if (!Going()) return Step::kReport;
     return req_.apply ? Step::kApply : Step::kReadiness;
@@ -261,9 +261,9 @@ class UpMachine {
                   return a.created_at > b.created_at;
                 });
     }
-    // A report that cannot be stored does not undo what happened.
-    auto stored = StoreReport(app_, tenant_, project_.id, out_.run.id, rep, req_.reports_dir);
-    if (stored.ok()) out_.report = std::move(*stored);
+    // A report that cannot be stored does not undo what happened (what
+    // failed is in the report's problems).
+    out_.report = StoreReport(app_, tenant_, project_.id, out_.run.id, rep, req_.reports_dir);
     return Step::kDone;
   }
 
@@ -327,6 +327,7 @@ Json UpOutcome::ToJson() const {
       r["markdown"] = report->files->markdown.string();
       r["html"] = report->files->html.string();
     }
+    if (!report->problems.empty()) r["problems"] = report->problems;
     out["report"] = r;
   }
   return out;

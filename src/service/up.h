@@ -25,7 +25,8 @@ struct UpRequest {
   std::string repo;  // the repository's folder, absolute and canonical
   std::string ref;   // a revision; empty: the working tree (HEAD in git)
   bool apply = false;
-  std::string target = "local";
+  std::string target = "local";       // where staging and production run (targets/)
+  std::string plan_target = "local";  // what the blueprint plans for (plan --target)
   std::string staging = "staging", production = "production";
   // Where the report's files are written too (empty: artifacts only).
   std::filesystem::path reports_dir;

@@ -13,4 +13,13 @@ Result<std::string> RepositoryFolder(const engine::StageContext& ctx) {
                            "from a folder");
 }
 
+Result<Config> RunSettings(const engine::StageContext& ctx) {
+  const Json& in = ctx.run_input();
+  if (!in.contains("settings")) return ctx.config();
+  if (!in["settings"].is_object()) return problems::InvalidInput("input.settings is not an object");
+  // The settings are the configuration's own JSON form (Config::ToJson):
+  // read back by the same parser and validation as prodsprint.yaml.
+  return ParseConfig(in["settings"].dump(), "the run's settings");
+}
+
 }  // namespace ps::stages

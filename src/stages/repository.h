@@ -1,7 +1,8 @@
-// Where a run's stages read the project's repository from: the project's
-// own record (its repo_url, set when the project was registered), never a
-// path in the run's input — a run's input names no host path, so an API
-// client cannot point a stage at a folder of its choosing.
+// What a run's stages read besides their input: the project's repository,
+// from the project's own record (its repo_url, set when the project was
+// registered), never a path in the run's input — a run's input names no
+// host path, so an API client cannot point a stage at a folder of its
+// choosing; and the settings the run recorded.
 #pragma once
 
 #include <string>
@@ -16,5 +17,11 @@ namespace ps::stages {
 // projects by URL need a workspace to clone into, which this build does not
 // have.
 Result<std::string> RepositoryFolder(const engine::StageContext& ctx);
+
+// The project's settings the run recorded when it was created
+// (input.settings: policy, release, deploy), read back through the same
+// parser and validation as prodsprint.yaml; this process's configuration
+// for runs recorded before runs carried their settings.
+Result<Config> RunSettings(const engine::StageContext& ctx);
 
 }  // namespace ps::stages

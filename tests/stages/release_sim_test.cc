@@ -258,3 +258,27 @@ TEST_F(ReleaseSim, ARepositoryThatIsNotAFolderHereIsRefused) {
 
 }  // namespace
 }  // namespace ps::stages
+
+namespace ps::stages {
+namespace {
+
+// A signal is pending until taken: an abort sent before the release's
+// stage started is acted on as soon as it watches.
+TEST_F(ReleaseSim, AnAbortSentBeforeTheStageStartsIsNotLost) {
+  engine::PipelineSpec spec{store::RunKind::kRelease,
+                            {{ReleaseStage::kName, {}, 24 * 3'600'000LL, 1}}};
+  run_ = Submit(
+      spec, {{"env", "production"}, {"target", "fake"}, {"settings", Settings(Json::object())}});
+  ASSERT_TRUE(engine_->Signal(tenant_, run_.id, "abort", "test").ok());
+  Drain();
+  const auto stages = Stages(run_.id);
+  ASSERT_EQ(stages.size(), 1u);
+  EXPECT_EQ(stages[0].output.value("status", ""), "aborted") << stages[0].output.dump(2);
+  EXPECT_EQ(CountEvents(run_.id, "run.signal_taken"), 1);
+  // Taken once: a second watch does not see it again.
+  EXPECT_EQ(fake_->log.calls.back(), "rollback shop");
+  EXPECT_LT(fake_->log.candidate_requests, 5);
+}
+
+}  // namespace
+}  // namespace ps::stages

@@ -75,8 +75,14 @@ class FakeEnvironment final : public targets::Environment {
                       const targets::ProgressFn&) override {
     Json out = Json::array();
     for (const auto& r : runs) {
+      const auto it = stable_.find(r.name);
+      const bool same = it != stable_.end() && it->second.run.version == r.version &&
+                        it->second.run.command == r.command;
       stable_[r.name] = {r, {}};
-      out.push_back({{"service", r.name}, {"action", "deployed"}, {"version", r.version}});
+      log_.calls.push_back("deploy " + r.name);
+      out.push_back({{"service", r.name},
+                     {"action", same ? "unchanged" : "deployed"},
+                     {"version", r.version}});
     }
     return out;
   }

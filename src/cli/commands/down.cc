@@ -23,7 +23,7 @@ Result<int> DownWithoutState(const Options& o, const DeployArgs& a, const Proble
   const fs::path state =
       fs::absolute(o.state.empty() ? fs::path(c.state_dir) : fs::path(o.state), ec);
   targets::Targets targets;
-  InstallTargets(targets, state, store::Tenant{"*", "*"});
+  InstallTargets(targets, state, /*any_tenant_is_home=*/true);
   PS_ASSIGN(targets::Target * target, targets.Find(a.target));
   targets::EnvRef ref;
   ref.project = c.project_name.empty() ? repo.filename().string() : c.project_name;
@@ -56,6 +56,8 @@ Result<int> DownAsRun(const Options& o, const DeployArgs& a) {
   PS_ASSIGN(RunDetail d, service::LoadDetail(app, t.session->tenant, run.id));
   if (d.run.status != store::RunStatus::kDone) return Failed(d, a.json);
   const Json* out = d.Output("down");
+  if (out && out->contains("warning"))
+    std::cerr << "warning: " << out->value("warning", "") << "\n";
   if (a.json) {
     std::cout << Dump({{"env", a.env}, {"stopped", true}, {"run", run.id}}) << std::endl;
   } else {

@@ -5,7 +5,6 @@
 #include "cli/environment.h"
 #include "cli/print.h"
 #include "service/environments.h"
-#include "service/projects.h"
 
 namespace ps::cli {
 namespace {
@@ -16,8 +15,9 @@ Result<int> CmdRelease(const Options& o, const DeployArgs& a) {
     return problems::InvalidInput("--strategy is canary or bluegreen");
   }
   PS_ASSIGN(EnvSession t, OpenEnv(o, a, true));
-  PS_ASSIGN(targets::Target * target, t.session->targets->Find(a.target));
-  if (auto holder = target->LockHolder(service::EnvRefOf(t.session->tenant, t.project, a.env))) {
+  auto app = t.session->App();
+  if (auto holder =
+          service::EnvironmentHolder(app, t.session->tenant, t.project, a.target, a.env)) {
     return Problem::Make("environment-busy", "The environment is busy", 409,
                          "'" + a.env + "' is held by " + *holder + "; one release at a time");
   }

@@ -155,6 +155,10 @@ Result<int> CmdUp(const Options& o, const UpArgs& a, bool json) {
                           u.report->files->html.string())
               << "\n";
   }
+  if (u.report) {
+    for (const auto& p : u.report->problems)
+      std::cerr << "warning: the report was not stored whole: " << p << "\n";
+  }
   if (u.run.status == store::RunStatus::kError) {
     // Which stage, why, and how to go on.
     std::string failed_stage;

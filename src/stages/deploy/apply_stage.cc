@@ -50,12 +50,16 @@ Result<engine::StageOutput> DownStage::Run(engine::StageContext& ctx) {
   PS_ASSIGN(auto env, deploy::OpenEnvironment(ctx, targets_));
   PS_TRY(env->Lock("down"));
   ctx.Progress(0.1, "stopping every process of " + envname);
-  PS_TRY(env->Down());
+  // The processes stop first; a full disk may then keep the environment's
+  // state from saying so (the next command sees them stopped anyway).
+  const Status stopped = env->Down();
+  if (!stopped.ok() && !stopped.problem().Is("disk-full")) return stopped.problem();
   engine::StageOutput out;
   out.facts = {{"env", envname},
                {"stopped", true},
                {"kept", env->DataDir().string()},
                {"target", ctx.run_input().value("target", "local")}};
+  if (!stopped.ok()) out.facts["warning"] = stopped.problem().Message();
   out.events.push_back({"iac.applied", {{"env", envname}, {"action", "down"}, {"changed", true}}});
   ctx.Progress(1.0, "stopped");
   return out;

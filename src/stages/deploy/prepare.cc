@@ -136,21 +136,13 @@ targets::EnvRef RefOf(const engine::StageContext& ctx, const std::string& env) {
 
 }  // namespace
 
-Result<Config> RunSettings(const engine::StageContext& ctx) {
-  const Json& in = ctx.run_input();
-  if (!in.contains("settings")) return ctx.config();
-  if (!in["settings"].is_object()) return problems::InvalidInput("input.settings is not an object");
-  // The settings are the configuration's own JSON form (Config::ToJson):
-  // read back by the same parser and validation as prodsprint.yaml.
-  return ParseConfig(in["settings"].dump(), "the run's settings");
-}
-
 Result<std::unique_ptr<targets::Environment>> OpenEnvironment(engine::StageContext& ctx,
                                                               const targets::Targets& targets,
                                                               const std::string& env) {
+  // Everything checked before the environment is made.
+  PS_ASSIGN(const Config settings, RunSettings(ctx));
   PS_ASSIGN(targets::Target * target, targets.Find(ctx.run_input().value("target", "local")));
   PS_ASSIGN(auto opened, target->Open(RefOf(ctx, env)));
-  PS_ASSIGN(const Config settings, RunSettings(ctx));
   opened->set_health_timeout(settings.release.health_timeout);
   return opened;
 }

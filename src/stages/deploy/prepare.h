@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/stage.h"
+#include "stages/repository.h"
 #include "targets/target.h"
 
 namespace ps::stages::deploy {
@@ -35,10 +36,7 @@ Result<std::unique_ptr<targets::Environment>> OpenEnvironment(engine::StageConte
 bool EnvironmentExists(engine::StageContext& ctx, const targets::Targets& targets,
                        const std::string& env);
 
-// The release settings of the run: those recorded with it (input.settings,
-// the project's configuration when the run was created), else this
-// process's (runs recorded before runs carried their settings).
-Result<Config> RunSettings(const engine::StageContext& ctx);
+using stages::RunSettings;
 
 Result<PreparedVersion> PrepareVersion(engine::StageContext& ctx, targets::Environment& env,
                                        const std::string& path, const std::string& ref);

@@ -58,8 +58,9 @@ class Release {
   // The steps, once the candidates serve.
   Result<engine::StageOutput> Steps(engine::StageOutput out);
 
-  // The stage's clock: real time in a release, simulated in the tests.
-  Millis Now() { return ctx_.clock().Now(); }
+  // The stage's clock, for durations (it never jumps): real time in a
+  // release, simulated in the tests.
+  Millis Now() { return ctx_.clock().Monotonic(); }
 
   engine::StageContext& ctx_;
   targets::Environment& env_;
@@ -580,12 +581,22 @@ Result<engine::StageOutput> ReleaseStage::Run(engine::StageContext& ctx) {
   // tree); `prodsprint release` itself asks for --ref. A repository not
   // here is refused before the environment is touched.
   if (auto folder = RepositoryFolder(ctx); !folder.ok()) return std::move(folder).problem();
+  PS_ASSIGN(const Config settings, RunSettings(ctx));
+  const std::string strategy = ctx.run_input().value("strategy", "");
+  if (const std::string s = strategy.empty() ? settings.release.strategy : strategy;
+      s != "canary" && s != "bluegreen") {
+    return problems::InvalidInput("strategy must be canary or bluegreen, not '" + s + "'");
+  }
   PS_ASSIGN(auto env, deploy::OpenEnvironment(ctx, targets_));
   Release r(ctx, *env);
   return r.Run();
 }
 
 Result<engine::StageOutput> RollbackStage::Run(engine::StageContext& ctx) {
+  const std::string envname = ctx.run_input().value("env", "staging");
+  if (!deploy::EnvironmentExists(ctx, targets_, envname)) {
+    return problems::NotFound("environment", envname);
+  }
   PS_ASSIGN(auto env, deploy::OpenEnvironment(ctx, targets_));
   PS_TRY(env->Lock("rollback"));
   PS_ASSIGN(Json report,

@@ -104,7 +104,7 @@ Json SampleJson(const std::vector<load::RouteSample>& routes, double duration_s)
 Result<engine::StageOutput> PerformanceStage::Run(engine::StageContext& ctx) {
   const Json& input = ctx.run_input();
   PS_ASSIGN(const std::string path, RepositoryFolder(ctx));
-  PS_ASSIGN(const PolicyConfig policy, readiness::PolicyOf(path));
+  PS_ASSIGN(const PolicyConfig policy, readiness::RunPolicy(ctx, path));
   const bool rebaseline = input.value("rebaseline", false);
   const Json& tests = ctx.Input("tests");
   engine::StageOutput out;

@@ -6,7 +6,7 @@
 // The regression verdict compares the candidate with a baseline version
 // measured at the same time, never with a number stored from another moment
 // (a shared machine is not the same machine a minute later): the baseline
-// version — what production runs (input.reference_env_dir), else the last
+// version — what production runs (input.reference_env, opened through the target), else the last
 // version that passed this gate on staging — is started on staging beside
 // the candidate (the environment's second colour, weight 0: no user traffic
 // reaches it), one load generator sends each route's requests to the two in

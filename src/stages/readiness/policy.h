@@ -6,6 +6,8 @@
 #include <string>
 
 #include "core/config.h"
+#include "engine/stage.h"
+#include "stages/repository.h"
 
 namespace ps::stages::readiness {
 
@@ -15,6 +17,15 @@ inline Result<PolicyConfig> PolicyOf(const std::string& repo) {
   if (!std::filesystem::exists(file, ec)) return PolicyConfig{};
   PS_ASSIGN(Config config, LoadConfig(file.string()));
   return config.policy;
+}
+
+// The gates' policy for a run: the settings it recorded (the project's
+// configuration when it was created, --config included); the repository's
+// prodsprint.yaml for runs recorded before runs carried their settings.
+inline Result<PolicyConfig> RunPolicy(const engine::StageContext& ctx, const std::string& repo) {
+  if (!ctx.run_input().contains("settings")) return PolicyOf(repo);
+  PS_ASSIGN(Config settings, RunSettings(ctx));
+  return settings.policy;
 }
 
 }  // namespace ps::stages::readiness

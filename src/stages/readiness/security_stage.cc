@@ -17,7 +17,7 @@ Result<engine::StageOutput> SecurityStage::Run(engine::StageContext& ctx) {
   o.history = input.value("history", false);
   o.advisory_db = input.value("advisory_db", "");
   o.stopping = [&] { return ctx.Stopping(); };
-  PS_ASSIGN(o.policy, readiness::PolicyOf(o.path));
+  PS_ASSIGN(o.policy, readiness::RunPolicy(ctx, o.path));
   ctx.Progress(0.0, "security gate on " + o.path);
   PS_ASSIGN(readiness::SecurityReport r, readiness::RunSecurityGate(o));
 

@@ -18,7 +18,7 @@ Result<engine::StageOutput> TestStage::Run(engine::StageContext& ctx) {
   const Json& input = ctx.run_input();
   PS_ASSIGN(const std::string path, RepositoryFolder(ctx));
   readiness::TestGateOptions o;
-  PS_ASSIGN(o.policy, readiness::PolicyOf(path));
+  PS_ASSIGN(o.policy, readiness::RunPolicy(ctx, path));
   o.stopping = [&] { return ctx.Stopping(); };
   o.progress = [&](const std::string& m) { ctx.Progress(0.5, m); };
   if (const auto it = ctx.config().engine.stages.find(kName);
