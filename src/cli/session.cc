@@ -109,32 +109,30 @@ void PrintEvent(const Term& t, const store::Event& e) {
 Result<Run> DriveRun(Session& s, const std::string& run_id, bool progress,
                      const std::function<void()>& on_interrupt) {
   const Term term = Term::Detect();
-  std::int64_t seq = 0;
-  // Only new events: a resumed run's history was printed before.
-  PS_TRY(s.store->Read([&](Tx& tx) -> Status {
-    PS_ASSIGN(auto all, tx.ListEvents(s.tenant, 0, 1'000'000, run_id));
-    if (!all.empty()) seq = all.back().seq;
-    return Ok();
-  }));
+  auto app = s.App();
+  // Only new events: a resumed run's history was printed before. The same
+  // cursor as `events --after` and the API's Last-Event-ID.
+  PS_ASSIGN(std::int64_t seq, service::LatestEvent(app, s.tenant, run_id));
   engine::WorkerPool pool(*s.engine, s.config.engine.workers, engine::ProcessWorkerId());
   pool.Start();
   Run run;
   bool interrupted = false;
   while (true) {
-    std::vector<store::Event> events;
-    auto st = s.store->Read([&](Tx& tx) -> Status {
-      PS_ASSIGN(events, tx.ListEvents(s.tenant, seq, 500, run_id));
-      PS_ASSIGN(run, tx.GetRun(s.tenant, run_id));
-      return Ok();
-    });
-    if (!st.ok()) {
-      if (st.problem().Is("store-busy")) continue;
+    // The run first, then its events: a run read as finished has every
+    // event it will ever have committed, so none is missed on the way out.
+    auto now = service::ResolveRun(app, s.tenant, run_id);
+    auto page = now.ok() ? service::EventsAfter(app, s.tenant, seq, run_id, 500)
+                         : Result<service::EventPage>(now.problem());
+    if (!page.ok()) {
+      if (page.problem().Is("store-busy")) continue;
       pool.Stop();
-      return std::move(st).problem();
+      return std::move(page).problem();
     }
-    for (const auto& e : events) {
-      seq = e.seq;
-      if (progress) PrintEvent(term, e);
+    run = *now;
+    const auto& events = page->events;
+    seq = page->next;
+    if (progress) {
+      for (const auto& e : events) PrintEvent(term, e);
     }
     if (Finished(run.status) && events.empty()) break;
     // The run cannot record its progress (a full disk, a read-only state):

@@ -99,6 +99,29 @@ Status Retry(App& app, const store::Tenant& tenant, const Actor& actor, const st
   return app.engine.Retry(tenant, run_id, actor.id);
 }
 
+Result<std::vector<StageLog>> StageLogs(App& app, const store::Tenant& tenant,
+                                        const std::string& run_id) {
+  PS_ASSIGN(auto attempts, store::ReadValue<std::vector<store::AttemptRow>>(
+                               app.store, [&](Tx& tx) { return tx.ListAttempts(tenant, run_id); }));
+  std::vector<StageLog> logs;
+  for (const auto& a : attempts) {
+    logs.push_back({a.stage, a.attempt, app.engine.LogPath(run_id, a.stage, a.attempt).string(),
+                    a.status == store::AttemptStatus::kRunning});
+  }
+  return logs;
+}
+
+Result<bool> HasWork(App& app, const store::Tenant& tenant) {
+  return store::ReadValue<bool>(app.store, [&](Tx& tx) -> Result<bool> {
+    PS_ASSIGN(auto runs, tx.ListRuns(tenant, {"", 1000}));
+    for (const auto& r : runs) {
+      if (!Finished(r.status)) return true;
+    }
+    PS_ASSIGN(auto expired, tx.FindExpiredLeases(INT64_MAX, 1));
+    return !expired.empty();
+  });
+}
+
 Result<EventPage> EventsAfter(App& app, const store::Tenant& tenant, std::int64_t after,
                               const std::string& run_id, int limit) {
   EventPage page;

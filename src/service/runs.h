@@ -51,6 +51,21 @@ Result<std::vector<store::Run>> ListRuns(App& app, const store::Tenant& tenant,
 Status Cancel(App& app, const store::Tenant& tenant, const Actor& actor, const std::string& run_id);
 Status Retry(App& app, const store::Tenant& tenant, const Actor& actor, const std::string& run_id);
 
+// The log files of a run's stage attempts, oldest first, and whether the
+// attempt still runs.
+struct StageLog {
+  std::string stage;
+  int attempt = 0;
+  std::string path;
+  bool running = false;
+};
+Result<std::vector<StageLog>> StageLogs(App& app, const store::Tenant& tenant,
+                                        const std::string& run_id);
+
+// Whether any of the tenant's runs has work left (a stage ready, running or
+// waiting for its backoff, or a lease to reap): `worker --until-idle`.
+Result<bool> HasWork(App& app, const store::Tenant& tenant);
+
 // Events after sequence number `after` (of one run, or all the tenant's
 // when `run_id` is empty), oldest first, at most `limit`; `next` is the
 // cursor to ask with next time (the last event's seq, or `after`).

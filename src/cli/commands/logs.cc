@@ -19,17 +19,13 @@ Result<int> CmdLogs(const Options& o, const std::string& id, bool follow,
   std::map<std::string, std::uint64_t> offsets;  // log file -> bytes printed
   std::string current;                           // the file whose lines were printed last
   while (true) {
-    std::vector<store::AttemptRow> attempts;
-    PS_TRY(s->store->Read([&](store::Tx& tx) -> Status {
-      PS_ASSIGN(attempts, tx.ListAttempts(s->tenant, run.id));
-      PS_ASSIGN(run, tx.GetRun(s->tenant, run.id));
-      return Ok();
-    }));
+    PS_ASSIGN(auto logs, service::StageLogs(app, s->tenant, run.id));
+    PS_ASSIGN(run, service::ResolveRun(app, s->tenant, run.id));
     bool any_running = false;
-    for (const auto& a : attempts) {
-      any_running = any_running || a.status == store::AttemptStatus::kRunning;
+    for (const auto& a : logs) {
+      any_running = any_running || a.running;
       if (!only_stage.empty() && a.stage != only_stage) continue;
-      const fs::path path = s->engine->LogPath(run.id, a.stage, a.attempt);
+      const fs::path path = a.path;
       std::ifstream in(path, std::ios::binary);
       if (!in) continue;
       auto& off = offsets[path.string()];

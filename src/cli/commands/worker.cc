@@ -20,16 +20,10 @@ Result<int> CmdWorker(const Options& o, int workers, bool until_idle) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     if (!until_idle) continue;
     // Idle: nothing ready, running, or waiting for its backoff.
-    bool busy = false;
-    auto st = s->store->Read([&](store::Tx& tx) -> Status {
-      PS_ASSIGN(auto runs, tx.ListRuns(s->tenant, {"", 1000}));
-      for (const auto& r : runs) busy = busy || !Finished(r.status);
-      if (busy) return Ok();
-      PS_ASSIGN(auto expired, tx.FindExpiredLeases(INT64_MAX, 1));
-      busy = !expired.empty();
-      return Ok();
-    });
-    if (st.ok() && !busy && ++idle_checks >= 2) break;
+    auto app = s->App();
+    const auto work = service::HasWork(app, s->tenant);
+    const bool busy = !work.ok() || *work;
+    if (work.ok() && !busy && ++idle_checks >= 2) break;
     if (busy) idle_checks = 0;
   }
   pool.Stop();
