@@ -9,11 +9,33 @@ void Commands::Add(CLI::App* sub, std::function<Result<int>()> run,
   entries_.push_back({sub, std::move(run), std::move(json)});
 }
 
-#define PS_CLI_COMMANDS(X)                                                                  \
-  X(Version)                                                                                \
-  X(Up) X(Runs) X(Logs) X(Events) X(Audit) X(Plan) X(Apply) X(Status) X(Release) X(Promote) \
-      X(Abort) X(Rollback) X(Down) X(Load) X(Supervise) X(Check) X(Waive) X(Waivers) X(Db)  \
-          X(Worker) X(Config)
+// One line per command, in the order --help lists them.
+// clang-format off
+#define PS_CLI_COMMANDS(X) \
+  X(Version) \
+  X(Up) \
+  X(Runs) \
+  X(Logs) \
+  X(Events) \
+  X(Audit) \
+  X(Plan) \
+  X(Apply) \
+  X(Status) \
+  X(Release) \
+  X(Promote) \
+  X(Abort) \
+  X(Rollback) \
+  X(Down) \
+  X(Load) \
+  X(Supervise) \
+  X(Check) \
+  X(Waive) \
+  X(Waivers) \
+  X(Db) \
+  X(Worker) \
+  X(Config) \
+  /* end */
+// clang-format on
 
 #define PS_DECLARE(name) void Register##name(Commands& commands);
 PS_CLI_COMMANDS(PS_DECLARE)

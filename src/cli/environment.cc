@@ -13,12 +13,7 @@ void AddEnvFlags(CLI::App* sub, DeployArgs& a) {
   sub->add_flag("--json", a.json, "Machine-readable output");
 }
 
-Status CheckEnvName(const std::string& env) {
-  return service::CheckEnvironment(Config(), env, false);
-}
-
 Result<EnvSession> OpenEnv(const Options& o, const DeployArgs& a, bool create) {
-  PS_TRY(CheckEnvName(a.env));
   PS_ASSIGN(const fs::path repo, RepoFolder(a.path));
   {
     // Checked before the state is touched.

@@ -37,7 +37,4 @@ Result<EnvSession> OpenEnv(const Options& o, const DeployArgs& a, bool create);
 Result<RunDetail> RunHere(EnvSession& t, store::RunKind kind, const Json& input, bool progress,
                           const std::function<void()>& on_interrupt = {});
 
-// Environment names: 1-32 lower-case letters, digits and '-'.
-Status CheckEnvName(const std::string& env);
-
 }  // namespace ps::cli

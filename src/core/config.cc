@@ -14,6 +14,7 @@
 #include <set>
 
 #include "core/fs.h"
+#include "core/ids.h"
 #include "core/yaml.h"
 
 extern char** environ;
@@ -129,10 +130,7 @@ bool ParseEnvironments(const std::string& s, std::vector<std::string>* out) {
   std::vector<std::string> items;
   if (!ParseList(s, &items) || items.empty()) return false;
   for (const auto& item : items) {
-    if (item.size() > 32 ||
-        item.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos) {
-      return false;
-    }
+    if (!IsEnvironmentName(item)) return false;
   }
   *out = std::move(items);
   return true;

@@ -45,4 +45,9 @@ std::string Slug(const std::string& name) {
   return out.empty() ? "app" : out;
 }
 
+bool IsEnvironmentName(std::string_view name) {
+  return !name.empty() && name.size() <= 32 &&
+         name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") == std::string_view::npos;
+}
+
 }  // namespace ps

@@ -16,4 +16,8 @@ bool IsUuid(std::string_view s);
 // is left.
 std::string Slug(const std::string& name);
 
+// An environment's name (staging, production, ...): 1-32 lower-case letters,
+// digits and '-', so that it can name a folder without climbing out of one.
+bool IsEnvironmentName(std::string_view name);
+
 }  // namespace ps

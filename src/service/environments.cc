@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/ids.h"
 #include "service/pipelines.h"
 #include "service/projects.h"
 #include "service/runs.h"
@@ -32,11 +33,20 @@ Result<std::unique_ptr<targets::Environment>> OpenExisting(App& app, const store
   return t->Open(ref);
 }
 
+// The environment's services that have a stable version (or a candidate).
+using Colour = std::optional<targets::Serving> (targets::Environment::*)(const std::string&) const;
+std::vector<std::string> ServicesWith(const targets::Environment& env, Colour colour) {
+  std::vector<std::string> names;
+  for (const auto& name : env.Services()) {
+    if ((env.*colour)(name)) names.push_back(name);
+  }
+  return names;
+}
+
 }  // namespace
 
 Status CheckEnvironment(const Config& config, const std::string& env, bool create) {
-  if (env.empty() || env.size() > 32 ||
-      env.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos) {
+  if (!IsEnvironmentName(env)) {
     return problems::InvalidInput(
         "environment names are 1-32 lower-case letters, digits and '-' ('" + env + "' is not)");
   }
@@ -105,10 +115,7 @@ std::optional<std::string> RecoverOrphanedRelease(App& app, const store::Tenant&
     });
     return any;
   };
-  std::vector<std::string> orphans;
-  for (const auto& name : env.Services()) {
-    if (env.Candidate(name)) orphans.push_back(name);
-  }
+  const std::vector<std::string> orphans = ServicesWith(env, &targets::Environment::Candidate);
   // Nothing left behind (the usual case): no lock taken, so commands beside
   // this one never find the environment busy because of it.
   if (orphans.empty() && !unfinished()) return std::nullopt;
@@ -158,9 +165,7 @@ std::optional<std::string> EnvironmentHolder(App& app, const store::Tenant& tena
 std::optional<std::string> ReleaseHolder(App& app, const store::Tenant& tenant,
                                          const store::Project& project, const std::string& target,
                                          const std::string& env) {
-  auto t = app.targets.Find(target);
-  if (!t.ok()) return std::nullopt;
-  auto holder = (*t)->LockHolder(EnvRefOf(tenant, project, env));
+  auto holder = EnvironmentHolder(app, tenant, project, target, env);
   if (!holder || holder->rfind("release", 0) != 0) return std::nullopt;
   return holder;
 }
@@ -168,21 +173,13 @@ std::optional<std::string> ReleaseHolder(App& app, const store::Tenant& tenant,
 bool HasCandidate(App& app, const store::Tenant& tenant, const store::Project& project,
                   const std::string& target, const std::string& env) {
   auto e = OpenExisting(app, tenant, project, target, env);
-  if (!e.ok()) return false;
-  for (const auto& name : (*e)->Services()) {
-    if ((*e)->Candidate(name)) return true;
-  }
-  return false;
+  return e.ok() && !ServicesWith(**e, &targets::Environment::Candidate).empty();
 }
 
 bool HasStable(App& app, const store::Tenant& tenant, const store::Project& project,
                const std::string& target, const std::string& env) {
   auto e = OpenExisting(app, tenant, project, target, env);
-  if (!e.ok()) return false;
-  for (const auto& name : (*e)->Services()) {
-    if ((*e)->Stable(name)) return true;
-  }
-  return false;
+  return e.ok() && !ServicesWith(**e, &targets::Environment::Stable).empty();
 }
 
 Result<Signalled> SignalRelease(App& app, const store::Tenant& tenant, const Actor& actor,

@@ -14,11 +14,11 @@ namespace {
 // from the configuration alone (the tenant cannot be read: the state
 // folder's own), and its processes stop without a run recorded.
 Result<int> DownWithoutState(const Options& o, const DeployArgs& a, const Problem& why) {
-  PS_TRY(CheckEnvName(a.env));
   PS_ASSIGN(const fs::path repo, RepoFolder(a.path));
   const bool found = o.config.empty();
   PS_ASSIGN(const Config c,
             LoadConfig(found ? (repo / "prodsprint.yaml").string() : o.config, found));
+  PS_TRY(service::CheckEnvironment(c, a.env, false));
   std::error_code ec;
   const fs::path state =
       fs::absolute(o.state.empty() ? fs::path(c.state_dir) : fs::path(o.state), ec);

@@ -1,7 +1,7 @@
-#include "stages/repository.h"
 #include "stages/audit/audit_stage.h"
 
 #include "stages/audit/audit.h"
+#include "stages/repository.h"
 
 namespace ps::stages {
 

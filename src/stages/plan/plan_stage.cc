@@ -1,9 +1,9 @@
-#include "stages/repository.h"
 #include "stages/plan/plan_stage.h"
 
 #include "core/fs.h"
 #include "stages/audit/audit.h"
 #include "stages/plan/blueprint.h"
+#include "stages/repository.h"
 
 namespace ps::stages {
 

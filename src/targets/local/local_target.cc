@@ -63,8 +63,7 @@ class LocalTarget final : public Target {
  private:
   // An environment's name becomes a folder: only what cannot climb out.
   static Status CheckName(const EnvRef& ref) {
-    if (ref.env.empty() || ref.env.size() > 32 ||
-        ref.env.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos) {
+    if (!IsEnvironmentName(ref.env)) {
       return problems::InvalidInput(
           "environment names are 1-32 lower-case letters, digits and '-'");
     }
