@@ -3,6 +3,8 @@
 #include <array>
 #include <utility>
 
+#include "core/fs.h"
+
 namespace ps::store {
 
 namespace {
@@ -90,6 +92,18 @@ bool IsKnownEventName(std::string_view name) {
     if (name.size() > prefix.size() && name.substr(0, prefix.size()) == prefix) return true;
   }
   return false;
+}
+
+}  // namespace ps::store
+
+namespace ps::store {
+
+std::string AuditHash(const AuditEntry& e) {
+  // A JSON array: one unambiguous encoding (objects' keys sorted), the same
+  // in every backend and every language that wants to check an export.
+  const Json fields = Json::array({e.prev_hash, e.id, e.tenant.org_id, e.tenant.workspace_id,
+                                   e.user_id, e.action, e.target, e.meta, e.created_at});
+  return Sha256Hex(Dump(fields));
 }
 
 }  // namespace ps::store

@@ -168,11 +168,63 @@ struct Alert {
   Millis created_at = 0;
 };
 
+// One line of the audit log. The log is append-only and hash-chained per org:
+// `hash` covers the entry and `prev_hash` (the org's previous entry's hash,
+// empty for its first), so a changed or deleted row breaks the chain
+// (AuditHash; `prodsprint audit verify`). The store sets id and both hashes.
+// An entry may name only an org (workspace_id empty: members, tokens) or
+// neither (org_id empty: the server's own, e.g. a request with no identity).
 struct AuditEntry {
   std::int64_t id = 0;
   Tenant tenant;
   std::string user_id, action, target;
   Json meta = Json::object();
+  Millis created_at = 0;
+  std::string prev_hash, hash;
+};
+// The hash an entry must carry: SHA-256 (hex) over prev_hash and the entry's
+// fields (id included), one canonical encoding for every backend.
+std::string AuditHash(const AuditEntry& e);
+
+// Which audit entries to list: an org's (or the server's own, org_id empty),
+// narrowed by workspace, user and action prefix; id order, from a cursor.
+struct AuditQuery {
+  std::string org_id;
+  std::string workspace_id;    // empty: every workspace of the org and the org's own
+  std::string user_id;         // empty: anyone
+  std::string action_prefix;   // "release." etc.; empty: any
+  std::int64_t after_id = 0;   // ascending from here (0: from the start) ...
+  std::int64_t before_id = 0;  // ... or, when > 0 or `newest_first`, descending below it
+  bool newest_first = false;
+  int limit = 100;
+};
+
+// A member of an org: an identity (an OIDC subject) with a role, optionally
+// narrowed to some workspaces (ids; empty: all of the org's). Roles, in
+// growing power: viewer, developer, admin, owner.
+struct Member {
+  std::string org_id, sub, role;
+  std::vector<std::string> workspaces;
+  std::string added_by;
+  Millis created_at = 0;
+};
+
+// An API token for CI. Only its SHA-256 is stored; the secret is shown once.
+struct ApiToken {
+  std::string id, org_id, name, role;
+  std::string workspace_id;  // empty: all of the org's workspaces
+  std::string hash;          // hex SHA-256 of the secret
+  std::string created_by;
+  Millis created_at = 0, expires_at = 0 /* 0: never */, last_used_at = 0, revoked_at = 0;
+};
+
+// The answer a POST gave under an Idempotency-Key, replayed for the same key
+// and body (per org and actor).
+struct IdempotencyRecord {
+  std::string org_id, actor, key;
+  std::string request_hash;  // of method, path and body
+  int status = 0;
+  Json response;  // {"headers": {...}, "body": "..."}
   Millis created_at = 0;
 };
 

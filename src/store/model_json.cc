@@ -96,4 +96,82 @@ Json ToJson(const DeadLetter& d) {
           {"replayed_at", Time(d.replayed_at)}};
 }
 
+Json ToJson(const Org& o) {
+  return {{"id", o.id}, {"name", o.name}, {"plan", o.plan}, {"created_at", Time(o.created_at)}};
+}
+
+Json ToJson(const Workspace& w) {
+  return {{"id", w.id},
+          {"org_id", w.org_id},
+          {"name", w.name},
+          {"created_by", w.created_by},
+          {"created_at", Time(w.created_at)}};
+}
+
+Json ToJson(const Member& m) {
+  return {{"org_id", m.org_id},     {"sub", m.sub},
+          {"role", m.role},         {"workspaces", m.workspaces},
+          {"added_by", m.added_by}, {"created_at", Time(m.created_at)}};
+}
+
+Json ToJson(const ApiToken& t) {
+  // Never the hash: a listing must not help anyone guess a secret.
+  return {{"id", t.id},
+          {"org_id", t.org_id},
+          {"name", t.name},
+          {"role", t.role},
+          {"workspace_id", t.workspace_id},
+          {"created_by", t.created_by},
+          {"created_at", Time(t.created_at)},
+          {"expires_at", Time(t.expires_at)},
+          {"last_used_at", Time(t.last_used_at)},
+          {"revoked_at", Time(t.revoked_at)}};
+}
+
+Json ToJson(const AuditEntry& e) {
+  return {{"id", e.id},
+          {"org_id", e.tenant.org_id},
+          {"workspace_id", e.tenant.workspace_id},
+          {"user_id", e.user_id},
+          {"action", e.action},
+          {"target", e.target},
+          {"meta", e.meta},
+          {"created_at", Time(e.created_at)},
+          {"created_at_ms", e.created_at},
+          {"prev_hash", e.prev_hash},
+          {"hash", e.hash}};
+}
+
+Json ToJson(const Release& r) {
+  return {{"id", r.id},
+          {"org_id", r.tenant.org_id},
+          {"workspace_id", r.tenant.workspace_id},
+          {"project_id", r.project_id},
+          {"sha", r.sha},
+          {"env", r.env},
+          {"strategy", r.strategy},
+          {"status", r.status},
+          {"risk_score", r.risk_score ? Json(*r.risk_score) : Json(nullptr)},
+          {"meta", r.meta},
+          {"created_at", Time(r.created_at)},
+          {"updated_at", Time(r.updated_at)}};
+}
+
+Json ToJson(const Blueprint& b) {
+  return {{"project_id", b.project_id},       {"iac_ref", b.iac_ref},
+          {"cicd_ref", b.cicd_ref},           {"policies", b.policies},
+          {"cost_estimate", b.cost_estimate}, {"plan_diff", b.plan_diff},
+          {"updated_at", Time(b.updated_at)}};
+}
+
+Json ToJson(const Alert& a) {
+  return {{"id", a.id},
+          {"project_id", a.project_id},
+          {"type", a.type},
+          {"severity", a.severity},
+          {"action", a.action},
+          {"meta", a.meta},
+          {"created_at", Time(a.created_at)}};
+}
+
 }  // namespace ps::store

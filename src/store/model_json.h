@@ -13,5 +13,13 @@ Json ToJson(const AttemptRow& a);
 Json ToJson(const Artifact& a);
 Json ToJson(const Event& e);
 Json ToJson(const DeadLetter& d);
+Json ToJson(const Org& o);
+Json ToJson(const Workspace& w);
+Json ToJson(const Member& m);
+Json ToJson(const ApiToken& t);  // without the secret's hash
+Json ToJson(const AuditEntry& e);
+Json ToJson(const Release& r);
+Json ToJson(const Blueprint& b);
+Json ToJson(const Alert& a);
 
 }  // namespace ps::store

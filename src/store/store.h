@@ -42,6 +42,27 @@ class Tx {
   virtual Result<Workspace> GetWorkspace(const std::string& org_id, const std::string& id) = 0;
   virtual Result<Workspace> FindWorkspaceByName(const std::string& org_id,
                                                 const std::string& name) = 0;
+  virtual Result<std::vector<Workspace>> ListWorkspaces(const std::string& org_id) = 0;
+
+  // Members of orgs and API tokens (the server's access control).
+  // PutMember adds or replaces (org_id, sub).
+  virtual Status PutMember(const Member& m) = 0;
+  virtual Result<Member> GetMember(const std::string& org_id, const std::string& sub) = 0;
+  virtual Result<std::vector<Member>> ListMembers(const std::string& org_id) = 0;
+  // [system] Every org `sub` is a member of: what an identity may see.
+  virtual Result<std::vector<Member>> ListMemberships(const std::string& sub) = 0;
+  virtual Status DeleteMember(const std::string& org_id, const std::string& sub) = 0;
+  virtual Status CreateApiToken(const ApiToken& t) = 0;
+  // [system] The token whose secret hashes to `hash` (authentication).
+  virtual Result<ApiToken> FindApiTokenByHash(const std::string& hash) = 0;
+  virtual Result<ApiToken> GetApiToken(const std::string& org_id, const std::string& id) = 0;
+  virtual Result<std::vector<ApiToken>> ListApiTokens(const std::string& org_id) = 0;
+  virtual Status UpdateApiToken(const ApiToken& t) = 0;
+  // Idempotency records: Put of an existing (org, actor, key) is a Conflict.
+  virtual Result<IdempotencyRecord> GetIdempotency(const std::string& org_id,
+                                                   const std::string& actor,
+                                                   const std::string& key) = 0;
+  virtual Status PutIdempotency(const IdempotencyRecord& r) = 0;
 
   // Projects and integrations.
   virtual Status CreateProject(const Project& p) = 0;
@@ -108,9 +129,16 @@ class Tx {
   virtual Status CreateAlert(const Alert& a) = 0;
   virtual Result<std::vector<Alert>> ListAlerts(const Tenant& t, const std::string& project_id) = 0;
 
-  // Audit log: append-only. AppendAudit assigns id.
+  // Audit log: append-only, hash-chained per org. AppendAudit assigns id,
+  // prev_hash and hash (AuditHash); the entry's org must exist (unless
+  // empty), and its workspace too (unless empty).
   virtual Result<std::int64_t> AppendAudit(const AuditEntry& e) = 0;
+  // A workspace's entries, newest first.
   virtual Result<std::vector<AuditEntry>> ListAudit(const Tenant& t, int limit) = 0;
+  virtual Result<std::vector<AuditEntry>> QueryAudit(const AuditQuery& q) = 0;
+  // [system] The orgs that have audit entries ("" for the server's own):
+  // the chains `audit verify` walks.
+  virtual Result<std::vector<std::string>> AuditChains() = 0;
 
   // Dead letters of failed stages, replayed by `prodsprint runs retry`.
   virtual Result<std::int64_t> AddDeadLetter(const DeadLetter& d) = 0;

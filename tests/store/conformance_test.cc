@@ -497,6 +497,122 @@ TEST_P(StoreConformance, AuditLogAndDeadLetters) {
   EXPECT_EQ(all->front().problem["title"], "Timed out");
 }
 
+TEST_P(StoreConformance, AuditLogIsChainedPerOrgAndQueried) {
+  auto a = MakeTenant("a");
+  auto b = MakeTenant("b");
+  auto append = [&](const Tenant& t, const std::string& user, const std::string& action) {
+    AuditEntry e;
+    e.tenant = t;
+    e.user_id = user;
+    e.action = action;
+    e.meta = {{"n", 0.1}, {"s", "x"}};
+    e.created_at = clock_.Now();
+    return WriteValue<std::int64_t>(*store_, [&](Tx& tx) { return tx.AppendAudit(e); });
+  };
+  ASSERT_TRUE(append(a.tenant, "u1", "release.create").ok());
+  ASSERT_TRUE(append(b.tenant, "u2", "release.create").ok());
+  ASSERT_TRUE(append({a.tenant.org_id, ""}, "u1", "member.put").ok());
+  ASSERT_TRUE(append(a.tenant, "u2", "run.cancel").ok());
+  ASSERT_TRUE(append({"", ""}, "", "auth.denied").ok());
+  // An org that does not exist takes no entries.
+  EXPECT_FALSE(append({"no-such-org", ""}, "u", "x").ok());
+
+  AuditQuery q;
+  q.org_id = a.tenant.org_id;
+  auto chain =
+      ReadValue<std::vector<AuditEntry>>(*store_, [&](Tx& tx) { return tx.QueryAudit(q); });
+  ASSERT_EQ(chain->size(), 3u);
+  std::string prev;
+  for (const auto& e : *chain) {
+    EXPECT_EQ(e.prev_hash, prev);
+    EXPECT_EQ(e.hash, AuditHash(e));
+    prev = e.hash;
+  }
+  q.user_id = "u2";
+  EXPECT_EQ(
+      ReadValue<std::vector<AuditEntry>>(*store_, [&](Tx& tx) { return tx.QueryAudit(q); })->size(),
+      1u);
+  q.user_id.clear();
+  q.action_prefix = "release.";
+  EXPECT_EQ(
+      ReadValue<std::vector<AuditEntry>>(*store_, [&](Tx& tx) { return tx.QueryAudit(q); })->size(),
+      1u);
+  q.action_prefix.clear();
+  q.after_id = chain->at(0).id;
+  q.limit = 1;
+  auto page = ReadValue<std::vector<AuditEntry>>(*store_, [&](Tx& tx) { return tx.QueryAudit(q); });
+  ASSERT_EQ(page->size(), 1u);
+  EXPECT_EQ(page->front().id, chain->at(1).id);
+  auto chains =
+      ReadValue<std::vector<std::string>>(*store_, [&](Tx& tx) { return tx.AuditChains(); });
+  EXPECT_EQ(chains->size(), 3u);  // a, b and the server's own
+}
+
+TEST_P(StoreConformance, MembersTokensAndIdempotency) {
+  auto a = MakeTenant("a");
+  auto b = MakeTenant("b");
+  Member m{a.tenant.org_id, "alice", "viewer", {a.tenant.workspace_id}, "root", clock_.Now()};
+  ASSERT_TRUE(store_->Write([&](Tx& tx) { return tx.PutMember(m); }).ok());
+  m.role = "admin";
+  ASSERT_TRUE(store_->Write([&](Tx& tx) { return tx.PutMember(m); }).ok());
+  Member mb{b.tenant.org_id, "alice", "owner", {}, "root", clock_.Now()};
+  ASSERT_TRUE(store_->Write([&](Tx& tx) { return tx.PutMember(mb); }).ok());
+  auto got =
+      ReadValue<Member>(*store_, [&](Tx& tx) { return tx.GetMember(a.tenant.org_id, "alice"); });
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->role, "admin");
+  EXPECT_EQ(got->workspaces, std::vector<std::string>{a.tenant.workspace_id});
+  EXPECT_EQ(
+      ReadValue<std::vector<Member>>(*store_, [&](Tx& tx) { return tx.ListMemberships("alice"); })
+          ->size(),
+      2u);
+  // A role outside the four is refused.
+  Member bad = m;
+  bad.role = "root";
+  EXPECT_FALSE(store_->Write([&](Tx& tx) { return tx.PutMember(bad); }).ok());
+  ASSERT_TRUE(
+      store_->Write([&](Tx& tx) { return tx.DeleteMember(a.tenant.org_id, "alice"); }).ok());
+  EXPECT_TRUE(store_->Write([&](Tx& tx) { return tx.DeleteMember(a.tenant.org_id, "alice"); })
+                  .problem()
+                  .Is("not-found"));
+
+  ApiToken t{Id(), a.tenant.org_id, "ci", "developer", "", "h1", "alice", clock_.Now(), 0, 0, 0};
+  ASSERT_TRUE(store_->Write([&](Tx& tx) { return tx.CreateApiToken(t); }).ok());
+  ApiToken dup = t;
+  dup.id = Id();
+  EXPECT_TRUE(
+      store_->Write([&](Tx& tx) { return tx.CreateApiToken(dup); }).problem().Is("conflict"));
+  auto found = ReadValue<ApiToken>(*store_, [&](Tx& tx) { return tx.FindApiTokenByHash("h1"); });
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ(found->id, t.id);
+  EXPECT_FALSE(ReadValue<ApiToken>(*store_, [&](Tx& tx) {
+                 return tx.GetApiToken(b.tenant.org_id, t.id);
+               }).ok());
+  t.revoked_at = 77;
+  t.last_used_at = 66;
+  ASSERT_TRUE(store_->Write([&](Tx& tx) { return tx.UpdateApiToken(t); }).ok());
+  auto listed = ReadValue<std::vector<ApiToken>>(
+      *store_, [&](Tx& tx) { return tx.ListApiTokens(a.tenant.org_id); });
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ(listed->front().revoked_at, 77);
+  EXPECT_EQ(listed->front().last_used_at, 66);
+
+  IdempotencyRecord r{a.tenant.org_id, "alice", "k1", "rh", 202, {{"body", "{}"}}, clock_.Now()};
+  ASSERT_TRUE(store_->Write([&](Tx& tx) { return tx.PutIdempotency(r); }).ok());
+  EXPECT_TRUE(store_->Write([&](Tx& tx) { return tx.PutIdempotency(r); }).problem().Is("conflict"));
+  auto rec = ReadValue<IdempotencyRecord>(
+      *store_, [&](Tx& tx) { return tx.GetIdempotency(a.tenant.org_id, "alice", "k1"); });
+  ASSERT_TRUE(rec.ok());
+  EXPECT_EQ(rec->status, 202);
+  EXPECT_FALSE(ReadValue<IdempotencyRecord>(*store_, [&](Tx& tx) {
+                 return tx.GetIdempotency(b.tenant.org_id, "alice", "k1");
+               }).ok());
+  auto wss = ReadValue<std::vector<Workspace>>(
+      *store_, [&](Tx& tx) { return tx.ListWorkspaces(a.tenant.org_id); });
+  ASSERT_EQ(wss->size(), 1u);
+  EXPECT_EQ(wss->front().id, a.tenant.workspace_id);
+}
+
 TEST_P(StoreConformance, SchemaVersionIsCurrent) { EXPECT_GE(store_->SchemaVersion(), 1); }
 
 }  // namespace ps::store

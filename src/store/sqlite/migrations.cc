@@ -228,10 +228,53 @@ ALTER TABLE artifacts_v2 RENAME TO artifacts;
 CREATE INDEX artifacts_by_project ON artifacts(project_id, created_at);
 )sql";
 
+// Version 3: the server's access control (members of orgs, API tokens),
+// idempotency records, and the audit log hash-chained per org (rows from
+// before are chained when the store is opened: ChainAuditLog).
+constexpr std::string_view kV3 = R"sql(
+CREATE TABLE members(
+  org_id TEXT NOT NULL REFERENCES orgs(id),
+  sub TEXT NOT NULL,
+  role TEXT NOT NULL CHECK (role IN ('owner','admin','developer','viewer')),
+  workspaces TEXT NOT NULL DEFAULT '[]',
+  added_by TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY(org_id, sub)
+);
+CREATE INDEX members_by_sub ON members(sub);
+CREATE TABLE api_tokens(
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES orgs(id),
+  name TEXT NOT NULL,
+  role TEXT NOT NULL CHECK (role IN ('owner','admin','developer','viewer')),
+  workspace_id TEXT NOT NULL DEFAULT '',
+  hash TEXT NOT NULL UNIQUE,
+  created_by TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL DEFAULT 0,
+  last_used_at INTEGER NOT NULL DEFAULT 0,
+  revoked_at INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX api_tokens_by_org ON api_tokens(org_id, created_at);
+CREATE TABLE idempotency(
+  org_id TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  key TEXT NOT NULL,
+  request_hash TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  response TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY(org_id, actor, key)
+);
+ALTER TABLE audit_log ADD COLUMN prev_hash TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit_log ADD COLUMN hash TEXT NOT NULL DEFAULT '';
+CREATE INDEX audit_by_org ON audit_log(org_id, id);
+)sql";
+
 }  // namespace
 
 const std::vector<std::string_view>& Migrations() {
-  static const std::vector<std::string_view> kAll = {kV1, kV2};
+  static const std::vector<std::string_view> kAll = {kV1, kV2, kV3};
   return kAll;
 }
 

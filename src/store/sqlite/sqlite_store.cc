@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 #include <sys/statvfs.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -299,6 +300,106 @@ class SqliteTx final : public Tx {
         "SELECT id, org_id, name, IFNULL(created_by, ''), created_at FROM workspaces "
         "WHERE name = ?1 AND org_id = ?2",
         &ReadWorkspace, "workspace", name, name, org_id);
+  }
+
+  Result<std::vector<Workspace>> ListWorkspaces(const std::string& org_id) override {
+    return QueryAll(
+        "SELECT id, org_id, name, IFNULL(created_by, ''), created_at FROM workspaces "
+        "WHERE org_id = ?1 ORDER BY name",
+        &ReadWorkspace, org_id);
+  }
+
+  Status PutMember(const Member& m) override {
+    return Insert(
+        "INSERT INTO members(org_id, sub, role, workspaces, added_by, created_at) "
+        "VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(org_id, sub) DO UPDATE SET "
+        "role = excluded.role, workspaces = excluded.workspaces",
+        "member", m.org_id, m.sub, m.role, Json(m.workspaces), m.added_by, m.created_at);
+  }
+  static Member ReadMember(const Stmt& s) {
+    Member m{s.Text(0), s.Text(1), s.Text(2), {}, s.Text(4), s.Int(5)};
+    const Json ws = s.JsonCol(3);
+    if (ws.is_array()) {
+      for (const auto& w : ws) {
+        if (w.is_string()) m.workspaces.push_back(w.get<std::string>());
+      }
+    }
+    return m;
+  }
+  static constexpr const char* kMemberCols =
+      "SELECT org_id, sub, role, workspaces, added_by, created_at FROM members ";
+  Result<Member> GetMember(const std::string& org_id, const std::string& sub) override {
+    return QueryOne(std::string(kMemberCols) + "WHERE org_id = ?1 AND sub = ?2", &ReadMember,
+                    "member", sub, org_id, sub);
+  }
+  Result<std::vector<Member>> ListMembers(const std::string& org_id) override {
+    return QueryAll(std::string(kMemberCols) + "WHERE org_id = ?1 ORDER BY sub", &ReadMember,
+                    org_id);
+  }
+  Result<std::vector<Member>> ListMemberships(const std::string& sub) override {
+    return QueryAll(std::string(kMemberCols) + "WHERE sub = ?1 ORDER BY org_id", &ReadMember, sub);
+  }
+  Status DeleteMember(const std::string& org_id, const std::string& sub) override {
+    return ExecOne("DELETE FROM members WHERE org_id = ?1 AND sub = ?2", "member", sub, org_id,
+                   sub);
+  }
+
+  Status CreateApiToken(const ApiToken& t) override {
+    return Insert(
+        "INSERT INTO api_tokens(id, org_id, name, role, workspace_id, hash, created_by, "
+        "created_at, expires_at, last_used_at, revoked_at) "
+        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        "api token", t.id, t.org_id, t.name, t.role, t.workspace_id, t.hash, t.created_by,
+        t.created_at, t.expires_at, t.last_used_at, t.revoked_at);
+  }
+  static ApiToken ReadApiToken(const Stmt& s) {
+    return {s.Text(0), s.Text(1), s.Text(2), s.Text(3), s.Text(4), s.Text(5),
+            s.Text(6), s.Int(7),  s.Int(8),  s.Int(9),  s.Int(10)};
+  }
+  static constexpr const char* kTokenCols =
+      "SELECT id, org_id, name, role, workspace_id, hash, created_by, created_at, expires_at, "
+      "last_used_at, revoked_at FROM api_tokens ";
+  Result<ApiToken> FindApiTokenByHash(const std::string& hash) override {
+    return QueryOne(std::string(kTokenCols) + "WHERE hash = ?1", &ReadApiToken, "api token",
+                    "(by secret)", hash);
+  }
+  Result<ApiToken> GetApiToken(const std::string& org_id, const std::string& id) override {
+    return QueryOne(std::string(kTokenCols) + "WHERE org_id = ?1 AND id = ?2", &ReadApiToken,
+                    "api token", id, org_id, id);
+  }
+  Result<std::vector<ApiToken>> ListApiTokens(const std::string& org_id) override {
+    return QueryAll(std::string(kTokenCols) + "WHERE org_id = ?1 ORDER BY created_at DESC, id",
+                    &ReadApiToken, org_id);
+  }
+  Status UpdateApiToken(const ApiToken& t) override {
+    return ExecOne(
+        "UPDATE api_tokens SET name = ?3, last_used_at = ?4, revoked_at = ?5, expires_at = ?6 "
+        "WHERE org_id = ?1 AND id = ?2",
+        "api token", t.id, t.org_id, t.id, t.name, t.last_used_at, t.revoked_at, t.expires_at);
+  }
+
+  Result<IdempotencyRecord> GetIdempotency(const std::string& org_id, const std::string& actor,
+                                           const std::string& key) override {
+    return QueryOne(
+        "SELECT org_id, actor, key, request_hash, status, response, created_at FROM idempotency "
+        "WHERE org_id = ?1 AND actor = ?2 AND key = ?3",
+        +[](const Stmt& s) {
+          return IdempotencyRecord{s.Text(0),
+                                   s.Text(1),
+                                   s.Text(2),
+                                   s.Text(3),
+                                   static_cast<int>(s.Int(4)),
+                                   ObjectOr(s.JsonCol(5)),
+                                   s.Int(6)};
+        },
+        "idempotency key", key, org_id, actor, key);
+  }
+  Status PutIdempotency(const IdempotencyRecord& r) override {
+    return Insert(
+        "INSERT INTO idempotency(org_id, actor, key, request_hash, status, response, "
+        "created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "idempotency key", r.org_id, r.actor, r.key, r.request_hash, r.status, r.response,
+        r.created_at);
   }
 
   // A tenant must exist before rows are written under it.
@@ -634,15 +735,41 @@ class SqliteTx final : public Tx {
   }
 
   Result<std::int64_t> AppendAudit(const AuditEntry& e) override {
-    PS_TRY(CheckTenant(e.tenant));
+    if (!e.tenant.workspace_id.empty()) {
+      PS_TRY(CheckTenant(e.tenant));
+    } else if (!e.tenant.org_id.empty()) {
+      PS_TRY(GetOrg(e.tenant.org_id));
+    }
+    AuditEntry row = e;
+    row.prev_hash = LastAuditHash(db_, row.tenant.org_id);
     auto st = db_.Prepare(
-        "INSERT INTO audit_log(org_id, workspace_id, user_id, action, target, meta, created_at) "
-        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-    st->BindAll(e.tenant.org_id, e.tenant.workspace_id, e.user_id, e.action, e.target, e.meta,
-                e.created_at);
+        "INSERT INTO audit_log(org_id, workspace_id, user_id, action, target, meta, created_at, "
+        "prev_hash) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    st->BindAll(row.tenant.org_id, row.tenant.workspace_id, row.user_id, row.action, row.target,
+                row.meta, row.created_at, row.prev_hash);
     st->Exec();
-    return db_.LastInsertRowid();
+    row.id = db_.LastInsertRowid();
+    SetAuditHash(db_, row);
+    return row.id;
   }
+  static std::string LastAuditHash(Db& db, const std::string& org_id) {
+    auto st = db.Prepare("SELECT hash FROM audit_log WHERE org_id = ?1 ORDER BY id DESC LIMIT 1");
+    st->BindAll(org_id);
+    return st->Step() ? st->Text(0) : std::string();
+  }
+  static void SetAuditHash(Db& db, AuditEntry& row) {
+    // The hash of the row as stored: meta as it reads back.
+    auto read = db.Prepare("SELECT meta FROM audit_log WHERE id = ?1");
+    read->BindAll(row.id);
+    if (read->Step()) row.meta = ObjectOr(read->JsonCol(0));
+    row.hash = AuditHash(row);
+    auto st = db.Prepare("UPDATE audit_log SET hash = ?2 WHERE id = ?1");
+    st->BindAll(row.id, row.hash);
+    st->Exec();
+  }
+  static constexpr const char* kAuditCols =
+      "SELECT id, org_id, workspace_id, user_id, action, target, meta, created_at, prev_hash, "
+      "hash FROM audit_log ";
   static AuditEntry ReadAudit(const Stmt& s) {
     AuditEntry e;
     e.id = s.Int(0);
@@ -652,13 +779,29 @@ class SqliteTx final : public Tx {
     e.target = s.Text(5);
     e.meta = ObjectOr(s.JsonCol(6));
     e.created_at = s.Int(7);
+    e.prev_hash = s.Text(8);
+    e.hash = s.Text(9);
     return e;
   }
   Result<std::vector<AuditEntry>> ListAudit(const Tenant& t, int limit) override {
+    return QueryAll(std::string(kAuditCols) +
+                        "WHERE org_id = ?1 AND workspace_id = ?2 ORDER BY id DESC LIMIT ?3",
+                    &ReadAudit, t.org_id, t.workspace_id, limit);
+  }
+  Result<std::vector<AuditEntry>> QueryAudit(const AuditQuery& q) override {
+    const bool descending = q.newest_first || q.before_id > 0;
+    std::string sql = std::string(kAuditCols) +
+                      "WHERE org_id = ?1 AND (?2 = '' OR workspace_id = ?2 OR workspace_id = '') "
+                      "AND (?3 = '' OR user_id = ?3) AND (?4 = '' OR substr(action, 1, "
+                      "length(?4)) = ?4) AND id > ?5 AND (?6 <= 0 OR id < ?6) ORDER BY id " +
+                      std::string(descending ? "DESC" : "ASC") + " LIMIT ?7";
+    return QueryAll(sql, &ReadAudit, q.org_id, q.workspace_id, q.user_id, q.action_prefix,
+                    q.after_id, q.before_id, std::max(q.limit, 0));
+  }
+  Result<std::vector<std::string>> AuditChains() override {
     return QueryAll(
-        "SELECT id, org_id, workspace_id, user_id, action, target, meta, created_at FROM "
-        "audit_log WHERE org_id = ?1 AND workspace_id = ?2 ORDER BY id DESC LIMIT ?3",
-        &ReadAudit, t.org_id, t.workspace_id, limit);
+        "SELECT DISTINCT org_id FROM audit_log ORDER BY org_id",
+        +[](const Stmt& s) { return s.Text(0); });
   }
 
   Result<std::int64_t> AddDeadLetter(const DeadLetter& d) override {
@@ -742,6 +885,30 @@ bool HasSqliteHeader(const std::string& path, bool* empty) {
          std::string_view(head, 16) == std::string_view("SQLite format 3\0", 16);
 }
 
+// Chains the audit entries written before the log was hash-chained (schema
+// version 3), in id order per org, so that every row is covered.
+void ChainAuditLog(Db& db) {
+  std::vector<std::int64_t> ids;
+  {
+    auto st = db.Prepare("SELECT id FROM audit_log WHERE hash = '' ORDER BY id");
+    while (st->Step()) ids.push_back(st->Int(0));
+  }
+  for (const auto id : ids) {
+    auto st = db.Prepare(std::string(SqliteTx::kAuditCols) + "WHERE id = ?1");
+    st->BindAll(id);
+    if (!st->Step()) continue;
+    AuditEntry row = SqliteTx::ReadAudit(*st);
+    auto prev = db.Prepare(
+        "SELECT hash FROM audit_log WHERE org_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT 1");
+    prev->BindAll(row.tenant.org_id, row.id);
+    row.prev_hash = prev->Step() ? prev->Text(0) : std::string();
+    auto set = db.Prepare("UPDATE audit_log SET prev_hash = ?2 WHERE id = ?1");
+    set->BindAll(row.id, row.prev_hash);
+    set->Exec();
+    SqliteTx::SetAuditHash(db, row);
+  }
+}
+
 }  // namespace
 
 SqliteStore::SqliteStore(std::string path, std::unique_ptr<Db> db)
@@ -800,6 +967,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
           db->Exec(std::string(Migrations()[static_cast<std::size_t>(v)]));
           db->Exec("PRAGMA user_version = " + std::to_string(v + 1));
         }
+        ChainAuditLog(*db);
         db->Exec("COMMIT");
       } catch (...) {
         sqlite3_exec(db->raw(), "ROLLBACK", nullptr, nullptr, nullptr);
