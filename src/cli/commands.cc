@@ -33,6 +33,8 @@ void Commands::Add(CLI::App* sub, std::function<Result<int>()> run,
   X(Waivers) \
   X(Db) \
   X(Worker) \
+  X(Serve) \
+  X(Orgs) \
   X(Config) \
   /* end */
 // clang-format on

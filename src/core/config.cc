@@ -136,6 +136,32 @@ bool ParseEnvironments(const std::string& s, std::vector<std::string>* out) {
   return true;
 }
 
+// The server's settings; those not set are left out (an empty value is not a
+// valid one, so the output reads back as it was).
+Json ServerJson(const ServerConfig& s) {
+  Json j = {{"listen", s.listen},
+            {"rate_limit", {{"token", s.rate_token}, {"org", s.rate_org}}},
+            {"heartbeat", FormatDuration(s.heartbeat)}};
+  if (!s.repos_root.empty()) j["repos_root"] = s.repos_root;
+  Json oidc = Json::object();
+  if (!s.oidc_issuer.empty()) oidc["issuer"] = s.oidc_issuer;
+  if (!s.oidc_audience.empty()) oidc["audience"] = s.oidc_audience;
+  if (!s.oidc_jwks_url.empty()) oidc["jwks_url"] = s.oidc_jwks_url;
+  if (!s.oidc_jwks_file.empty()) oidc["jwks_file"] = s.oidc_jwks_file;
+  if (!oidc.empty()) j["oidc"] = oidc;
+  if (!s.cors_origins.empty()) j["cors_origins"] = s.cors_origins;
+  return j;
+}
+
+bool SetUrl(const std::string& v, std::string* out) {
+  if (v.size() > 2048 || (v.rfind("https://", 0) != 0 && v.rfind("http://", 0) != 0)) return false;
+  for (char ch : v) {
+    if (static_cast<unsigned char>(ch) < 0x21 || ch == 0x7f) return false;
+  }
+  *out = v;
+  return true;
+}
+
 bool OneOf(const std::string& s, std::initializer_list<const char*> options, std::string* out) {
   for (const char* o : options) {
     if (s == o) {
@@ -169,6 +195,62 @@ const std::vector<Setting>& Settings() {
          if (v.empty()) return false;
          c.state_dir = v;
          return true;
+       }},
+      {"server.listen", "HOST:PORT (e.g. 127.0.0.1:7070)",
+       [](Config& c, const std::string& v) {
+         const auto colon = v.rfind(':');
+         int port = 0;
+         if (colon == std::string::npos || colon == 0 ||
+             !ParseInt(v.substr(colon + 1), 0, 65535, &port)) {
+           return false;
+         }
+         c.server.listen = v;
+         return true;
+       }},
+      {"server.repos_root", "an absolute folder path",
+       [](Config& c, const std::string& v) {
+         if (v.empty() || v.front() != '/') return false;
+         c.server.repos_root = v;
+         return true;
+       }},
+      {"server.oidc.issuer", "an https:// or http:// URL",
+       [](Config& c, const std::string& v) { return SetUrl(v, &c.server.oidc_issuer); }},
+      {"server.oidc.audience", "a string",
+       [](Config& c, const std::string& v) {
+         if (v.empty() || v.size() > 512) return false;
+         c.server.oidc_audience = v;
+         return true;
+       }},
+      {"server.oidc.jwks_url", "an https:// or http:// URL",
+       [](Config& c, const std::string& v) { return SetUrl(v, &c.server.oidc_jwks_url); }},
+      {"server.oidc.jwks_file", "a file path",
+       [](Config& c, const std::string& v) {
+         if (v.empty()) return false;
+         c.server.oidc_jwks_file = v;
+         return true;
+       }},
+      {"server.cors_origins", "origins (scheme://host[:port]), a list",
+       [](Config& c, const std::string& v) {
+         std::vector<std::string> items;
+         if (!ParseList(v, &items)) return false;
+         for (const auto& o : items) {
+           if (o.rfind("http://", 0) != 0 && o.rfind("https://", 0) != 0) return false;
+           if (o.find('/', o.find("//") + 2) != std::string::npos) return false;
+         }
+         c.server.cors_origins = std::move(items);
+         return true;
+       }},
+      {"server.rate_limit.token", "requests per second, an integer from 1 to 100000",
+       [](Config& c, const std::string& v) {
+         return ParseInt(v, 1, 100'000, &c.server.rate_token);
+       }},
+      {"server.rate_limit.org", "requests per second, an integer from 1 to 1000000",
+       [](Config& c, const std::string& v) {
+         return ParseInt(v, 1, 1'000'000, &c.server.rate_org);
+       }},
+      {"server.heartbeat", "a duration from 1s to 5m (e.g. 15s)",
+       [](Config& c, const std::string& v) {
+         return ParseDurationIn(v, 1'000, 300'000, &c.server.heartbeat);
        }},
       {"log.format", "logfmt or json",
        [](Config& c, const std::string& v) { return ParseLogFormat(v, &c.log_format); }},
@@ -792,6 +874,7 @@ Json Config::ToJson() const {
         {"stages", stages}}},
       {"policy", policy.ToJson()},
       {"release", release.ToJson()},
+      {"server", ServerJson(server)},
       {"deploy",
        {{"instances", release.instances},
         {"health_timeout", FormatDuration(release.health_timeout)}}},

@@ -97,6 +97,22 @@ struct ReleaseConfig {
   Json ToJson() const;
 };
 
+// `prodsprint serve`: where it listens, what it may import, whom it trusts.
+struct ServerConfig {
+  std::string listen = "127.0.0.1:7070";  // HOST:PORT
+  // Local repositories (plain paths, file:// URLs) are importable only from
+  // under this folder; empty: none are.
+  std::string repos_root;
+  // OIDC: tokens must come from `oidc_issuer` for `oidc_audience`, signed by
+  // a key of the JWKS at `oidc_jwks_url` or in `oidc_jwks_file`.
+  std::string oidc_issuer, oidc_audience, oidc_jwks_url, oidc_jwks_file;
+  // Origins a browser may call the API from (CORS); empty: none.
+  std::vector<std::string> cors_origins;
+  int rate_token = 50;        // requests per second per token (bursts of twice that)
+  int rate_org = 500;         // requests per second per org
+  Millis heartbeat = 15'000;  // SSE comment heartbeat
+};
+
 struct Config {
   int version = 1;
   std::string project_name;  // empty: the folder's name
@@ -107,6 +123,7 @@ struct Config {
   EngineConfig engine;
   PolicyConfig policy;
   ReleaseConfig release;
+  ServerConfig server;
   LogFormat log_format = LogFormat::kLogfmt;
   LogLevel log_level = LogLevel::kWarn;
 

@@ -25,6 +25,12 @@ struct ReadinessOutcome {
   bool ready() const { return checklist.is_object() && checklist.value("ready", false); }
 };
 
+// The readiness run, created (its workers run it).
+Result<store::Run> SubmitReadiness(App& app, const store::Tenant& tenant, const Actor& actor,
+                                   const store::Project& project, const ReadinessRequest& request);
+// What a readiness run found so far (the gates' outputs, the checklist).
+Result<ReadinessOutcome> ReadinessOf(App& app, const store::Tenant& tenant,
+                                     const std::string& run_id);
 Result<ReadinessOutcome> CheckReadiness(App& app, const store::Tenant& tenant, const Actor& actor,
                                         const store::Project& project,
                                         const ReadinessRequest& request, const Drive& drive);

@@ -1,0 +1,317 @@
+// Projects and the brief's pipeline routes: import, blueprints, apply,
+// readiness, the dashboard's summary, waivers and alerts.
+#include <filesystem>
+
+#include "api/api.h"
+#include "service/environments.h"
+#include "service/projects.h"
+#include "service/readiness.h"
+#include "service/runs.h"
+#include "service/waivers.h"
+#include "store/model_json.h"
+
+namespace ps::api {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+Problem Unprocessable(std::string detail) {
+  return Problem::Make("repository-refused", "Repository refused", 422, std::move(detail));
+}
+
+// A repository the server may read: a plain path or file:// URL whose
+// real location (symbolic links followed) is under server.repos_root, with
+// no '..' in what was given. Remote URLs (https, ssh) are refused for now.
+Result<std::string> LocalRepository(const Config& config, const std::string& url) {
+  std::string path = url;
+  if (url.rfind("file://", 0) == 0) {
+    if (!PercentDecode(url.substr(7), &path)) return BadRequest("malformed file:// URL");
+  } else if (url.find("://") != std::string::npos || url.rfind("git@", 0) == 0) {
+    return Unprocessable(
+        "only repositories on the server's disk (a path or file:// URL under server.repos_root) "
+        "can be imported by this build; cloning " +
+        url.substr(0, url.find("://")) + " URLs is not built yet");
+  }
+  if (path.empty() || path.front() != '/') {
+    return BadRequest("repo_url must be an absolute path, a file:// URL or a git URL");
+  }
+  for (const auto& part : fs::path(path)) {
+    if (part == "..") return Unprocessable("repo_url must not contain '..'");
+  }
+  if (config.server.repos_root.empty()) {
+    return Unprocessable(
+        "local repositories cannot be imported: the server has no server.repos_root");
+  }
+  std::error_code ec;
+  const fs::path root = fs::canonical(config.server.repos_root, ec);
+  if (ec) return Unprocessable("server.repos_root does not exist on the server");
+  const fs::path real = fs::canonical(path, ec);
+  if (ec || !fs::is_directory(real, ec)) {
+    return Unprocessable("no repository folder at " + path);
+  }
+  const auto rel = real.lexically_relative(root);
+  if (rel.empty() || *rel.begin() == "..") {
+    return Unprocessable(path + " is outside server.repos_root (symbolic links are followed)");
+  }
+  return real.string();
+}
+
+Result<Response> Import(Call& c) {
+  PS_ASSIGN(Json body, c.Body());
+  PS_ASSIGN(std::string url, StringField(body, "repo_url"));
+  PS_ASSIGN(std::string ref, StringField(body, "ref", false));
+  PS_ASSIGN(std::string workspace, StringField(body, "workspace"));
+  PS_ASSIGN(Scope s, c.InWorkspace(workspace, Need::kOperate));
+  PS_ASSIGN(std::string repo, LocalRepository(c.app().config, url));
+  PS_ASSIGN(store::Project p, service::EnsureProject(c.app(), s.tenant, c.actor(), repo));
+  Json input = Json::object();
+  if (!ref.empty()) input["ref"] = ref;
+  PS_ASSIGN(store::Run run,
+            service::Submit(c.app(), s.tenant, c.actor(), p, store::RunKind::kImport, input));
+  c.audit_target = "project:" + p.id;
+  c.audit_meta["run_id"] = run.id;
+  return Accepted(run);
+}
+
+Result<Response> ListProjects(Call& c) {
+  std::vector<Scope> scopes;
+  if (auto ws = c.req.Param("workspace")) {
+    PS_ASSIGN(Scope s, c.InWorkspace(*ws, Need::kView));
+    scopes.push_back(s);
+  } else {
+    PS_ASSIGN(scopes, c.Visible());
+  }
+  Json items = Json::array();
+  for (const auto& s : scopes) {
+    PS_ASSIGN(auto projects, service::ListProjects(c.app(), s.tenant));
+    for (const auto& p : projects) items.push_back(store::ToJson(p));
+  }
+  return Response::WithJson(200, {{"items", items}});
+}
+
+Result<Response> GetProject(Call& c) {
+  PS_ASSIGN(auto found, c.Project(c.params["id"], Need::kView));
+  return Response::WithJson(200, store::ToJson(found.second));
+}
+
+// A POST whose body names a project: {"project_id": "..."}.
+Result<std::pair<Scope, store::Project>> BodyProject(Call& c, const Json& body, Need need) {
+  PS_ASSIGN(std::string id, StringField(body, "project_id"));
+  return c.Project(id, need);
+}
+
+Result<Response> Generate(Call& c) {
+  PS_ASSIGN(Json body, c.Body());
+  PS_ASSIGN(auto found, BodyProject(c, body, Need::kOperate));
+  PS_ASSIGN(std::string ref, StringField(body, "ref", false));
+  Json input = Json::object();
+  if (!ref.empty()) input["ref"] = ref;
+  PS_ASSIGN(store::Run run, service::Submit(c.app(), found.first.tenant, c.actor(), found.second,
+                                            store::RunKind::kBlueprint, input));
+  c.audit_meta["run_id"] = run.id;
+  return Accepted(run);
+}
+
+Result<Response> GetBlueprint(Call& c) {
+  PS_ASSIGN(auto found, c.Project(c.params["project_id"], Need::kView));
+  const store::Tenant& t = found.first.tenant;
+  PS_ASSIGN(store::Blueprint b,
+            store::ReadValue<store::Blueprint>(
+                c.app().store, [&](store::Tx& tx) { return tx.GetBlueprint(t, found.second.id); }));
+  Json out = store::ToJson(b);
+  PS_ASSIGN(auto artifacts,
+            store::ReadValue<std::vector<store::Artifact>>(c.app().store, [&](store::Tx& tx) {
+              return tx.ListArtifacts(t, found.second.id);
+            }));
+  Json files = Json::array();
+  for (const auto& a : artifacts) {
+    if (a.type == store::ArtifactType::kIac || a.type == store::ArtifactType::kCicd) {
+      files.push_back(store::ToJson(a));
+    }
+  }
+  out["artifacts"] = files;
+  return Response::WithJson(200, out);
+}
+
+Result<std::string> EnvField(Call& c, const Json& body, const std::string& def) {
+  PS_ASSIGN(std::string env, StringField(body, "env", false));
+  if (env.empty()) env = def;
+  PS_TRY(service::CheckEnvironment(c.app().config, env, true));
+  return env;
+}
+
+Result<Response> Apply(Call& c) {
+  PS_ASSIGN(Json body, c.Body());
+  PS_ASSIGN(auto found, BodyProject(c, body, Need::kOperate));
+  PS_ASSIGN(std::string env, EnvField(c, body, "staging"));
+  PS_ASSIGN(std::string ref, StringField(body, "ref", false));
+  Json input = {{"ref", ref}, {"env", env}, {"target", "local"}};
+  PS_ASSIGN(store::Run run, service::Submit(c.app(), found.first.tenant, c.actor(), found.second,
+                                            store::RunKind::kApply, input));
+  c.audit_meta["run_id"] = run.id;
+  c.audit_meta["env"] = env;
+  return Accepted(run);
+}
+
+Result<std::vector<store::Run>> RunsOf(Call& c, const Scope& s, const std::string& project_id) {
+  return service::ListRuns(c.app(), s.tenant, project_id, 200);
+}
+
+const store::Run* Newest(const std::vector<store::Run>& runs, store::RunKind kind) {
+  for (const auto& r : runs) {
+    if (r.kind == kind) return &r;
+  }
+  return nullptr;
+}
+
+Json ReadinessJson(Call& c, const Scope& s, const store::Run* run) {
+  if (!run) return {{"run_id", nullptr}, {"ready", nullptr}, {"checklist", nullptr}};
+  auto out = service::ReadinessOf(c.app(), s.tenant, run->id);
+  if (!out.ok()) return {{"run_id", run->id}, {"error", out.problem().ToJson()}};
+  return {
+      {"run_id", run->id},
+      {"status", store::ToString(run->status)},
+      {"ready", out->checklist.is_object() ? Json(out->ready()) : Json(nullptr)},
+      {"checklist", out->checklist},
+      {"gates",
+       {{"security", out->security}, {"tests", out->tests}, {"performance", out->performance}}}};
+}
+
+Result<Response> GetReadiness(Call& c) {
+  PS_ASSIGN(auto found, c.Project(c.params["project_id"], Need::kView));
+  PS_ASSIGN(auto runs, RunsOf(c, found.first, found.second.id));
+  return Response::WithJson(
+      200, ReadinessJson(c, found.first, Newest(runs, store::RunKind::kReadiness)));
+}
+
+Result<Response> CheckReadiness(Call& c) {
+  PS_ASSIGN(Json body, c.Body());
+  PS_ASSIGN(auto found, BodyProject(c, body, Need::kOperate));
+  service::ReadinessRequest r;
+  PS_ASSIGN(r.env, EnvField(c, body, "staging"));
+  PS_ASSIGN(r.ref, StringField(body, "ref", false));
+  PS_ASSIGN(store::Run run,
+            service::SubmitReadiness(c.app(), found.first.tenant, c.actor(), found.second, r));
+  c.audit_meta["run_id"] = run.id;
+  return Accepted(run);
+}
+
+Result<Response> Dashboard(Call& c) {
+  PS_ASSIGN(auto found, c.Project(c.params["project_id"], Need::kView));
+  const Scope& s = found.first;
+  const store::Project& p = found.second;
+  PS_ASSIGN(auto runs, RunsOf(c, s, p.id));
+  Json latest = Json::object();
+  for (auto kind :
+       {store::RunKind::kImport, store::RunKind::kBlueprint, store::RunKind::kApply,
+        store::RunKind::kReadiness, store::RunKind::kRelease, store::RunKind::kRollback}) {
+    const store::Run* r = Newest(runs, kind);
+    latest[std::string(store::ToString(kind))] = r ? store::ToJson(*r) : Json(nullptr);
+  }
+  Json cost = nullptr;
+  auto bp = store::ReadValue<store::Blueprint>(
+      c.app().store, [&](store::Tx& tx) { return tx.GetBlueprint(s.tenant, p.id); });
+  if (bp.ok()) cost = bp->cost_estimate;
+  PS_ASSIGN(auto releases,
+            store::ReadValue<std::vector<store::Release>>(
+                c.app().store, [&](store::Tx& tx) { return tx.ListReleases(s.tenant, p.id); }));
+  Json rel = Json::array();
+  for (std::size_t i = 0; i < releases.size() && i < 10; ++i)
+    rel.push_back(store::ToJson(releases[i]));
+  PS_ASSIGN(auto alerts,
+            store::ReadValue<std::vector<store::Alert>>(
+                c.app().store, [&](store::Tx& tx) { return tx.ListAlerts(s.tenant, p.id); }));
+  Json al = Json::array();
+  for (std::size_t i = 0; i < alerts.size() && i < 20; ++i) al.push_back(store::ToJson(alerts[i]));
+  auto envs = service::EnvironmentsStatus(c.app(), s.tenant, p, "local");
+  return Response::WithJson(
+      200, {{"project", store::ToJson(p)},
+            {"runs", latest},
+            {"readiness", ReadinessJson(c, s, Newest(runs, store::RunKind::kReadiness))},
+            {"cost", cost},
+            {"releases", rel},
+            {"alerts", al},
+            {"environments", envs.ok() ? *envs : Json(nullptr)}});
+}
+
+Result<Response> ListWaivers(Call& c) {
+  PS_ASSIGN(auto found, c.Project(c.params["id"], Need::kView));
+  PS_ASSIGN(Json w, service::WaiversOf(c.app(), found.first.tenant, found.second.id));
+  return Response::WithJson(200, {{"items", w}});
+}
+
+Result<Response> Waive(Call& c) {
+  PS_ASSIGN(auto found, c.Project(c.params["id"], Need::kAdmin));
+  PS_ASSIGN(Json body, c.Body());
+  service::Waiver w;
+  PS_ASSIGN(w.gate, StringField(body, "gate"));
+  PS_ASSIGN(w.reason, StringField(body, "reason"));
+  PS_ASSIGN(std::string until, StringField(body, "until"));
+  PS_ASSIGN(w.until, service::ParseUntil(until));
+  PS_TRY(service::CheckWaiver(w, c.app().clock.Now()));
+  PS_ASSIGN(Json out, service::Waive(c.app(), found.first.tenant, c.actor(), found.second, w));
+  c.audit_meta["gate"] = w.gate;
+  return Response::WithJson(201, out);
+}
+
+Result<Response> ListAlerts(Call& c) {
+  PS_ASSIGN(auto found, c.Project(c.params["id"], Need::kView));
+  PS_ASSIGN(auto alerts,
+            store::ReadValue<std::vector<store::Alert>>(c.app().store, [&](store::Tx& tx) {
+              return tx.ListAlerts(found.first.tenant, found.second.id);
+            }));
+  Json items = Json::array();
+  for (const auto& a : alerts) items.push_back(store::ToJson(a));
+  return Response::WithJson(200, {{"items", items}});
+}
+
+}  // namespace
+
+void AddProjectRoutes(std::vector<Route>& routes) {
+  routes.push_back({"POST", "/v1/projects/import", "importProject", "projects",
+                    "Import a repository into a workspace: registers the project and starts an "
+                    "import run (202)",
+                    Need::kOperate, "project.import",
+                    ObjectSchema({"repo_url", "ref", "workspace"}, {"repo_url", "workspace"}), 202,
+                    "application/json", Import});
+  routes.push_back({"GET", "/v1/projects", "listProjects", "projects",
+                    "Projects the caller may see (?workspace=ORG/WORKSPACE)", Need::kView, "",
+                    nullptr, 200, "application/json", ListProjects});
+  routes.push_back({"GET", "/v1/projects/{id}", "getProject", "projects", "A project", Need::kView,
+                    "", nullptr, 200, "application/json", GetProject});
+  routes.push_back({"GET", "/v1/projects/{id}/waivers", "listWaivers", "projects",
+                    "The project's gate waivers", Need::kView, "", nullptr, 200, "application/json",
+                    ListWaivers});
+  routes.push_back({"POST", "/v1/projects/{id}/waivers", "waive", "projects",
+                    "Waive a gate until a date, with a reason", Need::kAdmin, "gate.waive",
+                    ObjectSchema({"gate", "reason", "until"}, {"gate", "reason", "until"}), 201,
+                    "application/json", Waive});
+  routes.push_back({"GET", "/v1/projects/{id}/alerts", "listAlerts", "projects",
+                    "The project's alerts", Need::kView, "", nullptr, 200, "application/json",
+                    ListAlerts});
+  routes.push_back({"POST", "/v1/blueprints/generate", "generateBlueprint", "blueprints",
+                    "Plan: IaC, CI, policies and cost (a blueprint run, 202)", Need::kOperate,
+                    "blueprint.generate", ObjectSchema({"project_id", "ref"}, {"project_id"}), 202,
+                    "application/json", Generate});
+  routes.push_back({"GET", "/v1/blueprints/{project_id}", "getBlueprint", "blueprints",
+                    "The project's latest plan", Need::kView, "", nullptr, 200, "application/json",
+                    GetBlueprint});
+  routes.push_back({"POST", "/v1/pipelines/apply", "applyPipeline", "pipelines",
+                    "Provision an environment and deploy (an apply run, 202)", Need::kOperate,
+                    "pipeline.apply", ObjectSchema({"project_id", "env", "ref"}, {"project_id"}),
+                    202, "application/json", Apply});
+  routes.push_back({"GET", "/v1/readiness/{project_id}", "getReadiness", "readiness",
+                    "The newest readiness run's checklist and blockers", Need::kView, "", nullptr,
+                    200, "application/json", GetReadiness});
+  routes.push_back({"POST", "/v1/readiness/check", "checkReadiness", "readiness",
+                    "Run the gates (a readiness run, 202)", Need::kOperate, "readiness.check",
+                    ObjectSchema({"project_id", "env", "ref"}, {"project_id"}), 202,
+                    "application/json", CheckReadiness});
+  routes.push_back({"GET", "/v1/dashboards/{project_id}", "getDashboard", "dashboards",
+                    "The project at a glance: newest runs, readiness, cost, releases, alerts, "
+                    "environments",
+                    Need::kView, "", nullptr, 200, "application/json", Dashboard});
+}
+
+}  // namespace ps::api
