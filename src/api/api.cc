@@ -245,12 +245,20 @@ Result<std::pair<Scope, store::Release>> Call::Release(const std::string& id, Ne
 // --- Api -----------------------------------------------------------------
 
 Api::Api(service::App& app, Authenticator& auth, Metrics& metrics, ApiOptions options)
-    : app_(app), auth_(auth), metrics_(metrics), options_(std::move(options)) {
-  AddSystemRoutes(routes_);
-  AddOrgRoutes(routes_);
-  AddProjectRoutes(routes_);
-  AddRunRoutes(routes_);
-  AddReleaseRoutes(routes_);
+    : app_(app),
+      auth_(auth),
+      metrics_(metrics),
+      options_(std::move(options)),
+      routes_(AllRoutes()) {}
+
+std::vector<Route> AllRoutes() {
+  std::vector<Route> routes;
+  AddSystemRoutes(routes);
+  AddOrgRoutes(routes);
+  AddProjectRoutes(routes);
+  AddRunRoutes(routes);
+  AddReleaseRoutes(routes);
+  return routes;
 }
 
 bool Api::Admit(const std::string& bucket, int per_second, int* retry_after_s) {

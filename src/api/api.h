@@ -143,7 +143,12 @@ class Api {
   std::map<std::string, Bucket> buckets_;
 };
 
-// The route groups (one file each); Api's constructor adds them all.
+// The route table: every group, in the order they are matched.
+std::vector<Route> AllRoutes();
+// The OpenAPI 3.1 document of `routes`.
+Json OpenApiDocument(const std::vector<Route>& routes, const ApiOptions& options);
+
+// The route groups (one file each); AllRoutes adds them all.
 void AddSystemRoutes(std::vector<Route>& routes);
 void AddOrgRoutes(std::vector<Route>& routes);
 void AddProjectRoutes(std::vector<Route>& routes);

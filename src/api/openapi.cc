@@ -47,11 +47,13 @@ std::string Reason(int status) {
 
 }  // namespace
 
-Json Api::OpenApi() const {
+Json Api::OpenApi() const { return OpenApiDocument(routes_, options_); }
+
+Json OpenApiDocument(const std::vector<Route>& routes, const ApiOptions& options) {
   Json paths = Json::object();
   Json tags = Json::array();
   std::set<std::string> seen;
-  for (const auto& r : routes_) {
+  for (const auto& r : routes) {
     if (seen.insert(r.tag).second) {
       tags.push_back({{"name", r.tag}, {"description", "Routes about " + r.tag}});
     }
@@ -130,26 +132,26 @@ Json Api::OpenApi() const {
                    [](unsigned char ch) { return std::tolower(ch); });
     paths[r.pattern][method] = op;
   }
-  return {{"openapi", "3.1.0"},
-          {"info",
-           {{"title", "ProdSprint API"},
-            {"version", options_.version},
-            {"description",
-             "The control plane of ProdSprint: projects, plans, environments, readiness gates "
-             "and releases; live runs over Server-Sent Events. Errors are RFC 9457 problems."},
-            {"license", {{"name", "Proprietary"}, {"identifier", "LicenseRef-ProdSprint"}}}}},
-          {"servers",
-           Json::array({{{"url", options_.public_url.empty() ? "/" : options_.public_url}}})},
-          {"tags", tags},
-          {"paths", paths},
-          {"components",
-           {{"schemas", {{"Problem", ProblemSchema()}}},
-            {"securitySchemes",
-             {{"bearer",
-               {{"type", "http"},
-                {"scheme", "bearer"},
-                {"description", "An OIDC access token (JWT) or an API token (pst_...)"}}},
-              {"session", {{"type", "apiKey"}, {"in", "cookie"}, {"name", "ps_session"}}}}}}}};
+  return {
+      {"openapi", "3.1.0"},
+      {"info",
+       {{"title", "ProdSprint API"},
+        {"version", options.version},
+        {"description",
+         "The control plane of ProdSprint: projects, plans, environments, readiness gates "
+         "and releases; live runs over Server-Sent Events. Errors are RFC 9457 problems."},
+        {"license", {{"name", "Proprietary"}, {"identifier", "LicenseRef-ProdSprint"}}}}},
+      {"servers", Json::array({{{"url", options.public_url.empty() ? "/" : options.public_url}}})},
+      {"tags", tags},
+      {"paths", paths},
+      {"components",
+       {{"schemas", {{"Problem", ProblemSchema()}}},
+        {"securitySchemes",
+         {{"bearer",
+           {{"type", "http"},
+            {"scheme", "bearer"},
+            {"description", "An OIDC access token (JWT) or an API token (pst_...)"}}},
+          {"session", {{"type", "apiKey"}, {"in", "cookie"}, {"name", "ps_session"}}}}}}}};
 }
 
 }  // namespace ps::api

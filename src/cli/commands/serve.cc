@@ -20,6 +20,7 @@ struct ServeArgs {
   int workers = 0;
   int io_threads = 2;
   int handler_threads = 8;
+  bool openapi = false;
 };
 
 bool IsLoopback(const std::string& host) {
@@ -45,6 +46,12 @@ Result<std::string> DevOwner(Session& s) {
 }
 
 Result<int> CmdServe(const Options& o, const ServeArgs& a) {
+  if (a.openapi) {
+    api::ApiOptions options;
+    options.version = PS_VERSION;
+    std::cout << Dump(api::OpenApiDocument(api::AllRoutes(), options), 2) << std::endl;
+    return kExitOk;
+  }
   PS_ASSIGN(auto s, OpenSession(o, "prodsprint.yaml", true));
   if (a.workers > 0) s->config.engine.workers = a.workers;
   const std::string listen = a.listen.empty() ? s->config.server.listen : a.listen;
@@ -170,6 +177,8 @@ void RegisterServe(Commands& commands) {
       ->check(CLI::Range(1, 64));
   serve->add_option("--handler-threads", a->handler_threads, "Threads running requests (default 8)")
       ->check(CLI::Range(1, 256));
+  serve->add_flag("--openapi", a->openapi,
+                  "Print the API's OpenAPI 3.1 document (as served at /v1/openapi.json) and exit");
   const Options& o = commands.options();
   commands.Add(serve, [&o, a] { return CmdServe(o, *a); });
 }
