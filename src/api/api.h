@@ -35,7 +35,7 @@ struct Scope {
 // with a tenant it chose, so another tenant's object is always a 404.
 class Call {
  public:
-  Call(Api& api, const Request& req) : api_(api), req(req) {}
+  Call(Api& api, const Request& req) : req(req), api_(api) {}
   Api& api() { return api_; }
   service::App& app();
 
