@@ -42,14 +42,20 @@ struct World {
     config.server.repos_root = dir.string();
     config.server.rate_token = 1'000'000;
     config.server.rate_org = 1'000'000;
-    store = std::move(store::sqlite::SqliteStore::Open((dir / "state.db").string(),
-                                                       {.durable = false})
-                          .value());
+    store = std::move(
+        store::sqlite::SqliteStore::Open((dir / "state.db").string(), {.durable = false}).value());
     artifacts = std::make_unique<artifacts::FsArtifactStore>(dir / "artifacts");
     service::RegisterBuiltinStages(registry, targets);
-    engine = std::make_unique<engine::Engine>(engine::EngineDeps{
-        *store, *artifacts, registry, clock, random, Logger::Null(), config, dir / "logs", false,
-        {}});
+    engine = std::make_unique<engine::Engine>(engine::EngineDeps{*store,
+                                                                 *artifacts,
+                                                                 registry,
+                                                                 clock,
+                                                                 random,
+                                                                 Logger::Null(),
+                                                                 config,
+                                                                 dir / "logs",
+                                                                 false,
+                                                                 {}});
     app = std::make_unique<service::App>(
         service::App{config, *store, *artifacts, *engine, *targets, clock, random});
     auth = std::make_unique<api::Authenticator>(*store, clock, nullptr, api::jwt::Policy{});
@@ -91,9 +97,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto parts = Parts(data + 2, size - 2, 4);
   api::Request req;
   req.method = route.method;
-  req.path = route.pattern;
-  for (std::size_t at; (at = req.path.find('{')) != std::string::npos;) {
-    req.path.replace(at, req.path.find('}', at) - at + 1, parts[0]);
+  // Each {name} of the pattern becomes the input's parameter.
+  for (std::size_t i = 0; i < route.pattern.size(); ++i) {
+    if (route.pattern[i] == '{') {
+      req.path += parts[0];
+      i = route.pattern.find('}', i);
+    } else {
+      req.path += route.pattern[i];
+    }
   }
   req.query = parts[1];
   req.body = parts[3];

@@ -2,7 +2,14 @@
 
 #include <vector>
 
+#include "store/model_json.h"
+
 namespace ps::api {
+
+std::string RenderSse(const store::Event& e) {
+  return "id: " + std::to_string(e.seq) + "\nevent: " + e.name +
+         "\ndata: " + Dump(store::ToJson(e)) + "\n\n";
+}
 
 Hub::Hub(store::Store& store, Millis poll_ms) : store_(store), poll_ms_(poll_ms) {}
 
@@ -80,7 +87,9 @@ Status Hub::PollOnce() {
       std::lock_guard lock(mu_);
       for (const auto& e : page) {
         auto [a, b] = by_run_.equal_range(e.run_id);
-        for (auto i = a; i != b; ++i) i->second.second(e);
+        if (a == b) continue;
+        auto shared = std::make_shared<const HubEvent>(HubEvent{e, RenderSse(e)});
+        for (auto i = a; i != b; ++i) i->second.second(shared);
       }
     }
     cursor_ = page.back().seq;

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -21,12 +22,20 @@
 
 namespace ps::api {
 
+// An event as streams send it: rendered once for all of them.
+struct HubEvent {
+  store::Event event;
+  std::string sse;  // "id: SEQ\nevent: NAME\ndata: JSON\n\n"
+};
+// The SSE text of one event (one data line: the JSON has no raw newlines).
+std::string RenderSse(const store::Event& e);
+
 class Hub {
  public:
   // Called on the hub's thread; must not block (post to your own executor).
-  using Deliver = std::function<void(const store::Event&)>;
+  using Deliver = std::function<void(const std::shared_ptr<const HubEvent>&)>;
 
-  Hub(store::Store& store, Millis poll_ms = 25);
+  Hub(store::Store& store, Millis poll_ms = 5);
   ~Hub();
   Hub(const Hub&) = delete;
   Hub& operator=(const Hub&) = delete;

@@ -32,18 +32,12 @@ struct LiveStream {
   explicit LiveStream(asio::any_io_executor ex) : executor(ex), timer(ex) {}
   asio::any_io_executor executor;
   asio::steady_timer timer;
-  std::deque<store::Event> queue;
+  std::deque<std::shared_ptr<const HubEvent>> queue;
   bool closing = false;
 };
 
 bool Terminal(const std::string& event) {
   return event == "run.done" || event == "run.failed" || event == "run.cancelled";
-}
-
-std::string SseEvent(const store::Event& e) {
-  // One data line: the JSON has no raw newlines.
-  return "id: " + std::to_string(e.seq) + "\nevent: " + e.name +
-         "\ndata: " + Dump(store::ToJson(e)) + "\n\n";
 }
 
 std::chrono::milliseconds Ms(Millis ms) { return std::chrono::milliseconds(ms); }
@@ -239,12 +233,13 @@ awaitable<void> Server::Impl::StreamEvents(Stream& stream, const Request& req,
   auto self = std::make_shared<LiveStream>(co_await asio::this_coro::executor);
   // Subscribe first, then read the past: an event committed in between is
   // in one or the other (or both: duplicates go by sequence number).
-  const std::uint64_t sub = hub.Subscribe(spec.run_id, [self](const store::Event& e) {
-    asio::post(self->executor, [self, e] {
-      self->queue.push_back(e);
-      self->timer.cancel();
-    });
-  });
+  const std::uint64_t sub =
+      hub.Subscribe(spec.run_id, [self](const std::shared_ptr<const HubEvent>& e) {
+        asio::post(self->executor, [self, e] {
+          self->queue.push_back(e);
+          self->timer.cancel();
+        });
+      });
   {
     std::lock_guard lock(mu);
     live.insert(self);
@@ -333,7 +328,7 @@ awaitable<void> Server::Impl::StreamEvents(Stream& stream, const Request& req,
   std::string batch = "retry: " + std::to_string(o.sse_retry) + "\n\n";
   for (const auto& e : *past.events) {
     if (e.seq <= last) continue;
-    batch += SseEvent(e);
+    batch += RenderSse(e);
     last = e.seq;
   }
   if (past.finished) {
@@ -354,12 +349,12 @@ awaitable<void> Server::Impl::StreamEvents(Stream& stream, const Request& req,
     }
     std::string out;
     while (!self->queue.empty()) {
-      store::Event e = std::move(self->queue.front());
+      std::shared_ptr<const HubEvent> e = std::move(self->queue.front());
       self->queue.pop_front();
-      if (e.seq <= last) continue;
-      out += SseEvent(e);
-      last = e.seq;
-      if (Terminal(e.name)) {
+      if (e->event.seq <= last) continue;
+      out += e->sse;
+      last = e->event.seq;
+      if (Terminal(e->event.name)) {
         out += "event: end\ndata: {\"reason\":\"finished\"}\n\n";
         ended = true;
         break;

@@ -1,5 +1,7 @@
 // `prodsprint serve`: the control plane — the HTTP API (REST /v1, live runs
 // over SSE) with the engine's workers in this process (docs/API.md).
+#include <sys/resource.h>
+
 #include <iostream>
 #include <thread>
 
@@ -114,6 +116,13 @@ Result<int> CmdServe(const Options& o, const ServeArgs& a) {
   so.io_threads = a.io_threads;
   so.handler_threads = a.handler_threads;
   so.heartbeat = sc.heartbeat;
+  // Every open stream is a socket: the soft limit on files (often 1,024)
+  // goes up to the hard one, as far as the system lets this process.
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    (void)setrlimit(RLIMIT_NOFILE, &files);
+  }
   api::Server server(http_api, hub, so);
   PS_ASSIGN(const int bound, server.Listen());
   const std::string scheme = options.tls ? "https" : "http";
