@@ -20,19 +20,9 @@ Problem Unprocessable(std::string detail) {
   return Problem::Make("repository-refused", "Repository refused", 422, std::move(detail));
 }
 
-// A repository the server may read: a plain path or file:// URL whose
-// real location (symbolic links followed) is under server.repos_root, with
-// no '..' in what was given. Remote URLs (https, ssh) are refused for now.
-Result<std::string> LocalRepository(const Config& config, const std::string& url) {
-  std::string path = url;
-  if (url.rfind("file://", 0) == 0) {
-    if (!PercentDecode(url.substr(7), &path)) return BadRequest("malformed file:// URL");
-  } else if (url.find("://") != std::string::npos || url.rfind("git@", 0) == 0) {
-    return Unprocessable(
-        "only repositories on the server's disk (a path or file:// URL under server.repos_root) "
-        "can be imported by this build; cloning " +
-        url.substr(0, url.find("://")) + " URLs is not built yet");
-  }
+// A folder under server.repos_root: its real location (symbolic links
+// followed) must be inside, and what was given may hold no '..'.
+Result<std::string> UnderReposRoot(const Config& config, const std::string& path) {
   if (path.empty() || path.front() != '/') {
     return BadRequest("repo_url must be an absolute path, a file:// URL or a git URL");
   }
@@ -57,13 +47,58 @@ Result<std::string> LocalRepository(const Config& config, const std::string& url
   return real.string();
 }
 
+// What a project records as its repository, from what a caller gave:
+//  - a plain path under repos_root: read where it is (as the CLI does);
+//  - a file:// URL under repos_root, or an https://, ssh:// or git@host:path
+//    URL: cloned by the import run into the server's own folder.
+// Credentials never ride in the URL (they would be stored and shown): a
+// private repository's come from an integration.
+Result<std::string> RepositoryOf(const Config& config, const std::string& url) {
+  if (url.size() > 2048) return BadRequest("repo_url is too long");
+  for (unsigned char ch : url) {
+    if (ch < 0x21 || ch == 0x7f) return BadRequest("repo_url holds a space or control character");
+  }
+  if (url.rfind("file://", 0) == 0) {
+    std::string path;
+    if (!PercentDecode(url.substr(7), &path)) return BadRequest("malformed file:// URL");
+    PS_ASSIGN(std::string real, UnderReposRoot(config, path));
+    if (!fs::exists(fs::path(real) / ".git")) {
+      return Unprocessable(path + " is not a git repository (give its path to read it in place)");
+    }
+    return "file://" + real;
+  }
+  const bool https = url.rfind("https://", 0) == 0;
+  const bool ssh = url.rfind("ssh://", 0) == 0;
+  const bool scp = url.rfind("git@", 0) == 0 && url.find(':') != std::string::npos;
+  if (https || ssh) {
+    const auto host_start = url.find("://") + 3;
+    const auto host_end = url.find('/', host_start);
+    const std::string authority = url.substr(host_start, host_end - host_start);
+    if (authority.empty() || host_end == std::string::npos || host_end + 1 >= url.size()) {
+      return BadRequest("repo_url names no host and path");
+    }
+    if (authority.find('@') != std::string::npos &&
+        (https || authority.find(':') < authority.find('@'))) {
+      return Unprocessable(
+          "repo_url carries credentials; give them through an integration, never in the URL");
+    }
+    return url;
+  }
+  if (scp) return url;
+  if (url.find("://") != std::string::npos) {
+    return Unprocessable("repositories are imported over https://, ssh:// or file://, not " +
+                         url.substr(0, url.find("://")));
+  }
+  return UnderReposRoot(config, url);
+}
+
 Result<Response> Import(Call& c) {
   PS_ASSIGN(Json body, c.Body());
   PS_ASSIGN(std::string url, StringField(body, "repo_url"));
   PS_ASSIGN(std::string ref, StringField(body, "ref", false));
   PS_ASSIGN(std::string workspace, StringField(body, "workspace"));
   PS_ASSIGN(Scope s, c.InWorkspace(workspace, Need::kOperate));
-  PS_ASSIGN(std::string repo, LocalRepository(c.app().config, url));
+  PS_ASSIGN(std::string repo, RepositoryOf(c.app().config, url));
   PS_ASSIGN(store::Project p, service::EnsureProject(c.app(), s.tenant, c.actor(), repo));
   Json input = Json::object();
   if (!ref.empty()) input["ref"] = ref;

@@ -56,16 +56,18 @@ struct Server::Impl {
   Api& api;
   Hub& hub;
   ServerOptions o;
-  asio::io_context ioc;
-  asio::thread_pool pool;
-  asio::executor_work_guard<asio::io_context::executor_type> work;
-  std::optional<tcp::acceptor> acceptor;
-  std::optional<ssl::context> tls;
+  // Declared before the io_context: coroutines it destroys on the way out
+  // still unregister their streams from here.
   std::atomic<long> in_flight{0};
   std::atomic<long> streams{0};
   std::atomic<bool> stopping{false};
   std::mutex mu;
   std::set<std::shared_ptr<LiveStream>> live;
+  asio::io_context ioc;
+  asio::thread_pool pool;
+  asio::executor_work_guard<asio::io_context::executor_type> work;
+  std::optional<tcp::acceptor> acceptor;
+  std::optional<ssl::context> tls;
   std::thread stopper;
 
   template <class F>
@@ -208,15 +210,19 @@ awaitable<void> Server::Impl::Session(Stream stream, std::string remote) {
     const bool keep_alive = msg.keep_alive();
     const bool head = req.method == "HEAD";
 
+    // In flight until its answer is written (a stream: until it ends), so
+    // that a graceful stop waits for it.
     ++in_flight;
     Response resp = co_await Offload([this, &req] { return api.Handle(req); });
-    --in_flight;
     if (resp.stream) {
       co_await StreamEvents(stream, req, resp);
+      --in_flight;
       break;
     }
     const bool again = keep_alive && !stopping;
-    if (!co_await Write(stream, std::move(resp), again, head) || !again) break;
+    const bool written = co_await Write(stream, std::move(resp), again, head);
+    --in_flight;
+    if (!written || !again) break;
   }
   beast::get_lowest_layer(stream).expires_after(Ms(2'000));
   if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
@@ -262,6 +268,11 @@ awaitable<void> Server::Impl::StreamEvents(Stream& stream, const Request& req,
   };
   CatchUp past = co_await Offload([&]() -> CatchUp {
     CatchUp out;
+    // The run's state first, its events after: a run that finished before
+    // this read has its last event in the batch below; one that finishes
+    // after it sends that event through the hub.
+    auto run = service::ResolveRun(app, spec.tenant, spec.run_id);
+    out.finished = run.ok() && service::Finished(run->status);
     std::vector<store::Event> all;
     std::int64_t after = spec.after;
     for (;;) {
@@ -281,8 +292,6 @@ awaitable<void> Server::Impl::StreamEvents(Stream& stream, const Request& req,
       if (page->events.size() < 1000) break;
       after = page->next;
     }
-    auto run = service::ResolveRun(app, spec.tenant, spec.run_id);
-    out.finished = run.ok() && service::Finished(run->status);
     out.events = std::move(all);
     return out;
   });
@@ -325,13 +334,20 @@ awaitable<void> Server::Impl::StreamEvents(Stream& stream, const Request& req,
 
   std::int64_t last = spec.after;
   bool ended = false;
+  bool finished = past.finished;
   std::string batch = "retry: " + std::to_string(o.sse_retry) + "\n\n";
   for (const auto& e : *past.events) {
     if (e.seq <= last) continue;
     batch += RenderSse(e);
     last = e.seq;
+    // The newest word on the run's life wins over the status read before:
+    // it may have finished (or been retried) since.
+    if (e.name.rfind("run.", 0) == 0 && e.name != "run.created" && e.name != "run.signal" &&
+        e.name != "run.signal_taken" && e.name != "run.cancel" && e.name != "run.retry") {
+      finished = Terminal(e.name);
+    }
   }
-  if (past.finished) {
+  if (finished) {
     batch += "event: end\ndata: {\"reason\":\"finished\"}\n\n";
     ended = true;
   }

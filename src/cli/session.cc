@@ -191,7 +191,8 @@ service::App Session::App() {
                       *engine,
                       *targets,
                       SystemClock::Instance(),
-                      SystemRandom::Instance()};
+                      SystemRandom::Instance(),
+                      state_dir};
 }
 
 service::Actor Who() {

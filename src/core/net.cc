@@ -14,6 +14,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
+#include <random>
 
 namespace ps {
 namespace {
@@ -109,12 +111,17 @@ int HttpGetStatus(const std::string& host, int port, const std::string& path, Mi
   return ParseStatusLine(head.substr(0, head.find('\n')));
 }
 
-int FreeLoopbackPort() {
+namespace {
+
+// Binds 127.0.0.1:port (0: the kernel's choice) and returns the port bound,
+// or 0.
+int TryBind(int want) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return 0;
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<std::uint16_t>(want));
   socklen_t len = sizeof addr;
   int port = 0;
   if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
@@ -123,6 +130,39 @@ int FreeLoopbackPort() {
   }
   close(fd);
   return port;
+}
+
+// The low end of the kernel's range for outgoing connections' ports.
+int EphemeralLow() {
+  int low = 32768;
+  if (std::FILE* f = std::fopen("/proc/sys/net/ipv4/ip_local_port_range", "re")) {
+    if (std::fscanf(f, "%d", &low) != 1) low = 32768;
+    std::fclose(f);
+  }
+  return low;
+}
+
+}  // namespace
+
+int FreeLoopbackPort() {
+  // Below the ephemeral range: the kernel's own choice comes from the range
+  // every outgoing connection takes its port from, so on a busy machine a
+  // client socket can take the port between this check and the service's
+  // bind. A random port under the range is free of that race.
+  const int high = EphemeralLow();
+  if (high > 21'000) {
+    static std::mt19937 rng{std::random_device{}()};
+    static std::mutex mu;
+    for (int i = 0; i < 64; ++i) {
+      int want = 0;
+      {
+        std::lock_guard lock(mu);
+        want = std::uniform_int_distribution<int>(20'000, high - 1)(rng);
+      }
+      if (TryBind(want) == want) return want;
+    }
+  }
+  return TryBind(0);
 }
 
 std::vector<unsigned long> ListeningSocketInodes(int port) {

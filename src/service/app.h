@@ -6,6 +6,7 @@
 // the CLI's progress lines and for SSE's Last-Event-ID).
 #pragma once
 
+#include <filesystem>
 #include <functional>
 #include <string>
 
@@ -33,6 +34,9 @@ struct App {
   const targets::Targets& targets;
   Clock& clock;
   Random& random;
+  // The state folder: where checkouts of projects named by git URLs live
+  // (<workdir>/checkouts/ORG/WORKSPACE/PROJECT). Empty: none can be cloned.
+  std::filesystem::path workdir = {};
 };
 
 // How a caller waits for a run it started: the CLI runs workers in its own

@@ -8,6 +8,7 @@
 #include "stages/readiness/perf_stage.h"
 #include "stages/readiness/security_stage.h"
 #include "stages/readiness/test_stage.h"
+#include "stages/source/clone_stage.h"
 #include "stages/source/source_stage.h"
 
 namespace ps::service {
@@ -15,6 +16,7 @@ namespace ps::service {
 void RegisterBuiltinStages(engine::StageRegistry& registry,
                            std::shared_ptr<const targets::Targets> targets) {
   registry.Add(stages::SourceStage::kName, [] { return std::make_unique<stages::SourceStage>(); });
+  registry.Add(stages::CloneStage::kName, [] { return std::make_unique<stages::CloneStage>(); });
   registry.Add(stages::AuditStage::kName, [] { return std::make_unique<stages::AuditStage>(); });
   registry.Add(stages::PlanStage::kName, [] { return std::make_unique<stages::PlanStage>(); });
   registry.Add(stages::ApplyStage::kName,
@@ -79,6 +81,13 @@ Result<engine::PipelineSpec> PipelineFor(store::RunKind kind) {
                            "runs of kind '" + std::string(store::ToString(kind)) +
                                "' have no stages in this build yet");
   }
+}
+
+engine::PipelineSpec CloneImportPipeline() {
+  return engine::PipelineSpec{store::RunKind::kImport,
+                              {{stages::CloneStage::kName, {}, 0, 0},
+                               {stages::SourceStage::kName, {stages::CloneStage::kName}, 0, 0},
+                               {stages::AuditStage::kName, {stages::SourceStage::kName}, 0, 0}}};
 }
 
 engine::PipelineSpec DownPipeline() {

@@ -21,6 +21,9 @@ void RegisterBuiltinStages(engine::StageRegistry& registry,
 // exist. NotFound-like problem for kinds with no stages yet.
 Result<engine::PipelineSpec> PipelineFor(store::RunKind kind);
 
+// The import run of a project named by a git URL: `clone` first.
+engine::PipelineSpec CloneImportPipeline();
+
 // `down`: an apply run whose one stage stops everything the environment
 // runs (an apply of nothing, as Terraform's destroy is).
 engine::PipelineSpec DownPipeline();

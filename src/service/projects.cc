@@ -6,6 +6,16 @@
 
 namespace ps::service {
 
+std::string NameOfRepository(const std::string& repo) {
+  std::string name = repo;
+  while (!name.empty() && name.back() == '/') name.pop_back();
+  const auto cut = name.find_last_of("/:");
+  if (cut != std::string::npos) name = name.substr(cut + 1);
+  if (name.size() > 4 && name.compare(name.size() - 4, 4, ".git") == 0)
+    name.resize(name.size() - 4);
+  return name.empty() ? "project" : name;
+}
+
 Result<store::Project> EnsureProject(App& app, const store::Tenant& tenant, const Actor& actor,
                                      const std::string& repo) {
   return store::WriteValue<store::Project>(app.store, [&](store::Tx& tx) -> Result<store::Project> {
@@ -14,8 +24,7 @@ Result<store::Project> EnsureProject(App& app, const store::Tenant& tenant, cons
     store::Project p;
     p.id = NewId(app.clock, app.random);
     p.tenant = tenant;
-    p.name = app.config.project_name.empty() ? std::filesystem::path(repo).filename().string()
-                                             : app.config.project_name;
+    p.name = app.config.project_name.empty() ? NameOfRepository(repo) : app.config.project_name;
     p.repo_url = repo;
     p.branch = app.config.project_branch;
     p.target = "local";

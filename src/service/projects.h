@@ -9,8 +9,13 @@
 
 namespace ps::service {
 
-// The project of the repository folder `repo` (absolute, canonical),
-// registered on first use with the configuration's name and branch.
+// A project's default name: the repository's last path segment, without
+// ".git" ("/src/shop" and "https://host/acme/shop.git" are both "shop").
+std::string NameOfRepository(const std::string& repo);
+
+// The project of the repository `repo` (a canonical absolute folder, or a
+// git URL), registered on first use with the configuration's name and
+// branch.
 Result<store::Project> EnsureProject(App& app, const store::Tenant& tenant, const Actor& actor,
                                      const std::string& repo);
 

@@ -2,6 +2,7 @@
 
 #include "core/ids.h"
 #include "service/pipelines.h"
+#include "stages/repository.h"
 #include "store/model_json.h"
 
 namespace ps::service {
@@ -57,6 +58,18 @@ Json WithSettings(const Config& config, Json input) {
 Result<Run> SubmitPipeline(App& app, const store::Tenant& tenant, const Actor& actor,
                            const store::Project& project, const engine::PipelineSpec& spec,
                            Json input) {
+  if (stages::IsGitUrl(project.repo_url)) {
+    // Its checkout: derived here from the state folder, never taken from
+    // a caller.
+    if (app.workdir.empty()) {
+      return problems::InvalidInput("project '" + project.name + "' is cloned from a git URL; " +
+                                    "this process has no state folder to clone into");
+    }
+    input["checkout"] =
+        (app.workdir / "checkouts" / tenant.org_id / tenant.workspace_id / project.id).string();
+  } else {
+    input.erase("checkout");
+  }
   return app.engine.Submit(tenant, project.id, spec, WithSettings(app.config, std::move(input)),
                            actor.id);
 }
@@ -64,6 +77,9 @@ Result<Run> SubmitPipeline(App& app, const store::Tenant& tenant, const Actor& a
 Result<Run> Submit(App& app, const store::Tenant& tenant, const Actor& actor,
                    const store::Project& project, store::RunKind kind, Json input) {
   PS_ASSIGN(engine::PipelineSpec spec, PipelineFor(kind));
+  if (kind == store::RunKind::kImport && stages::IsGitUrl(project.repo_url)) {
+    spec = CloneImportPipeline();
+  }
   return SubmitPipeline(app, tenant, actor, project, spec, std::move(input));
 }
 

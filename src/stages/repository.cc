@@ -2,9 +2,20 @@
 
 namespace ps::stages {
 
+bool IsGitUrl(const std::string& url) {
+  return url.rfind("https://", 0) == 0 || url.rfind("ssh://", 0) == 0 ||
+         url.rfind("git@", 0) == 0 || url.rfind("file://", 0) == 0;
+}
+
 Result<std::string> RepositoryFolder(const engine::StageContext& ctx) {
-  std::string url = ctx.project().repo_url;
-  if (url.rfind("file://", 0) == 0) url = url.substr(7);
+  const std::string& url = ctx.project().repo_url;
+  if (IsGitUrl(url)) {
+    const std::string checkout = ctx.run_input().value("checkout", "");
+    if (!checkout.empty() && checkout.front() == '/') return checkout;
+    return Problem::Make("repository-not-local", "The repository is not on this machine", 422,
+                         "project '" + ctx.project().name + "' is cloned from " + url +
+                             ", and this run names no checkout to read");
+  }
   if (!url.empty() && url[0] == '/') return url;
   return Problem::Make("repository-not-local", "The repository is not on this machine", 422,
                        "project '" + ctx.project().name + "' reads its repository from '" +

@@ -11,11 +11,16 @@
 
 namespace ps::stages {
 
-// The project's repository folder: repo_url when it is an absolute path (a
-// project registered from a folder on this machine) or a file:// URL. A
-// Problem (422 repository-not-local) for any other repository: runs of
-// projects by URL need a workspace to clone into, which this build does not
-// have.
+// Whether a repository is named by a git URL (https://, ssh://, git@host:path,
+// file://) that is cloned into a checkout, rather than a folder used where it
+// is (an absolute path: a project registered from a folder on this machine).
+bool IsGitUrl(const std::string& repo_url);
+
+// The project's repository folder: repo_url when it is an absolute path; for
+// a git URL, the checkout the run names (input.checkout, which the
+// application layer sets from its own state folder, never from a caller),
+// made by the import run's `clone` stage. A Problem (422
+// repository-not-local) otherwise.
 Result<std::string> RepositoryFolder(const engine::StageContext& ctx);
 
 // The project's settings the run recorded when it was created

@@ -21,6 +21,10 @@ Json ToJson(const Project& p) {
 }
 
 Json ToJson(const Run& r) {
+  // The checkout of a project cloned from a git URL is the server's own
+  // folder, derived by the application layer: not for callers to see.
+  Json input = r.input;
+  if (input.is_object()) input.erase("checkout");
   return {{"id", r.id},
           {"org_id", r.tenant.org_id},
           {"workspace_id", r.tenant.workspace_id},
@@ -33,7 +37,7 @@ Json ToJson(const Run& r) {
           {"metrics", r.metrics},
           {"policy_result", r.policy_result},
           {"error", r.error},
-          {"input", r.input},
+          {"input", input},
           {"cancel_requested", r.cancel_requested},
           {"created_at", Time(r.created_at)},
           {"updated_at", Time(r.updated_at)}};

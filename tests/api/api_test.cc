@@ -34,8 +34,8 @@ class ApiTest : public engine::EngineTest {
     targets_ = std::make_shared<targets::Targets>();
     targets_->Add(std::make_shared<ps::testing::FakeTarget>(clock_, dir_ / "fake"));
     service::RegisterBuiltinStages(registry_, targets_);
-    app_ = std::make_unique<service::App>(
-        service::App{config_, *store_, *artifacts_, *engine_, *targets_, clock_, random_});
+    app_ = std::make_unique<service::App>(service::App{config_, *store_, *artifacts_, *engine_,
+                                                       *targets_, clock_, random_, dir_.path()});
     auth_ = std::make_unique<Authenticator>(*store_, clock_, nullptr, jwt::Policy{});
     api_ = std::make_unique<Api>(*app_, *auth_, metrics_, ApiOptions{});
 
@@ -423,9 +423,13 @@ TEST_F(ApiTest, ImportIsConfinedToReposRoot) {
   EXPECT_EQ(import((root.path() / "link").string()).status, 422);
   EXPECT_EQ(import((outside.path() / "secret").string()).status, 422);
   EXPECT_EQ(import((root.path() / "shop" / ".." / "shop").string()).status, 422);
-  EXPECT_EQ(import("https://github.com/acme/shop.git").status, 422);
+  EXPECT_EQ(import("http://github.com/acme/shop.git").status, 422);
+  EXPECT_EQ(import("https://alice:secret@github.com/acme/shop.git").status, 422);
+  EXPECT_EQ(import("ftp://github.com/acme/shop.git").status, 422);
   EXPECT_EQ(import("relative/path").status, 400);
-  Response ok = import("file://" + (root.path() / "shop").string());
+  EXPECT_EQ(import("file://" + (root.path() / "shop").string()).status, 422) << "not git";
+  EXPECT_EQ(import("file://" + (root.path() / "link").string()).status, 422);
+  Response ok = import((root.path() / "shop").string());
   ASSERT_EQ(ok.status, 202) << ok.body;
   EXPECT_EQ(ok.Get("Location"), "/v1/runs/" + BodyOf(ok)["run_id"].get<std::string>());
   Drain();
@@ -438,6 +442,63 @@ TEST_F(ApiTest, ImportIsConfinedToReposRoot) {
            Dump(Json{{"repo_url", (root.path() / "shop").string()}, {"workspace", "acme/main"}}))
           .status,
       403);
+}
+
+// A git URL is cloned by the import run into the server's own folder (here
+// a file:// URL of a real repository: the same code path as https and ssh,
+// which need a network); importing again fetches into the same checkout.
+TEST_F(ApiTest, ImportOfAGitUrlClonesIntoTheServersFolder) {
+  ps::testing::TempDir root;
+  const fs::path repo = root.path() / "shop";
+  ps::testing::WriteText(repo / "package.json",
+                         R"({"name":"shop","scripts":{"start":"node server.js"}})");
+  ps::testing::WriteText(repo / "server.js", "require('http').createServer().listen(3000);\n");
+  const std::string git = "git -C '" + repo.string() + "' ";
+  ASSERT_EQ(std::system((git + "init -q && " + git + "add -A && " + git +
+                         "-c user.name=t -c user.email=t@e commit -qm one && " + git + "tag v1")
+                            .c_str()),
+            0);
+  config_.server.repos_root = root.path().string();
+  const std::string dev = tokens_["developer"];
+  auto import = [&](const std::string& ref) {
+    return Call(
+        "POST", "/v1/projects/import", dev,
+        Dump(Json{
+            {"repo_url", "file://" + repo.string()}, {"ref", ref}, {"workspace", "acme/main"}}));
+  };
+  Response first = import("v1");
+  ASSERT_EQ(first.status, 202) << first.body;
+  Drain();
+  Response run = Call("GET", first.Get("Location"), dev);
+  const Json detail = BodyOf(run);
+  ASSERT_EQ(detail["run"]["status"], "done") << run.body.substr(0, 2000);
+  EXPECT_EQ(detail["stages"][0]["name"], "clone");
+  EXPECT_EQ(detail["stages"][0]["output"]["fresh"], true);
+  const std::string project = BodyOf(first)["project_id"];
+  const fs::path checkout = dir_ / "checkouts" / tenant_.org_id / tenant_.workspace_id / project;
+  EXPECT_TRUE(fs::exists(checkout / "package.json"));
+  // The client never sees where: no host path of the server in the run.
+  EXPECT_EQ(run.body.find("\"checkout\""), std::string::npos) << "checkout path exposed";
+
+  // A new commit, imported again: fetched into the same checkout.
+  ps::testing::WriteText(repo / "extra.js", "1;\n");
+  ASSERT_EQ(
+      std::system(
+          (git + "add -A && " + git + "-c user.name=t -c user.email=t@e commit -qm two").c_str()),
+      0);
+  Response second = import("");
+  ASSERT_EQ(second.status, 202) << second.body;
+  EXPECT_EQ(BodyOf(second)["project_id"], project);
+  Drain();
+  const Json again = BodyOf(Call("GET", second.Get("Location"), dev));
+  ASSERT_EQ(again["run"]["status"], "done");
+  EXPECT_EQ(again["stages"][0]["output"]["fresh"], false);
+  EXPECT_TRUE(fs::exists(checkout / "extra.js"));
+  // A ref that does not exist fails the run with a readable problem.
+  Response bad = import("no-such-tag");
+  Drain();
+  const Json failed = BodyOf(Call("GET", bad.Get("Location"), dev));
+  EXPECT_EQ(failed["run"]["status"], "error");
 }
 
 TEST_F(ApiTest, CorsOnlyForConfiguredOrigins) {
