@@ -80,6 +80,9 @@ Status Hub::PollOnce() {
     PS_ASSIGN(auto page, store::ReadValue<std::vector<store::Event>>(
                              store_, [&](store::Tx& tx) { return tx.ListAllEvents(after, 1000); }));
     if (page.empty()) return Ok();
+    if (observe_) {
+      for (const auto& e : page) observe_(e);
+    }
     {
       // Delivering under the lock keeps a subscriber from being removed
       // (and its callback's target freed) while it is called; callbacks

@@ -46,6 +46,12 @@ class Hub {
   // Look now instead of at the next poll (after this process wrote events).
   void Poke();
 
+  // Called with every event of every run, on the hub's thread (metrics).
+  // Set before Start.
+  void SetObserver(std::function<void(const store::Event&)> observe) {
+    observe_ = std::move(observe);
+  }
+
   std::uint64_t Subscribe(const std::string& run_id, Deliver deliver);
   void Unsubscribe(std::uint64_t id);
   std::int64_t cursor() const { return cursor_; }
@@ -65,6 +71,7 @@ class Hub {
   std::uint64_t next_id_ = 1;
   std::multimap<std::string, std::pair<std::uint64_t, Deliver>> by_run_;
   std::map<std::uint64_t, std::string> runs_of_;
+  std::function<void(const store::Event&)> observe_;
   std::thread thread_;
 };
 

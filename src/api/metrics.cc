@@ -44,6 +44,16 @@ void Metrics::Observe(const std::string& method, const std::string& route, int s
   h.sum += seconds;
 }
 
+void Metrics::ObserveStage(const std::string& stage, double seconds) {
+  std::lock_guard lock(mu_);
+  Histogram& h = stages_[stage];
+  for (std::size_t i = 0; i < kStageBuckets.size(); ++i) {
+    if (seconds <= kStageBuckets[i]) ++h.counts[i];
+  }
+  ++h.count;
+  h.sum += seconds;
+}
+
 void Metrics::AddGauge(const std::string& name, const std::string& help, Sampler sample) {
   std::lock_guard lock(mu_);
   gauges_.push_back({name, help, std::move(sample)});
@@ -75,6 +85,19 @@ std::string Metrics::Render() const {
       o << "prodsprint_http_request_duration_seconds_sum{" << labels << "} " << Number(h.sum)
         << "\n";
       o << "prodsprint_http_request_duration_seconds_count{" << labels << "} " << h.count << "\n";
+    }
+    o << "# HELP prodsprint_stage_duration_seconds Time a stage attempt took, by stage.\n"
+         "# TYPE prodsprint_stage_duration_seconds histogram\n";
+    for (const auto& [stage, h] : stages_) {
+      const std::string labels = "stage=\"" + Escape(stage) + "\"";
+      for (std::size_t i = 0; i < kStageBuckets.size(); ++i) {
+        o << "prodsprint_stage_duration_seconds_bucket{" << labels << ",le=\""
+          << Number(kStageBuckets[i]) << "\"} " << h.counts[i] << "\n";
+      }
+      o << "prodsprint_stage_duration_seconds_bucket{" << labels << ",le=\"+Inf\"} " << h.count
+        << "\n";
+      o << "prodsprint_stage_duration_seconds_sum{" << labels << "} " << Number(h.sum) << "\n";
+      o << "prodsprint_stage_duration_seconds_count{" << labels << "} " << h.count << "\n";
     }
     gauges = gauges_;
   }

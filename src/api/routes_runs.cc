@@ -1,4 +1,5 @@
 // Runs: list, show, cancel, retry, logs, events, and the live stream.
+#include <algorithm>
 #include <fstream>
 
 #include "api/api.h"
@@ -22,22 +23,31 @@ Result<std::int64_t> SeqParam(const Request& req, const std::string& name) {
   }
 }
 
+// Newest first, in pages: ?after=RUN_ID continues after that run (a
+// keyset cursor: runs made meanwhile do not shift the pages).
 Result<Response> ListRuns(Call& c) {
   PS_ASSIGN(int limit, LimitParam(c.req, 50, 500));
-  std::string project_id = c.req.Param("project_id").value_or("");
+  const std::string project_id = c.req.Param("project_id").value_or("");
+  const std::string workspace = c.req.Param("workspace").value_or("");
   std::vector<Scope> scopes;
   if (!project_id.empty()) {
     PS_ASSIGN(auto found, c.Project(project_id, Need::kView));
     scopes.push_back(found.first);
-  } else if (auto ws = c.req.Param("workspace")) {
-    PS_ASSIGN(Scope s, c.InWorkspace(*ws, Need::kView));
+  } else if (!workspace.empty()) {
+    PS_ASSIGN(Scope s, c.InWorkspace(workspace, Need::kView));
     scopes.push_back(s);
   } else {
     PS_ASSIGN(scopes, c.Visible());
   }
+  store::RunFilter filter{project_id, limit, "", 0};
+  if (auto after = c.req.Param("after"); after && !after->empty()) {
+    PS_ASSIGN(auto cursor, c.Run(*after, Need::kView));
+    filter.before_id = cursor.second.id;
+    filter.before_created_at = cursor.second.created_at;
+  }
   std::vector<store::Run> runs;
   for (const auto& s : scopes) {
-    PS_ASSIGN(auto some, service::ListRuns(c.app(), s.tenant, project_id, limit));
+    PS_ASSIGN(auto some, service::ListRunsPage(c.app(), s.tenant, filter));
     runs.insert(runs.end(), some.begin(), some.end());
   }
   std::sort(runs.begin(), runs.end(), [](const auto& a, const auto& b) {
@@ -46,7 +56,14 @@ Result<Response> ListRuns(Call& c) {
   if (static_cast<int>(runs.size()) > limit) runs.resize(static_cast<std::size_t>(limit));
   Json items = Json::array();
   for (const auto& r : runs) items.push_back(store::ToJson(r));
-  return Response::WithJson(200, {{"items", items}});
+  Response r = Response::WithJson(200, {{"items", items}});
+  if (static_cast<int>(runs.size()) == limit) {
+    std::string next = "/v1/runs?after=" + runs.back().id + "&limit=" + std::to_string(limit);
+    if (!project_id.empty()) next += "&project_id=" + project_id;
+    if (!workspace.empty()) next += "&workspace=" + workspace;
+    r.Set("Link", "<" + next + ">; rel=\"next\"");
+  }
+  return r;
 }
 
 Result<Response> GetRun(Call& c) {
@@ -137,7 +154,8 @@ Result<Response> Stream(Call& c) {
 
 void AddRunRoutes(std::vector<Route>& routes) {
   routes.push_back({"GET", "/v1/runs", "listRuns", "runs",
-                    "Runs, newest first (?project_id= or ?workspace=ORG/WORKSPACE, ?limit=)",
+                    "Runs, newest first (?project_id= or ?workspace=ORG/WORKSPACE; pages: "
+                    "?limit=, ?after=RUN_ID, Link)",
                     Need::kView, "", nullptr, 200, "application/json", ListRuns});
   routes.push_back({"GET", "/v1/runs/{id}", "getRun", "runs",
                     "A run: its stages, attempts, dead letters and artifacts", Need::kView, "",

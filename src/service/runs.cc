@@ -101,9 +101,13 @@ Result<Run> ResolveRun(App& app, const store::Tenant& tenant, const std::string&
 
 Result<std::vector<Run>> ListRuns(App& app, const store::Tenant& tenant,
                                   const std::string& project_id, int limit) {
-  return store::ReadValue<std::vector<Run>>(app.store, [&](Tx& tx) {
-    return tx.ListRuns(tenant, {project_id, limit});
-  });
+  return ListRunsPage(app, tenant, {project_id, limit, "", 0});
+}
+
+Result<std::vector<Run>> ListRunsPage(App& app, const store::Tenant& tenant,
+                                      const store::RunFilter& filter) {
+  return store::ReadValue<std::vector<Run>>(app.store,
+                                            [&](Tx& tx) { return tx.ListRuns(tenant, filter); });
 }
 
 Status Cancel(App& app, const store::Tenant& tenant, const Actor& actor,

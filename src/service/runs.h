@@ -9,6 +9,7 @@
 
 #include "service/app.h"
 #include "store/model.h"
+#include "store/store.h"
 
 namespace ps::service {
 
@@ -47,6 +48,9 @@ Result<store::Run> ResolveRun(App& app, const store::Tenant& tenant, const std::
 
 Result<std::vector<store::Run>> ListRuns(App& app, const store::Tenant& tenant,
                                          const std::string& project_id, int limit);
+// One page of them: newest first, older than the filter's cursor.
+Result<std::vector<store::Run>> ListRunsPage(App& app, const store::Tenant& tenant,
+                                             const store::RunFilter& filter);
 
 Status Cancel(App& app, const store::Tenant& tenant, const Actor& actor, const std::string& run_id);
 Status Retry(App& app, const store::Tenant& tenant, const Actor& actor, const std::string& run_id);

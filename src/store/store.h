@@ -14,6 +14,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,6 +27,10 @@ namespace ps::store {
 struct RunFilter {
   std::string project_id;  // empty: all projects
   int limit = 50;
+  // A page's cursor: only runs older than this one (by created_at, then
+  // id, the list's order). Empty: from the newest.
+  std::string before_id;
+  Millis before_created_at = 0;
 };
 
 class Tx {
@@ -106,6 +111,10 @@ class Tx {
   virtual Result<std::int64_t> AppendEvent(const Event& e) = 0;
   virtual Result<std::vector<Event>> ListEvents(const Tenant& t, std::int64_t after_seq, int limit,
                                                 const std::string& run_id = {}) = 0;
+  // [system] Counts for the server's metrics: runs by status, and stages
+  // ready to run now (the queue).
+  virtual Result<std::map<std::string, std::int64_t>> CountRunsByStatus() = 0;
+  virtual Result<std::int64_t> CountReadyStages(Millis now) = 0;
   // [system] Events of all tenants after `after_seq`, for the publisher.
   virtual Result<std::vector<Event>> ListAllEvents(std::int64_t after_seq, int limit) = 0;
 

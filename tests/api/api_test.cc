@@ -569,6 +569,50 @@ TEST_F(ApiTest, SessionCookieChangesNeedTheDashboardsOrigin) {
   EXPECT_EQ(dev_api.Handle(change).status, 201);
 }
 
+// A member narrowed to some workspaces sees nothing of the others: their
+// objects are 404, as another org's are.
+TEST_F(ApiTest, AMemberNarrowedToAWorkspaceSeesOnlyIt) {
+  auto side = service::CreateWorkspace(*app_, acme_, "side", {"test"});
+  ASSERT_TRUE(side.ok());
+  const std::string side_project = MakeProject({acme_.id, side->id}, "/src/side");
+  ASSERT_TRUE(service::PutMember(*app_, acme_, "nina", "developer", {"main"}, {"test"}).ok());
+  const auto session = auth_->RedeemLoginCode(auth_->NewLoginCode("nina"));
+  ASSERT_TRUE(session.has_value());
+  const std::map<std::string, std::string> cookie = {
+      {"cookie", std::string(Authenticator::kSessionCookie) + "=" + *session}};
+  EXPECT_EQ(Call("GET", "/v1/projects/" + own_.project, "", "", cookie).status, 200);
+  EXPECT_EQ(Call("GET", "/v1/projects/" + side_project, "", "", cookie).status, 404);
+  EXPECT_EQ(Call("GET", "/v1/projects?workspace=acme/side", "", "", cookie).status, 404);
+  Response all = Call("GET", "/v1/projects", "", "", cookie);
+  EXPECT_EQ(all.body.find(side_project), std::string::npos);
+  Response wss = Call("GET", "/v1/orgs/acme/workspaces", "", "", cookie);
+  EXPECT_EQ(wss.body.find("\"side\""), std::string::npos) << wss.body;
+}
+
+TEST_F(ApiTest, RunsArePagedByCursor) {
+  for (int i = 0; i < 5; ++i) {
+    Submit(engine::PipelineSpec{store::RunKind::kImport, {{"source", {}, 0, 0}}});
+    clock_.Advance(1);
+  }
+  const std::string viewer = tokens_["viewer"];
+  std::set<std::string> seen;
+  std::string next = "/v1/runs?workspace=acme/main&limit=2";
+  int pages = 0;
+  while (!next.empty() && pages < 10) {
+    Response page = Call("GET", next, viewer);
+    ASSERT_EQ(page.status, 200) << page.body;
+    const Json body = BodyOf(page);
+    for (const auto& r : body["items"]) {
+      EXPECT_TRUE(seen.insert(r["id"].get<std::string>()).second) << "twice: " << r["id"];
+    }
+    const std::string link = page.Get("Link");
+    next = link.empty() ? "" : link.substr(1, link.find('>') - 1);
+    ++pages;
+  }
+  EXPECT_EQ(seen.size(), 6u);  // the five, and the fixture's release run
+  EXPECT_EQ(Call("GET", "/v1/runs?after=" + theirs_.run, viewer).status, 404);
+}
+
 TEST_F(ApiTest, MembersAndTokensFollowTheRoleRules) {
   const std::string admin = tokens_["admin"];
   // An admin cannot make an owner, nor a token above their role.

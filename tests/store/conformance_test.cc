@@ -1,5 +1,7 @@
 #include "store/conformance.h"
 
+#include <set>
+
 #include "core/ids.h"
 
 namespace ps::store {
@@ -611,6 +613,51 @@ TEST_P(StoreConformance, MembersTokensAndIdempotency) {
       *store_, [&](Tx& tx) { return tx.ListWorkspaces(a.tenant.org_id); });
   ASSERT_EQ(wss->size(), 1u);
   EXPECT_EQ(wss->front().id, a.tenant.workspace_id);
+}
+
+TEST_P(StoreConformance, RunPagesByCursorAndCounts) {
+  auto a = MakeTenant("a");
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    store::Run r = MakeRun(Id(), a.tenant, a.project_id, clock_.Now() + (i < 3 ? 0 : i));
+    if (i == 4) r.status = RunStatus::kDone;
+    ASSERT_TRUE(store_->Write([&](Tx& tx) { return tx.CreateRun(r); }).ok());
+    ids.push_back(r.id);
+  }
+  // Pages of two, newest first, with no run twice or missing, even where
+  // several runs share a creation time.
+  std::vector<std::string> seen;
+  RunFilter f{"", 2, "", 0};
+  for (int page = 0; page < 4; ++page) {
+    auto runs = ReadValue<std::vector<store::Run>>(
+        *store_, [&](Tx& tx) { return tx.ListRuns(a.tenant, f); });
+    ASSERT_TRUE(runs.ok());
+    for (const auto& r : *runs) seen.push_back(r.id);
+    if (runs->size() < 2) break;
+    f.before_id = runs->back().id;
+    f.before_created_at = runs->back().created_at;
+  }
+  ASSERT_EQ(seen.size(), 5u);
+  EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()).size(), 5u);
+  EXPECT_EQ(seen.front(), ids.back());
+  auto counts = ReadValue<std::map<std::string, std::int64_t>>(
+      *store_, [](Tx& tx) { return tx.CountRunsByStatus(); });
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ((*counts)["pending"], 4);
+  EXPECT_EQ((*counts)["done"], 1);
+  store::Run r = MakeRun(Id(), a.tenant, a.project_id, clock_.Now());
+  ASSERT_TRUE(
+      store_
+          ->Write([&](Tx& tx) -> Status {
+            PS_TRY(tx.CreateRun(r));
+            PS_TRY(tx.InsertStage(MakeStage(r, "a", 0, StageStatus::kReady, 0)));
+            PS_TRY(tx.InsertStage(MakeStage(r, "b", 1, StageStatus::kReady, clock_.Now() + 9)));
+            return tx.InsertStage(MakeStage(r, "c", 2, StageStatus::kBlocked, 0));
+          })
+          .ok());
+  auto ready =
+      ReadValue<std::int64_t>(*store_, [&](Tx& tx) { return tx.CountReadyStages(clock_.Now()); });
+  EXPECT_EQ(*ready, 1);
 }
 
 TEST_P(StoreConformance, SchemaVersionIsCurrent) { EXPECT_GE(store_->SchemaVersion(), 1); }

@@ -106,6 +106,31 @@ Result<int> CmdServe(const Options& o, const ServeArgs& a) {
   options.version = PS_VERSION;
   api::Api http_api(app, auth, metrics, options);
   api::Hub hub(*s->store);
+  hub.SetObserver([&metrics](const store::Event& e) {
+    if (e.name != "stage.done" || !e.payload.is_object()) return;
+    const Json& ms = e.payload.contains("duration_ms") ? e.payload["duration_ms"] : Json();
+    if (ms.is_number()) {
+      metrics.ObserveStage(e.payload.value("stage", "?"), ms.get<double>() / 1000.0);
+    }
+  });
+  store::Store& st = *s->store;
+  metrics.AddGauge("prodsprint_runs", "Runs by status, all tenants.", [&st] {
+    std::vector<std::pair<std::string, double>> out;
+    auto counts = store::ReadValue<std::map<std::string, std::int64_t>>(
+        st, [](store::Tx& tx) { return tx.CountRunsByStatus(); });
+    if (counts.ok()) {
+      for (const auto& [status, n] : *counts) {
+        out.emplace_back("status=\"" + status + "\"", static_cast<double>(n));
+      }
+    }
+    return out;
+  });
+  metrics.AddGauge("prodsprint_queue_depth", "Stages ready to run now, all tenants.", [&st] {
+    auto n = store::ReadValue<std::int64_t>(
+        st, [](store::Tx& tx) { return tx.CountReadyStages(SystemClock::Instance().Now()); });
+    return std::vector<std::pair<std::string, double>>{
+        {"", n.ok() ? static_cast<double>(*n) : 0.0}};
+  });
   PS_TRY(hub.Start());
 
   api::ServerOptions so;

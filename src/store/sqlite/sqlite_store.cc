@@ -494,8 +494,22 @@ class SqliteTx final : public Tx {
   Result<std::vector<Run>> ListRuns(const Tenant& t, const RunFilter& f) override {
     return QueryAll(Sql("SELECT ", kRunCols,
                         " FROM runs WHERE org_id = ?1 AND workspace_id = ?2 AND (?3 = '' OR "
-                        "project_id = ?3) ORDER BY created_at DESC, id DESC LIMIT ?4"),
-                    &ReadRun, t.org_id, t.workspace_id, f.project_id, f.limit);
+                        "project_id = ?3) AND (?5 = '' OR created_at < ?6 OR (created_at = ?6 "
+                        "AND id < ?5)) ORDER BY created_at DESC, id DESC LIMIT ?4"),
+                    &ReadRun, t.org_id, t.workspace_id, f.project_id, f.limit, f.before_id,
+                    f.before_created_at);
+  }
+  Result<std::map<std::string, std::int64_t>> CountRunsByStatus() override {
+    std::map<std::string, std::int64_t> out;
+    auto st = db_.Prepare("SELECT status, COUNT(*) FROM runs GROUP BY status");
+    while (st->Step()) out[st->Text(0)] = st->Int(1);
+    return out;
+  }
+  Result<std::int64_t> CountReadyStages(Millis now) override {
+    auto st =
+        db_.Prepare("SELECT COUNT(*) FROM stages WHERE status = 'ready' AND not_before <= ?1");
+    st->BindAll(now);
+    return st->Step() ? st->Int(0) : 0;
   }
   Status UpdateRun(const Run& r) override {
     return ExecOne(
