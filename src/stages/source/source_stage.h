@@ -2,7 +2,7 @@
 // run_input().path — its git identity (repository root, HEAD commit, branch,
 // dirty or not) and a bounded walk of its working tree (files, bytes, a
 // content fingerprint); with run_input().ref, of that revision instead. It follows no symbolic link, and reports links that
-// point outside the tree. Later stages (the audit) build on its facts.
+// point outside the tree. The audit reads the tree on its own, beside it.
 #pragma once
 
 #include "engine/stage.h"
