@@ -270,6 +270,28 @@ Result<Response> Dashboard(Call& c) {
             {"environments", envs.ok() ? *envs : Json(nullptr)}});
 }
 
+Result<Response> DeleteProject(Call& c) {
+  PS_ASSIGN(auto found, c.Project(c.params["id"], Need::kAdmin));
+  PS_TRY(service::DeleteProject(c.app(), found.first.tenant, found.second));
+  c.audit_meta["name"] = found.second.name;
+  Response r;
+  r.status = 204;
+  return r;
+}
+
+// Stop an environment: a down run (an apply of nothing).
+Result<Response> Down(Call& c) {
+  PS_ASSIGN(Json body, c.Body());
+  PS_ASSIGN(auto found, BodyProject(c, body, Need::kOperate));
+  PS_ASSIGN(std::string env, StringField(body, "env"));
+  PS_TRY(service::CheckEnvironment(c.app().config, env, false));
+  PS_ASSIGN(store::Run run, service::SubmitDown(c.app(), found.first.tenant, c.actor(),
+                                                found.second, "local", env));
+  c.audit_meta["run_id"] = run.id;
+  c.audit_meta["env"] = env;
+  return Accepted(run);
+}
+
 Result<Response> ListWaivers(Call& c) {
   PS_ASSIGN(auto found, c.Project(c.params["id"], Need::kView));
   PS_ASSIGN(Json w, service::WaiversOf(c.app(), found.first.tenant, found.second.id));
@@ -315,6 +337,10 @@ void AddProjectRoutes(std::vector<Route>& routes) {
                     nullptr, 200, "application/json", ListProjects});
   routes.push_back({"GET", "/v1/projects/{id}", "getProject", "projects", "A project", Need::kView,
                     "", nullptr, 200, "application/json", GetProject});
+  routes.push_back({"DELETE", "/v1/projects/{id}", "deleteProject", "projects",
+                    "Delete a project: its environments stopped and removed, its records deleted "
+                    "(the audit log keeps its lines); 409 while a run has not finished",
+                    Need::kAdmin, "project.delete", nullptr, 204, "", DeleteProject});
   routes.push_back({"GET", "/v1/projects/{id}/waivers", "listWaivers", "projects",
                     "The project's gate waivers", Need::kView, "", nullptr, 200, "application/json",
                     ListWaivers});
@@ -336,6 +362,10 @@ void AddProjectRoutes(std::vector<Route>& routes) {
                     "Provision an environment and deploy (an apply run, 202)", Need::kOperate,
                     "pipeline.apply", ObjectSchema({"project_id", "env", "ref"}, {"project_id"}),
                     202, "application/json", Apply});
+  routes.push_back({"POST", "/v1/pipelines/down", "downPipeline", "pipelines",
+                    "Stop an environment: everything it runs (a down run, 202)", Need::kOperate,
+                    "pipeline.down", ObjectSchema({"project_id", "env"}, {"project_id", "env"}),
+                    202, "application/json", Down});
   routes.push_back({"GET", "/v1/readiness/{project_id}", "getReadiness", "readiness",
                     "The newest readiness run's checklist and blockers", Need::kView, "", nullptr,
                     200, "application/json", GetReadiness});

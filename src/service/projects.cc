@@ -47,6 +47,39 @@ Result<std::vector<store::Project>> ListProjects(App& app, const store::Tenant& 
       app.store, [&](store::Tx& tx) { return tx.ListProjects(tenant); });
 }
 
+Status DeleteProject(App& app, const store::Tenant& tenant, const store::Project& project) {
+  PS_ASSIGN(auto runs, store::ReadValue<std::vector<store::Run>>(app.store, [&](store::Tx& tx) {
+              return tx.ListRuns(tenant, {project.id, 10'000, "", 0});
+            }));
+  for (const auto& r : runs) {
+    if (r.status == store::RunStatus::kPending || r.status == store::RunStatus::kRunning) {
+      return problems::Conflict("run " + r.id + " of project '" + project.name +
+                                "' has not finished: cancel it first");
+    }
+  }
+  // Its environments go with it: stopped, then their folders removed.
+  for (const auto& name : app.targets.Names()) {
+    PS_ASSIGN(targets::Target * t, app.targets.Find(name));
+    for (const auto& env : t->Environments(EnvRefOf(tenant, project, ""))) {
+      const auto ref = EnvRefOf(tenant, project, env);
+      if (auto holder = t->LockHolder(ref)) {
+        return problems::Conflict("the environment '" + env + "' is busy (" + *holder + ")");
+      }
+      PS_ASSIGN(auto opened, t->Open(ref));
+      PS_TRY(opened->Down());
+      opened.reset();
+      PS_TRY(t->Remove(ref));
+    }
+  }
+  PS_TRY(app.store.Write([&](store::Tx& tx) { return tx.DeleteProject(tenant, project.id); }));
+  if (!app.workdir.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(
+        app.workdir / "checkouts" / tenant.org_id / tenant.workspace_id / project.id, ec);
+  }
+  return Ok();
+}
+
 targets::EnvRef EnvRefOf(const store::Tenant& tenant, const store::Project& project,
                          const std::string& env) {
   return {tenant.org_id, tenant.workspace_id, project.name, env};

@@ -21,6 +21,12 @@ Result<store::Project> EnsureProject(App& app, const store::Tenant& tenant, cons
 
 Result<std::vector<store::Project>> ListProjects(App& app, const store::Tenant& tenant);
 
+// Deletes a project: its environments on every target are stopped and
+// removed, its records deleted (the audit log keeps its lines), and its
+// checkout when it was cloned. Refused (409) while one of its runs has not
+// finished or an environment is busy.
+Status DeleteProject(App& app, const store::Tenant& tenant, const store::Project& project);
+
 // An environment of a project, as the targets name it.
 targets::EnvRef EnvRefOf(const store::Tenant& tenant, const store::Project& project,
                          const std::string& env);

@@ -75,6 +75,11 @@ class Tx {
   virtual Result<Project> FindProjectByRepo(const Tenant& t, const std::string& repo_url) = 0;
   virtual Result<std::vector<Project>> ListProjects(const Tenant& t) = 0;
   virtual Status UpdateProject(const Project& p) = 0;
+  // Deletes the project and everything of it (runs, stages, attempts,
+  // events, dead letters, artifacts' records, blueprint, releases, alerts,
+  // integrations); the audit log keeps its lines. NotFound if it is not the
+  // tenant's.
+  virtual Status DeleteProject(const Tenant& t, const std::string& id) = 0;
   virtual Status PutIntegration(const Tenant& t, const Integration& i) = 0;
   virtual Result<std::vector<Integration>> ListIntegrations(const Tenant& t,
                                                             const std::string& project_id) = 0;

@@ -660,6 +660,41 @@ TEST_P(StoreConformance, RunPagesByCursorAndCounts) {
   EXPECT_EQ(*ready, 1);
 }
 
+TEST_P(StoreConformance, DeleteProjectTakesItsRowsInItsTenantOnly) {
+  auto a = MakeTenant("a");
+  auto b = MakeTenant("b");
+  store::Run r = MakeRun(Id(), a.tenant, a.project_id, clock_.Now());
+  Event e;
+  e.tenant = a.tenant;
+  e.project_id = a.project_id;
+  e.run_id = r.id;
+  e.name = "run.created";
+  e.created_at = clock_.Now();
+  ASSERT_TRUE(store_
+                  ->Write([&](Tx& tx) -> Status {
+                    PS_TRY(tx.CreateRun(r));
+                    PS_TRY(tx.InsertStage(MakeStage(r, "s", 0, StageStatus::kDone, 0)));
+                    PS_TRY(tx.AppendEvent(e));
+                    return Ok();
+                  })
+                  .ok());
+  EXPECT_TRUE(store_->Write([&](Tx& tx) { return tx.DeleteProject(b.tenant, a.project_id); })
+                  .problem()
+                  .Is("not-found"));
+  ASSERT_TRUE(store_->Write([&](Tx& tx) { return tx.DeleteProject(a.tenant, a.project_id); }).ok());
+  EXPECT_FALSE(ReadValue<Project>(*store_, [&](Tx& tx) {
+                 return tx.GetProject(a.tenant, a.project_id);
+               }).ok());
+  EXPECT_FALSE(
+      ReadValue<store::Run>(*store_, [&](Tx& tx) { return tx.GetRun(a.tenant, r.id); }).ok());
+  EXPECT_TRUE(ReadValue<std::vector<Event>>(*store_, [&](Tx& tx) {
+                return tx.ListEvents(a.tenant, 0, 10);
+              })->empty());
+  EXPECT_TRUE(ReadValue<Project>(*store_, [&](Tx& tx) {
+                return tx.GetProject(b.tenant, b.project_id);
+              }).ok());
+}
+
 TEST_P(StoreConformance, SchemaVersionIsCurrent) { EXPECT_GE(store_->SchemaVersion(), 1); }
 
 }  // namespace ps::store

@@ -448,6 +448,31 @@ class SqliteTx final : public Tx {
         p.target, p.region, p.state, p.updated_at);
   }
 
+  Status DeleteProject(const Tenant& t, const std::string& id) override {
+    PS_TRY(GetProject(t, id));
+    // Children first (foreign keys), each scoped by tenant as well.
+    for (const char* sql :
+         {"DELETE FROM stage_attempts WHERE run_id IN (SELECT id FROM runs WHERE project_id = "
+          "?1 AND org_id = ?2 AND workspace_id = ?3)",
+          "DELETE FROM stages WHERE run_id IN (SELECT id FROM runs WHERE project_id = ?1 AND "
+          "org_id = ?2 AND workspace_id = ?3)",
+          "DELETE FROM dead_letters WHERE run_id IN (SELECT id FROM runs WHERE project_id = ?1 "
+          "AND org_id = ?2 AND workspace_id = ?3)",
+          "DELETE FROM artifacts WHERE project_id = ?1 AND org_id = ?2 AND workspace_id = ?3",
+          "DELETE FROM events WHERE project_id = ?1 AND org_id = ?2 AND workspace_id = ?3",
+          "DELETE FROM releases WHERE project_id = ?1 AND org_id = ?2 AND workspace_id = ?3",
+          "DELETE FROM alerts WHERE project_id = ?1 AND org_id = ?2 AND workspace_id = ?3",
+          "DELETE FROM blueprints WHERE project_id = ?1 AND org_id = ?2 AND workspace_id = ?3",
+          "DELETE FROM integrations WHERE project_id = ?1 AND org_id = ?2 AND workspace_id = ?3",
+          "DELETE FROM runs WHERE project_id = ?1 AND org_id = ?2 AND workspace_id = ?3",
+          "DELETE FROM projects WHERE id = ?1 AND org_id = ?2 AND workspace_id = ?3"}) {
+      auto st = db_.Prepare(sql);
+      st->BindAll(id, t.org_id, t.workspace_id);
+      st->Exec();
+    }
+    return Ok();
+  }
+
   Status PutIntegration(const Tenant& t, const Integration& i) override {
     PS_TRY(CheckProject(t, i.project_id));
     auto st = db_.Prepare(
