@@ -99,14 +99,21 @@ Result<Response> Import(Call& c) {
   PS_ASSIGN(std::string workspace, StringField(body, "workspace"));
   PS_ASSIGN(Scope s, c.InWorkspace(workspace, Need::kOperate));
   PS_ASSIGN(std::string repo, RepositoryOf(c.app().config, url));
+  const bool existed = store::ReadValue<store::Project>(c.app().store, [&](store::Tx& tx) {
+                         return tx.FindProjectByRepo(s.tenant, repo);
+                       }).ok();
   PS_ASSIGN(store::Project p, service::EnsureProject(c.app(), s.tenant, c.actor(), repo));
   Json input = Json::object();
   if (!ref.empty()) input["ref"] = ref;
-  PS_ASSIGN(store::Run run,
-            service::Submit(c.app(), s.tenant, c.actor(), p, store::RunKind::kImport, input));
+  auto run = service::Submit(c.app(), s.tenant, c.actor(), p, store::RunKind::kImport, input);
+  if (!run.ok()) {
+    // A refused import (its prodsprint.yaml is invalid...) leaves nothing.
+    if (!existed) (void)service::DeleteProject(c.app(), s.tenant, p);
+    return run.problem();
+  }
   c.audit_target = "project:" + p.id;
-  c.audit_meta["run_id"] = run.id;
-  return Accepted(run);
+  c.audit_meta["run_id"] = run->id;
+  return Accepted(*run);
 }
 
 Result<Response> ListProjects(Call& c) {

@@ -37,6 +37,11 @@ struct App {
   // The state folder: where checkouts of projects named by git URLs live
   // (<workdir>/checkouts/ORG/WORKSPACE/PROJECT). Empty: none can be cloned.
   std::filesystem::path workdir = {};
+  // Whether runs record the settings of the project's own prodsprint.yaml
+  // (policy, release, deploy: read from its folder or checkout when they are
+  // submitted) rather than `config`'s. The server serves many projects; the
+  // CLI's `config` already is the project's.
+  bool project_config = false;
 };
 
 // How a caller waits for a run it started: the CLI runs workers in its own

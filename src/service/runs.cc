@@ -1,5 +1,8 @@
 #include "service/runs.h"
 
+#include <filesystem>
+#include <optional>
+
 #include "core/ids.h"
 #include "service/pipelines.h"
 #include "stages/repository.h"
@@ -58,6 +61,7 @@ Json WithSettings(const Config& config, Json input) {
 Result<Run> SubmitPipeline(App& app, const store::Tenant& tenant, const Actor& actor,
                            const store::Project& project, const engine::PipelineSpec& spec,
                            Json input) {
+  std::filesystem::path folder;
   if (stages::IsGitUrl(project.repo_url)) {
     // Its checkout: derived here from the state folder, never taken from
     // a caller.
@@ -65,13 +69,23 @@ Result<Run> SubmitPipeline(App& app, const store::Tenant& tenant, const Actor& a
       return problems::InvalidInput("project '" + project.name + "' is cloned from a git URL; " +
                                     "this process has no state folder to clone into");
     }
-    input["checkout"] =
-        (app.workdir / "checkouts" / tenant.org_id / tenant.workspace_id / project.id).string();
+    folder = app.workdir / "checkouts" / tenant.org_id / tenant.workspace_id / project.id;
+    input["checkout"] = folder.string();
   } else {
     input.erase("checkout");
+    folder = project.repo_url;
   }
-  return app.engine.Submit(tenant, project.id, spec, WithSettings(app.config, std::move(input)),
-                           actor.id);
+  std::optional<Config> own;
+  if (app.project_config && !folder.empty()) {
+    // Untrusted: a link is refused, errors name the file and line (422).
+    const auto file = folder / "prodsprint.yaml";
+    std::error_code ec;
+    if (std::filesystem::exists(file, ec) || std::filesystem::is_symlink(file, ec)) {
+      PS_ASSIGN(own, LoadConfig(file.string(), /*found_in_repository=*/true));
+    }
+  }
+  return app.engine.Submit(tenant, project.id, spec,
+                           WithSettings(own ? *own : app.config, std::move(input)), actor.id);
 }
 
 Result<Run> Submit(App& app, const store::Tenant& tenant, const Actor& actor,

@@ -505,6 +505,34 @@ TEST_F(ApiTest, ImportOfAGitUrlClonesIntoTheServersFolder) {
   EXPECT_EQ(failed["run"]["status"], "error");
 }
 
+// The server records each project's own settings (its prodsprint.yaml), as
+// the CLI does for the repository it runs in; a broken file is a 422 that
+// names it, and no run is made.
+TEST_F(ApiTest, RunsRecordTheProjectsOwnSettings) {
+  app_->project_config = true;
+  ps::testing::TempDir root;
+  ps::testing::WriteText(root.path() / "shop" / "package.json", R"({"name":"shop"})");
+  ps::testing::WriteText(root.path() / "shop" / "prodsprint.yaml",
+                         "policy:\n  tests:\n    coverage_min: 42\n");
+  ps::testing::WriteText(root.path() / "bad" / "prodsprint.yaml", "engine:\n  workers: many\n");
+  config_.server.repos_root = root.path().string();
+  const std::string dev = tokens_["developer"];
+  Response ok =
+      Call("POST", "/v1/projects/import", dev,
+           Dump(Json{{"repo_url", (root.path() / "shop").string()}, {"workspace", "acme/main"}}));
+  ASSERT_EQ(ok.status, 202) << ok.body;
+  auto run = GetRun(BodyOf(ok)["run_id"]);
+  EXPECT_EQ(run.input["settings"]["policy"]["tests"]["coverage_min"], 42) << Dump(run.input);
+  Response bad =
+      Call("POST", "/v1/projects/import", dev,
+           Dump(Json{{"repo_url", (root.path() / "bad").string()}, {"workspace", "acme/main"}}));
+  EXPECT_EQ(bad.status, 422) << bad.body;
+  EXPECT_NE(bad.body.find("prodsprint.yaml"), std::string::npos) << bad.body;
+  // ... and left no project behind.
+  Response list = Call("GET", "/v1/projects?workspace=acme/main", dev);
+  EXPECT_EQ(list.body.find((root.path() / "bad").string()), std::string::npos) << list.body;
+}
+
 TEST_F(ApiTest, CorsOnlyForConfiguredOrigins) {
   Response ok = Call("GET", "/healthz", "", "", {{"origin", "https://dash.example"}});
   EXPECT_EQ(ok.Get("Access-Control-Allow-Origin"), "https://dash.example");

@@ -100,6 +100,7 @@ Result<int> CmdServe(const Options& o, const ServeArgs& a) {
   api::Authenticator auth(*s->store, SystemClock::Instance(), std::move(oidc), policy);
   api::Metrics metrics;
   auto app = s->App();
+  app.project_config = true;  // each project's prodsprint.yaml, as the CLI reads it
   api::ApiOptions options;
   options.dev = a.dev;
   options.tls = !a.tls_cert.empty();
