@@ -8,6 +8,9 @@
 //   sse_bench --port P --token T --db STATE.db --project ID [--clients 5000]
 //             [--events 100] [--rate 10]
 //
+// With --clients 0 it only writes (tests/api/eventsource_test.sh follows the
+// run with a client of its own).
+//
 // Prints one JSON line: delivered/expected, fan-out latency percentiles (ms).
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -203,7 +206,8 @@ int main(int argc, char** argv) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::cerr << "streams open: " << ready << "/" << clients << " in " << connect_s << " s\n";
   std::fflush(stdout);
-  std::cout << "{\"phase\":\"open\",\"streams\":" << ready << "}" << std::endl;
+  std::cout << "{\"phase\":\"open\",\"streams\":" << ready << ",\"run\":\"" << run.id << "\"}"
+            << std::endl;
 
   // The writer: events at `rate` per second, then run.done.
   std::atomic<bool> writing{true};
