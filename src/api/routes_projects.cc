@@ -1,6 +1,7 @@
 // Projects and the brief's pipeline routes: import, blueprints, apply,
 // readiness, the dashboard's summary, waivers and alerts.
 #include <filesystem>
+#include <set>
 
 #include "api/api.h"
 #include "service/environments.h"
@@ -143,11 +144,26 @@ Result<std::pair<Scope, store::Project>> BodyProject(Call& c, const Json& body, 
   return c.Project(id, need);
 }
 
+Result<std::string> EnvField(Call& c, const Json& body, const std::string& def) {
+  PS_ASSIGN(std::string env, StringField(body, "env", false));
+  if (env.empty()) env = def;
+  PS_TRY(service::CheckEnvironment(c.app().config, env, true));
+  return env;
+}
+
 Result<Response> Generate(Call& c) {
   PS_ASSIGN(Json body, c.Body());
   PS_ASSIGN(auto found, BodyProject(c, body, Need::kOperate));
   PS_ASSIGN(std::string ref, StringField(body, "ref", false));
-  Json input = Json::object();
+  PS_ASSIGN(std::string target, StringField(body, "target", false));
+  if (target.empty()) target = "local";
+  static const std::set<std::string> kPlanTargets = {"local", "kubernetes", "aws", "render",
+                                                     "vercel"};
+  if (!kPlanTargets.count(target)) {
+    return BadRequest("target is local, kubernetes, aws, render or vercel, not '" + target + "'");
+  }
+  PS_ASSIGN(std::string env, EnvField(c, body, "staging"));
+  Json input = {{"target", target}, {"env", env}};
   if (!ref.empty()) input["ref"] = ref;
   PS_ASSIGN(store::Run run, service::Submit(c.app(), found.first.tenant, c.actor(), found.second,
                                             store::RunKind::kBlueprint, input));
@@ -166,21 +182,22 @@ Result<Response> GetBlueprint(Call& c) {
             store::ReadValue<std::vector<store::Artifact>>(c.app().store, [&](store::Tx& tx) {
               return tx.ListArtifacts(t, found.second.id);
             }));
+  // The files of the plan this blueprint is: the run whose plan.json it
+  // names (iac_ref), not every plan's.
+  std::string run_id;
+  for (const auto& a : artifacts) {
+    if (a.name == "plan.json" && b.iac_ref == "sha256:" + a.sha256) run_id = a.run_id;
+  }
   Json files = Json::array();
   for (const auto& a : artifacts) {
-    if (a.type == store::ArtifactType::kIac || a.type == store::ArtifactType::kCicd) {
+    if ((a.type == store::ArtifactType::kIac || a.type == store::ArtifactType::kCicd) &&
+        a.run_id == run_id) {
       files.push_back(store::ToJson(a));
     }
   }
+  out["run_id"] = run_id.empty() ? Json(nullptr) : Json(run_id);
   out["artifacts"] = files;
   return Response::WithJson(200, out);
-}
-
-Result<std::string> EnvField(Call& c, const Json& body, const std::string& def) {
-  PS_ASSIGN(std::string env, StringField(body, "env", false));
-  if (env.empty()) env = def;
-  PS_TRY(service::CheckEnvironment(c.app().config, env, true));
-  return env;
 }
 
 Result<Response> Apply(Call& c) {
@@ -358,10 +375,13 @@ void AddProjectRoutes(std::vector<Route>& routes) {
   routes.push_back({"GET", "/v1/projects/{id}/alerts", "listAlerts", "projects",
                     "The project's alerts", Need::kView, "", nullptr, 200, "application/json",
                     ListAlerts});
-  routes.push_back({"POST", "/v1/blueprints/generate", "generateBlueprint", "blueprints",
-                    "Plan: IaC, CI, policies and cost (a blueprint run, 202)", Need::kOperate,
-                    "blueprint.generate", ObjectSchema({"project_id", "ref"}, {"project_id"}), 202,
-                    "application/json", Generate});
+  routes.push_back(
+      {"POST", "/v1/blueprints/generate", "generateBlueprint", "blueprints",
+       "Plan: IaC, CI, policies and cost for a target (local, kubernetes, aws, render, "
+       "vercel; a blueprint run, 202)",
+       Need::kOperate, "blueprint.generate",
+       ObjectSchema({"project_id", "ref", "target", "env"}, {"project_id"}), 202,
+       "application/json", Generate});
   routes.push_back({"GET", "/v1/blueprints/{project_id}", "getBlueprint", "blueprints",
                     "The project's latest plan", Need::kView, "", nullptr, 200, "application/json",
                     GetBlueprint});

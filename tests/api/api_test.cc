@@ -533,6 +533,43 @@ TEST_F(ApiTest, RunsRecordTheProjectsOwnSettings) {
   EXPECT_EQ(list.body.find((root.path() / "bad").string()), std::string::npos) << list.body;
 }
 
+TEST_F(ApiTest, BlueprintsArePlannedPerTargetAndReadBack) {
+  ps::testing::TempDir root;
+  ps::testing::WriteText(root.path() / "shop" / "package.json",
+                         R"({"name":"shop","scripts":{"start":"node server.js"},)"
+                         R"("dependencies":{"express":"^4.18.2"}})");
+  ps::testing::WriteText(root.path() / "shop" / "server.js",
+                         "require('express')().listen(process.env.PORT || 3000);\n");
+  config_.server.repos_root = root.path().string();
+  const std::string dev = tokens_["developer"];
+  Response imported =
+      Call("POST", "/v1/projects/import", dev,
+           Dump(Json{{"repo_url", (root.path() / "shop").string()}, {"workspace", "acme/main"}}));
+  ASSERT_EQ(imported.status, 202) << imported.body;
+  const std::string project = BodyOf(imported)["project_id"];
+  Drain();
+  EXPECT_EQ(Call("GET", "/v1/blueprints/" + project, dev).status, 404) << "no plan yet";
+  EXPECT_EQ(Call("POST", "/v1/blueprints/generate", dev,
+                 Dump(Json{{"project_id", project}, {"target", "mars"}}))
+                .status,
+            400);
+  std::string last_run;
+  for (const char* target : {"kubernetes", "aws"}) {
+    Response gen = Call("POST", "/v1/blueprints/generate", dev,
+                        Dump(Json{{"project_id", project}, {"target", target}}));
+    ASSERT_EQ(gen.status, 202) << gen.body;
+    last_run = BodyOf(gen)["run_id"];
+    Drain();
+  }
+  Response bp = Call("GET", "/v1/blueprints/" + project, tokens_["viewer"]);
+  ASSERT_EQ(bp.status, 200) << bp.body;
+  const Json b = BodyOf(bp);
+  EXPECT_EQ(b["run_id"], last_run);
+  ASSERT_FALSE(b["artifacts"].empty());
+  for (const auto& a : b["artifacts"]) EXPECT_EQ(a["run_id"], last_run) << a["name"];
+  EXPECT_TRUE(b["cost_estimate"].contains("totalMonthlyCost")) << Dump(b["cost_estimate"]);
+}
+
 TEST_F(ApiTest, CorsOnlyForConfiguredOrigins) {
   Response ok = Call("GET", "/healthz", "", "", {{"origin", "https://dash.example"}});
   EXPECT_EQ(ok.Get("Access-Control-Allow-Origin"), "https://dash.example");
