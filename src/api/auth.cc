@@ -18,7 +18,9 @@ constexpr std::array<std::pair<Role, std::string_view>, 4> kRoles{{
     {Role::kOwner, "owner"},
 }};
 
-std::string Base64Url(const unsigned char* data, std::size_t n) {
+}  // namespace
+
+std::string Base64UrlEncode(const unsigned char* data, std::size_t n) {
   static constexpr char kAlphabet[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   std::string out;
@@ -35,6 +37,8 @@ std::string Base64Url(const unsigned char* data, std::size_t n) {
   if (bits > 0) out.push_back(kAlphabet[(acc << (6 - bits)) & 0x3f]);
   return out;
 }
+
+namespace {
 
 // A view into req's own header (empty when there is none).
 std::string_view BearerOf(const Request& req) {
@@ -121,7 +125,7 @@ std::string RandomText(int bytes) {
     // secret may come from a weaker source.
     std::abort();
   }
-  return Base64Url(buf.data(), buf.size());
+  return Base64UrlEncode(buf.data(), buf.size());
 }
 
 std::string HashSecret(std::string_view secret) { return Sha256Hex(secret); }
@@ -231,17 +235,24 @@ std::string Authenticator::NewLoginCode(const std::string& sub, Millis ttl, bool
 }
 
 std::optional<std::string> Authenticator::RedeemLoginCode(const std::string& code, Millis ttl) {
+  Session who;
+  {
+    std::lock_guard lock(mu_);
+    auto it = codes_.find(code);
+    if (it == codes_.end()) return std::nullopt;
+    who = it->second;
+    if (!who.reusable) codes_.erase(it);
+  }
+  if (who.expires <= clock_.Now()) return std::nullopt;
+  return StartSession(who.sub, ttl);
+}
+
+std::string Authenticator::StartSession(const std::string& sub, Millis ttl) {
   std::lock_guard lock(mu_);
-  auto it = codes_.find(code);
-  if (it == codes_.end()) return std::nullopt;
-  const Session who = it->second;
-  if (!who.reusable) codes_.erase(it);
   const Millis now = clock_.Now();
-  if (who.expires <= now) return std::nullopt;
-  // Expired sessions go when a new one is made: the map stays small.
   std::erase_if(sessions_, [&](const auto& kv) { return kv.second.expires <= now; });
   std::string id = RandomText(32);
-  sessions_[id] = {who.sub, now + ttl};
+  sessions_[id] = {sub, now + ttl};
   return id;
 }
 

@@ -19,6 +19,7 @@
 
 #include "api/http.h"
 #include "api/jwt.h"
+#include "api/login.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "store/store.h"
@@ -74,6 +75,8 @@ NewSecret MakeTokenSecret();
 std::string HashSecret(std::string_view secret);
 // Random URL-safe text (for session ids, login codes, request ids).
 std::string RandomText(int bytes);
+// Bytes in base64url without padding (RFC 4648 §5).
+std::string Base64UrlEncode(const unsigned char* data, std::size_t n);
 
 class Authenticator {
  public:
@@ -93,9 +96,16 @@ class Authenticator {
   std::string NewLoginCode(const std::string& sub, Millis ttl = 600'000, bool reusable = false);
   std::optional<std::string> RedeemLoginCode(const std::string& code, Millis ttl = 43'200'000);
   void EndSession(const std::string& session_id);
+  // A session for `sub` (signed in through the provider): its id.
+  std::string StartSession(const std::string& sub, Millis ttl = 43'200'000);
+
+  // The dashboard's sign-in through the provider (null: not configured).
+  void SetLogin(std::unique_ptr<LoginFlow> login) { login_ = std::move(login); }
+  LoginFlow* login() { return login_.get(); }
   static constexpr const char* kSessionCookie = "ps_session";
 
   bool HasOidc() const { return oidc_ != nullptr; }
+  jwt::JwksCache* oidc_keys() { return oidc_.get(); }
 
  private:
   struct Session {
@@ -108,6 +118,7 @@ class Authenticator {
   store::Store& store_;
   Clock& clock_;
   std::unique_ptr<jwt::JwksCache> oidc_;
+  std::unique_ptr<LoginFlow> login_;
   jwt::Policy policy_;
   std::mutex mu_;
   std::map<std::string, Session> codes_;     // login code -> who, until when

@@ -31,6 +31,12 @@ Result<Response> MetricsText(Call& c) {
 
 Result<Response> OpenApiDoc(Call& c) { return Response::WithJson(200, c.api().OpenApi()); }
 
+std::string SessionCookie(Call& c, const std::string& session) {
+  return std::string(Authenticator::kSessionCookie) + "=" + session +
+         "; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200" +
+         (c.api().options().tls ? "; Secure" : "");
+}
+
 // serve --dev's link: a code printed on the server's terminal becomes a
 // session cookie (HttpOnly, SameSite=Strict), then the dashboard.
 Result<Response> DevLogin(Call& c) {
@@ -43,9 +49,41 @@ Result<Response> DevLogin(Call& c) {
   Response r;
   r.status = 303;
   r.Set("Location", "/");
-  r.Set("Set-Cookie", std::string(Authenticator::kSessionCookie) + "=" + *session +
-                          "; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200" +
-                          (c.api().options().tls ? "; Secure" : ""));
+  r.Set("Set-Cookie", SessionCookie(c, *session));
+  return r;
+}
+
+// Sign in through the identity provider: to its authorization page.
+Result<Response> Login(Call& c) {
+  LoginFlow* flow = c.api().auth().login();
+  if (!flow) {
+    return problems::NotFound("route",
+                              "GET /v1/auth/login (no identity provider: server.oidc.client_id)");
+  }
+  PS_ASSIGN(std::string url, flow->Begin(c.api().options().public_url + "/v1/auth/callback",
+                                         c.req.Param("return_to").value_or("/")));
+  Response r;
+  r.status = 302;
+  r.Set("Location", url);
+  return r;
+}
+
+// Back from the provider: the code exchanged, the session started.
+Result<Response> Callback(Call& c) {
+  LoginFlow* flow = c.api().auth().login();
+  if (!flow) return problems::NotFound("route", "GET /v1/auth/callback");
+  if (auto error = c.req.Param("error")) {
+    return Unauthenticated("the identity provider said " + error->substr(0, 100) + ": " +
+                           c.req.Param("error_description").value_or("").substr(0, 300));
+  }
+  PS_ASSIGN(LoginFlow::Signed who,
+            flow->Finish(c.req.Param("code").value_or(""), c.req.Param("state").value_or(""),
+                         c.api().options().public_url + "/v1/auth/callback"));
+  c.who.actor = "user:" + who.sub;
+  Response r;
+  r.status = 303;
+  r.Set("Location", who.return_to);
+  r.Set("Set-Cookie", SessionCookie(c, c.api().auth().StartSession(who.sub)));
   return r;
 }
 
@@ -89,6 +127,14 @@ void AddSystemRoutes(std::vector<Route>& routes) {
   routes.push_back({"GET", "/v1/auth/dev", "devLogin", "auth",
                     "Log in with the link `serve --dev` printed (sets the session cookie)",
                     Need::kNone, "", nullptr, 303, "", DevLogin});
+  routes.push_back({"GET", "/v1/auth/login", "login", "auth",
+                    "Sign in through the identity provider (authorization code + PKCE): to its "
+                    "page, then back to ?return_to= (a path) with the session cookie",
+                    Need::kNone, "", nullptr, 302, "", Login});
+  routes.push_back({"GET", "/v1/auth/callback", "loginCallback", "auth",
+                    "The identity provider's redirect: the code exchanged and the ID token "
+                    "verified, the session cookie set",
+                    Need::kNone, "auth.login", nullptr, 303, "", Callback});
   routes.push_back({"POST", "/v1/auth/logout", "logout", "auth", "End the session", Need::kIdentity,
                     "", nullptr, 204, "", Logout});
   routes.push_back({"GET", "/v1/me", "me", "auth", "The caller: identity and orgs with roles",

@@ -477,7 +477,7 @@ namespace {
 // tcp_stream's timeouts do not apply to blocking calls).
 awaitable<Result<std::string>> Fetch(std::string url, bool https, std::string host,
                                      std::string port, std::string authority, std::string target,
-                                     Millis timeout_ms) {
+                                     Millis timeout_ms, std::string form) {
   auto ex = co_await asio::this_coro::executor;
   beast::error_code ec;
   tcp::resolver resolver(ex);
@@ -488,10 +488,17 @@ awaitable<Result<std::string>> Fetch(std::string url, bool https, std::string ho
         .Retryable();
   };
   if (ec) co_return failed("resolve");
-  http::request<http::empty_body> req{http::verb::get, target, 11};
+  // A GET, or a POST of an application/x-www-form-urlencoded body.
+  http::request<http::string_body> req{form.empty() ? http::verb::get : http::verb::post, target,
+                                       11};
   req.set(http::field::host, authority);
   req.set(http::field::user_agent, "prodsprint");
   req.set(http::field::accept, "application/json");
+  if (!form.empty()) {
+    req.set(http::field::content_type, "application/x-www-form-urlencoded");
+    req.body() = std::move(form);
+    req.prepare_payload();
+  }
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
   parser.body_limit(1024 * 1024);
@@ -533,6 +540,11 @@ awaitable<Result<std::string>> Fetch(std::string url, bool https, std::string ho
 }  // namespace
 
 Result<std::string> HttpGet(const std::string& url, Millis timeout_ms) {
+  return HttpPostForm(url, "", timeout_ms);
+}
+
+Result<std::string> HttpPostForm(const std::string& url, const std::string& form,
+                                 Millis timeout_ms) {
   const bool https = url.rfind("https://", 0) == 0;
   if (!https && url.rfind("http://", 0) != 0) {
     return problems::InvalidInput("only http:// and https:// URLs can be fetched: " + url);
@@ -561,7 +573,7 @@ Result<std::string> HttpGet(const std::string& url, Millis timeout_ms) {
     co_spawn(
         ioc,
         [&]() -> awaitable<void> {
-          out.emplace(co_await Fetch(url, https, host, port, authority, target, timeout_ms));
+          out.emplace(co_await Fetch(url, https, host, port, authority, target, timeout_ms, form));
         },
         asio::detached);
     ioc.run();

@@ -57,5 +57,9 @@ class Server {
 // Fetches `url` (http:// or https://, the system's CA certificates) with a
 // timeout: the JWKS fetcher of jwt::JwksCache.
 Result<std::string> HttpGet(const std::string& url, Millis timeout_ms = 5'000);
+// POSTs `form` (application/x-www-form-urlencoded; empty: a GET) to `url`:
+// the OIDC token endpoint. The answer's body when it is 200.
+Result<std::string> HttpPostForm(const std::string& url, const std::string& form,
+                                 Millis timeout_ms = 5'000);
 
 }  // namespace ps::api

@@ -148,6 +148,7 @@ Json ServerJson(const ServerConfig& s) {
   if (!s.oidc_audience.empty()) oidc["audience"] = s.oidc_audience;
   if (!s.oidc_jwks_url.empty()) oidc["jwks_url"] = s.oidc_jwks_url;
   if (!s.oidc_jwks_file.empty()) oidc["jwks_file"] = s.oidc_jwks_file;
+  if (!s.oidc_client_id.empty()) oidc["client_id"] = s.oidc_client_id;
   if (!oidc.empty()) j["oidc"] = oidc;
   if (!s.cors_origins.empty()) j["cors_origins"] = s.cors_origins;
   return j;
@@ -223,6 +224,12 @@ const std::vector<Setting>& Settings() {
        }},
       {"server.oidc.jwks_url", "an https:// or http:// URL",
        [](Config& c, const std::string& v) { return SetUrl(v, &c.server.oidc_jwks_url); }},
+      {"server.oidc.client_id", "a string",
+       [](Config& c, const std::string& v) {
+         if (v.empty() || v.size() > 512) return false;
+         c.server.oidc_client_id = v;
+         return true;
+       }},
       {"server.oidc.jwks_file", "a file path",
        [](Config& c, const std::string& v) {
          if (v.empty()) return false;

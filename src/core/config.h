@@ -106,6 +106,9 @@ struct ServerConfig {
   // OIDC: tokens must come from `oidc_issuer` for `oidc_audience`, signed by
   // a key of the JWKS at `oidc_jwks_url` or in `oidc_jwks_file`.
   std::string oidc_issuer, oidc_audience, oidc_jwks_url, oidc_jwks_file;
+  // The dashboard's sign-in (authorization code + PKCE, a public client):
+  // its client id at the provider; empty: no sign-in through the provider.
+  std::string oidc_client_id;
   // Origins a browser may call the API from (CORS); empty: none.
   std::vector<std::string> cors_origins;
   int rate_token = 50;        // requests per second per token (bursts of twice that)

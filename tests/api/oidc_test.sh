@@ -35,7 +35,7 @@ state=$work/state
 "$bin" orgs create acme --owner alice --state "$state" >/dev/null
 api_port=$(free_port)
 PRODSPRINT_SERVER_OIDC_ISSUER=$issuer PRODSPRINT_SERVER_OIDC_AUDIENCE=prodsprint \
-  PRODSPRINT_SERVER_OIDC_JWKS_URL=$jwks \
+  PRODSPRINT_SERVER_OIDC_JWKS_URL=$jwks PRODSPRINT_SERVER_OIDC_CLIENT_ID=prodsprint \
   "$bin" serve --listen "127.0.0.1:$api_port" --state "$state" --workers 1 >"$work/serve.log" 2>&1 &
 pids+=($!)
 api=http://127.0.0.1:$api_port
@@ -81,6 +81,29 @@ code=$(curl -s -o "$work/body" -D "$work/headers" -w '%{http_code}' -H "Authoriz
 grep -qi 'www-authenticate: Bearer.*invalid_token' "$work/headers" || fail "no WWW-Authenticate challenge"
 grep -q 'application/problem+json' "$work/headers" || fail "401 is not a problem+json"
 echo "ok: wrong audience, expired and tampered tokens get 401 with a Bearer challenge"
+
+# The dashboard's sign-in: authorization code with PKCE, through the
+# provider's pages, ending in the session cookie.
+authorize=$(curl -s -o /dev/null -w '%{redirect_url}' "$api/v1/auth/login?return_to=/projects")
+[[ $authorize == "$issuer"/authorize\?* ]] || fail "login does not go to the provider: $authorize"
+[[ $authorize == *code_challenge_method=S256* && $authorize == *nonce=* && $authorize == *state=* ]] ||
+  fail "no PKCE, nonce or state: $authorize"
+callback=$(curl -s -o /dev/null -w '%{redirect_url}' "$authorize")
+[[ $callback == "$api/v1/auth/callback?"* ]] || fail "the provider did not come back: $callback"
+curl -s -o /dev/null -D "$work/login.headers" "$callback"
+grep -qi '^location: /projects' "$work/login.headers" || fail "not back to return_to: $(cat "$work/login.headers")"
+cookie=$(grep -i '^set-cookie: ps_session=' "$work/login.headers" | sed 's/^[Ss]et-[Cc]ookie: //; s/;.*//' | tr -d '\r')
+[[ -n $cookie ]] || fail "no session cookie: $(cat "$work/login.headers")"
+grep -i '^set-cookie:' "$work/login.headers" | grep -q 'HttpOnly; SameSite=Strict' || fail "cookie flags"
+[[ $(status -H "Cookie: $cookie" "$api/v1/me") == 200 ]] || fail "the session does not work"
+grep -q '"sub":"alice"' "$work/body" || fail "signed in as someone else: $(cat "$work/body")"
+[[ $(status "$callback") == 401 ]] || fail "a used sign-in was accepted again"
+[[ $(status "$api/v1/auth/callback?code=x&state=forged") == 401 ]] || fail "a forged state was accepted"
+evil=$(curl -s -o /dev/null -w '%{redirect_url}' "$api/v1/auth/login?return_to=//evil.example/")
+cb=$(curl -s -o /dev/null -w '%{redirect_url}' "$evil")
+curl -s -o /dev/null -D "$work/evil.headers" "$cb"
+grep -qi '^location: /\s*$' "$work/evil.headers" || fail "an open redirect: $(cat "$work/evil.headers")"
+echo "ok: the dashboard's sign-in: code + PKCE + nonce through the provider, a session cookie, no replay, no open redirect"
 
 # The denials are in the audit log (the server's own chain) and the chain holds.
 kill "${pids[1]}"; wait "${pids[1]}" 2>/dev/null || true

@@ -98,6 +98,20 @@ Result<int> CmdServe(const Options& o, const ServeArgs& a) {
     policy.audiences = {sc.oidc_audience};
   }
   api::Authenticator auth(*s->store, SystemClock::Instance(), std::move(oidc), policy);
+  if (!sc.oidc_client_id.empty()) {
+    if (!auth.oidc_keys()) {
+      return problems::InvalidConfig("server.oidc.client_id needs server.oidc.issuer and its keys");
+    }
+    api::OidcClient client;
+    client.issuer = sc.oidc_issuer;
+    client.client_id = sc.oidc_client_id;
+    client.get = [](const std::string& url) { return api::HttpGet(url); };
+    client.post = [](const std::string& url, const std::string& form) {
+      return api::HttpPostForm(url, form);
+    };
+    auth.SetLogin(std::make_unique<api::LoginFlow>(std::move(client), *auth.oidc_keys(),
+                                                   SystemClock::Instance()));
+  }
   api::Metrics metrics;
   auto app = s->App();
   app.project_config = true;  // each project's prodsprint.yaml, as the CLI reads it
