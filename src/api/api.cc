@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "api/static_files.h"
 #include "core/fs.h"
 #include "core/log.h"
 
@@ -317,6 +318,7 @@ Response Api::Dispatch(const Request& req, const Route** matched) {
   }
   if (!route) {
     if (allowed.empty()) {
+      if (auto file = ServeStatic(options_.web_root, req)) return std::move(*file);
       return Response::WithProblem(problems::NotFound("route", req.method + " " + req.path),
                                    req.path);
     }

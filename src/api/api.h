@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -94,6 +95,9 @@ struct ApiOptions {
   std::string public_url;       // "http://127.0.0.1:7070": links, the login redirect
   bool tls = false;             // HSTS when true
   std::string version = "dev";  // /healthz says it
+  // The dashboard's built files, served for every GET outside the API
+  // (api/static_files.h); empty: none.
+  std::filesystem::path web_root;
 };
 
 class Api {

@@ -570,6 +570,48 @@ TEST_F(ApiTest, BlueprintsArePlannedPerTargetAndReadBack) {
   EXPECT_TRUE(b["cost_estimate"].contains("totalMonthlyCost")) << Dump(b["cost_estimate"]);
 }
 
+// The dashboard's files: index.html for the app's own paths, hashed assets
+// cached for good, nothing read outside the folder, the API untouched.
+TEST_F(ApiTest, TheDashboardsFilesAreServedFromTheirFolderOnly) {
+  ps::testing::TempDir web;
+  ps::testing::TempDir outside;
+  ps::testing::WriteText(web.path() / "index.html", "<!doctype html><title>ProdSprint</title>");
+  ps::testing::WriteText(web.path() / "assets" / "app-1a2b.js", "console.log(1)");
+  ps::testing::WriteText(outside.path() / "secret.txt", "secret");
+  fs::create_symlink(outside.path() / "secret.txt", web.path() / "leak.txt");
+  ApiOptions options;
+  options.web_root = web.path();
+  Api with_web(*app_, *auth_, metrics_, options);
+  auto get = [&](const std::string& path) {
+    Request r;
+    r.method = "GET";
+    r.path = path;
+    return with_web.Handle(r);
+  };
+  Response index = get("/");
+  EXPECT_EQ(index.status, 200);
+  EXPECT_EQ(index.Get("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_EQ(index.Get("Cache-Control"), "no-cache");
+  EXPECT_NE(index.Get("Content-Security-Policy").find("default-src 'self'"), std::string::npos);
+  EXPECT_EQ(get("/projects/123/runs").body, index.body);  // the app's own route
+  Response js = get("/assets/app-1a2b.js");
+  EXPECT_EQ(js.status, 200);
+  EXPECT_EQ(js.Get("Content-Type"), "text/javascript; charset=utf-8");
+  EXPECT_NE(js.Get("Cache-Control").find("immutable"), std::string::npos);
+  EXPECT_EQ(get("/assets/missing.js").status, 404);
+  EXPECT_EQ(get("/leak.txt").status, 404);
+  EXPECT_EQ(get("/../" + outside.path().filename().string() + "/secret.txt").status, 404);
+  Response api = get("/v1/nothing");
+  EXPECT_EQ(api.status, 404);
+  EXPECT_EQ(api.Get("Content-Type"), "application/problem+json");
+  Request post;
+  post.method = "POST";
+  post.path = "/";
+  EXPECT_EQ(with_web.Handle(post).status, 404);
+  // Without a folder there is no page at all.
+  EXPECT_EQ(Call("GET", "/", "").status, 404);
+}
+
 TEST_F(ApiTest, CorsOnlyForConfiguredOrigins) {
   Response ok = Call("GET", "/healthz", "", "", {{"origin", "https://dash.example"}});
   EXPECT_EQ(ok.Get("Access-Control-Allow-Origin"), "https://dash.example");

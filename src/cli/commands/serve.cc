@@ -2,6 +2,7 @@
 // over SSE) with the engine's workers in this process (docs/API.md).
 #include <sys/resource.h>
 
+#include <filesystem>
 #include <iostream>
 #include <thread>
 
@@ -23,7 +24,23 @@ struct ServeArgs {
   int io_threads = 2;
   int handler_threads = 8;
   bool openapi = false;
+  std::string web;
 };
+
+// Where the dashboard's files are: --web, or share/prodsprint/web beside the
+// binary's folder (an install), or build/web/dist of the checkout the binary
+// was built in; empty when there are none.
+std::filesystem::path WebRoot(const std::string& flag) {
+  if (!flag.empty()) return flag;
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return {};
+  for (const auto& candidate : {exe.parent_path().parent_path() / "share" / "prodsprint" / "web",
+                                exe.parent_path().parent_path().parent_path() / "web" / "dist"}) {
+    if (std::filesystem::exists(candidate / "index.html", ec)) return candidate;
+  }
+  return {};
+}
 
 bool IsLoopback(const std::string& host) {
   return host == "127.0.0.1" || host == "::1" || host.rfind("127.", 0) == 0 || host == "localhost";
@@ -119,6 +136,10 @@ Result<int> CmdServe(const Options& o, const ServeArgs& a) {
   options.dev = a.dev;
   options.tls = !a.tls_cert.empty();
   options.version = PS_VERSION;
+  options.web_root = WebRoot(a.web);
+  if (!a.web.empty() && !std::filesystem::exists(options.web_root / "index.html")) {
+    return problems::InvalidInput("--web " + a.web + " holds no index.html");
+  }
   api::Api http_api(app, auth, metrics, options);
   api::Hub hub(*s->store);
   hub.SetObserver([&metrics](const store::Event& e) {
@@ -226,6 +247,9 @@ void RegisterServe(Commands& commands) {
       ->check(CLI::Range(1, 64));
   serve->add_option("--handler-threads", a->handler_threads, "Threads running requests (default 8)")
       ->check(CLI::Range(1, 256));
+  serve->add_option("--web", a->web,
+                    "The dashboard's built files (default: share/prodsprint/web beside the "
+                    "binary's folder)");
   serve->add_flag("--openapi", a->openapi,
                   "Print the API's OpenAPI 3.1 document (as served at /v1/openapi.json) and exit");
   const Options& o = commands.options();
